@@ -1,0 +1,169 @@
+//! What went wrong with one API call, sorted by what the wait should do about it:
+//! wait and poll again (`RateLimited`), back off and count (`Transient`), or stop (`Fatal`).
+//! The mapping from an HTTP answer to a `Fault` is pure and table-tested here.
+
+use std::time::Duration;
+
+use super::model::ErrorBody;
+use crate::escape::one_line;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// 429: wait (for the hinted time when there is one) and poll again; never fatal.
+    RateLimited {
+        wait: Option<Duration>,
+        reason: String,
+    },
+    /// 5xx, network trouble, unusable bodies: back off, count, poll again.
+    Transient { reason: String },
+    /// The API refused the request in a way more requests will not fix.
+    Fatal {
+        status: Option<u16>,
+        message: String,
+    },
+}
+
+impl Fault {
+    pub fn describe(&self) -> &str {
+        match self {
+            Fault::RateLimited { reason, .. } | Fault::Transient { reason } => reason,
+            Fault::Fatal { message, .. } => message,
+        }
+    }
+}
+
+/// What to tell a person for a status the API answered with.
+fn hint(status: u16) -> &'static str {
+    match status {
+        401 => "check that the api-key secret holds a valid, unrevoked PostEverywhere API key",
+        402 => "the PostEverywhere workspace has no active subscription or credits",
+        403 => "the API key lacks the scope for this call, or a plan quota blocks it",
+        404 => "check that post-id is right and that the post belongs to the API key's workspace",
+        409 => "the post is in a state that does not allow this call",
+        400 | 422 => "the API rejected the request as invalid",
+        _ => "the API refused the request",
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// `HTTP 401 Unauthorized: unauthorized: Invalid key (request id req_1)`.
+pub fn describe_answer(status: u16, err: &ErrorBody) -> String {
+    let mut s = format!("HTTP {status}");
+    let phrase = reason_phrase(status);
+    if !phrase.is_empty() {
+        s.push(' ');
+        s.push_str(phrase);
+    }
+    match (&err.code, &err.message) {
+        (Some(c), Some(m)) => s.push_str(&format!(": {}: {}", one_line(c, 80), one_line(m, 300))),
+        (Some(c), None) => s.push_str(&format!(": {}", one_line(c, 80))),
+        (None, Some(m)) => s.push_str(&format!(": {}", one_line(m, 300))),
+        (None, None) => {}
+    }
+    if let Some(id) = &err.request_id {
+        s.push_str(&format!(" (request id {})", one_line(id, 80)));
+    }
+    s
+}
+
+/// Sorts a non-2xx answer. `hinted_wait` is the rate-limit wait read from headers/body.
+pub fn classify_status(status: u16, err: &ErrorBody, hinted_wait: Option<Duration>) -> Fault {
+    let what = describe_answer(status, err);
+    if status == 429 {
+        return Fault::RateLimited {
+            wait: hinted_wait,
+            reason: what,
+        };
+    }
+    if status >= 500 || status == 408 || err.retryable == Some(true) {
+        return Fault::Transient { reason: what };
+    }
+    Fault::Fatal {
+        status: Some(status),
+        message: format!("{what}; {}", hint(status)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(code: &str, retryable: Option<bool>) -> ErrorBody {
+        ErrorBody {
+            code: Some(code.into()),
+            message: Some("msg".into()),
+            retryable,
+            request_id: Some("req_9".into()),
+            retry_after_secs: None,
+        }
+    }
+
+    #[test]
+    fn status_table() {
+        let fatal = |s| {
+            matches!(
+                classify_status(s, &ErrorBody::default(), None),
+                Fault::Fatal { .. }
+            )
+        };
+        let transient = |s| {
+            matches!(
+                classify_status(s, &ErrorBody::default(), None),
+                Fault::Transient { .. }
+            )
+        };
+        for s in [400, 401, 402, 403, 404, 409, 410, 422] {
+            assert!(fatal(s), "{s} must be fatal");
+        }
+        for s in [408, 500, 502, 503, 504, 599] {
+            assert!(transient(s), "{s} must be transient");
+        }
+        assert!(matches!(
+            classify_status(429, &ErrorBody::default(), None),
+            Fault::RateLimited { wait: None, .. }
+        ));
+    }
+
+    #[test]
+    fn retryable_flag_overrides_a_4xx() {
+        assert!(matches!(
+            classify_status(400, &body("x", Some(true)), None),
+            Fault::Transient { .. }
+        ));
+        assert!(matches!(
+            classify_status(400, &body("x", Some(false)), None),
+            Fault::Fatal { .. }
+        ));
+    }
+
+    #[test]
+    fn fatal_message_names_status_code_request_and_hint() {
+        let Fault::Fatal { message, .. } = classify_status(401, &body("unauthorized", None), None)
+        else {
+            panic!("not fatal")
+        };
+        assert_eq!(
+            message,
+            "HTTP 401 Unauthorized: unauthorized: msg (request id req_9); \
+             check that the api-key secret holds a valid, unrevoked PostEverywhere API key"
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! The PostEverywhere HTTP client: one `reqwest::Client` (rustls, bundled and system
+//! roots, no redirects, `User-Agent`, bearer auth) and the calls the wait makes. Every
+//! answer is turned into data or a `Fault`; nothing here sleeps or decides to retry.
+
+pub mod fault;
+pub mod model;
+pub mod ratelimit;
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Response, StatusCode, Url};
+use serde_json::Value;
+
+use crate::escape::one_line;
+use crate::secret::ApiKey;
+pub use fault::Fault;
+use model::{ErrorBody, Results, decode_error, decode_results};
+pub use ratelimit::RateInfo;
+
+/// Bodies larger than this are refused rather than buffered.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// A successful answer with the rate-limit headers that came with it.
+#[derive(Debug, Clone)]
+pub struct Answer<T> {
+    pub value: T,
+    pub rate: RateInfo,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Client {
+    pub fn new(base: &Url, key: Option<&ApiKey>) -> anyhow::Result<Self> {
+        // Installing twice (e.g. the simulator's client) is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(key) = key {
+            let mut auth =
+                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                    anyhow::anyhow!(
+                        "input 'api-key' contains characters not allowed in an HTTP header"
+                    )
+                })?;
+            auth.set_sensitive(true);
+            headers.insert(header::AUTHORIZATION, auth);
+        }
+        let builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            // Never follow a redirect: the key would travel with it.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10));
+        let builder = if base.scheme() == "https" {
+            // The platform verifier reads SSL_CERT_FILE / the system store (corporate CAs);
+            // the bundled web roots make an image with no CA bundle work too.
+            builder.tls_certs_merge(bundled_roots())
+        } else {
+            // Plain http is only allowed to loopback; skip loading any trust store.
+            builder.tls_certs_only(Vec::new())
+        };
+        let http = builder
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", chain(&e)))?;
+        let mut base = base.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Self { http, base })
+    }
+
+    fn url(&self, post_id: &str, tail: &str) -> anyhow::Result<Url> {
+        self.base
+            .join(&format!("posts/{}{tail}", encode_segment(post_id)))
+            .context("cannot build the request URL")
+    }
+
+    /// `GET {base}/posts/{id}/results`.
+    pub async fn results(
+        &self,
+        post_id: &str,
+        timeout: Duration,
+    ) -> Result<Answer<Results>, Fault> {
+        let url = self.url(post_id, "/results").map_err(|e| Fault::Fatal {
+            status: None,
+            message: format!("{e:#}"),
+        })?;
+        let req = self.http.get(url).timeout(timeout);
+        let (body, rate) = self.send(req).await?;
+        let value = decode_results(post_id, &body).map_err(|e| Fault::Transient {
+            reason: format!("unexpected answer: {}", e.0),
+        })?;
+        Ok(Answer { value, rate })
+    }
+
+    /// Sends, reads a capped body, and sorts the answer into JSON or a `Fault`.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Value, RateInfo), Fault> {
+        let resp = req.send().await.map_err(|e| Fault::Transient {
+            reason: describe(&e),
+        })?;
+        let status = resp.status();
+        let rate = rate_info(resp.headers(), SystemTime::now());
+        if status.is_redirection() {
+            return Err(redirect_fault(status, resp.headers()));
+        }
+        let retry_after = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = read_capped(resp).await?;
+        let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
+        if status.is_success() {
+            return match parsed {
+                Ok(v) => Ok((v, rate)),
+                Err(e) => Err(Fault::Transient {
+                    reason: not_json(&bytes, &e),
+                }),
+            };
+        }
+        let err = parsed
+            .as_ref()
+            .map(decode_error)
+            .unwrap_or_else(|_| ErrorBody::default());
+        let wait = ratelimit::rate_limited_wait(
+            retry_after.as_deref(),
+            err.retry_after_secs,
+            rate,
+            SystemTime::now(),
+        );
+        Err(fault::classify_status(status.as_u16(), &err, wait))
+    }
+}
+
+fn bundled_roots() -> Vec<reqwest::Certificate> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok())
+        .collect()
+}
+
+fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {
+    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+    RateInfo {
+        limit: get("x-ratelimit-limit").and_then(|v| v.trim().parse().ok()),
+        remaining: get("x-ratelimit-remaining").and_then(|v| v.trim().parse().ok()),
+        reset_in: get("x-ratelimit-reset").and_then(|v| ratelimit::parse_reset(v, now)),
+    }
+}
+
+fn redirect_fault(status: StatusCode, h: &HeaderMap) -> Fault {
+    let location = h
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("(no Location header)");
+    // Drop the query string and fragment: they may carry tokens.
+    let shown = location.split(['?', '#']).next().unwrap_or_default();
+    Fault::Fatal {
+        status: Some(status.as_u16()),
+        message: format!(
+            "HTTP {}: the API answered with a redirect to {}; redirects are not followed so the API key \
+             stays with the configured host; set base-url to the final address",
+            status.as_u16(),
+            one_line(shown, 200)
+        ),
+    }
+}
+
+async fn read_capped(mut resp: Response) -> Result<Vec<u8>, Fault> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Fault::Transient {
+        reason: describe(&e),
+    })? {
+        if buf.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_big());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+fn too_big() -> Fault {
+    Fault::Transient {
+        reason: format!(
+            "answer body larger than {} MiB; refused",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ),
+    }
+}
+
+fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    let start = text.trim_start();
+    if start.starts_with('<') {
+        format!(
+            "answer is HTML, not JSON (a proxy or error page?): {}",
+            one_line(start, 80)
+        )
+    } else if e.is_eof() {
+        "answer JSON is truncated".to_owned()
+    } else if bytes.is_empty() {
+        "answer body is empty".to_owned()
+    } else {
+        format!("answer is not valid JSON ({e}): {}", one_line(start, 80))
+    }
+}
+
+/// The error and its causes on one line, without the URL.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&s_text)) {
+            parts.push(s_text);
+        }
+        src = s.source();
+    }
+    one_line(&parts.join(": "), 300)
+}
+
+/// A network error as one line: what failed and the root cause.
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "request timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection broke while reading the answer"
+    } else {
+        "request failed"
+    };
+    let mut root: &(dyn std::error::Error + 'static) = e;
+    while let Some(s) = root.source() {
+        root = s;
+    }
+    let cause = root.to_string();
+    if std::ptr::addr_eq(root, e as &(dyn std::error::Error + 'static)) {
+        return what.to_owned();
+    }
+    format!("{what}: {}", one_line(&cause, 200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode_segment("f47ac10b-58cc"), "f47ac10b-58cc");
+        assert_eq!(encode_segment("a/b?c#d e%"), "a%2Fb%3Fc%23d%20e%25");
+        assert_eq!(encode_segment(".."), "..");
+    }
+
+    #[test]
+    fn html_and_truncated_bodies_are_named() {
+        let e = serde_json::from_slice::<Value>(b"<html>").unwrap_err();
+        assert!(not_json(b"<html><body>502</body></html>", &e).starts_with("answer is HTML"));
+        let e = serde_json::from_slice::<Value>(b"{\"data\": {").unwrap_err();
+        assert_eq!(not_json(b"{\"data\": {", &e), "answer JSON is truncated");
+    }
+}

@@ -1,0 +1,55 @@
+//! Start-up: install signal handlers, detect the CI, read the config (a bad input is
+//! reported there and exits 2), protect the key, then run the wait (or the demo).
+
+use crate::ci::{self, Sink};
+use crate::config::Config;
+use crate::outcome::code;
+use crate::signal::Signals;
+
+pub async fn start(demo: bool) -> u8 {
+    // First, so a signal during start-up is not lost (and works as PID 1).
+    let signals = Signals::install();
+    let env = |k: &str| std::env::var(k).ok();
+    let (ci, mut targets) = ci::detect(env);
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let vars = if demo { crate::demo::vars(vars) } else { vars };
+    let config = Config::from_vars(vars);
+    if let Ok(cfg) = &config {
+        targets.results.clone_from(&cfg.results_file);
+    }
+    if demo {
+        match crate::demo::targets(ci, targets.clone()) {
+            Ok(t) => targets = t,
+            Err(e) => {
+                Sink::new(ci, targets).error(&format!("cannot create the demo folder: {e}"));
+                return code::USAGE;
+            }
+        }
+    }
+    let mut sink = Sink::new(ci, targets);
+    let cfg = match config {
+        Ok(c) => c,
+        Err(e) => {
+            sink.error(&e.0);
+            return code::USAGE;
+        }
+    };
+    sink.protect(cfg.api_key.as_ref());
+    let mut signals = match signals {
+        Ok(s) => s,
+        Err(e) => {
+            sink.error(&format!("cannot install signal handlers: {e}"));
+            return code::API;
+        }
+    };
+    for w in &cfg.warnings {
+        sink.warn(w);
+    }
+    let exit = crate::run::run(&cfg, &sink, &mut signals).await;
+    if demo {
+        crate::demo::show(&sink);
+    }
+    exit
+}

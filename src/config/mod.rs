@@ -1,0 +1,357 @@
+//! Inputs: read from the environment with envy in two stages. `RawInputs` mirrors the
+//! inputs as optional strings; `Config` holds validated, typed values and is all the rest
+//! of the program sees. Each input `x-y` comes from `INPUT_X-Y` or `INPUT_X_Y` (GitHub)
+//! and otherwise from `POSTEVERYWHERE_X_Y` (GitLab, any CI); empty means unset.
+
+mod values;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+
+use crate::escape::one_line;
+use crate::secret::ApiKey;
+pub use values::FailOn;
+use values::{parse_bool, parse_count, parse_duration, parse_fail_on};
+
+pub const DEFAULT_BASE_URL: &str = "https://app.posteverywhere.ai/api/v1";
+const PRODUCTION_HOST: &str = "app.posteverywhere.ai";
+
+/// One input: its name, default (as shown to users) and what it does.
+pub struct InputSpec {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Every input, in the order `--help`, the README and action.yml list them.
+pub const INPUTS: &[InputSpec] = &[
+    InputSpec {
+        name: "api-key",
+        default: "",
+        help: "PostEverywhere API key (required unless simulate is set)",
+    },
+    InputSpec {
+        name: "post-id",
+        default: "",
+        help: "the post to wait for (required)",
+    },
+    InputSpec {
+        name: "base-url",
+        default: DEFAULT_BASE_URL,
+        help: "API root; https, or http to a loopback host",
+    },
+    InputSpec {
+        name: "timeout",
+        default: "300",
+        help: "overall deadline: seconds, or 250ms, 90s, 5m, 1h",
+    },
+    InputSpec {
+        name: "poll-interval",
+        default: "10",
+        help: "time between polls (same units as timeout)",
+    },
+    InputSpec {
+        name: "fail-on",
+        default: "any",
+        help: "any | all | never: when failed destinations fail the step",
+    },
+    InputSpec {
+        name: "summary",
+        default: "true",
+        help: "write the job summary (true/false)",
+    },
+    InputSpec {
+        name: "results-file",
+        default: "",
+        help: "also write the results JSON to this path",
+    },
+    InputSpec {
+        name: "max-errors",
+        default: "10",
+        help: "consecutive failed requests before giving up",
+    },
+    InputSpec {
+        name: "simulate",
+        default: "",
+        help: "run against the built-in simulator: published, partial, failed, slow",
+    },
+];
+
+/// Environment variable names an input is read from, in order of precedence.
+pub fn env_names(input: &str) -> [String; 3] {
+    let upper = input.to_ascii_uppercase();
+    let snake = upper.replace('-', "_");
+    [
+        format!("INPUT_{upper}"),
+        format!("INPUT_{snake}"),
+        format!("POSTEVERYWHERE_{snake}"),
+    ]
+}
+
+/// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawInputs {
+    api_key: Option<String>,
+    post_id: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<String>,
+    poll_interval: Option<String>,
+    fail_on: Option<String>,
+    summary: Option<String>,
+    results_file: Option<String>,
+    max_errors: Option<String>,
+    simulate: Option<String>,
+}
+
+/// Stage two: everything validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Sent as `Authorization: Bearer …`; `None` only in simulate mode.
+    pub api_key: Option<ApiKey>,
+    pub post_id: String,
+    pub base_url: Url,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub fail_on: FailOn,
+    pub summary: bool,
+    pub results_file: Option<PathBuf>,
+    pub max_errors: u32,
+    /// Simulator scenario name; the base URL is replaced by the simulator's.
+    pub simulate: Option<String>,
+    /// Non-fatal remarks to print once the key is masked.
+    pub warnings: Vec<String>,
+}
+
+/// A bad input: names the input, where it came from and the bad value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where each input's value came from, for error messages.
+struct Sources(Vec<(&'static str, String)>);
+
+impl Sources {
+    fn var(&self, input: &str) -> String {
+        self.0
+            .iter()
+            .find(|(i, _)| *i == input)
+            .map_or_else(|| env_names(input)[0].clone(), |(_, v)| v.clone())
+    }
+
+    fn bad(&self, input: &str, value: &str, why: &str) -> ConfigError {
+        ConfigError(format!(
+            "input '{input}' (from {}) has a bad value {:?}: {why}",
+            self.var(input),
+            one_line(value, 100)
+        ))
+    }
+}
+
+impl Config {
+    /// Builds the config from any set of variables (tests pass vectors).
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let mut picked = Vec::new();
+        let mut sources = Vec::new();
+        for spec in INPUTS {
+            let found = env_names(spec.name).into_iter().find_map(|name| {
+                let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
+                let v = v.trim();
+                (!v.is_empty()).then(|| (name, v.to_owned()))
+            });
+            if let Some((var, value)) = found {
+                sources.push((spec.name, var));
+                picked.push((spec.name.to_owned(), value));
+            }
+        }
+        let raw: RawInputs =
+            envy::from_iter(picked).map_err(|e| ConfigError(format!("cannot read inputs: {e}")))?;
+        Self::validate(raw, &Sources(sources))
+    }
+
+    fn validate(raw: RawInputs, src: &Sources) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        let simulate = match raw.simulate {
+            Some(s) if crate::sim::SCENARIOS.contains(&s.as_str()) => Some(s),
+            Some(s) => {
+                let names = crate::sim::SCENARIOS.join(", ");
+                return Err(src.bad("simulate", &s, &format!("expected one of {names}")));
+            }
+            None => None,
+        };
+        let api_key = match raw.api_key {
+            Some(k) if k.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(ConfigError(format!(
+                    "input 'api-key' (from {}) contains whitespace or control characters; \
+                     copy the key again without line breaks",
+                    src.var("api-key")
+                )));
+            }
+            Some(k) => {
+                if !k.starts_with("pe_live_") {
+                    warnings.push(
+                        "api-key does not start with pe_live_; is it a PostEverywhere API key?"
+                            .into(),
+                    );
+                }
+                Some(ApiKey::new(k))
+            }
+            None if simulate.is_some() => None,
+            None => {
+                return Err(missing(
+                    "api-key",
+                    "the PostEverywhere API key, e.g. from a secret",
+                ));
+            }
+        };
+        let post_id = match raw.post_id {
+            Some(p) => check_post_id(&p).map_err(|why| src.bad("post-id", &p, why))?,
+            None if simulate.is_some() => "sim-post".to_owned(),
+            None => {
+                return Err(missing(
+                    "post-id",
+                    "the id returned when the post was created",
+                ));
+            }
+        };
+        let base_text = raw.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let base_url =
+            check_base_url(&base_text).map_err(|why| src.bad("base-url", &base_text, &why))?;
+        let duration = |name: &str, v: Option<String>, default: Duration| match v {
+            Some(v) => parse_duration(&v).map_err(|why| src.bad(name, &v, &why)),
+            None => Ok(default),
+        };
+        let timeout = duration("timeout", raw.timeout, Duration::from_secs(300))?;
+        let default_interval = if simulate.is_some() {
+            Duration::from_millis(500)
+        } else {
+            Duration::from_secs(10)
+        };
+        let poll_interval = duration("poll-interval", raw.poll_interval, default_interval)?;
+        if poll_interval.is_zero() {
+            return Err(src.bad("poll-interval", "0", "must be more than zero"));
+        }
+        if poll_interval < Duration::from_secs(10)
+            && base_url.host_str() == Some(PRODUCTION_HOST)
+            && simulate.is_none()
+        {
+            warnings.push(format!(
+                "poll-interval {} is below 10 s: PostEverywhere asks for at most one poll per 10 s \
+                 (60 requests a minute are shared by every job using this key)",
+                humantime::format_duration(poll_interval)
+            ));
+        }
+        let fail_on = match raw.fail_on {
+            Some(v) => parse_fail_on(&v).map_err(|why| src.bad("fail-on", &v, &why))?,
+            None => FailOn::Any,
+        };
+        let summary = match raw.summary {
+            Some(v) => parse_bool(&v).map_err(|why| src.bad("summary", &v, &why))?,
+            None => true,
+        };
+        let max_errors = match raw.max_errors {
+            Some(v) => parse_count(&v, 1, 1000).map_err(|why| src.bad("max-errors", &v, &why))?,
+            None => 10,
+        };
+        let results_file = match raw.results_file {
+            Some(p) => {
+                Some(check_output_path(&p).map_err(|why| src.bad("results-file", &p, &why))?)
+            }
+            None => None,
+        };
+        Ok(Config {
+            api_key,
+            post_id,
+            base_url,
+            timeout,
+            poll_interval,
+            fail_on,
+            summary,
+            results_file,
+            max_errors: u32::try_from(max_errors).unwrap_or(u32::MAX),
+            simulate,
+            warnings,
+        })
+    }
+}
+
+fn missing(input: &str, what: &str) -> ConfigError {
+    let [a, _, c] = env_names(input);
+    ConfigError(format!(
+        "input '{input}' is required: set it to {what} (with: {input}, or {a} / {c})"
+    ))
+}
+
+fn check_post_id(p: &str) -> Result<String, &'static str> {
+    if p.chars().any(char::is_control) {
+        return Err("contains control characters");
+    }
+    if p == "." || p == ".." {
+        return Err("is not a post id");
+    }
+    if p.len() > 200 {
+        return Err("is longer than 200 characters");
+    }
+    Ok(p.to_owned())
+}
+
+/// `https://…`, or `http://` to a loopback host only, so the key never travels in clear.
+fn check_base_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query string or fragment".into());
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(
+            "plain http is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https"
+                .into(),
+        ),
+        other => Err(format!("scheme {other} is not supported; use https")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A file we will write at the end: its folder must exist now, not after a 5-minute wait.
+fn check_output_path(p: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(p);
+    if path.is_dir() {
+        return Err("is a directory".into());
+    }
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    if !parent.is_dir() {
+        return Err(format!("folder {} does not exist", parent.display()));
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests;

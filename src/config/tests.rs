@@ -1,0 +1,156 @@
+use super::*;
+
+fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn ok(pairs: &[(&str, &str)]) -> Config {
+    Config::from_vars(vars(pairs)).expect("config should be valid")
+}
+
+fn err(pairs: &[(&str, &str)]) -> String {
+    Config::from_vars(vars(pairs))
+        .expect_err("config should be rejected")
+        .0
+}
+
+const KEY: (&str, &str) = ("INPUT_API-KEY", "pe_live_0123456789abcdef0123456789abcdef");
+
+#[test]
+fn defaults() {
+    let c = ok(&[KEY, ("INPUT_POST-ID", "p1")]);
+    assert_eq!(c.post_id, "p1");
+    assert_eq!(c.base_url.as_str(), "https://app.posteverywhere.ai/api/v1");
+    assert_eq!(c.timeout, Duration::from_secs(300));
+    assert_eq!(c.poll_interval, Duration::from_secs(10));
+    assert_eq!(c.fail_on, FailOn::Any);
+    assert!(c.summary);
+    assert_eq!(c.max_errors, 10);
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn all_three_spellings_and_precedence() {
+    assert_eq!(ok(&[KEY, ("INPUT_POST_ID", "a")]).post_id, "a");
+    assert_eq!(ok(&[KEY, ("POSTEVERYWHERE_POST_ID", "b")]).post_id, "b");
+    let c = ok(&[KEY, ("POSTEVERYWHERE_POST_ID", "b"), ("INPUT_POST-ID", "a")]);
+    assert_eq!(c.post_id, "a");
+    // Empty and whitespace-only values are unset, so the next spelling is used.
+    let c = ok(&[
+        KEY,
+        ("INPUT_POST-ID", "  "),
+        ("POSTEVERYWHERE_POST_ID", " b\n"),
+    ]);
+    assert_eq!(c.post_id, "b");
+    let c = ok(&[
+        ("POSTEVERYWHERE_API_KEY", "pe_live_x"),
+        ("POSTEVERYWHERE_POST_ID", "b"),
+        ("INPUT_TIMEOUT", ""),
+    ]);
+    assert_eq!(c.timeout, Duration::from_secs(300));
+}
+
+#[test]
+fn every_error_names_the_input_and_value() {
+    let e = err(&[("INPUT_POST-ID", "p")]);
+    assert!(e.starts_with("input 'api-key' is required"), "{e}");
+    let e = err(&[KEY]);
+    assert!(e.starts_with("input 'post-id' is required"), "{e}");
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_TIMEOUT", "5x")]);
+    assert!(
+        e.starts_with("input 'timeout' (from INPUT_TIMEOUT) has a bad value \"5x\""),
+        "{e}"
+    );
+    let e = err(&[
+        KEY,
+        ("INPUT_POST-ID", "p"),
+        ("POSTEVERYWHERE_POLL_INTERVAL", "0"),
+    ]);
+    assert!(e.contains("'poll-interval'"), "{e}");
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_SUMMARY", "yes")]);
+    assert!(
+        e.starts_with("input 'summary' (from INPUT_SUMMARY) has a bad value \"yes\""),
+        "{e}"
+    );
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_FAIL_ON", "some")]);
+    assert!(
+        e.starts_with("input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"some\""),
+        "{e}"
+    );
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_MAX-ERRORS", "0")]);
+    assert!(e.contains("'max-errors'"), "{e}");
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_SIMULATE", "nope")]);
+    assert!(e.contains("'simulate'") && e.contains("published"), "{e}");
+}
+
+#[test]
+fn base_url_must_keep_the_key_safe() {
+    let base =
+        |u: &str| Config::from_vars(vars(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_BASE-URL", u)]));
+    for good in [
+        "https://api.example.com/v1",
+        "http://127.0.0.1:8080/api",
+        "http://[::1]:9/",
+        "http://localhost:1/x",
+    ] {
+        assert!(base(good).is_ok(), "{good}");
+    }
+    for bad in [
+        "http://api.example.com/v1",
+        "http://10.0.0.1/",
+        "ftp://x/",
+        "not a url",
+        "https://u:p@x/",
+        "https://x/?k=v",
+    ] {
+        let e = base(bad).expect_err(bad).0;
+        assert!(e.starts_with("input 'base-url'"), "{e}");
+    }
+}
+
+#[test]
+fn the_key_never_appears_in_errors_or_debug() {
+    let key = "pe_live_abc\ndef";
+    let e = err(&[("INPUT_API-KEY", key), ("INPUT_POST-ID", "p")]);
+    assert!(!e.contains("abc"), "{e}");
+    let c = ok(&[KEY, ("INPUT_POST-ID", "p")]);
+    assert!(!format!("{c:?}").contains(KEY.1));
+}
+
+#[test]
+fn warnings_for_fast_polling_and_odd_keys() {
+    let c = ok(&[
+        ("INPUT_API-KEY", "sk_other"),
+        ("INPUT_POST-ID", "p"),
+        ("INPUT_POLL-INTERVAL", "2s"),
+    ]);
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    let c = ok(&[
+        KEY,
+        ("INPUT_POST-ID", "p"),
+        ("INPUT_POLL-INTERVAL", "2s"),
+        ("INPUT_BASE-URL", "http://127.0.0.1:1"),
+    ]);
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn simulate_needs_no_key() {
+    let c = ok(&[("INPUT_SIMULATE", "partial")]);
+    assert!(c.api_key.is_none());
+    assert_eq!(c.simulate.as_deref(), Some("partial"));
+    assert_eq!(c.poll_interval, Duration::from_millis(500));
+}
+
+#[test]
+fn results_file_folder_must_exist() {
+    let e = err(&[
+        KEY,
+        ("INPUT_POST-ID", "p"),
+        ("INPUT_RESULTS-FILE", "/nonexistent-dir/r.json"),
+    ]);
+    assert!(e.starts_with("input 'results-file'"), "{e}");
+}

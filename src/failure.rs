@@ -1,0 +1,169 @@
+//! Why a destination failed, sorted by what fixes it: a person reconnecting the account,
+//! a person fixing the content, nothing at all (the platform's circuit breaker), or just
+//! trying again. A pure, table-tested function of the error text.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// Expired or revoked token: reconnect the account in PostEverywhere.
+    Reconnect,
+    /// The platform rejected the content or media: fix the post.
+    Content,
+    /// PostEverywhere stopped retrying after repeated identical failures.
+    Permanent,
+    /// Anything else: a retry may well succeed.
+    Retryable,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Reconnect => "reconnect",
+            FailureClass::Content => "content",
+            FailureClass::Permanent => "permanent",
+            FailureClass::Retryable => "retryable",
+        }
+    }
+
+    /// What the user should do.
+    pub fn advice(self) -> &'static str {
+        match self {
+            FailureClass::Reconnect => {
+                "reconnect this account in PostEverywhere, then retry the post"
+            }
+            FailureClass::Content => {
+                "fix the content or media for this platform, then retry the post"
+            }
+            FailureClass::Permanent => {
+                "PostEverywhere stopped retrying after repeated identical failures; fix the cause and publish a new post"
+            }
+            FailureClass::Retryable => {
+                "retry the post (input retry-failed, or Retry in PostEverywhere)"
+            }
+        }
+    }
+}
+
+const PERMANENT: &[&str] = &[
+    "permanent_failure_circuit_breaker",
+    "circuit breaker",
+    "circuit_breaker",
+];
+const RECONNECT: &[&str] = &[
+    "reconnect",
+    "re-connect",
+    "token expired",
+    "expired token",
+    "token has expired",
+    "token_expired",
+    "token is expired",
+    "invalid token",
+    "invalid access token",
+    "invalid_token",
+    "revoked",
+    "re-authenticate",
+    "reauthenticate",
+    "reauthorize",
+    "re-authorize",
+    "needs_reconnection",
+    "session has expired",
+    "session expired",
+    "not authorized",
+    "unauthorized",
+    "permission",
+];
+const TRANSIENT: &[&str] = &[
+    "timed out",
+    "timeout",
+    "temporar",
+    "try again",
+    "rate limit",
+    "rate_limit",
+    "too many requests",
+    "unavailable",
+    "internal error",
+    "internal server error",
+    "network",
+    "connection",
+    "503",
+    "502",
+    "500",
+];
+const CONTENT: &[&str] = &[
+    "too long",
+    "too_long",
+    "character limit",
+    "exceeds",
+    "duplicate",
+    "content",
+    "media",
+    "image",
+    "video",
+    "aspect ratio",
+    "file size",
+    "unsupported",
+    "format",
+    "caption",
+    "policy",
+    "spam",
+    "invalid_parameter",
+];
+
+/// Classifies a destination's error text (case-insensitive substring rules, in order:
+/// permanent, reconnect, transient, content, else retryable).
+pub fn classify_failure(error: Option<&str>) -> FailureClass {
+    let text = error.unwrap_or_default().to_lowercase();
+    let any = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    if any(PERMANENT) {
+        FailureClass::Permanent
+    } else if any(RECONNECT) {
+        FailureClass::Reconnect
+    } else if any(TRANSIENT) {
+        FailureClass::Retryable
+    } else if any(CONTENT) {
+        FailureClass::Content
+    } else {
+        FailureClass::Retryable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FailureClass::*;
+
+    #[test]
+    fn table() {
+        let cases = [
+            (
+                "Token expired. Please reconnect your LinkedIn account.",
+                Reconnect,
+            ),
+            ("OAuth access token has been revoked", Reconnect),
+            (
+                "Error validating access token: Session has expired",
+                Reconnect,
+            ),
+            ("User not authorized to post", Reconnect),
+            (
+                "permanent_failure_circuit_breaker: 5 identical failures",
+                Permanent,
+            ),
+            ("Text is too long (max 280 characters)", Content),
+            ("Status is a duplicate", Content),
+            ("Invalid media: aspect ratio not supported", Content),
+            ("Video upload timed out", Retryable),
+            ("Media processing temporarily unavailable", Retryable),
+            ("Platform returned 503", Retryable),
+            ("Rate limit reached on platform", Retryable),
+            ("something odd happened", Retryable),
+            ("", Retryable),
+        ];
+        for (text, class) in cases {
+            assert_eq!(classify_failure(Some(text)), class, "{text:?}");
+        }
+        assert_eq!(classify_failure(None), Retryable);
+    }
+}

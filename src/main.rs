@@ -1,0 +1,51 @@
+//! posteverywhere-wait: waits for a PostEverywhere post's per-destination results in CI,
+//! then reports them (outputs, summary, annotations, results JSON) with an exit code that
+//! says what happened. `main` only dispatches; `app::start` wires the pieces together.
+#![allow(clippy::exit)]
+
+mod api;
+mod app;
+mod ci;
+mod cli;
+mod config;
+mod demo;
+mod escape;
+mod failure;
+mod model;
+mod outcome;
+mod poll;
+mod rand;
+mod report;
+mod run;
+mod secret;
+mod signal;
+mod sim;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("posteverywhere-wait: error: {e}");
+            return ExitCode::from(outcome::code::USAGE);
+        }
+    };
+    match command {
+        cli::Command::Help => print!("{}", cli::help()),
+        cli::Command::Version => println!("{}", cli::version()),
+        cli::Command::Run | cli::Command::Demo => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            return match runtime {
+                Ok(rt) => ExitCode::from(rt.block_on(app::start(command == cli::Command::Demo))),
+                Err(e) => {
+                    eprintln!("posteverywhere-wait: error: cannot start the async runtime: {e}");
+                    ExitCode::from(outcome::code::API)
+                }
+            };
+        }
+    }
+    ExitCode::SUCCESS
+}

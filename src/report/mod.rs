@@ -1,0 +1,106 @@
+//! What the wait found, as plain data, and the pure renderers that turn it into text for
+//! each audience: step outputs, the Markdown summary, the results JSON and the terminal
+//! table. Nothing here writes anywhere; `ci` decides where the strings go.
+
+pub mod json;
+pub mod outputs;
+pub mod summary;
+pub mod text;
+
+use std::time::{Duration, SystemTime};
+
+use crate::config::FailOn;
+use crate::model::{Destination, Tally};
+use crate::outcome::Status;
+
+/// The final (or last known) state of a wait.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub status: Status,
+    pub exit_code: u8,
+    pub fail_on: FailOn,
+    pub post_id: String,
+    /// The API's own post-level status, when it sent one.
+    pub post_status: Option<String>,
+    pub destinations: Vec<Destination>,
+    pub tally: Tally,
+    /// Why the wait ended early or badly (error, timeout, cancellation), one line.
+    pub message: Option<String>,
+    /// Whether any usable answer arrived (else there is nothing to tabulate).
+    pub answered: bool,
+    pub timeout: Duration,
+    pub elapsed: Duration,
+    pub requests: u32,
+    pub started_at: SystemTime,
+    /// Set when the simulator produced these results.
+    pub simulated: bool,
+}
+
+/// `1.2s`, `45s`, `3m05s`: durations for people.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 10_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if ms < 60_000 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+    use crate::model::State;
+    use serde_json::json;
+
+    pub(crate) fn dest(platform: &str, name: &str, status: State) -> Destination {
+        Destination {
+            post_id: "post_1".into(),
+            id: None,
+            account_id: Some(json!(2280)),
+            account_name: Some(name.into()),
+            platform: platform.into(),
+            status,
+            raw_status: status.as_str().into(),
+            url: (status == State::Published).then(|| format!("https://{platform}.example/p/1")),
+            error: (status == State::Failed).then(|| "Token expired. Please reconnect.".to_owned()),
+            attempts: Some(1),
+            published_at: None,
+            next_retry_at: None,
+            scheduled_for: None,
+        }
+    }
+
+    pub(crate) fn report(status: Status, dests: Vec<Destination>) -> Report {
+        let tally = Tally::of(&dests);
+        Report {
+            status,
+            exit_code: 0,
+            fail_on: FailOn::Any,
+            post_id: "post_1".into(),
+            post_status: None,
+            destinations: dests,
+            tally,
+            message: None,
+            answered: true,
+            timeout: Duration::from_secs(300),
+            elapsed: Duration::from_millis(12_300),
+            requests: 4,
+            started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_784_000_000),
+            simulated: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(human_duration(Duration::from_millis(1234)), "1.2s");
+        assert_eq!(human_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(human_duration(Duration::from_secs(185)), "3m05s");
+    }
+}

@@ -1,0 +1,143 @@
+//! Step outputs: which names and values we publish, and the heredoc encoding GitHub's
+//! runner parses (ci-conventions §2): `name<<DELIM`, the value, `DELIM`, with a random
+//! delimiter that is regenerated until the value does not contain it.
+
+use super::{Report, json::results_array};
+use crate::model::State;
+
+/// Keep the `results` output well under GitHub's 1 MB-per-job output limit.
+pub const RESULTS_MAX_BYTES: usize = 200 * 1024;
+
+/// The outputs, in a stable order, and a note if `results` had to be cut.
+pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
+    let urls: Vec<&str> = r
+        .destinations
+        .iter()
+        .filter(|d| d.status == State::Published)
+        .filter_map(|d| d.url.as_deref())
+        .collect();
+    let mut failed_platforms: Vec<&str> = Vec::new();
+    for d in r.destinations.iter().filter(|d| d.status == State::Failed) {
+        if !failed_platforms.contains(&d.platform.as_str()) {
+            failed_platforms.push(&d.platform);
+        }
+    }
+    let (results, note) = capped_results(r);
+    let list = vec![
+        ("status", r.status.as_str().to_owned()),
+        ("exit-code", r.exit_code.to_string()),
+        ("total-count", r.tally.total.to_string()),
+        ("published-count", r.tally.published.to_string()),
+        ("failed-count", r.tally.failed.to_string()),
+        ("pending-count", r.tally.pending.to_string()),
+        ("published-urls", urls.join("\n")),
+        ("failed-platforms", failed_platforms.join(",")),
+        ("results", results),
+        ("message", r.message.clone().unwrap_or_default()),
+    ];
+    (list, note)
+}
+
+/// The `results` array, cut to whole entries that fit `RESULTS_MAX_BYTES`.
+fn capped_results(r: &Report) -> (String, Option<String>) {
+    let all = results_array(&r.destinations);
+    let full = serde_json::Value::Array(all.clone()).to_string();
+    if full.len() <= RESULTS_MAX_BYTES {
+        return (full, None);
+    }
+    let mut kept = Vec::new();
+    let mut size = 2;
+    for v in all {
+        let s = v.to_string();
+        if size + s.len() + 1 > RESULTS_MAX_BYTES {
+            break;
+        }
+        size += s.len() + 1;
+        kept.push(v);
+    }
+    let note = format!(
+        "the results output holds {} of {} destinations (GitHub limits output size); set results-file for all of them",
+        kept.len(),
+        r.destinations.len()
+    );
+    (serde_json::Value::Array(kept).to_string(), Some(note))
+}
+
+/// One output record in heredoc form. `token` supplies random delimiter suffixes.
+pub fn heredoc(name: &str, value: &str, mut token: impl FnMut() -> String) -> String {
+    let delim = loop {
+        let d = format!("ghadelimiter_{}", token());
+        if !value.contains(&d) && !name.contains(&d) {
+            break d;
+        }
+    };
+    format!("{name}<<{delim}\n{value}\n{delim}\n")
+}
+
+/// Every output record, ready to append to `$GITHUB_OUTPUT`.
+pub fn encode(list: &[(&str, String)]) -> String {
+    list.iter()
+        .map(|(k, v)| heredoc(k, v, crate::rand::token))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::report::fixtures::{dest, report};
+
+    #[test]
+    fn values() {
+        let r = report(
+            Status::Partial,
+            vec![
+                dest("x", "@a", State::Published),
+                dest("linkedin", "B", State::Failed),
+                dest("x", "@c", State::Published),
+            ],
+        );
+        let (list, note) = outputs(&r);
+        let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        assert_eq!(get("status"), "partial");
+        assert_eq!(get("published-count"), "2");
+        assert_eq!(
+            get("published-urls"),
+            "https://x.example/p/1\nhttps://x.example/p/1"
+        );
+        assert_eq!(get("failed-platforms"), "linkedin");
+        assert!(get("results").starts_with("[{\"account_id\":2280"));
+        assert!(note.is_none());
+    }
+
+    #[test]
+    fn delimiter_is_regenerated_when_the_value_contains_it() {
+        let mut n = 0;
+        let tokens = || {
+            n += 1;
+            if n == 1 {
+                "aaa".to_owned()
+            } else {
+                "bbb".to_owned()
+            }
+        };
+        let rec = heredoc("results", "x\nghadelimiter_aaa\ny", tokens);
+        assert_eq!(
+            rec,
+            "results<<ghadelimiter_bbb\nx\nghadelimiter_aaa\ny\nghadelimiter_bbb\n"
+        );
+    }
+
+    #[test]
+    fn oversized_results_are_cut_to_whole_entries() {
+        let mut d = dest("x", "@a", State::Failed);
+        d.error = Some("e".repeat(10_000));
+        let r = report(Status::Failed, vec![d; 40]);
+        let (list, note) = outputs(&r);
+        let results = &list.iter().find(|(n, _)| *n == "results").unwrap().1;
+        assert!(results.len() <= RESULTS_MAX_BYTES);
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(results).unwrap();
+        assert!(!parsed.is_empty() && parsed.len() < 40);
+        assert!(note.unwrap().contains("results-file"));
+    }
+}

@@ -1,0 +1,242 @@
+//! The job summary: GitHub-flavoured Markdown a person can scan. Untrusted text is escaped
+//! for table cells, links are only made for http(s) URLs, and the whole summary stays
+//! under the runner's 1 MiB cap, with a note when rows had to be left out.
+
+use std::fmt::Write as _;
+
+use super::{Report, human_duration};
+use crate::escape::{md_cell, md_url, one_line};
+use crate::failure::{FailureClass, classify_failure};
+use crate::model::{Destination, State};
+use crate::outcome::Status;
+
+/// Stay well under the runner's 1 MiB step-summary limit.
+pub const MAX_SUMMARY_BYTES: usize = 900 * 1024;
+
+fn headline(r: &Report) -> String {
+    let t = r.tally;
+    match r.status {
+        Status::Published => format!(
+            "✅ PostEverywhere: published to {} of {} destinations",
+            t.published, t.total
+        ),
+        Status::Partial => {
+            format!(
+                "⚠️ PostEverywhere: {} of {} destinations published, {} failed",
+                t.published, t.total, t.failed
+            )
+        }
+        Status::Failed => format!("❌ PostEverywhere: all {} destinations failed", t.total),
+        Status::Timeout => format!(
+            "⏱️ PostEverywhere: timed out after {} with {} of {} destinations pending",
+            human_duration(r.timeout),
+            t.pending,
+            t.total
+        ),
+        Status::Error => "🛑 PostEverywhere: the wait stopped on an API error".to_owned(),
+        Status::Cancelled => format!(
+            "⏹️ PostEverywhere: cancelled after {}",
+            human_duration(r.elapsed)
+        ),
+    }
+}
+
+fn symbol(s: State) -> &'static str {
+    match s {
+        State::Published => "✅",
+        State::Failed => "❌",
+        State::Pending => "⏳",
+    }
+}
+
+fn row(d: &Destination) -> String {
+    let status = match d.status {
+        State::Failed => format!("failed ({})", classify_failure(d.error.as_deref()).as_str()),
+        State::Pending if d.next_retry_at.is_some() => {
+            format!(
+                "pending: platform retry at {}",
+                md_cell(d.next_retry_at.as_deref().unwrap_or(""))
+            )
+        }
+        State::Pending => format!("pending ({})", md_cell(&one_line(&d.raw_status, 40))),
+        State::Published => "published".to_owned(),
+    };
+    let link = d
+        .url
+        .as_deref()
+        .and_then(md_url)
+        .map(|u| format!("[view post]({u})"))
+        .unwrap_or_default();
+    let account = d
+        .account_name
+        .clone()
+        .or_else(|| {
+            d.account_id
+                .as_ref()
+                .map(|a| format!("#{}", a.to_string().trim_matches('"')))
+        })
+        .unwrap_or_default();
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} |\n",
+        symbol(d.status),
+        md_cell(&one_line(&d.platform, 40)),
+        md_cell(&one_line(&account, 80)),
+        status,
+        link,
+        d.attempts.map(|a| a.to_string()).unwrap_or_default(),
+        md_cell(&one_line(d.error.as_deref().unwrap_or(""), 300)),
+    )
+}
+
+fn next_steps(r: &Report) -> Vec<String> {
+    // One step per kind of failure, naming up to ten destinations each.
+    let mut groups: Vec<(FailureClass, Vec<String>)> = Vec::new();
+    for d in r.destinations.iter().filter(|d| d.status == State::Failed) {
+        let class = classify_failure(d.error.as_deref());
+        let label = format!("**{}**", md_cell(&one_line(&d.label(), 120)));
+        match groups.iter_mut().find(|(c, _)| *c == class) {
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((class, vec![label])),
+        }
+    }
+    let mut steps: Vec<String> = groups
+        .into_iter()
+        .map(|(class, labels)| {
+            let more = labels.len().saturating_sub(10);
+            let mut who = labels.into_iter().take(10).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                who.push_str(&format!(" and {more} more"));
+            }
+            format!("{who}: {}.", class.advice())
+        })
+        .collect();
+    match r.status {
+        Status::Timeout => steps.push(format!(
+            "{} destination(s) were still pending after {}: raise `timeout`, or check the post in PostEverywhere \
+             (video on Instagram and TikTok can take minutes to process).",
+            r.tally.pending,
+            human_duration(r.timeout)
+        )),
+        Status::Error => steps.push("Fix the cause named above and run the job again.".to_owned()),
+        Status::Cancelled => steps.push("The job was cancelled; the table shows the last known state.".to_owned()),
+        _ => {}
+    }
+    steps
+}
+
+/// Renders the summary for one wait.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## {}\n", headline(r));
+    if r.simulated {
+        out.push_str("> Simulated results (input `simulate`): nothing was published.\n\n");
+    }
+    let _ = writeln!(
+        out,
+        "Post <code>{}</code> · status **{}** · exit code {} · waited {} · {} request(s)\n",
+        md_cell(&one_line(&r.post_id, 200)),
+        r.status.as_str(),
+        r.exit_code,
+        human_duration(r.elapsed),
+        r.requests
+    );
+    if let Some(m) = &r.message {
+        let _ = writeln!(out, "> {}\n", md_cell(&one_line(m, 1000)));
+    }
+    if !r.destinations.is_empty() {
+        out.push_str("| | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n");
+        let reserve = 64 * 1024;
+        for (n, d) in r.destinations.iter().enumerate() {
+            let line = row(d);
+            if out.len() + line.len() + reserve > MAX_SUMMARY_BYTES {
+                let _ = writeln!(
+                    out,
+                    "\n…and {} more destination(s) not shown (summary size limit); see the `results` output or results-file.",
+                    r.destinations.len() - n
+                );
+                break;
+            }
+            out.push_str(&line);
+        }
+        out.push('\n');
+    } else if r.answered {
+        out.push_str("The API has listed no destinations for this post yet.\n\n");
+    }
+    let steps = next_steps(r);
+    if !steps.is_empty() {
+        out.push_str("### What to do next\n\n");
+        for s in steps {
+            let _ = writeln!(out, "- {s}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::{dest, report};
+
+    #[test]
+    fn partial_summary() {
+        let mut r = report(
+            Status::Partial,
+            vec![
+                dest("instagram", "@mybrand", State::Published),
+                dest("linkedin", "My Brand", State::Failed),
+            ],
+        );
+        r.exit_code = 1;
+        let s = render(&r);
+        let expected = "## ⚠️ PostEverywhere: 1 of 2 destinations published, 1 failed\n\n\
+Post <code>post_1</code> · status **partial** · exit code 1 · waited 12s · 4 request(s)\n\n\
+| | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n\
+| ✅ | instagram | @mybrand | published | [view post](https://instagram.example/p/1) | 1 |  |\n\
+| ❌ | linkedin | My Brand | failed (reconnect) |  | 1 | Token expired. Please reconnect. |\n\n\
+### What to do next\n\n\
+- **linkedin My Brand**: reconnect this account in PostEverywhere, then retry the post.\n\n";
+        assert_eq!(s, expected);
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_and_bad_links_dropped() {
+        let mut d = dest("x|<b>", "`@a`", State::Published);
+        d.url = Some("javascript:alert(1)".into());
+        let mut f = dest("li", "B", State::Failed);
+        f.error = Some("line1\n::error::x | <script>".into());
+        let s = render(&report(Status::Partial, vec![d, f]));
+        assert!(s.contains("| x&#124;&lt;b&gt; | &#96;@a&#96; |"));
+        assert!(!s.contains("javascript"));
+        assert!(s.contains("line1 ::error::x &#124; &lt;script&gt;"));
+        for line in s.lines() {
+            assert!(!line.trim_start().starts_with("::"));
+        }
+    }
+
+    #[test]
+    fn timeout_and_error_explain_what_to_do() {
+        let r = report(Status::Timeout, vec![dest("x", "@a", State::Pending)]);
+        let s = render(&r);
+        assert!(s.starts_with(
+            "## ⏱️ PostEverywhere: timed out after 5m00s with 1 of 1 destinations pending"
+        ));
+        assert!(s.contains("raise `timeout`"));
+        let mut r = report(Status::Error, vec![]);
+        r.answered = false;
+        r.message = Some("HTTP 401 Unauthorized; check the key".into());
+        let s = render(&r);
+        assert!(s.contains("> HTTP 401 Unauthorized; check the key"));
+        assert!(!s.contains("| |"));
+    }
+
+    #[test]
+    fn stays_under_the_size_cap() {
+        let mut d = dest("x", "@a", State::Failed);
+        d.error = Some("e".repeat(290));
+        let r = report(Status::Failed, vec![d; 5000]);
+        let s = render(&r);
+        assert!(s.len() < MAX_SUMMARY_BYTES, "{}", s.len());
+        assert!(s.contains("more destination(s) not shown"));
+    }
+}

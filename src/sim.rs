@@ -1,0 +1,193 @@
+//! The built-in simulator: a tiny HTTP/1.1 server on 127.0.0.1 (random port) that plays a
+//! named scenario of the results API, advancing each post one step per results request.
+//! PostEverywhere has no sandbox; this lets `--demo` and the `simulate` input dry-run a
+//! pipeline's handling of every outcome without a key. Not used on the normal path.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Scenario names accepted by the `simulate` input.
+pub const SCENARIOS: &[&str] = &["published", "partial", "failed", "slow"];
+
+const ACCOUNTS: [(u64, &str, &str); 3] = [
+    (2280, "@yourbrand", "instagram"),
+    (2285, "Your Brand Inc.", "linkedin"),
+    (2290, "@yourbrand", "x"),
+];
+
+type Polls = Arc<Mutex<HashMap<String, u32>>>;
+
+/// Starts the simulator; returns the API base URL to use.
+pub async fn start(scenario: &str) -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let scenario = scenario.to_owned();
+    let polls: Polls = Arc::default();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (scenario, polls) = (scenario.clone(), polls.clone());
+            tokio::spawn(async move {
+                let _ = serve(stream, &scenario, &polls).await;
+            });
+        }
+    });
+    Ok(format!("http://{addr}/api/v1"))
+}
+
+async fn serve(mut stream: TcpStream, scenario: &str, polls: &Polls) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 || buf.len() > 16 * 1024 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, body) = route(method, path, scenario, polls);
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 60;
+    let body = body.to_string();
+    let reply = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\
+         X-RateLimit-Limit: 60\r\nX-RateLimit-Remaining: 59\r\nX-RateLimit-Reset: {reset}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(reply.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+fn envelope(data: Value) -> Value {
+    json!({"data": data, "error": null, "meta": {"request_id": "sim_0001"}})
+}
+
+fn route(method: &str, path: &str, scenario: &str, polls: &Polls) -> (&'static str, Value) {
+    let rest = path.strip_prefix("/api/v1/posts/").unwrap_or("");
+    let (post_id, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    match (method, tail) {
+        ("GET", "results") if !post_id.is_empty() => {
+            let n = {
+                let mut map = polls
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let n = map.entry(post_id.to_owned()).or_insert(0);
+                *n += 1;
+                *n - 1
+            };
+            let results: Vec<Value> = ACCOUNTS
+                .iter()
+                .enumerate()
+                .map(|(i, a)| destination(scenario, n, i, *a))
+                .collect();
+            (
+                "200 OK",
+                envelope(
+                    json!({"post_id": post_id, "post_status": post_status(&results), "results": results}),
+                ),
+            )
+        }
+        ("GET", "") if !post_id.is_empty() => (
+            "200 OK",
+            envelope(json!({"post_id": post_id, "status": "publishing", "scheduled_for": null})),
+        ),
+        _ => (
+            "404 Not Found",
+            json!({"data": null, "error": {"code": "not_found", "message": "no such route in the simulator"},
+                   "meta": {"request_id": "sim_404"}}),
+        ),
+    }
+}
+
+fn post_status(results: &[Value]) -> &'static str {
+    let count = |s: &str| results.iter().filter(|r| r["status"] == s).count();
+    match (count("published"), count("failed")) {
+        (p, 0) if p == results.len() => "published",
+        (0, f) if f == results.len() => "failed",
+        (p, f) if p + f == results.len() => "partially_failed",
+        _ => "publishing",
+    }
+}
+
+/// The state of account `i` at poll `n` of a scenario.
+fn destination(
+    scenario: &str,
+    n: u32,
+    i: usize,
+    (account_id, name, platform): (u64, &str, &str),
+) -> Value {
+    let failure = match (scenario, platform) {
+        ("partial" | "failed", "linkedin") => {
+            Some("Token expired. Please reconnect your LinkedIn account.")
+        }
+        ("failed", "instagram") => {
+            Some("Media aspect ratio not supported (must be between 4:5 and 1.91:1)")
+        }
+        ("failed", "x") => Some("Text is too long (312 of 280 characters)"),
+        _ => None,
+    };
+    // Each destination needs a different number of polls to settle: 2, 3 and 2.
+    let settles_at = [2, 3, 2][i];
+    let status = if scenario == "slow" {
+        ["processing", "queued", "publishing"][i]
+    } else if n == 0 {
+        "queued"
+    } else if n < settles_at {
+        "publishing"
+    } else if failure.is_some() {
+        "failed"
+    } else {
+        "published"
+    };
+    let published = status == "published";
+    json!({
+        "account_id": account_id,
+        "account_name": name,
+        "platform": platform,
+        "status": status,
+        "published_at": published.then_some("2026-01-01T00:00:00.000Z"),
+        "platform_post_id": published.then(|| format!("sim{account_id}")),
+        "platform_post_url": published.then(|| format!("https://{platform}.example/simulated/{account_id}")),
+        "error": if status == "failed" { failure } else { None },
+        "attempts": if status == "failed" { 3 } else { u32::from(n > 0) },
+        "next_retry_at": null,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statuses(scenario: &str, n: u32) -> Vec<String> {
+        (0..3)
+            .map(|i| {
+                destination(scenario, n, i, ACCOUNTS[i])["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scenarios_settle_as_named() {
+        assert_eq!(statuses("published", 0), ["queued", "queued", "queued"]);
+        assert_eq!(
+            statuses("published", 3),
+            ["published", "published", "published"]
+        );
+        assert_eq!(statuses("partial", 3), ["published", "failed", "published"]);
+        assert_eq!(statuses("failed", 3), ["failed", "failed", "failed"]);
+        assert_eq!(statuses("slow", 50), ["processing", "queued", "publishing"]);
+    }
+}
