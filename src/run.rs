@@ -12,6 +12,7 @@ use crate::model::Tally;
 use crate::outcome::{Signal, Status, code, exit_code};
 use crate::poll::{End, Next, Observation, Poller};
 use crate::report::{Report, human_duration, text};
+use crate::secret::Redactor;
 use crate::signal::Signals;
 
 /// How the loop ended.
@@ -51,7 +52,8 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut Signals) -> u8 {
             requests += 1;
             let obs = match answer {
                 Ok(a) => {
-                    let r = a.value;
+                    let mut r = a.value;
+                    scrub_results(&mut r, sink.redactor());
                     if let Some(line) = text::progress(
                         t0.elapsed(),
                         last.as_ref().map(|l| l.destinations.as_slice()),
@@ -73,7 +75,7 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut Signals) -> u8 {
                         rate: a.rate,
                     }
                 }
-                Err(f) => Observation::Fault(f),
+                Err(f) => Observation::Fault(scrub_fault(f, sink.redactor())),
             };
             let fault = match &obs {
                 Observation::Fault(f) => Some(f.clone()),
@@ -102,6 +104,51 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut Signals) -> u8 {
     let report = build_report(cfg, stop, last, requests, started_at, t0);
     sink.finish(&report, cfg.summary);
     report.exit_code
+}
+
+/// Removes the key from API text as it arrives, before any escaping or truncation.
+fn scrub_results(r: &mut Results, red: &Redactor) {
+    for d in &mut r.destinations {
+        let fields = [
+            &mut d.id,
+            &mut d.account_name,
+            &mut d.url,
+            &mut d.error,
+            &mut d.published_at,
+            &mut d.next_retry_at,
+        ];
+        for s in fields.into_iter().flatten() {
+            red.scrub_in_place(s);
+        }
+        if let Some(serde_json::Value::String(s)) = &mut d.account_id {
+            red.scrub_in_place(s);
+        }
+        red.scrub_in_place(&mut d.platform);
+        red.scrub_in_place(&mut d.raw_status);
+    }
+    for s in r
+        .post_status
+        .iter_mut()
+        .chain(r.unknown_statuses.iter_mut())
+    {
+        red.scrub_in_place(s);
+    }
+}
+
+fn scrub_fault(f: Fault, red: &Redactor) -> Fault {
+    match f {
+        Fault::RateLimited { wait, reason } => Fault::RateLimited {
+            wait,
+            reason: red.scrub(&reason),
+        },
+        Fault::Transient { reason } => Fault::Transient {
+            reason: red.scrub(&reason),
+        },
+        Fault::Fatal { status, message } => Fault::Fatal {
+            status,
+            message: red.scrub(&message),
+        },
+    }
 }
 
 fn fault_line(

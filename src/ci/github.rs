@@ -39,6 +39,14 @@ pub(super) fn annotations(r: &Report) -> Vec<String> {
         out.push(command("error", Some(&title), &msg));
     }
     match r.status {
+        Status::Timeout if r.tally.total == 0 => out.push(command(
+            "warning",
+            Some("PostEverywhere: timed out"),
+            &format!(
+                "the API listed no destinations for the post within {}; check the post id and the post in PostEverywhere",
+                human_duration(r.timeout)
+            ),
+        )),
         Status::Timeout => out.push(command(
             "warning",
             Some("PostEverywhere: timed out"),

@@ -106,7 +106,9 @@ mod tests {
             "https://x.example/p/1\nhttps://x.example/p/1"
         );
         assert_eq!(get("failed-platforms"), "linkedin");
-        assert!(get("results").starts_with("[{\"account_id\":2280"));
+        assert!(
+            get("results").starts_with("[{\"post_id\":\"post_1\",\"id\":null,\"account_id\":2280")
+        );
         assert!(note.is_none());
     }
 

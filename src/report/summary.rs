@@ -27,6 +27,12 @@ fn headline(r: &Report) -> String {
             )
         }
         Status::Failed => format!("❌ PostEverywhere: all {} destinations failed", t.total),
+        Status::Timeout if t.total == 0 => {
+            format!(
+                "⏱️ PostEverywhere: timed out after {} with no destinations listed",
+                human_duration(r.timeout)
+            )
+        }
         Status::Timeout => format!(
             "⏱️ PostEverywhere: timed out after {} with {} of {} destinations pending",
             human_duration(r.timeout),
@@ -111,6 +117,11 @@ fn next_steps(r: &Report) -> Vec<String> {
         })
         .collect();
     match r.status {
+        Status::Timeout if r.tally.total == 0 => steps.push(
+            "The API listed no destinations: check that post-id is the id the create call returned, \
+             and look at the post in PostEverywhere."
+                .to_owned(),
+        ),
         Status::Timeout => steps.push(format!(
             "{} destination(s) were still pending after {}: raise `timeout`, or check the post in PostEverywhere \
              (video on Instagram and TikTok can take minutes to process).",
@@ -190,7 +201,7 @@ mod tests {
         r.exit_code = 1;
         let s = render(&r);
         let expected = "## ⚠️ PostEverywhere: 1 of 2 destinations published, 1 failed\n\n\
-Post <code>post_1</code> · status **partial** · exit code 1 · waited 12s · 4 request(s)\n\n\
+Post <code>post&#95;1</code> · status **partial** · exit code 1 · waited 12s · 4 request(s)\n\n\
 | | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n\
 | ✅ | instagram | @mybrand | published | [view post](https://instagram.example/p/1) | 1 |  |\n\
 | ❌ | linkedin | My Brand | failed (reconnect) |  | 1 | Token expired. Please reconnect. |\n\n\

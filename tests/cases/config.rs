@@ -1,0 +1,129 @@
+//! Configuration through the real binary: every bad input exits 2 with a one-line message
+//! naming the input and value; all three spellings of an input work; flags.
+
+use serde_json::json;
+
+use crate::server::{Reply, Server};
+use crate::util::{Cmd, KEY, dest, results};
+
+#[track_caller]
+fn rejected(cmd: Cmd, needle: &str) {
+    let run = cmd.run();
+    run.expect_code(2);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("error:"))
+        .unwrap_or_else(|| panic!("no error line:\n{}", run.stderr));
+    assert!(line.contains(needle), "{line:?} should contain {needle:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+}
+
+#[test]
+fn every_config_error_exits_2_naming_the_input() {
+    let base = || {
+        Cmd::plain()
+            .env("POSTEVERYWHERE_API_KEY", KEY)
+            .env("POSTEVERYWHERE_POST_ID", "p")
+    };
+    rejected(
+        Cmd::plain().env("POSTEVERYWHERE_POST_ID", "p"),
+        "input 'api-key' is required",
+    );
+    rejected(
+        Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY),
+        "input 'post-id' is required",
+    );
+    rejected(
+        base().env("POSTEVERYWHERE_TIMEOUT", "5 minutes"),
+        "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5 minutes\"",
+    );
+    rejected(
+        base().env("INPUT_POLL-INTERVAL", "fast"),
+        "input 'poll-interval' (from INPUT_POLL-INTERVAL) has a bad value \"fast\"",
+    );
+    rejected(
+        base().env("INPUT_SUMMARY", "yes"),
+        "input 'summary' (from INPUT_SUMMARY) has a bad value \"yes\"",
+    );
+    rejected(
+        base().env("INPUT_FAIL_ON", "sometimes"),
+        "input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"sometimes\"",
+    );
+    rejected(
+        base().env("POSTEVERYWHERE_BASE_URL", "http://example.com/api"),
+        "input 'base-url'",
+    );
+    rejected(
+        base().env("POSTEVERYWHERE_RESULTS_FILE", "/no/such/dir/r.json"),
+        "input 'results-file'",
+    );
+}
+
+#[test]
+fn config_errors_on_github_are_annotated_and_write_no_outputs() {
+    let run = Cmd::github("http://127.0.0.1:9/api")
+        .input("timeout", "soon")
+        .run();
+    run.expect_code(2);
+    assert!(
+        run.stdout
+            .contains("::error::input 'timeout' (from INPUT_TIMEOUT) has a bad value \"soon\""),
+        "{}",
+        run.stdout
+    );
+    assert!(run.outputs.is_empty() && run.summary.is_empty());
+}
+
+#[test]
+fn all_three_spellings_reach_the_binary() {
+    for (key_var, id_var, base_var) in [
+        ("INPUT_API-KEY", "INPUT_POST-ID", "INPUT_BASE-URL"),
+        ("INPUT_API_KEY", "INPUT_POST_ID", "INPUT_BASE_URL"),
+        (
+            "POSTEVERYWHERE_API_KEY",
+            "POSTEVERYWHERE_POST_ID",
+            "POSTEVERYWHERE_BASE_URL",
+        ),
+    ] {
+        let server =
+            Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+        let run = Cmd::plain()
+            .env(key_var, KEY)
+            .env(id_var, "post_1")
+            .env(base_var, &server.base_url())
+            .run();
+        run.expect_code(0);
+        assert_eq!(server.hits("GET", crate::server::RESULTS), 1, "{key_var}");
+    }
+}
+
+#[test]
+fn empty_github_inputs_fall_back_to_the_generic_names() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::plain()
+        .env("INPUT_API-KEY", "")
+        .env("INPUT_POST-ID", "  ")
+        .env("INPUT_TIMEOUT", "")
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "post_1")
+        .env("POSTEVERYWHERE_BASE_URL", &server.base_url())
+        .run();
+    run.expect_code(0);
+}
+
+#[test]
+fn flags() {
+    let run = Cmd::plain().run_args(&["--version"]);
+    run.expect_code(0);
+    assert!(run.stdout.starts_with("posteverywhere-wait 0."));
+    let run = Cmd::plain().run_args(&["--help"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("INPUT_POLL-INTERVAL")
+            && run.stdout.contains("POSTEVERYWHERE_POLL_INTERVAL")
+    );
+    let run = Cmd::plain().run_args(&["--post-id=1"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("unknown argument \"--post-id=1\""));
+}

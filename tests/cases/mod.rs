@@ -1,0 +1,5 @@
+mod config;
+mod core;
+mod faults;
+mod security;
+mod simulate;

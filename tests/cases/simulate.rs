@@ -1,0 +1,44 @@
+//! The built-in simulator: every scenario through the `simulate` input, and `--demo`.
+
+use crate::util::Cmd;
+
+#[test]
+fn each_scenario_earns_its_outcome() {
+    for (scenario, status, code) in [
+        ("published", "published", 0),
+        ("partial", "partial", 1),
+        ("failed", "failed", 1),
+        ("slow", "timeout", 3),
+    ] {
+        let run = Cmd::github("https://unused.invalid")
+            .without("INPUT_API-KEY")
+            .without("INPUT_BASE-URL")
+            .input("simulate", scenario)
+            .input("timeout", "1s")
+            .run();
+        run.expect_code(code);
+        assert_eq!(run.output("status"), status, "{scenario}");
+        assert!(run.summary.contains("Simulated results"));
+    }
+}
+
+#[test]
+fn demo_writes_files_and_shows_them() {
+    let run = Cmd::plain().env("TMPDIR", "/tmp").run_args(&["--demo"]);
+    run.expect_code(1);
+    assert!(run.stdout.contains("── step outputs: "), "{}", run.stdout);
+    assert!(run.stdout.contains("status: partial"));
+    assert!(
+        run.stdout
+            .contains("## ⚠️ PostEverywhere: 2 of 3 destinations published, 1 failed")
+    );
+    let path = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("── results JSON: "))
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(doc["status"], "partial");
+    let _ = std::fs::remove_dir_all(std::path::Path::new(path).parent().unwrap());
+}

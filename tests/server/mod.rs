@@ -1,0 +1,298 @@
+//! A scripted HTTP/1.1 server on 127.0.0.1 for the integration tests. Each route has a
+//! list of replies played in order (the last one repeats); every request is recorded with
+//! its arrival time. Faults a real network produces are replies too: hang, reset, a
+//! truncated body. On drop it stops and checks that no handler panicked.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// One scripted answer.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// A JSON body with a status and extra headers.
+    Json(u16, Value, Vec<(&'static str, String)>),
+    /// Raw bytes with a status and headers (Content-Length is added).
+    Raw(u16, Vec<(&'static str, String)>, Vec<u8>),
+    /// Accept the request and never answer (until the server is dropped).
+    Hang,
+    /// Send headers and part of the body, then reset the connection.
+    ResetMidBody,
+    /// Close the connection at once with a TCP reset.
+    Reset,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Reply {
+        Reply::Json(200, body, Vec::new())
+    }
+    pub fn status(code: u16, body: Value) -> Reply {
+        Reply::Json(code, body, Vec::new())
+    }
+    pub fn with_header(self, name: &'static str, value: impl Into<String>) -> Reply {
+        match self {
+            Reply::Json(c, b, mut h) => {
+                h.push((name, value.into()));
+                Reply::Json(c, b, h)
+            }
+            Reply::Raw(c, mut h, b) => {
+                h.push((name, value.into()));
+                Reply::Raw(c, h, b)
+            }
+            other => other,
+        }
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Time since the server started.
+    pub at: Duration,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Route {
+    method: &'static str,
+    path: String,
+    replies: Vec<Reply>,
+    next: usize,
+}
+
+#[derive(Default)]
+struct State {
+    routes: Vec<Route>,
+    requests: Vec<Request>,
+}
+
+pub struct Server {
+    port: u16,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    panicked: Arc<AtomicBool>,
+    accept: Option<thread::JoinHandle<()>>,
+}
+
+pub const RESULTS: &str = "/api/v1/posts/post_1/results";
+
+impl Server {
+    pub fn new() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().unwrap().port();
+        let state: Arc<Mutex<State>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let panicked = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let (st, sp, pn) = (state.clone(), stop.clone(), panicked.clone());
+        let accept = thread::spawn(move || {
+            for stream in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (st, sp, pn) = (st.clone(), sp.clone(), pn.clone());
+                thread::spawn(move || {
+                    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        handle(stream, &st, &sp, started)
+                    }));
+                    if ok.is_err() {
+                        pn.store(true, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Server {
+            port,
+            state,
+            stop,
+            panicked,
+            accept: Some(accept),
+        }
+    }
+
+    /// Scripts `method path` (exact path, query ignored).
+    pub fn route(self, method: &'static str, path: &str, replies: Vec<Reply>) -> Server {
+        assert!(!replies.is_empty());
+        self.state.lock().unwrap().routes.push(Route {
+            method,
+            path: path.to_owned(),
+            replies,
+            next: 0,
+        });
+        self
+    }
+
+    /// Scripts the results route of `post_1`.
+    pub fn results(self, replies: Vec<Reply>) -> Server {
+        self.route("GET", RESULTS, replies)
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/v1", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn hits(&self, method: &str, path: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path == path)
+            .count()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(h) = self.accept.take() {
+            let _ = h.join();
+        }
+        if !thread::panicking() {
+            assert!(
+                !self.panicked.load(Ordering::SeqCst),
+                "a server handler panicked"
+            );
+        }
+    }
+}
+
+fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: Instant) {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (
+            parts.next().unwrap_or("").to_owned(),
+            parts.next().unwrap_or("").to_owned(),
+        );
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .map_or(0, |(_, v)| v.parse().unwrap_or(0));
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).ok();
+        let path = target.split('?').next().unwrap_or("").to_owned();
+        let reply = {
+            let mut st = state.lock().unwrap();
+            st.requests.push(Request {
+                method: method.clone(),
+                path: path.clone(),
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+                at: started.elapsed(),
+            });
+            match st
+                .routes
+                .iter_mut()
+                .find(|r| r.method == method && r.path == path)
+            {
+                Some(r) => {
+                    let reply = r.replies[r.next.min(r.replies.len() - 1)].clone();
+                    r.next += 1;
+                    reply
+                }
+                None => Reply::status(
+                    404,
+                    serde_json::json!({"error": {"code": "not_found", "message": "unscripted route"}}),
+                ),
+            }
+        };
+        if !answer(&stream, reply, stop) {
+            return;
+        }
+    }
+}
+
+/// Writes a reply; returns whether the connection may be reused.
+fn answer(stream: &TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
+    let mut s = stream;
+    match reply {
+        Reply::Json(code, body, headers) => {
+            let mut h = headers;
+            h.push(("Content-Type", "application/json".into()));
+            answer(
+                stream,
+                Reply::Raw(code, h, body.to_string().into_bytes()),
+                stop,
+            )
+        }
+        Reply::Raw(code, headers, body) => {
+            let mut head = format!(
+                "HTTP/1.1 {code} Scripted\r\nContent-Length: {}\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+            let _ = s.flush();
+            true
+        }
+        Reply::Hang => {
+            while !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(10));
+            }
+            false
+        }
+        Reply::ResetMidBody => {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"data\": {\"results\": [");
+            let _ = s.flush();
+            thread::sleep(Duration::from_millis(20));
+            reset(stream);
+            false
+        }
+        Reply::Reset => {
+            reset(stream);
+            false
+        }
+    }
+}
+
+fn reset(stream: &TcpStream) {
+    // With a zero linger, closing the socket (when the handler returns) sends a RST.
+    let _ = socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO));
+}

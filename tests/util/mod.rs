@@ -1,0 +1,239 @@
+//! Running the real binary in a sealed environment: `env_clear()`, a temp dir for every
+//! file it may write, a deadline on the process, and on every run the check that the API
+//! key appears nowhere: stdout, stderr, outputs, summary, results file.
+
+pub mod runner;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const KEY: &str = "pe_live_0123456789abcdef0123456789abcdef";
+
+pub struct Cmd {
+    env: Vec<(String, String)>,
+    dir: tempfile::TempDir,
+    github: bool,
+}
+
+/// What a finished run left behind.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// `$GITHUB_OUTPUT` parsed with the runner's rules (empty outside GitHub mode).
+    pub outputs: BTreeMap<String, String>,
+    pub summary: String,
+    pub results_file: Option<Value>,
+    pub elapsed: Duration,
+    pub dir: tempfile::TempDir,
+}
+
+impl Run {
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.get(name).map_or_else(
+            || panic!("no output {name}; stdout:\n{}", self.stdout),
+            String::as_str,
+        )
+    }
+
+    pub fn results(&self) -> Vec<Value> {
+        serde_json::from_str(self.output("results")).expect("results output is JSON")
+    }
+
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Cmd {
+    /// GitHub mode with the key and post id set, pointed at `base`.
+    pub fn github(base: &str) -> Cmd {
+        Cmd::plain()
+            .gh()
+            .input("api-key", KEY)
+            .input("post-id", "post_1")
+            .input("base-url", base)
+            .input("poll-interval", "20ms")
+    }
+
+    /// No CI detected, nothing set.
+    pub fn plain() -> Cmd {
+        Cmd {
+            env: Vec::new(),
+            dir: tempfile::tempdir().unwrap(),
+            github: false,
+        }
+    }
+
+    fn gh(mut self) -> Cmd {
+        self.github = true;
+        let out = self.path("github_output");
+        let sum = self.path("step_summary");
+        std::fs::write(&out, "").unwrap();
+        std::fs::write(&sum, "").unwrap();
+        self.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", out.to_str().unwrap())
+            .env("GITHUB_STEP_SUMMARY", sum.to_str().unwrap())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Cmd {
+        self.env.retain(|(n, _)| n != k);
+        self.env.push((k.to_owned(), v.to_owned()));
+        self
+    }
+
+    /// Sets an input the way the GitHub runner does: `INPUT_NAME-WITH-HYPHENS`.
+    pub fn input(self, name: &str, v: &str) -> Cmd {
+        let k = format!("INPUT_{}", name.to_ascii_uppercase());
+        self.env(&k, v)
+    }
+
+    pub fn without(mut self, k: &str) -> Cmd {
+        self.env.retain(|(n, _)| n != k);
+        self
+    }
+
+    pub fn results_file(self) -> Cmd {
+        let p = self.path("results.json");
+        self.input("results-file", p.to_str().unwrap())
+    }
+
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_posteverywhere-wait"))
+            .args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the binary")
+    }
+
+    pub fn run(self) -> Run {
+        self.run_args(&[])
+    }
+
+    pub fn run_args(self, args: &[&str]) -> Run {
+        let start = Instant::now();
+        let child = self.spawn(args);
+        self.collect(child, start)
+    }
+
+    /// Waits (at most 60 s) for a spawned child and gathers everything it wrote.
+    pub fn collect(self, mut child: Child, start: Instant) -> Run {
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("the binary ran for over 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let elapsed = start.elapsed();
+        let out = child.wait_with_output().unwrap();
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let raw_outputs = read(&self.path("github_output"));
+        let summary = read(&self.path("step_summary"));
+        let results_text = read(&self.path("results.json"));
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            outputs: runner::parse(&raw_outputs).unwrap_or_else(|e| {
+                panic!("runner would reject GITHUB_OUTPUT: {e}\n{raw_outputs}")
+            }),
+            summary,
+            results_file: (!results_text.is_empty())
+                .then(|| serde_json::from_str(&results_text).expect("results file is JSON")),
+            elapsed,
+            dir: self.dir,
+        };
+        // The one place the key may appear: the `::add-mask::` line that hides it in the log.
+        let masks = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::add-mask::"))
+            .count();
+        assert!(masks <= 1, "the key was masked {masks} times");
+        let stdout: String = run
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (what, text) in [
+            ("stdout", &stdout),
+            ("stderr", &run.stderr),
+            ("outputs", &raw_outputs),
+            ("summary", &run.summary),
+            ("results file", &results_text),
+        ] {
+            assert!(
+                !text.contains(KEY),
+                "the API key leaked into {what}:\n{text}"
+            );
+            assert!(
+                !text.contains(&KEY[8..]),
+                "part of the API key leaked into {what}"
+            );
+        }
+        assert_no_injected_commands(&run.stdout);
+        assert_no_injected_commands(&run.stderr);
+        run
+    }
+}
+
+/// Every workflow command on a line we printed must be one we write ourselves.
+#[track_caller]
+pub fn assert_no_injected_commands(text: &str) {
+    const OURS: &[&str] = &[
+        "::add-mask::",
+        "::error::",
+        "::error title=",
+        "::warning::",
+        "::warning title=",
+        "::notice",
+        "::group::",
+        "::endgroup::",
+        "::debug::",
+    ];
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("::") {
+            assert!(
+                OURS.iter().any(|o| t.starts_with(o)),
+                "unexpected workflow command: {line}"
+            );
+        }
+        assert!(!line.contains("##["), "legacy command marker in: {line}");
+    }
+}
+
+/// A results body in the documented envelope.
+pub fn results(dests: Value) -> Value {
+    serde_json::json!({"data": {"post_id": "post_1", "post_status": "publishing", "results": dests}, "error": null, "meta": {"request_id": "req_1"}})
+}
+
+pub fn dest(platform: &str, status: &str) -> Value {
+    let published = status == "published";
+    serde_json::json!({
+        "account_id": 2280, "account_name": format!("@{platform}"), "platform": platform, "status": status,
+        "platform_post_url": published.then(|| format!("https://{platform}.example/p/1")),
+        "error": (status == "failed").then_some("Platform returned 503"), "attempts": 1, "next_retry_at": null
+    })
+}
