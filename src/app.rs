@@ -47,7 +47,10 @@ pub async fn start(demo: bool) -> u8 {
     for w in &cfg.warnings {
         sink.warn(w);
     }
-    let exit = crate::run::run(&cfg, &sink, &mut signals).await;
+    let waited = crate::run::run(&cfg, &sink, &mut signals).await;
+    let report = crate::verdict::report(&cfg, waited);
+    sink.finish(&report, cfg.summary);
+    let exit = report.exit_code;
     if demo {
         crate::demo::show(&sink);
     }

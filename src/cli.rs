@@ -50,16 +50,10 @@ pub fn help() -> String {
     );
     for spec in INPUTS {
         let [gh, _, other] = env_names(spec.name);
-        let default = if spec.default.is_empty() {
-            String::new()
-        } else {
-            format!(" [default: {}]", spec.default)
-        };
-        let _ = writeln!(
-            s,
-            "    {:<14} {}{default}\n    {:<14} env: {gh} or {other}",
-            spec.name, spec.help, ""
-        );
+        let default =
+            if spec.default.is_empty() { String::new() } else { format!(" [default: {}]", spec.default) };
+        let _ =
+            writeln!(s, "    {:<14} {}{default}\n    {:<14} env: {gh} or {other}", spec.name, spec.help, "");
     }
     s.push_str(
         "\nEXIT CODES:\n    0  the outcome passes fail-on\n    1  destinations failed (per fail-on)\n    \
@@ -84,11 +78,7 @@ mod tests {
         assert_eq!(p(&["--demo"]), Ok(Command::Demo));
         assert_eq!(p(&["--demo", "--help"]), Ok(Command::Help));
         assert_eq!(p(&["-V"]), Ok(Command::Version));
-        assert!(
-            p(&["--post-id", "x"])
-                .unwrap_err()
-                .contains("\"--post-id\"")
-        );
+        assert!(p(&["--post-id", "x"]).unwrap_err().contains("\"--post-id\""));
     }
 
     #[test]
@@ -96,10 +86,7 @@ mod tests {
         let h = help();
         for spec in INPUTS {
             assert!(h.contains(spec.name));
-            for name in [
-                env_names(spec.name)[0].as_str(),
-                env_names(spec.name)[2].as_str(),
-            ] {
+            for name in [env_names(spec.name)[0].as_str(), env_names(spec.name)[2].as_str()] {
                 assert!(h.contains(name), "{name}");
             }
         }

@@ -11,16 +11,11 @@ use crate::config::env_names;
 /// The environment for a demo: the caller's variables minus any API key or base URL,
 /// then our defaults (which the caller's own settings override).
 pub fn vars(env: Vec<(String, String)>) -> Vec<(String, String)> {
-    let dropped: Vec<String> = ["api-key", "base-url"]
-        .iter()
-        .flat_map(|i| env_names(i))
-        .collect();
-    let mut v: Vec<(String, String)> = env
-        .into_iter()
-        .filter(|(k, _)| !dropped.contains(k))
-        .collect();
+    let dropped: Vec<String> = ["api-key", "base-url"].iter().flat_map(|i| env_names(i)).collect();
+    let mut v: Vec<(String, String)> = env.into_iter().filter(|(k, _)| !dropped.contains(k)).collect();
     for (k, val) in [
-        ("POSTEVERYWHERE_SIMULATE", "partial"),
+        ("POSTEVERYWHERE_SIMULATE", "retry"),
+        ("POSTEVERYWHERE_RETRY_FAILED", "1"),
         ("POSTEVERYWHERE_POST_ID", "demo-post"),
         ("POSTEVERYWHERE_POLL_INTERVAL", "300ms"),
         ("POSTEVERYWHERE_TIMEOUT", "60"),
@@ -35,10 +30,7 @@ pub fn targets(ci: Ci, mut t: Targets) -> std::io::Result<Targets> {
     if ci == Ci::GitHub {
         return Ok(t);
     }
-    let dir = std::env::temp_dir().join(format!(
-        "posteverywhere-wait-demo-{}",
-        &crate::rand::token()[..8]
-    ));
+    let dir = std::env::temp_dir().join(format!("posteverywhere-wait-demo-{}", &crate::rand::token()[..8]));
     std::fs::create_dir_all(&dir)?;
     t.output = Some(dir.join("outputs.txt"));
     t.summary = Some(dir.join("summary.md"));
@@ -63,15 +55,10 @@ fn parse_outputs(text: &str) -> Vec<(String, String)> {
 /// Prints each file's path and contents.
 pub fn show(sink: &Sink) {
     let t = sink.targets();
-    let files: [(&str, &Option<PathBuf>); 3] = [
-        ("step outputs", &t.output),
-        ("job summary (Markdown)", &t.summary),
-        ("results JSON", &t.results),
-    ];
+    let files: [(&str, &Option<PathBuf>); 3] =
+        [("step outputs", &t.output), ("job summary (Markdown)", &t.summary), ("results JSON", &t.results)];
     sink.info("");
-    sink.info(
-        "The demo ran the real program against the built-in simulator (nothing was published).",
-    );
+    sink.info("The demo ran the real program against the built-in simulator (nothing was published).");
     for (what, path) in files {
         let Some(path) = path else { continue };
         sink.info("");
@@ -80,11 +67,7 @@ pub fn show(sink: &Sink) {
             Ok(text) if what == "step outputs" => {
                 sink.info("   (written in the runner's name<<delimiter format; shown here as name: value)");
                 for (name, value) in parse_outputs(&text) {
-                    let value = if value.contains('\n') {
-                        value.replace('\n', "\n        ")
-                    } else {
-                        value
-                    };
+                    let value = if value.contains('\n') { value.replace('\n', "\n        ") } else { value };
                     sink.info(&format!("   {name}: {value}"));
                 }
             }
@@ -93,5 +76,5 @@ pub fn show(sink: &Sink) {
         }
     }
     sink.info("");
-    sink.info("Try another outcome: POSTEVERYWHERE_SIMULATE=published|partial|failed|slow posteverywhere-wait --demo");
+    sink.info("Try another outcome: POSTEVERYWHERE_SIMULATE=published|partial|failed|slow|retry posteverywhere-wait --demo");
 }

@@ -32,10 +32,7 @@ pub fn neutralise_line(line: &str) -> String {
 
 /// Workflow-command data (the message after the second `::`).
 pub fn command_data(s: &str) -> String {
-    s.replace("##[", "##\\[")
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    s.replace("##[", "##\\[").replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Workflow-command property values (`title=…`).
@@ -73,9 +70,7 @@ pub fn md_cell(s: &str) -> String {
 pub fn md_url(url: &str) -> Option<String> {
     let url = url.trim();
     let (scheme, rest) = url.split_once("://")?;
-    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http"))
-        || rest.is_empty()
-    {
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) || rest.is_empty() {
         return None;
     }
     let mut out = String::with_capacity(url.len() + 8);
@@ -120,14 +115,8 @@ mod tests {
 
     #[test]
     fn markdown_urls() {
-        assert_eq!(
-            md_url("https://x.com/p/1?a=b#c").as_deref(),
-            Some("https://x.com/p/1?a=b#c")
-        );
-        assert_eq!(
-            md_url("https://x.com/a b)c").as_deref(),
-            Some("https://x.com/a%20b%29c")
-        );
+        assert_eq!(md_url("https://x.com/p/1?a=b#c").as_deref(), Some("https://x.com/p/1?a=b#c"));
+        assert_eq!(md_url("https://x.com/a b)c").as_deref(), Some("https://x.com/a%20b%29c"));
         assert_eq!(md_url("javascript:alert(1)"), None);
         assert_eq!(md_url("ftp://x"), None);
         assert_eq!(md_url("https://"), None);

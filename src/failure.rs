@@ -30,27 +30,17 @@ impl FailureClass {
     /// What the user should do.
     pub fn advice(self) -> &'static str {
         match self {
-            FailureClass::Reconnect => {
-                "reconnect this account in PostEverywhere, then retry the post"
-            }
-            FailureClass::Content => {
-                "fix the content or media for this platform, then retry the post"
-            }
+            FailureClass::Reconnect => "reconnect this account in PostEverywhere, then retry the post",
+            FailureClass::Content => "fix the content or media for this platform, then retry the post",
             FailureClass::Permanent => {
                 "PostEverywhere stopped retrying after repeated identical failures; fix the cause and publish a new post"
             }
-            FailureClass::Retryable => {
-                "retry the post (input retry-failed, or Retry in PostEverywhere)"
-            }
+            FailureClass::Retryable => "retry the post (input retry-failed, or Retry in PostEverywhere)",
         }
     }
 }
 
-const PERMANENT: &[&str] = &[
-    "permanent_failure_circuit_breaker",
-    "circuit breaker",
-    "circuit_breaker",
-];
+const PERMANENT: &[&str] = &["permanent_failure_circuit_breaker", "circuit breaker", "circuit_breaker"];
 const RECONNECT: &[&str] = &[
     "reconnect",
     "re-connect",
@@ -137,20 +127,11 @@ mod tests {
     #[test]
     fn table() {
         let cases = [
-            (
-                "Token expired. Please reconnect your LinkedIn account.",
-                Reconnect,
-            ),
+            ("Token expired. Please reconnect your LinkedIn account.", Reconnect),
             ("OAuth access token has been revoked", Reconnect),
-            (
-                "Error validating access token: Session has expired",
-                Reconnect,
-            ),
+            ("Error validating access token: Session has expired", Reconnect),
             ("User not authorized to post", Reconnect),
-            (
-                "permanent_failure_circuit_breaker: 5 identical failures",
-                Permanent,
-            ),
+            ("permanent_failure_circuit_breaker: 5 identical failures", Permanent),
             ("Text is too long (max 280 characters)", Content),
             ("Status is a duplicate", Content),
             ("Invalid media: aspect ratio not supported", Content),

@@ -13,13 +13,17 @@ mod escape;
 mod failure;
 mod model;
 mod outcome;
+mod pace;
 mod poll;
+mod post;
 mod rand;
 mod report;
+mod retry;
 mod run;
 mod secret;
 mod signal;
 mod sim;
+mod verdict;
 
 use std::process::ExitCode;
 
@@ -35,9 +39,7 @@ fn main() -> ExitCode {
         cli::Command::Help => print!("{}", cli::help()),
         cli::Command::Version => println!("{}", cli::version()),
         cli::Command::Run | cli::Command::Demo => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             return match runtime {
                 Ok(rt) => ExitCode::from(rt.block_on(app::start(command == cli::Command::Demo))),
                 Err(e) => {

@@ -44,6 +44,10 @@ pub struct Destination {
     pub attempts: Option<u64>,
     pub published_at: Option<String>,
     pub next_retry_at: Option<String>,
+    /// How many times this tool re-queued the destination.
+    pub retries: u32,
+    /// Our own remark (e.g. why a retry was refused); part of the failure's classification.
+    pub note: Option<String>,
     /// When the scheduler fires for this destination (GET /posts/{id} only).
     #[serde(skip)]
     pub scheduled_for: Option<String>,
@@ -57,6 +61,14 @@ impl Destination {
             (None, Some(Value::Number(n))) => format!("{} #{n}", self.platform),
             (None, Some(Value::String(s))) => format!("{} #{s}", self.platform),
             _ => self.platform.clone(),
+        }
+    }
+
+    /// Why it failed, judged from the API's error text and our own note.
+    pub fn failure_class(&self) -> crate::failure::FailureClass {
+        match (&self.error, &self.note) {
+            (Some(e), Some(n)) => crate::failure::classify_failure(Some(&format!("{e} {n}"))),
+            (e, n) => crate::failure::classify_failure(e.as_deref().or(n.as_deref())),
         }
     }
 
@@ -77,11 +89,7 @@ impl Destination {
         }
         match &self.account_id {
             Some(a) => format!("acct:{a}:{}", self.platform),
-            None => format!(
-                "name:{}:{}",
-                self.platform,
-                self.account_name.as_deref().unwrap_or("")
-            ),
+            None => format!("name:{}:{}", self.platform, self.account_name.as_deref().unwrap_or("")),
         }
     }
 }
@@ -126,11 +134,7 @@ pub fn classify(raw_status: &str, next_retry_at: Option<&str>) -> (State, bool) 
     } else if FAILED.contains(&word.as_str()) {
         // A failure the platform will retry by itself is not final yet.
         let retry_scheduled = next_retry_at.is_some_and(|t| !t.trim().is_empty());
-        let state = if retry_scheduled {
-            State::Pending
-        } else {
-            State::Failed
-        };
+        let state = if retry_scheduled { State::Pending } else { State::Failed };
         (state, false)
     } else {
         (State::Pending, !KNOWN_PENDING.contains(&word.as_str()))
@@ -182,12 +186,7 @@ mod tests {
             ("success", None, State::Published, false),
             ("failed", None, State::Failed, false),
             ("failed", Some(""), State::Failed, false),
-            (
-                "failed",
-                Some("2026-04-15T14:35:00Z"),
-                State::Pending,
-                false,
-            ),
+            ("failed", Some("2026-04-15T14:35:00Z"), State::Pending, false),
             ("Error", None, State::Failed, false),
             ("cancelled", None, State::Failed, false),
             ("canceled", None, State::Failed, false),
@@ -200,30 +199,16 @@ mod tests {
             ("", None, State::Pending, true),
         ];
         for (raw, retry, state, unknown) in cases {
-            assert_eq!(
-                classify(raw, *retry),
-                (*state, *unknown),
-                "status {raw:?} retry {retry:?}"
-            );
+            assert_eq!(classify(raw, *retry), (*state, *unknown), "status {raw:?} retry {retry:?}");
         }
     }
 
     #[test]
     fn completeness_needs_a_destination() {
         assert!(!Tally::default().complete());
-        let t = Tally {
-            total: 2,
-            published: 1,
-            failed: 1,
-            pending: 0,
-        };
+        let t = Tally { total: 2, published: 1, failed: 1, pending: 0 };
         assert!(t.complete());
-        let t = Tally {
-            total: 2,
-            published: 1,
-            failed: 0,
-            pending: 1,
-        };
+        let t = Tally { total: 2, published: 1, failed: 0, pending: 1 };
         assert!(!t.complete());
     }
 }

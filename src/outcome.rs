@@ -22,6 +22,8 @@ pub enum Status {
     Error,
     /// Stopped by SIGINT/SIGTERM.
     Cancelled,
+    /// Scheduled to publish after the deadline; not waited for.
+    Scheduled,
 }
 
 impl Status {
@@ -33,6 +35,7 @@ impl Status {
             Status::Timeout => "timeout",
             Status::Error => "error",
             Status::Cancelled => "cancelled",
+            Status::Scheduled => "scheduled",
         }
     }
 
@@ -76,7 +79,7 @@ pub mod code {
 /// The exit code for a final status.
 pub fn exit_code(status: Status, tally: Tally, fail_on: FailOn, signal: Option<Signal>) -> u8 {
     match status {
-        Status::Published => code::OK,
+        Status::Published | Status::Scheduled => code::OK,
         Status::Partial | Status::Failed => {
             let fails = match fail_on {
                 FailOn::Any => tally.failed > 0,
@@ -94,17 +97,44 @@ pub fn exit_code(status: Status, tally: Tally, fail_on: FailOn, signal: Option<S
     }
 }
 
+/// One post's outcome, for the step's aggregate.
+#[derive(Debug, Clone, Copy)]
+pub struct PostOutcome {
+    pub status: Status,
+    pub tally: Tally,
+    pub exit_code: u8,
+}
+
+/// The step's status and exit code over several posts: an error or timeout anywhere wins;
+/// otherwise the status of all final destinations together (scheduled posts aside), and
+/// the worst exit code (each post judged by `fail-on` on its own).
+pub fn aggregate(posts: &[PostOutcome]) -> (Status, u8) {
+    let code = posts.iter().map(|p| p.exit_code).max().unwrap_or(code::OK);
+    let any = |s: Status| posts.iter().any(|p| p.status == s);
+    let status = if any(Status::Cancelled) {
+        Status::Cancelled
+    } else if any(Status::Error) {
+        Status::Error
+    } else if any(Status::Timeout) {
+        Status::Timeout
+    } else {
+        let mut sum = Tally::default();
+        for p in posts.iter().filter(|p| p.status != Status::Scheduled) {
+            sum.total += p.tally.total;
+            sum.published += p.tally.published;
+            sum.failed += p.tally.failed;
+        }
+        if sum.total == 0 { Status::Scheduled } else { Status::of_complete(sum) }
+    };
+    (status, code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn t(published: usize, failed: usize) -> Tally {
-        Tally {
-            total: published + failed,
-            published,
-            failed,
-            pending: 0,
-        }
+        Tally { total: published + failed, published, failed, pending: 0 }
     }
 
     #[test]
@@ -112,6 +142,25 @@ mod tests {
         assert_eq!(Status::of_complete(t(3, 0)), Status::Published);
         assert_eq!(Status::of_complete(t(2, 1)), Status::Partial);
         assert_eq!(Status::of_complete(t(0, 3)), Status::Failed);
+    }
+
+    #[test]
+    fn aggregate_over_posts() {
+        let p = |status, published, failed, exit_code| PostOutcome {
+            status,
+            tally: t(published, failed),
+            exit_code,
+        };
+        let all_ok = [p(Status::Published, 2, 0, 0), p(Status::Published, 3, 0, 0)];
+        assert_eq!(aggregate(&all_ok), (Status::Published, 0));
+        let mixed =
+            [p(Status::Published, 2, 0, 0), p(Status::Failed, 0, 2, 1), p(Status::Scheduled, 0, 0, 0)];
+        assert_eq!(aggregate(&mixed), (Status::Partial, 1));
+        let timeout = [p(Status::Failed, 0, 2, 1), p(Status::Timeout, 0, 0, 3)];
+        assert_eq!(aggregate(&timeout), (Status::Timeout, 3));
+        let error = [p(Status::Timeout, 0, 0, 3), p(Status::Error, 0, 0, 4)];
+        assert_eq!(aggregate(&error), (Status::Error, 4));
+        assert_eq!(aggregate(&[p(Status::Scheduled, 0, 0, 0)]), (Status::Scheduled, 0));
     }
 
     #[test]
@@ -128,29 +177,9 @@ mod tests {
             (Status::Error, t(0, 0), FailOn::Never, 4),
         ];
         for (status, tally, fail_on, want) in cases {
-            assert_eq!(
-                exit_code(status, tally, fail_on, None),
-                want,
-                "{status:?} {fail_on:?}"
-            );
+            assert_eq!(exit_code(status, tally, fail_on, None), want, "{status:?} {fail_on:?}");
         }
-        assert_eq!(
-            exit_code(
-                Status::Cancelled,
-                t(0, 0),
-                FailOn::Any,
-                Some(Signal::Interrupt)
-            ),
-            130
-        );
-        assert_eq!(
-            exit_code(
-                Status::Cancelled,
-                t(0, 0),
-                FailOn::Any,
-                Some(Signal::Terminate)
-            ),
-            143
-        );
+        assert_eq!(exit_code(Status::Cancelled, t(0, 0), FailOn::Any, Some(Signal::Interrupt)), 130);
+        assert_eq!(exit_code(Status::Cancelled, t(0, 0), FailOn::Any, Some(Signal::Terminate)), 143);
     }
 }

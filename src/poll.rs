@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::api::{Fault, RateInfo, ratelimit};
+use crate::api::Fault;
 
 /// Requests may run this long past the deadline, so the final poll at the deadline
 /// can still be answered; the process ends well within a second of `timeout`.
@@ -16,10 +16,9 @@ pub const MAX_REQUEST_TIME: Duration = Duration::from_secs(30);
 /// What one request told us.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
-    /// A usable answer: whether the post is complete and the rate-limit headers.
+    /// A usable answer: whether the post is complete.
     Answer {
         complete: bool,
-        rate: RateInfo,
     },
     Fault(Fault),
 }
@@ -59,13 +58,7 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(timeout: Duration, interval: Duration, max_errors: u32) -> Self {
-        Self {
-            timeout,
-            interval,
-            max_errors: max_errors.max(1),
-            errors: 0,
-            limited: 0,
-        }
+        Self { timeout, interval, max_errors: max_errors.max(1), errors: 0, limited: 0 }
     }
 
     /// Consecutive transient faults so far.
@@ -89,17 +82,14 @@ impl Poller {
     /// Decides what follows an observation made at `now`; `jitter` is uniform in `[0, 1)`.
     pub fn step(&mut self, now: Duration, obs: Observation, jitter: f64) -> Next {
         let wait = match obs {
-            Observation::Answer { complete: true, .. } => return Next::Finish(End::Complete),
-            Observation::Answer {
-                complete: false,
-                rate,
-            } => {
+            Observation::Answer { complete: true } => return Next::Finish(End::Complete),
+            Observation::Answer { complete: false } => {
                 self.errors = 0;
                 self.limited = 0;
                 if now >= self.timeout {
                     return Next::Finish(End::Deadline { last_fault: None });
                 }
-                ratelimit::pace(self.interval, rate)
+                self.interval
             }
             Observation::Fault(Fault::Fatal { message, .. }) => {
                 return Next::Finish(End::Fatal { message });
@@ -107,24 +97,17 @@ impl Poller {
             Observation::Fault(Fault::Transient { reason }) => {
                 self.errors += 1;
                 if self.errors >= self.max_errors {
-                    return Next::Finish(End::TooManyErrors {
-                        last: reason,
-                        count: self.errors,
-                    });
+                    return Next::Finish(End::TooManyErrors { last: reason, count: self.errors });
                 }
                 if now >= self.timeout {
-                    return Next::Finish(End::Deadline {
-                        last_fault: Some(reason),
-                    });
+                    return Next::Finish(End::Deadline { last_fault: Some(reason) });
                 }
                 self.backoff(self.errors, jitter)
             }
             Observation::Fault(Fault::RateLimited { wait, reason }) => {
                 self.limited += 1;
                 if now >= self.timeout {
-                    return Next::Finish(End::Deadline {
-                        last_fault: Some(reason),
-                    });
+                    return Next::Finish(End::Deadline { last_fault: Some(reason) });
                 }
                 // A zero or missing hint must not turn into a tight loop.
                 let floor = self.interval.min(Duration::from_secs(1));
@@ -142,16 +125,11 @@ mod tests {
     const S: fn(u64) -> Duration = Duration::from_secs;
 
     fn pending() -> Observation {
-        Observation::Answer {
-            complete: false,
-            rate: RateInfo::default(),
-        }
+        Observation::Answer { complete: false }
     }
 
     fn transient() -> Observation {
-        Observation::Fault(Fault::Transient {
-            reason: "HTTP 503".into(),
-        })
+        Observation::Fault(Fault::Transient { reason: "HTTP 503".into() })
     }
 
     #[test]
@@ -159,10 +137,7 @@ mod tests {
         let mut p = Poller::new(S(300), S(10), 10);
         assert_eq!(p.step(S(0), pending(), 0.0), Next::Wait(S(10)));
         assert_eq!(p.step(S(10), pending(), 0.0), Next::Wait(S(10)));
-        let done = Observation::Answer {
-            complete: true,
-            rate: RateInfo::default(),
-        };
+        let done = Observation::Answer { complete: true };
         assert_eq!(p.step(S(20), done, 0.0), Next::Finish(End::Complete));
     }
 
@@ -170,10 +145,7 @@ mod tests {
     fn last_wait_is_clamped_and_a_final_poll_lands_on_the_deadline() {
         let mut p = Poller::new(S(25), S(10), 10);
         assert_eq!(p.step(S(20), pending(), 0.0), Next::Wait(S(5)));
-        assert_eq!(
-            p.step(S(25), pending(), 0.0),
-            Next::Finish(End::Deadline { last_fault: None })
-        );
+        assert_eq!(p.step(S(25), pending(), 0.0), Next::Finish(End::Deadline { last_fault: None }));
     }
 
     #[test]
@@ -183,10 +155,7 @@ mod tests {
         assert_eq!(p.step(S(10), transient(), 0.0), Next::Wait(S(20)));
         assert_eq!(
             p.step(S(30), transient(), 0.0),
-            Next::Finish(End::TooManyErrors {
-                last: "HTTP 503".into(),
-                count: 3
-            })
+            Next::Finish(End::TooManyErrors { last: "HTTP 503".into(), count: 3 })
         );
     }
 
@@ -213,61 +182,20 @@ mod tests {
     #[test]
     fn rate_limits_wait_for_the_hint_but_never_past_the_deadline() {
         let mut p = Poller::new(S(100), S(10), 1);
-        let limited = |w| {
-            Observation::Fault(Fault::RateLimited {
-                wait: w,
-                reason: "HTTP 429".into(),
-            })
-        };
+        let limited = |w| Observation::Fault(Fault::RateLimited { wait: w, reason: "HTTP 429".into() });
         assert_eq!(p.step(S(0), limited(Some(S(32))), 0.0), Next::Wait(S(32)));
         // 429s never count towards max-errors (which is 1 here).
         assert_eq!(p.step(S(32), limited(Some(S(0))), 0.0), Next::Wait(S(1)));
-        assert_eq!(
-            p.step(S(33), limited(None), 0.0),
-            Next::Wait(S(40)),
-            "third 429 in a row"
-        );
+        assert_eq!(p.step(S(33), limited(None), 0.0), Next::Wait(S(40)), "third 429 in a row");
         assert_eq!(p.step(S(90), limited(Some(S(32))), 0.0), Next::Wait(S(10)));
-        assert!(matches!(
-            p.step(S(100), limited(Some(S(1))), 0.0),
-            Next::Finish(End::Deadline { .. })
-        ));
-    }
-
-    #[test]
-    fn low_remaining_budget_slows_polling() {
-        let mut p = Poller::new(S(3600), S(10), 10);
-        let rate = RateInfo {
-            limit: Some(60),
-            remaining: Some(2),
-            reset_in: Some(S(60)),
-        };
-        assert_eq!(
-            p.step(
-                S(0),
-                Observation::Answer {
-                    complete: false,
-                    rate
-                },
-                0.0
-            ),
-            Next::Wait(S(30))
-        );
+        assert!(matches!(p.step(S(100), limited(Some(S(1))), 0.0), Next::Finish(End::Deadline { .. })));
     }
 
     #[test]
     fn fatal_ends_at_once() {
         let mut p = Poller::new(S(100), S(10), 10);
-        let f = Observation::Fault(Fault::Fatal {
-            status: Some(401),
-            message: "HTTP 401".into(),
-        });
-        assert_eq!(
-            p.step(S(0), f, 0.0),
-            Next::Finish(End::Fatal {
-                message: "HTTP 401".into()
-            })
-        );
+        let f = Observation::Fault(Fault::Fatal { status: Some(401), message: "HTTP 401".into() });
+        assert_eq!(p.step(S(0), f, 0.0), Next::Finish(End::Fatal { message: "HTTP 401".into() }));
     }
 
     #[test]
@@ -275,9 +203,7 @@ mod tests {
         let mut p = Poller::new(S(10), S(10), 10);
         assert_eq!(
             p.step(S(10), transient(), 0.0),
-            Next::Finish(End::Deadline {
-                last_fault: Some("HTTP 503".into())
-            })
+            Next::Finish(End::Deadline { last_fault: Some("HTTP 503".into()) })
         );
     }
 

@@ -1,113 +1,227 @@
-//! The driver: the one place that touches the clock, the network and signals. It feeds
-//! each answer to the pure `Poller`, sleeps as told, races everything against SIGINT and
-//! SIGTERM, and hands the final `Report` to the sink.
+//! The driver: the one place that touches the clock, the network and signals. Every post
+//! is a pure `PostWait`; this loop starts whatever is due as the shared `Pacer` allows
+//! (requests run concurrently), feeds each answer back, and races everything against
+//! SIGINT and SIGTERM. The final report is built in `outcome_report`.
 
 use std::collections::HashSet;
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::api::{Client, Fault, model::Results};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::api::{Answer, Client, Fault, model::Results};
 use crate::ci::Sink;
 use crate::config::Config;
-use crate::model::Tally;
-use crate::outcome::{Signal, Status, code, exit_code};
-use crate::poll::{End, Next, Observation, Poller};
-use crate::report::{Report, human_duration, text};
+use crate::outcome::Signal;
+use crate::pace::Pacer;
+use crate::post::{Action, Limits, PostWait};
+use crate::report::{human_duration, text};
 use crate::secret::Redactor;
-use crate::signal::Signals;
+
+/// Requests in flight at once, whatever the budget allows: keeps memory flat with many
+/// posts (each open connection holds buffers) and is far above what 60 a minute needs.
+const MAX_IN_FLIGHT: usize = 8;
 
 /// How the loop ended.
-enum Stop {
-    Poll(End),
+pub enum Stop {
+    /// Every post finished.
+    Done,
     Signal(Signal),
+    /// The wait could not start (simulator, HTTP client).
     Setup(String),
 }
 
-/// Waits for the configured post and reports; returns the exit code.
-pub async fn run(cfg: &Config, sink: &Sink, signals: &mut Signals) -> u8 {
+/// What came back for one action.
+enum Reply {
+    Results(Result<Answer<Results>, Fault>),
+    Post(Result<Answer<Results>, Fault>),
+    Retry(Result<Answer<Value>, Fault>),
+}
+
+/// The state of every post when the loop ended, for the report.
+pub struct Waited {
+    pub posts: Vec<PostWait>,
+    pub stop: Stop,
+    pub requests: u32,
+    pub started_at: SystemTime,
+    pub elapsed: Duration,
+}
+
+/// Waits for every configured post; returns their state for the report.
+pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals) -> Waited {
     let started_at = SystemTime::now();
     let t0 = Instant::now();
-    let mut last: Option<Results> = None;
+    let limits = Limits {
+        timeout: cfg.timeout,
+        interval: cfg.poll_interval,
+        max_errors: cfg.max_errors,
+        retry_failed: cfg.retry_failed,
+        deadline_wall: started_at + cfg.timeout,
+    };
+    let mut posts: Vec<PostWait> = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
+    let several = posts.len() > 1;
     let mut requests = 0u32;
     let stop = 'wait: {
-        let base = match &cfg.simulate {
-            Some(s) => match crate::sim::start(s).await.map(|u| u.parse()) {
-                Ok(Ok(url)) => url,
-                Ok(Err(e)) => break 'wait Stop::Setup(format!("simulator URL: {e}")),
-                Err(e) => break 'wait Stop::Setup(format!("cannot start the simulator: {e}")),
-            },
-            None => cfg.base_url.clone(),
+        let client = match client(cfg).await {
+            Ok(c) => Arc::new(c),
+            Err(e) => break 'wait Stop::Setup(e),
         };
-        let client = match Client::new(&base, cfg.api_key.as_ref()) {
-            Ok(c) => c,
-            Err(e) => break 'wait Stop::Setup(format!("{e:#}")),
-        };
-        let mut poller = Poller::new(cfg.timeout, cfg.poll_interval, cfg.max_errors);
+        let mut pacer = Pacer::new(cfg.rate_limit);
+        let mut inflight: JoinSet<(usize, Action, Reply)> = JoinSet::new();
         let mut warned: HashSet<String> = HashSet::new();
         loop {
-            let fetch = client.results(&cfg.post_id, poller.request_timeout(t0.elapsed()));
-            let answer = tokio::select! {
-                a = fetch => a,
+            // Start everything that is due, in order of due time, as the budget allows.
+            let wake = loop {
+                if inflight.len() >= MAX_IN_FLIGHT {
+                    break None;
+                }
+                let now = t0.elapsed();
+                let next =
+                    posts.iter().enumerate().filter_map(|(i, p)| p.due().map(|d| (i, d))).min_by_key(|x| x.1);
+                let Some((i, due)) = next else { break None };
+                let paced = due.max(pacer.earliest(due));
+                if paced > cfg.timeout {
+                    // The budget cannot fit this request before the deadline.
+                    posts[i].expire();
+                    continue;
+                }
+                let start = paced.max(now);
+                if start > now {
+                    break Some(start - now);
+                }
+                let Some(action) = posts[i].take() else { continue };
+                pacer.record(now);
+                requests += 1;
+                if let Action::Retry(plan) = &action {
+                    sink.info(&format!(
+                        "[{:>6}] {}re-queueing {} failed destination(s) with {}",
+                        human_duration(now),
+                        label(several, &posts[i].id),
+                        plan.keys.len(),
+                        plan.body
+                    ));
+                }
+                let (client, id, timeout) =
+                    (client.clone(), posts[i].id.clone(), posts[i].request_timeout(now));
+                inflight.spawn(async move {
+                    let reply = match &action {
+                        Action::Results => Reply::Results(client.results(&id, timeout).await),
+                        Action::Post => Reply::Post(client.post(&id, timeout).await),
+                        Action::Retry(plan) => Reply::Retry(client.retry(&id, &plan.body, timeout).await),
+                    };
+                    (i, action, reply)
+                });
+            };
+            if inflight.is_empty() && wake.is_none() {
+                break 'wait Stop::Done;
+            }
+            tokio::select! {
+                Some(joined) = inflight.join_next() => {
+                    let Ok((i, action, reply)) = joined else { continue };
+                    let now = t0.elapsed();
+                    let ctx = Ctx { sink, several, now, interval: cfg.poll_interval, max_errors: cfg.max_errors };
+                    handle(&ctx, &mut posts[i], &mut pacer, &mut warned, action, reply);
+                }
+                () = tokio::time::sleep(wake.unwrap_or(Duration::from_secs(3600))), if wake.is_some() => {}
                 s = signals.recv() => break 'wait Stop::Signal(s),
-            };
-            requests += 1;
-            let obs = match answer {
-                Ok(a) => {
-                    let mut r = a.value;
-                    scrub_results(&mut r, sink.redactor());
-                    if let Some(line) = text::progress(
-                        t0.elapsed(),
-                        last.as_ref().map(|l| l.destinations.as_slice()),
-                        &r.destinations,
-                    ) {
-                        sink.info(&line);
-                    }
-                    for word in &r.unknown_statuses {
-                        if warned.insert(word.clone()) {
-                            sink.warn(&format!(
-                                "unknown destination status {word:?}; treating it as pending"
-                            ));
-                        }
-                    }
-                    let complete = Tally::of(&r.destinations).complete();
-                    last = Some(r);
-                    Observation::Answer {
-                        complete,
-                        rate: a.rate,
-                    }
-                }
-                Err(f) => Observation::Fault(scrub_fault(f, sink.redactor())),
-            };
-            let fault = match &obs {
-                Observation::Fault(f) => Some(f.clone()),
-                Observation::Answer { .. } => None,
-            };
-            match poller.step(t0.elapsed(), obs, crate::rand::unit()) {
-                Next::Finish(end) => break 'wait Stop::Poll(end),
-                Next::Wait(d) => {
-                    if let Some(f) = fault {
-                        sink.info(&fault_line(
-                            t0.elapsed(),
-                            &f,
-                            poller.errors(),
-                            cfg.max_errors,
-                            d,
-                        ));
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(d) => {}
-                        s = signals.recv() => break 'wait Stop::Signal(s),
-                    }
-                }
             }
         }
     };
-    let report = build_report(cfg, stop, last, requests, started_at, t0);
-    sink.finish(&report, cfg.summary);
-    report.exit_code
+    Waited { posts, stop, requests, started_at, elapsed: t0.elapsed() }
+}
+
+async fn client(cfg: &Config) -> Result<Client, String> {
+    let base = match &cfg.simulate {
+        Some(s) => match crate::sim::start(s).await {
+            Ok(u) => u.parse().map_err(|e| format!("simulator URL: {e}"))?,
+            Err(e) => return Err(format!("cannot start the simulator: {e}")),
+        },
+        None => cfg.base_url.clone(),
+    };
+    Client::new(&base, cfg.api_key.as_ref()).map_err(|e| format!("{e:#}"))
+}
+
+fn label(several: bool, id: &str) -> String {
+    if several { format!("post {}: ", crate::escape::one_line(id, 60)) } else { String::new() }
+}
+
+struct Ctx<'a> {
+    sink: &'a Sink,
+    several: bool,
+    now: Duration,
+    interval: Duration,
+    max_errors: u32,
+}
+
+/// Feeds one reply to its post, the pacer and the log.
+fn handle(
+    c: &Ctx,
+    post: &mut PostWait,
+    pacer: &mut Pacer,
+    warned: &mut HashSet<String>,
+    action: Action,
+    reply: Reply,
+) {
+    let red = c.sink.redactor();
+    let jitter = crate::rand::unit();
+    match reply {
+        Reply::Results(r) => {
+            if let Ok(Answer { rate, .. }) = &r {
+                pacer.observe(c.now, *rate);
+            }
+            block_on_429(c, pacer, r.as_ref().err());
+            let before = post.last.as_ref().map(|l| l.destinations.clone());
+            let r = r.map(|a| scrub_results(a.value, red)).map_err(|f| scrub_fault(f, red));
+            if let Ok(res) = &r {
+                for word in &res.unknown_statuses {
+                    if warned.insert(word.clone()) {
+                        c.sink.warn(&format!("unknown destination status {word:?}; treating it as pending"));
+                    }
+                }
+            }
+            let fault = r.as_ref().err().cloned();
+            post.on_results(c.now, r, jitter);
+            if let Some(now) = post.last.as_ref().filter(|_| fault.is_none()) {
+                let id = c.several.then_some(post.id.as_str());
+                if let Some(line) = text::progress(c.now, id, before.as_deref(), &now.destinations) {
+                    c.sink.info(&line);
+                }
+            }
+            if let (Some(f), Some(due)) = (fault, post.due()) {
+                c.sink.info(&fault_line(c, &post.id, &f, post.errors(), due.saturating_sub(c.now)));
+            }
+        }
+        Reply::Post(r) => {
+            block_on_429(c, pacer, r.as_ref().err());
+            post.on_post(c.now, r.map(|a| a.value).map_err(|f| scrub_fault(f, red)), jitter);
+        }
+        Reply::Retry(r) => {
+            if let Ok(Answer { rate, .. }) = &r {
+                pacer.observe(c.now, *rate);
+            }
+            block_on_429(c, pacer, r.as_ref().err());
+            let Action::Retry(plan) = action else { return };
+            let r = r.map(|a| a.value).map_err(|f| scrub_fault(f, red));
+            let what = match &r {
+                Ok(_) => "the API accepted the re-queue".to_owned(),
+                Err(f) => format!("the re-queue failed: {}", f.describe()),
+            };
+            c.sink.info(&format!("[{:>6}] {}{what}", human_duration(c.now), label(c.several, &post.id)));
+            post.on_retry(c.now, &plan, r, jitter);
+        }
+    }
+}
+
+/// A 429 holds every post's requests, not just the one that got it.
+fn block_on_429(c: &Ctx, pacer: &mut Pacer, fault: Option<&Fault>) {
+    if let Some(Fault::RateLimited { wait, .. }) = fault {
+        pacer.block(c.now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
+    }
 }
 
 /// Removes the key from API text as it arrives, before any escaping or truncation.
-fn scrub_results(r: &mut Results, red: &Redactor) {
+fn scrub_results(mut r: Results, red: &Redactor) -> Results {
     for d in &mut r.destinations {
         let fields = [
             &mut d.id,
@@ -120,138 +234,39 @@ fn scrub_results(r: &mut Results, red: &Redactor) {
         for s in fields.into_iter().flatten() {
             red.scrub_in_place(s);
         }
-        if let Some(serde_json::Value::String(s)) = &mut d.account_id {
+        if let Some(Value::String(s)) = &mut d.account_id {
             red.scrub_in_place(s);
         }
         red.scrub_in_place(&mut d.platform);
         red.scrub_in_place(&mut d.raw_status);
     }
-    for s in r
-        .post_status
-        .iter_mut()
-        .chain(r.unknown_statuses.iter_mut())
-    {
+    for s in r.post_status.iter_mut().chain(r.unknown_statuses.iter_mut()) {
         red.scrub_in_place(s);
     }
+    r
 }
 
 fn scrub_fault(f: Fault, red: &Redactor) -> Fault {
     match f {
-        Fault::RateLimited { wait, reason } => Fault::RateLimited {
-            wait,
-            reason: red.scrub(&reason),
-        },
-        Fault::Transient { reason } => Fault::Transient {
-            reason: red.scrub(&reason),
-        },
-        Fault::Fatal { status, message } => Fault::Fatal {
-            status,
-            message: red.scrub(&message),
-        },
+        Fault::RateLimited { wait, reason } => Fault::RateLimited { wait, reason: red.scrub(&reason) },
+        Fault::Transient { reason } => Fault::Transient { reason: red.scrub(&reason) },
+        Fault::Fatal { status, message } => Fault::Fatal { status, message: red.scrub(&message) },
     }
 }
 
-fn fault_line(
-    elapsed: std::time::Duration,
-    f: &Fault,
-    errors: u32,
-    max: u32,
-    wait: std::time::Duration,
-) -> String {
-    let at = format!("[{:>6}]", human_duration(elapsed));
+fn fault_line(c: &Ctx, id: &str, f: &Fault, errors: u32, wait: Duration) -> String {
+    let at = format!("[{:>6}] {}", human_duration(c.now), label(c.several, id));
     match f {
         Fault::RateLimited { wait: hint, reason } => format!(
-            "{at} rate limited ({reason}); waiting {} ({})",
+            "{at}rate limited ({reason}); waiting {} ({})",
             human_duration(wait),
-            if hint.is_some() {
-                "as the API asked"
-            } else {
-                "backoff"
-            }
+            if hint.is_some() { "as the API asked" } else { "backoff" }
         ),
         _ => format!(
-            "{at} request failed ({errors} in a row, giving up at {max}): {}; retrying in {}",
+            "{at}request failed ({errors} in a row, giving up at {}): {}; retrying in {}",
+            c.max_errors,
             f.describe(),
             human_duration(wait)
         ),
-    }
-}
-
-fn build_report(
-    cfg: &Config,
-    stop: Stop,
-    last: Option<Results>,
-    requests: u32,
-    started_at: SystemTime,
-    t0: Instant,
-) -> Report {
-    let answered = last.is_some();
-    let (post_status, destinations) = last
-        .map(|r| (r.post_status, r.destinations))
-        .unwrap_or_default();
-    let tally = Tally::of(&destinations);
-    let mut signal = None;
-    let (status, message) = match stop {
-        Stop::Poll(End::Complete) => (Status::of_complete(tally), None),
-        Stop::Poll(End::Deadline { last_fault }) if answered => {
-            let m = match last_fault {
-                Some(f) => format!("deadline reached; the last request failed: {f}"),
-                None if tally.total == 0 => {
-                    "deadline reached and the API listed no destinations for the post".into()
-                }
-                None => format!(
-                    "deadline reached with {} destination(s) still pending",
-                    tally.pending
-                ),
-            };
-            (Status::Timeout, Some(m))
-        }
-        Stop::Poll(End::Deadline { last_fault }) => (
-            Status::Error,
-            Some(format!(
-                "no usable answer from the API before the deadline; last error: {}",
-                last_fault.as_deref().unwrap_or("none")
-            )),
-        ),
-        Stop::Poll(End::TooManyErrors { last, count }) => (
-            Status::Error,
-            Some(format!(
-                "gave up after {count} failed requests in a row; last error: {last}"
-            )),
-        ),
-        Stop::Poll(End::Fatal { message }) => (Status::Error, Some(message)),
-        Stop::Setup(message) => (Status::Error, Some(message)),
-        Stop::Signal(s) => {
-            signal = Some(s);
-            let name = if s == Signal::Terminate {
-                "SIGTERM"
-            } else {
-                "SIGINT"
-            };
-            (
-                Status::Cancelled,
-                Some(format!(
-                    "cancelled by {name}; results are the last known state"
-                )),
-            )
-        }
-    };
-    let exit = exit_code(status, tally, cfg.fail_on, signal);
-    debug_assert!(status != Status::Error || exit == code::API);
-    Report {
-        status,
-        exit_code: exit,
-        fail_on: cfg.fail_on,
-        post_id: cfg.post_id.clone(),
-        post_status,
-        destinations,
-        tally,
-        message,
-        answered,
-        timeout: cfg.timeout,
-        elapsed: t0.elapsed(),
-        requests,
-        started_at,
-        simulated: cfg.simulate.is_some(),
     }
 }

@@ -80,9 +80,6 @@ mod tests {
         let key = ApiKey::new("pe_live_secret".into());
         let r = Redactor::new(Some(&key));
         assert_eq!(r.scrub("a pe_live_secret b pe_live_secret"), "a *** b ***");
-        assert_eq!(
-            Redactor::new(None).scrub("pe_live_secret"),
-            "pe_live_secret"
-        );
+        assert_eq!(Redactor::new(None).scrub("pe_live_secret"), "pe_live_secret");
     }
 }

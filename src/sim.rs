@@ -13,15 +13,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Scenario names accepted by the `simulate` input.
-pub const SCENARIOS: &[&str] = &["published", "partial", "failed", "slow"];
+pub const SCENARIOS: &[&str] = &["published", "partial", "failed", "slow", "retry"];
 
-const ACCOUNTS: [(u64, &str, &str); 3] = [
-    (2280, "@yourbrand", "instagram"),
-    (2285, "Your Brand Inc.", "linkedin"),
-    (2290, "@yourbrand", "x"),
-];
+const ACCOUNTS: [(u64, &str, &str); 3] =
+    [(2280, "@yourbrand", "instagram"), (2285, "Your Brand Inc.", "linkedin"), (2290, "@yourbrand", "x")];
 
-type Polls = Arc<Mutex<HashMap<String, u32>>>;
+/// Per post: results requests so far, and the poll at which LinkedIn was re-queued.
+type Polls = Arc<Mutex<HashMap<String, (u32, Option<u32>)>>>;
 
 /// Starts the simulator; returns the API base URL to use.
 pub async fn start(scenario: &str) -> std::io::Result<String> {
@@ -50,14 +48,28 @@ async fn serve(mut stream: TcpStream, scenario: &str, polls: &Polls) -> std::io:
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let head = String::from_utf8_lossy(&buf);
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0)
+        .min(64 * 1024);
+    let mut body = buf[split..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
     let mut parts = head.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, body) = route(method, path, scenario, polls);
-    let reset = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        + 60;
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (status, body) = route(method, path, &request, scenario, polls);
+    let reset = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 60;
     let body = body.to_string();
     let reply = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\
@@ -72,23 +84,21 @@ fn envelope(data: Value) -> Value {
     json!({"data": data, "error": null, "meta": {"request_id": "sim_0001"}})
 }
 
-fn route(method: &str, path: &str, scenario: &str, polls: &Polls) -> (&'static str, Value) {
+fn route(method: &str, path: &str, request: &Value, scenario: &str, polls: &Polls) -> (&'static str, Value) {
     let rest = path.strip_prefix("/api/v1/posts/").unwrap_or("");
     let (post_id, tail) = rest.split_once('/').unwrap_or((rest, ""));
     match (method, tail) {
         ("GET", "results") if !post_id.is_empty() => {
-            let n = {
-                let mut map = polls
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let n = map.entry(post_id.to_owned()).or_insert(0);
-                *n += 1;
-                *n - 1
+            let (n, retried_at) = {
+                let mut map = polls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let entry = map.entry(post_id.to_owned()).or_insert((0, None));
+                entry.0 += 1;
+                (entry.0 - 1, entry.1)
             };
             let results: Vec<Value> = ACCOUNTS
                 .iter()
                 .enumerate()
-                .map(|(i, a)| destination(scenario, n, i, *a))
+                .map(|(i, a)| destination(scenario, n, retried_at, i, *a))
                 .collect();
             (
                 "200 OK",
@@ -97,16 +107,36 @@ fn route(method: &str, path: &str, scenario: &str, polls: &Polls) -> (&'static s
                 ),
             )
         }
-        ("GET", "") if !post_id.is_empty() => (
-            "200 OK",
-            envelope(json!({"post_id": post_id, "status": "publishing", "scheduled_for": null})),
-        ),
+        ("POST", "retry") if !post_id.is_empty() => retry(post_id, request, scenario, polls),
+        ("GET", "") if !post_id.is_empty() => {
+            ("200 OK", envelope(json!({"post_id": post_id, "status": "publishing", "scheduled_for": null})))
+        }
         _ => (
             "404 Not Found",
             json!({"data": null, "error": {"code": "not_found", "message": "no such route in the simulator"},
                    "meta": {"request_id": "sim_404"}}),
         ),
     }
+}
+
+/// Re-queues LinkedIn (the one transient failure of the `retry` scenario) when asked by
+/// account id or destination id; refuses a body that names nothing, as a careful API would.
+fn retry(post_id: &str, request: &Value, scenario: &str, polls: &Polls) -> (&'static str, Value) {
+    let named = |key: &str, want: &Value| request[key].as_array().is_some_and(|ids| ids.contains(want));
+    if !(request["account_ids"].is_array() || request["destinationIds"].is_array()) {
+        let error = json!({"code": "validation_error", "message": "name the destinations to retry"});
+        return ("400 Bad Request", json!({"data": null, "error": error, "meta": {"request_id": "sim_400"}}));
+    }
+    let linkedin = named("account_ids", &json!(2285)) || named("destinationIds", &json!("sim-dest-2285"));
+    let mut map = polls.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let entry = map.entry(post_id.to_owned()).or_insert((0, None));
+    let count = usize::from(scenario == "retry" && linkedin && entry.1.is_none());
+    if count == 1 {
+        entry.1 = Some(entry.0);
+    }
+    let data = json!({"post_id": post_id, "retried_count": count, "destinations": [],
+                      "next_step": "Poll GET /v1/posts/{id} to watch publish status."});
+    ("200 OK", envelope(data))
 }
 
 fn post_status(results: &[Value]) -> &'static str {
@@ -119,27 +149,30 @@ fn post_status(results: &[Value]) -> &'static str {
     }
 }
 
-/// The state of account `i` at poll `n` of a scenario.
+/// The state of account `i` at poll `n` of a scenario (`retried_at`: the poll at which
+/// LinkedIn was re-queued, in the `retry` scenario).
 fn destination(
     scenario: &str,
     n: u32,
+    retried_at: Option<u32>,
     i: usize,
     (account_id, name, platform): (u64, &str, &str),
 ) -> Value {
     let failure = match (scenario, platform) {
-        ("partial" | "failed", "linkedin") => {
-            Some("Token expired. Please reconnect your LinkedIn account.")
-        }
-        ("failed", "instagram") => {
-            Some("Media aspect ratio not supported (must be between 4:5 and 1.91:1)")
-        }
+        ("retry", "linkedin") => Some("Upload to LinkedIn timed out (platform returned 503)"),
+        ("retry", "x") => Some("Token expired. Please reconnect your X account."),
+        ("partial" | "failed", "linkedin") => Some("Token expired. Please reconnect your LinkedIn account."),
+        ("failed", "instagram") => Some("Media aspect ratio not supported (must be between 4:5 and 1.91:1)"),
         ("failed", "x") => Some("Text is too long (312 of 280 characters)"),
         _ => None,
     };
     // Each destination needs a different number of polls to settle: 2, 3 and 2.
     let settles_at = [2, 3, 2][i];
+    let since_retry = retried_at.filter(|_| platform == "linkedin").map(|r| n.saturating_sub(r));
     let status = if scenario == "slow" {
         ["processing", "queued", "publishing"][i]
+    } else if let Some(k) = since_retry {
+        ["queued", "publishing", "published"][(k as usize).min(2)]
     } else if n == 0 {
         "queued"
     } else if n < settles_at {
@@ -159,7 +192,12 @@ fn destination(
         "platform_post_id": published.then(|| format!("sim{account_id}")),
         "platform_post_url": published.then(|| format!("https://{platform}.example/simulated/{account_id}")),
         "error": if status == "failed" { failure } else { None },
-        "attempts": if status == "failed" { 3 } else { u32::from(n > 0) },
+        "attempts": match (since_retry, status) {
+            (Some(_), _) => 2,
+            (None, "failed") => 1,
+            _ => u32::from(n > 0),
+        },
+        "id": format!("sim-dest-{account_id}"),
         "next_retry_at": null,
     })
 }
@@ -170,24 +208,22 @@ mod tests {
 
     fn statuses(scenario: &str, n: u32) -> Vec<String> {
         (0..3)
-            .map(|i| {
-                destination(scenario, n, i, ACCOUNTS[i])["status"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
+            .map(|i| destination(scenario, n, None, i, ACCOUNTS[i])["status"].as_str().unwrap().to_owned())
             .collect()
     }
 
     #[test]
     fn scenarios_settle_as_named() {
         assert_eq!(statuses("published", 0), ["queued", "queued", "queued"]);
-        assert_eq!(
-            statuses("published", 3),
-            ["published", "published", "published"]
-        );
+        assert_eq!(statuses("published", 3), ["published", "published", "published"]);
         assert_eq!(statuses("partial", 3), ["published", "failed", "published"]);
         assert_eq!(statuses("failed", 3), ["failed", "failed", "failed"]);
         assert_eq!(statuses("slow", 50), ["processing", "queued", "publishing"]);
+        assert_eq!(statuses("retry", 3), ["published", "failed", "failed"]);
+        let after = |n| destination("retry", n, Some(3), 1, ACCOUNTS[1])["status"].clone();
+        assert_eq!(
+            (after(3), after(4), after(9)),
+            (json!("queued"), json!("publishing"), json!("published"))
+        );
     }
 }

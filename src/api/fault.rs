@@ -10,17 +10,11 @@ use crate::escape::one_line;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
     /// 429: wait (for the hinted time when there is one) and poll again; never fatal.
-    RateLimited {
-        wait: Option<Duration>,
-        reason: String,
-    },
+    RateLimited { wait: Option<Duration>, reason: String },
     /// 5xx, network trouble, unusable bodies: back off, count, poll again.
     Transient { reason: String },
     /// The API refused the request in a way more requests will not fix.
-    Fatal {
-        status: Option<u16>,
-        message: String,
-    },
+    Fatal { status: Option<u16>, message: String },
 }
 
 impl Fault {
@@ -88,18 +82,12 @@ pub fn describe_answer(status: u16, err: &ErrorBody) -> String {
 pub fn classify_status(status: u16, err: &ErrorBody, hinted_wait: Option<Duration>) -> Fault {
     let what = describe_answer(status, err);
     if status == 429 {
-        return Fault::RateLimited {
-            wait: hinted_wait,
-            reason: what,
-        };
+        return Fault::RateLimited { wait: hinted_wait, reason: what };
     }
     if status >= 500 || status == 408 || err.retryable == Some(true) {
         return Fault::Transient { reason: what };
     }
-    Fault::Fatal {
-        status: Some(status),
-        message: format!("{what}; {}", hint(status)),
-    }
+    Fault::Fatal { status: Some(status), message: format!("{what}; {}", hint(status)) }
 }
 
 #[cfg(test)]
@@ -118,18 +106,9 @@ mod tests {
 
     #[test]
     fn status_table() {
-        let fatal = |s| {
-            matches!(
-                classify_status(s, &ErrorBody::default(), None),
-                Fault::Fatal { .. }
-            )
-        };
-        let transient = |s| {
-            matches!(
-                classify_status(s, &ErrorBody::default(), None),
-                Fault::Transient { .. }
-            )
-        };
+        let fatal = |s| matches!(classify_status(s, &ErrorBody::default(), None), Fault::Fatal { .. });
+        let transient =
+            |s| matches!(classify_status(s, &ErrorBody::default(), None), Fault::Transient { .. });
         for s in [400, 401, 402, 403, 404, 409, 410, 422] {
             assert!(fatal(s), "{s} must be fatal");
         }
@@ -144,20 +123,13 @@ mod tests {
 
     #[test]
     fn retryable_flag_overrides_a_4xx() {
-        assert!(matches!(
-            classify_status(400, &body("x", Some(true)), None),
-            Fault::Transient { .. }
-        ));
-        assert!(matches!(
-            classify_status(400, &body("x", Some(false)), None),
-            Fault::Fatal { .. }
-        ));
+        assert!(matches!(classify_status(400, &body("x", Some(true)), None), Fault::Transient { .. }));
+        assert!(matches!(classify_status(400, &body("x", Some(false)), None), Fault::Fatal { .. }));
     }
 
     #[test]
     fn fatal_message_names_status_code_request_and_hint() {
-        let Fault::Fatal { message, .. } = classify_status(401, &body("unauthorized", None), None)
-        else {
+        let Fault::Fatal { message, .. } = classify_status(401, &body("unauthorized", None), None) else {
             panic!("not fatal")
         };
         assert_eq!(

@@ -56,12 +56,9 @@ impl Client {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(key) = key {
-            let mut auth =
-                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                    anyhow::anyhow!(
-                        "input 'api-key' contains characters not allowed in an HTTP header"
-                    )
-                })?;
+            let mut auth = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+                anyhow::anyhow!("input 'api-key' contains characters not allowed in an HTTP header")
+            })?;
             auth.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, auth);
         }
@@ -79,9 +76,8 @@ impl Client {
             // Plain http is only allowed to loopback; skip loading any trust store.
             builder.tls_certs_only(Vec::new())
         };
-        let http = builder
-            .build()
-            .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", chain(&e)))?;
+        let http =
+            builder.build().map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", chain(&e)))?;
         let mut base = base.clone();
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -96,52 +92,74 @@ impl Client {
     }
 
     /// `GET {base}/posts/{id}/results`.
-    pub async fn results(
-        &self,
-        post_id: &str,
-        timeout: Duration,
-    ) -> Result<Answer<Results>, Fault> {
-        let url = self.url(post_id, "/results").map_err(|e| Fault::Fatal {
-            status: None,
-            message: format!("{e:#}"),
-        })?;
+    pub async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
+        let url = self
+            .url(post_id, "/results")
+            .map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
         let req = self.http.get(url).timeout(timeout);
         let (body, rate) = self.send(req).await?;
-        let value = decode_results(post_id, &body).map_err(|e| Fault::Transient {
-            reason: format!("unexpected answer: {}", e.0),
-        })?;
+        let value = decode_results(post_id, &body)
+            .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {}", e.0) })?;
+        Ok(Answer { value, rate })
+    }
+
+    /// `GET {base}/posts/{id}`: the post's status and schedule (destinations if listed).
+    pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
+        let url =
+            self.url(post_id, "").map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
+        let (body, rate) = self.send(self.http.get(url).timeout(timeout)).await?;
+        let field = |key: &str| {
+            let data = body.get("data").filter(|d| d.is_object()).unwrap_or(&body);
+            data.get(key).and_then(Value::as_str).map(str::to_owned)
+        };
+        let value = Results {
+            post_status: field("status").or_else(|| field("post_status")),
+            scheduled_for: field("scheduled_for").or_else(|| field("scheduled_at")),
+            destinations: decode_results(post_id, &body).map(|r| r.destinations).unwrap_or_default(),
+            unknown_statuses: Vec::new(),
+        };
+        Ok(Answer { value, rate })
+    }
+
+    /// `POST {base}/posts/{id}/retry` with a JSON body; returns the decoded answer.
+    pub async fn retry(
+        &self,
+        post_id: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> Result<Answer<Value>, Fault> {
+        let url = self
+            .url(post_id, "/retry")
+            .map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
+        let req = self
+            .http
+            .post(url)
+            .timeout(timeout)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        let (value, rate) = self.send(req).await?;
         Ok(Answer { value, rate })
     }
 
     /// Sends, reads a capped body, and sorts the answer into JSON or a `Fault`.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Value, RateInfo), Fault> {
-        let resp = req.send().await.map_err(|e| Fault::Transient {
-            reason: describe(&e),
-        })?;
+        let resp = req.send().await.map_err(|e| Fault::Transient { reason: describe(&e) })?;
         let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
         if status.is_redirection() {
             return Err(redirect_fault(status, resp.headers()));
         }
-        let retry_after = resp
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let retry_after =
+            resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = read_capped(resp).await?;
         let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         if status.is_success() {
             return match parsed {
                 Ok(v) => Ok((v, rate)),
-                Err(e) => Err(Fault::Transient {
-                    reason: not_json(&bytes, &e),
-                }),
+                Err(e) => Err(Fault::Transient { reason: not_json(&bytes, &e) }),
             };
         }
-        let err = parsed
-            .as_ref()
-            .map(decode_error)
-            .unwrap_or_else(|_| ErrorBody::default());
+        let err = parsed.as_ref().map(decode_error).unwrap_or_else(|_| ErrorBody::default());
         let wait = ratelimit::rate_limited_wait(
             retry_after.as_deref(),
             err.retry_after_secs,
@@ -169,10 +187,7 @@ fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {
 }
 
 fn redirect_fault(status: StatusCode, h: &HeaderMap) -> Fault {
-    let location = h
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("(no Location header)");
+    let location = h.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("(no Location header)");
     // Drop the query string and fragment: they may carry tokens.
     let shown = location.split(['?', '#']).next().unwrap_or_default();
     Fault::Fatal {
@@ -187,16 +202,11 @@ fn redirect_fault(status: StatusCode, h: &HeaderMap) -> Fault {
 }
 
 async fn read_capped(mut resp: Response) -> Result<Vec<u8>, Fault> {
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_big());
     }
     let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Fault::Transient {
-        reason: describe(&e),
-    })? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Fault::Transient { reason: describe(&e) })? {
         if buf.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_big());
         }
@@ -207,10 +217,7 @@ async fn read_capped(mut resp: Response) -> Result<Vec<u8>, Fault> {
 
 fn too_big() -> Fault {
     Fault::Transient {
-        reason: format!(
-            "answer body larger than {} MiB; refused",
-            MAX_BODY_BYTES / (1024 * 1024)
-        ),
+        reason: format!("answer body larger than {} MiB; refused", MAX_BODY_BYTES / (1024 * 1024)),
     }
 }
 
@@ -218,10 +225,7 @@ fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
     let start = text.trim_start();
     if start.starts_with('<') {
-        format!(
-            "answer is HTML, not JSON (a proxy or error page?): {}",
-            one_line(start, 80)
-        )
+        format!("answer is HTML, not JSON (a proxy or error page?): {}", one_line(start, 80))
     } else if e.is_eof() {
         "answer JSON is truncated".to_owned()
     } else if bytes.is_empty() {

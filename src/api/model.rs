@@ -43,9 +43,7 @@ fn payload(body: &Value) -> Option<&Map<String, Value>> {
 }
 
 fn str_field<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| obj.get(*n).and_then(Value::as_str))
+    names.iter().find_map(|n| obj.get(*n).and_then(Value::as_str))
 }
 
 /// A string, or a number rendered as a string.
@@ -78,23 +76,16 @@ fn error_text(v: &Value) -> Option<String> {
 }
 
 fn destination(post_id: &str, v: &Value) -> Result<(Destination, bool), DecodeError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| DecodeError(format!("a destination is not an object: {}", kind(v))))?;
-    let raw_status = str_field(obj, &["status", "new_status"])
-        .unwrap_or("")
-        .to_owned();
+    let obj =
+        v.as_object().ok_or_else(|| DecodeError(format!("a destination is not an object: {}", kind(v))))?;
+    let raw_status = str_field(obj, &["status", "new_status"]).unwrap_or("").to_owned();
     let next_retry_at = str_field(obj, &["next_retry_at"]).map(str::to_owned);
     let (status, unknown) = classify(&raw_status, next_retry_at.as_deref());
-    let account_id = ["account_id", "social_account_id"]
-        .iter()
-        .find_map(|n| match obj.get(*n) {
-            Some(v @ (Value::Number(_) | Value::String(_))) => Some(v.clone()),
-            _ => None,
-        });
-    let error = ["error", "last_error"]
-        .iter()
-        .find_map(|n| obj.get(*n).and_then(error_text));
+    let account_id = ["account_id", "social_account_id"].iter().find_map(|n| match obj.get(*n) {
+        Some(v @ (Value::Number(_) | Value::String(_))) => Some(v.clone()),
+        _ => None,
+    });
+    let error = ["error", "last_error"].iter().find_map(|n| obj.get(*n).and_then(error_text));
     let attempts = match obj.get("attempts") {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
@@ -105,9 +96,7 @@ fn destination(post_id: &str, v: &Value) -> Result<(Destination, bool), DecodeEr
         id: id_field(obj, &["id", "destination_id"]),
         account_id,
         account_name: str_field(obj, &["account_name"]).map(str::to_owned),
-        platform: str_field(obj, &["platform"])
-            .unwrap_or("unknown")
-            .to_owned(),
+        platform: str_field(obj, &["platform"]).unwrap_or("unknown").to_owned(),
         status,
         raw_status,
         url: str_field(obj, &["platform_post_url", "url", "permalink"]).map(str::to_owned),
@@ -116,6 +105,8 @@ fn destination(post_id: &str, v: &Value) -> Result<(Destination, bool), DecodeEr
         published_at: str_field(obj, &["published_at"]).map(str::to_owned),
         next_retry_at,
         scheduled_for: str_field(obj, &["scheduled_for"]).map(str::to_owned),
+        retries: 0,
+        note: None,
     };
     Ok((dest, unknown))
 }
@@ -133,18 +124,13 @@ fn kind(v: &Value) -> &'static str {
 
 /// Decodes a results (or GET /posts/{id}) body for `post_id`.
 pub fn decode_results(post_id: &str, body: &Value) -> Result<Results, DecodeError> {
-    let top = body
-        .as_object()
-        .ok_or_else(|| DecodeError(format!("expected a JSON object, got {}", kind(body))))?;
+    let top =
+        body.as_object().ok_or_else(|| DecodeError(format!("expected a JSON object, got {}", kind(body))))?;
     let data = payload(body).unwrap_or(top);
     let list = ["results", "destinations"]
         .iter()
         .find_map(|k| data.get(*k).and_then(Value::as_array))
-        .or_else(|| {
-            ["results", "destinations"]
-                .iter()
-                .find_map(|k| top.get(*k).and_then(Value::as_array))
-        })
+        .or_else(|| ["results", "destinations"].iter().find_map(|k| top.get(*k).and_then(Value::as_array)))
         .or_else(|| top.get("data").and_then(Value::as_array))
         .ok_or_else(|| DecodeError("no `results` or `destinations` list in the answer".into()))?;
     let mut destinations = Vec::with_capacity(list.len());
@@ -175,19 +161,13 @@ pub fn decode_error(body: &Value) -> ErrorBody {
         .or_else(|| str_field(top, &["request_id", "requestId"]))
         .map(str::to_owned);
     let retry_after = |o: &Map<String, Value>| {
-        ["retryAfter", "retry_after"]
-            .iter()
-            .find_map(|k| match o.get(*k) {
-                Some(Value::Number(n)) => n.as_f64(),
-                Some(Value::String(s)) => s.trim().parse().ok(),
-                _ => None,
-            })
+        ["retryAfter", "retry_after"].iter().find_map(|k| match o.get(*k) {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        })
     };
-    let mut out = ErrorBody {
-        request_id,
-        retry_after_secs: retry_after(top),
-        ..ErrorBody::default()
-    };
+    let mut out = ErrorBody { request_id, retry_after_secs: retry_after(top), ..ErrorBody::default() };
     match top.get("error") {
         Some(Value::Object(e)) => {
             out.code = str_field(e, &["code"]).map(str::to_owned);
@@ -223,10 +203,7 @@ mod tests {
         assert_eq!(ig.url.as_deref(), Some("https://www.instagram.com/p/ABC/"));
         assert_eq!(ig.account_id, Some(json!(2280)));
         assert_eq!(r.destinations[1].status, State::Failed);
-        assert_eq!(
-            r.destinations[1].error.as_deref(),
-            Some("Token expired. Please reconnect.")
-        );
+        assert_eq!(r.destinations[1].error.as_deref(), Some("Token expired. Please reconnect."));
     }
 
     #[test]
@@ -240,16 +217,14 @@ mod tests {
         );
         assert_eq!(d.error.as_deref(), Some("m (x)"));
 
-        let guide = json!({"destinations": [{"platform": "x", "status": "published", "url": "https://x.com/1"}]});
+        let guide =
+            json!({"destinations": [{"platform": "x", "status": "published", "url": "https://x.com/1"}]});
         let d = &decode_results("p", &guide).unwrap().destinations[0];
         assert_eq!(d.url.as_deref(), Some("https://x.com/1"));
 
         let data_dest = json!({"data": {"destinations": [{"platform": "x", "status": "queued", "permalink": "https://x/2"}]}});
         let d = &decode_results("p", &data_dest).unwrap().destinations[0];
-        assert_eq!(
-            (d.status, d.url.as_deref()),
-            (State::Pending, Some("https://x/2"))
-        );
+        assert_eq!((d.status, d.url.as_deref()), (State::Pending, Some("https://x/2")));
     }
 
     #[test]
@@ -262,10 +237,7 @@ mod tests {
     #[test]
     fn unknown_statuses_are_collected_once() {
         let body = json!({"results": [{"platform": "a", "status": "warping"}, {"platform": "b", "status": "warping"}]});
-        assert_eq!(
-            decode_results("p", &body).unwrap().unknown_statuses,
-            vec!["warping".to_owned()]
-        );
+        assert_eq!(decode_results("p", &body).unwrap().unknown_statuses, vec!["warping".to_owned()]);
     }
 
     #[test]
@@ -279,8 +251,7 @@ mod tests {
         assert_eq!(e.retryable, Some(false));
         let e = decode_error(&json!({"error": {"code": "rate_limited", "retryAfter": 32}}));
         assert_eq!(e.retry_after_secs, Some(32.0));
-        let e =
-            decode_error(&json!({"error": {"code": "rate_limit_exceeded", "retry_after": "5"}}));
+        let e = decode_error(&json!({"error": {"code": "rate_limit_exceeded", "retry_after": "5"}}));
         assert_eq!(e.retry_after_secs, Some(5.0));
     }
 }

@@ -1,10 +1,8 @@
 //! Reading rate-limit hints and pacing requests before the budget runs out.
 //!
 //! Pure functions over header values and "now", so every rule is unit-tested.
-//! The pacing rule (also in the README): with `remaining` requests left until the window
-//! resets in `reset_in`, we space requests at least `reset_in / remaining` apart once
-//! `remaining` is at or below a quarter of the limit (or 10 when the limit is unknown);
-//! at zero we wait for the reset. The poll interval is never shortened.
+//! The pacing rule (also in the README) is `budget_gap`; `pace::Pacer` applies it to every
+//! request of the step.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,30 +54,35 @@ pub fn rate_limited_wait(
 ) -> Option<Duration> {
     retry_after
         .and_then(|v| parse_retry_after(v, now))
-        .or_else(|| {
-            body_secs
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
-        })
+        .or_else(|| body_secs.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64))
         .or(rate.reset_in)
 }
 
-/// How long to wait before the next request, given the planned interval and the budget.
-pub fn pace(interval: Duration, rate: RateInfo) -> Duration {
+/// What the budget headers ask of the next requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// Nothing left: wait this long for the window to reset.
+    Exhausted(Duration),
+    /// Little left: space requests at least this far apart until the reset.
+    Spread(Duration),
+}
+
+/// The pacing rule: once `remaining` is at or below a quarter of the limit (or 10 when the
+/// limit is unknown), spread what is left evenly until the reset; at zero, wait for it.
+pub fn budget_gap(rate: RateInfo) -> Option<Gap> {
     let (Some(remaining), Some(reset_in)) = (rate.remaining, rate.reset_in) else {
-        return interval;
+        return None;
     };
     if remaining == 0 {
-        // Wait for the window to reset, plus a little so we land after it.
-        return interval.max(reset_in + Duration::from_millis(250));
+        // Plus a little so we land after the reset.
+        return Some(Gap::Exhausted(reset_in + Duration::from_millis(250)));
     }
     let low_water = rate.limit.map_or(10, |l| (l / 4).max(1));
     if remaining > low_water {
-        return interval;
+        return None;
     }
     #[allow(clippy::cast_possible_truncation)]
-    let spread = reset_in / (remaining.min(u64::from(u32::MAX)) as u32);
-    interval.max(spread)
+    Some(Gap::Spread(reset_in / (remaining.min(u64::from(u32::MAX)) as u32)))
 }
 
 #[cfg(test)]
@@ -94,10 +97,7 @@ mod tests {
     fn retry_after_forms() {
         let now = at(1_784_000_000);
         assert_eq!(parse_retry_after("32", now), Some(Duration::from_secs(32)));
-        assert_eq!(
-            parse_retry_after(" 1.5 ", now),
-            Some(Duration::from_millis(1500))
-        );
+        assert_eq!(parse_retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
         let date = httpdate::fmt_http_date(now + Duration::from_secs(7));
         assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(7)));
         let past = httpdate::fmt_http_date(now - Duration::from_secs(7));
@@ -109,10 +109,7 @@ mod tests {
     #[test]
     fn reset_forms() {
         let now = at(1_784_000_000);
-        assert_eq!(
-            parse_reset("1784000012", now),
-            Some(Duration::from_secs(12))
-        );
+        assert_eq!(parse_reset("1784000012", now), Some(Duration::from_secs(12)));
         assert_eq!(parse_reset("1783999990", now), Some(Duration::ZERO));
         assert_eq!(parse_reset("30", now), Some(Duration::from_secs(30)));
         assert_eq!(parse_reset("x", now), None);
@@ -121,54 +118,27 @@ mod tests {
     #[test]
     fn wait_precedence() {
         let now = at(1_784_000_000);
-        let rate = RateInfo {
-            reset_in: Some(Duration::from_secs(40)),
-            ..RateInfo::default()
-        };
-        assert_eq!(
-            rate_limited_wait(Some("3"), Some(9.0), rate, now),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            rate_limited_wait(None, Some(9.0), rate, now),
-            Some(Duration::from_secs(9))
-        );
-        assert_eq!(
-            rate_limited_wait(Some("bad"), None, rate, now),
-            Some(Duration::from_secs(40))
-        );
-        assert_eq!(
-            rate_limited_wait(None, None, RateInfo::default(), now),
-            None
-        );
+        let rate = RateInfo { reset_in: Some(Duration::from_secs(40)), ..RateInfo::default() };
+        assert_eq!(rate_limited_wait(Some("3"), Some(9.0), rate, now), Some(Duration::from_secs(3)));
+        assert_eq!(rate_limited_wait(None, Some(9.0), rate, now), Some(Duration::from_secs(9)));
+        assert_eq!(rate_limited_wait(Some("bad"), None, rate, now), Some(Duration::from_secs(40)));
+        assert_eq!(rate_limited_wait(None, None, RateInfo::default(), now), None);
     }
 
     #[test]
     fn pacing_rule() {
-        let i = Duration::from_secs(10);
         let r = |limit, remaining, reset| RateInfo {
             limit,
             remaining: Some(remaining),
             reset_in: Some(Duration::from_secs(reset)),
         };
-        assert_eq!(pace(i, RateInfo::default()), i);
-        assert_eq!(pace(i, r(Some(60), 40, 60)), i, "plenty left");
-        assert_eq!(
-            pace(i, r(Some(60), 15, 60)),
-            i,
-            "15 left over 60 s is 4 s apart: keep 10 s"
-        );
-        assert_eq!(
-            pace(i, r(Some(60), 3, 60)),
-            Duration::from_secs(20),
-            "3 left over 60 s"
-        );
-        assert_eq!(pace(i, r(None, 2, 50)), Duration::from_secs(25));
-        assert_eq!(pace(i, r(Some(60), 0, 30)), Duration::from_millis(30_250));
-        assert_eq!(
-            pace(i, r(Some(60), 0, 1)),
-            i,
-            "never shorter than the interval"
-        );
+        let secs = Duration::from_secs;
+        assert_eq!(budget_gap(RateInfo::default()), None);
+        assert_eq!(budget_gap(r(Some(60), 40, 60)), None, "plenty left");
+        assert_eq!(budget_gap(r(Some(60), 15, 60)), Some(Gap::Spread(secs(4))));
+        assert_eq!(budget_gap(r(Some(60), 16, 60)), None);
+        assert_eq!(budget_gap(r(Some(60), 3, 60)), Some(Gap::Spread(secs(20))));
+        assert_eq!(budget_gap(r(None, 2, 50)), Some(Gap::Spread(secs(25))));
+        assert_eq!(budget_gap(r(Some(60), 0, 30)), Some(Gap::Exhausted(Duration::from_millis(30_250))));
     }
 }

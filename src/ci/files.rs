@@ -12,10 +12,7 @@ pub(super) fn append(path: &Path, text: &str) -> io::Result<()> {
 }
 
 pub(super) fn replace(path: &Path, text: &str) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::rand::token()));
     let res = (|| {
         let mut f = fs::File::create(&tmp)?;

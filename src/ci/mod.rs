@@ -36,11 +36,8 @@ pub struct Targets {
 pub fn detect(get: impl Fn(&str) -> Option<String>) -> (Ci, Targets) {
     let path = |k: &str| get(k).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
     if get("GITHUB_ACTIONS").as_deref() == Some("true") {
-        let targets = Targets {
-            output: path("GITHUB_OUTPUT"),
-            summary: path("GITHUB_STEP_SUMMARY"),
-            results: None,
-        };
+        let targets =
+            Targets { output: path("GITHUB_OUTPUT"), summary: path("GITHUB_STEP_SUMMARY"), results: None };
         (Ci::GitHub, targets)
     } else {
         (Ci::Plain, Targets::default())
@@ -55,11 +52,7 @@ pub struct Sink {
 
 impl Sink {
     pub fn new(ci: Ci, targets: Targets) -> Self {
-        Self {
-            ci,
-            targets,
-            redactor: Redactor::default(),
-        }
+        Self { ci, targets, redactor: Redactor::default() }
     }
 
     pub fn targets(&self) -> &Targets {
@@ -87,9 +80,7 @@ impl Sink {
         let msg = self.redactor.scrub(msg);
         match self.ci {
             Ci::GitHub => raw_stdout(&github::command("warning", None, &msg)),
-            Ci::Plain => raw_stderr(&neutralise_line(&format!(
-                "posteverywhere-wait: warning: {msg}"
-            ))),
+            Ci::Plain => raw_stderr(&neutralise_line(&format!("posteverywhere-wait: warning: {msg}"))),
         }
     }
 
@@ -98,9 +89,7 @@ impl Sink {
         if self.ci == Ci::GitHub {
             raw_stdout(&github::command("error", None, &msg));
         }
-        raw_stderr(&neutralise_line(&format!(
-            "posteverywhere-wait: error: {msg}"
-        )));
+        raw_stderr(&neutralise_line(&format!("posteverywhere-wait: error: {msg}")));
     }
 
     /// Writes everything the final report produces: files, annotations, the table.
@@ -111,22 +100,21 @@ impl Sink {
                 raw_stdout(&scrub(&a));
             }
         }
-        let (list, note) = outputs::outputs(r);
-        if let Some(note) = note {
-            self.warn(&note);
-        }
         if let Some(p) = &self.targets.output {
+            let (list, note) = outputs::outputs(r);
+            if let Some(note) = note {
+                self.warn(&note);
+            }
             let list: Vec<(&str, String)> = list.iter().map(|(k, v)| (*k, scrub(v))).collect();
             self.report_io("outputs", p, files::append(p, &outputs::encode(&list)));
         }
-        if want_summary && (r.answered || r.message.is_some()) {
+        if want_summary && (r.answered() || r.message.is_some()) {
             if let Some(p) = &self.targets.summary {
                 self.report_io("summary", p, files::append(p, &scrub(&summary::render(r))));
             }
         }
         if let Some(p) = &self.targets.results {
-            let doc = serde_json::to_string_pretty(&json::document(r)).unwrap_or_default();
-            self.report_io("results-file", p, files::replace(p, &scrub(&doc)));
+            self.report_io("results-file", p, files::replace(p, &scrub(&json::document(r))));
         }
         for line in text::table(r) {
             self.info(&line);
@@ -158,25 +146,14 @@ mod tests {
     #[test]
     fn detection() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| (*v).to_owned())
-            }
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
         };
-        let (ci, t) = detect(env(&[
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_OUTPUT", "/o"),
-            ("GITHUB_STEP_SUMMARY", ""),
-        ]));
+        let (ci, t) =
+            detect(env(&[("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", "/o"), ("GITHUB_STEP_SUMMARY", "")]));
         assert_eq!(ci, Ci::GitHub);
         assert_eq!(t.output, Some(PathBuf::from("/o")));
         assert_eq!(t.summary, None);
-        assert_eq!(
-            detect(env(&[("CI", "true"), ("GITLAB_CI", "true")])).0,
-            Ci::Plain
-        );
+        assert_eq!(detect(env(&[("CI", "true"), ("GITLAB_CI", "true")])).0, Ci::Plain);
         assert_eq!(detect(env(&[("GITHUB_ACTIONS", "false")])).0, Ci::Plain);
     }
 }

@@ -36,47 +36,37 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "post-id",
         default: "",
-        help: "the post to wait for (required)",
+        help: "the post(s) to wait for, separated by commas, spaces or newlines (required)",
     },
     InputSpec {
         name: "base-url",
         default: DEFAULT_BASE_URL,
         help: "API root; https, or http to a loopback host",
     },
-    InputSpec {
-        name: "timeout",
-        default: "300",
-        help: "overall deadline: seconds, or 250ms, 90s, 5m, 1h",
-    },
-    InputSpec {
-        name: "poll-interval",
-        default: "10",
-        help: "time between polls (same units as timeout)",
-    },
+    InputSpec { name: "timeout", default: "300", help: "overall deadline: seconds, or 250ms, 90s, 5m, 1h" },
+    InputSpec { name: "poll-interval", default: "10", help: "time between polls (same units as timeout)" },
     InputSpec {
         name: "fail-on",
         default: "any",
         help: "any | all | never: when failed destinations fail the step",
     },
+    InputSpec { name: "summary", default: "true", help: "write the job summary (true/false)" },
+    InputSpec { name: "results-file", default: "", help: "also write the results JSON to this path" },
+    InputSpec { name: "max-errors", default: "10", help: "consecutive failed requests before giving up" },
     InputSpec {
-        name: "summary",
-        default: "true",
-        help: "write the job summary (true/false)",
+        name: "retry-failed",
+        default: "0",
+        help: "re-queue each retryable failed destination up to N times (0-10)",
     },
     InputSpec {
-        name: "results-file",
-        default: "",
-        help: "also write the results JSON to this path",
-    },
-    InputSpec {
-        name: "max-errors",
-        default: "10",
-        help: "consecutive failed requests before giving up",
+        name: "rate-limit",
+        default: "50",
+        help: "requests per minute for the whole step, retries included (the API allows 60 per key)",
     },
     InputSpec {
         name: "simulate",
         default: "",
-        help: "run against the built-in simulator: published, partial, failed, slow",
+        help: "run against the built-in simulator: published, partial, failed, slow, retry",
     },
 ];
 
@@ -84,11 +74,7 @@ pub const INPUTS: &[InputSpec] = &[
 pub fn env_names(input: &str) -> [String; 3] {
     let upper = input.to_ascii_uppercase();
     let snake = upper.replace('-', "_");
-    [
-        format!("INPUT_{upper}"),
-        format!("INPUT_{snake}"),
-        format!("POSTEVERYWHERE_{snake}"),
-    ]
+    [format!("INPUT_{upper}"), format!("INPUT_{snake}"), format!("POSTEVERYWHERE_{snake}")]
 }
 
 /// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
@@ -104,6 +90,8 @@ struct RawInputs {
     summary: Option<String>,
     results_file: Option<String>,
     max_errors: Option<String>,
+    retry_failed: Option<String>,
+    rate_limit: Option<String>,
     simulate: Option<String>,
 }
 
@@ -112,7 +100,8 @@ struct RawInputs {
 pub struct Config {
     /// Sent as `Authorization: Bearer …`; `None` only in simulate mode.
     pub api_key: Option<ApiKey>,
-    pub post_id: String,
+    /// One or more posts, deduplicated, in the order given.
+    pub post_ids: Vec<String>,
     pub base_url: Url,
     pub timeout: Duration,
     pub poll_interval: Duration,
@@ -120,6 +109,10 @@ pub struct Config {
     pub summary: bool,
     pub results_file: Option<PathBuf>,
     pub max_errors: u32,
+    /// How many times each retryable failed destination may be re-queued (0: never).
+    pub retry_failed: u32,
+    /// Requests per minute across all posts, retries included.
+    pub rate_limit: u32,
     /// Simulator scenario name; the base URL is replaced by the simulator's.
     pub simulate: Option<String>,
     /// Non-fatal remarks to print once the key is masked.
@@ -160,9 +153,7 @@ impl Sources {
 
 impl Config {
     /// Builds the config from any set of variables (tests pass vectors).
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
         let mut picked = Vec::new();
         let mut sources = Vec::new();
@@ -202,44 +193,30 @@ impl Config {
             }
             Some(k) => {
                 if !k.starts_with("pe_live_") {
-                    warnings.push(
-                        "api-key does not start with pe_live_; is it a PostEverywhere API key?"
-                            .into(),
-                    );
+                    warnings
+                        .push("api-key does not start with pe_live_; is it a PostEverywhere API key?".into());
                 }
                 Some(ApiKey::new(k))
             }
             None if simulate.is_some() => None,
             None => {
-                return Err(missing(
-                    "api-key",
-                    "the PostEverywhere API key, e.g. from a secret",
-                ));
+                return Err(missing("api-key", "the PostEverywhere API key, e.g. from a secret"));
             }
         };
-        let post_id = match raw.post_id {
-            Some(p) => check_post_id(&p).map_err(|why| src.bad("post-id", &p, why))?,
-            None if simulate.is_some() => "sim-post".to_owned(),
-            None => {
-                return Err(missing(
-                    "post-id",
-                    "the id returned when the post was created",
-                ));
-            }
+        let post_ids = match raw.post_id {
+            Some(list) => parse_post_ids(&list).map_err(|(bad, why)| src.bad("post-id", &bad, why))?,
+            None if simulate.is_some() => vec!["sim-post".to_owned()],
+            None => return Err(missing("post-id", "the id returned when the post was created")),
         };
         let base_text = raw.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let base_url =
-            check_base_url(&base_text).map_err(|why| src.bad("base-url", &base_text, &why))?;
+        let base_url = check_base_url(&base_text).map_err(|why| src.bad("base-url", &base_text, &why))?;
         let duration = |name: &str, v: Option<String>, default: Duration| match v {
             Some(v) => parse_duration(&v).map_err(|why| src.bad(name, &v, &why)),
             None => Ok(default),
         };
         let timeout = duration("timeout", raw.timeout, Duration::from_secs(300))?;
-        let default_interval = if simulate.is_some() {
-            Duration::from_millis(500)
-        } else {
-            Duration::from_secs(10)
-        };
+        let default_interval =
+            if simulate.is_some() { Duration::from_millis(500) } else { Duration::from_secs(10) };
         let poll_interval = duration("poll-interval", raw.poll_interval, default_interval)?;
         if poll_interval.is_zero() {
             return Err(src.bad("poll-interval", "0", "must be more than zero"));
@@ -266,15 +243,23 @@ impl Config {
             Some(v) => parse_count(&v, 1, 1000).map_err(|why| src.bad("max-errors", &v, &why))?,
             None => 10,
         };
+        let retry_failed = match raw.retry_failed {
+            Some(v) => parse_count(&v, 0, 10).map_err(|why| src.bad("retry-failed", &v, &why))?,
+            None => 0,
+        };
+        let rate_limit = match raw.rate_limit {
+            Some(v) => parse_count(&v, 1, 60_000).map_err(|why| src.bad("rate-limit", &v, &why))?,
+            // The simulator is not the shared API: no need to ration it.
+            None if simulate.is_some() => 6000,
+            None => 50,
+        };
         let results_file = match raw.results_file {
-            Some(p) => {
-                Some(check_output_path(&p).map_err(|why| src.bad("results-file", &p, &why))?)
-            }
+            Some(p) => Some(check_output_path(&p).map_err(|why| src.bad("results-file", &p, &why))?),
             None => None,
         };
         Ok(Config {
             api_key,
-            post_id,
+            post_ids,
             base_url,
             timeout,
             poll_interval,
@@ -282,6 +267,8 @@ impl Config {
             summary,
             results_file,
             max_errors: u32::try_from(max_errors).unwrap_or(u32::MAX),
+            retry_failed: u32::try_from(retry_failed).unwrap_or(10),
+            rate_limit: u32::try_from(rate_limit).unwrap_or(60_000),
             simulate,
             warnings,
         })
@@ -290,9 +277,25 @@ impl Config {
 
 fn missing(input: &str, what: &str) -> ConfigError {
     let [a, _, c] = env_names(input);
-    ConfigError(format!(
-        "input '{input}' is required: set it to {what} (with: {input}, or {a} / {c})"
-    ))
+    ConfigError(format!("input '{input}' is required: set it to {what} (with: {input}, or {a} / {c})"))
+}
+
+/// Splits on commas, whitespace and newlines; deduplicates keeping the first occurrence.
+fn parse_post_ids(list: &str) -> Result<Vec<String>, (String, &'static str)> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+        let id = check_post_id(id).map_err(|why| (id.to_owned(), why))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err((list.to_owned(), "holds no post id"));
+    }
+    if ids.len() > 1000 {
+        return Err((format!("{} ids", ids.len()), "at most 1000 posts can be waited for in one step"));
+    }
+    Ok(ids)
 }
 
 fn check_post_id(p: &str) -> Result<String, &'static str> {
@@ -320,10 +323,9 @@ fn check_base_url(s: &str) -> Result<Url, String> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(
-            "plain http is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https"
-                .into(),
-        ),
+        "http" => {
+            Err("plain http is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https".into())
+        }
         other => Err(format!("scheme {other} is not supported; use https")),
     }
 }
@@ -343,10 +345,8 @@ fn check_output_path(p: &str) -> Result<PathBuf, String> {
     if path.is_dir() {
         return Err("is a directory".into());
     }
-    let parent = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
+    let parent =
+        path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| std::path::Path::new("."));
     if !parent.is_dir() {
         return Err(format!("folder {} does not exist", parent.display()));
     }

@@ -1,10 +1,7 @@
 use super::*;
 
 fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 fn ok(pairs: &[(&str, &str)]) -> Config {
@@ -12,9 +9,7 @@ fn ok(pairs: &[(&str, &str)]) -> Config {
 }
 
 fn err(pairs: &[(&str, &str)]) -> String {
-    Config::from_vars(vars(pairs))
-        .expect_err("config should be rejected")
-        .0
+    Config::from_vars(vars(pairs)).expect_err("config should be rejected").0
 }
 
 const KEY: (&str, &str) = ("INPUT_API-KEY", "pe_live_0123456789abcdef0123456789abcdef");
@@ -22,7 +17,7 @@ const KEY: (&str, &str) = ("INPUT_API-KEY", "pe_live_0123456789abcdef0123456789a
 #[test]
 fn defaults() {
     let c = ok(&[KEY, ("INPUT_POST-ID", "p1")]);
-    assert_eq!(c.post_id, "p1");
+    assert_eq!(c.post_ids, ["p1"]);
     assert_eq!(c.base_url.as_str(), "https://app.posteverywhere.ai/api/v1");
     assert_eq!(c.timeout, Duration::from_secs(300));
     assert_eq!(c.poll_interval, Duration::from_secs(10));
@@ -34,17 +29,13 @@ fn defaults() {
 
 #[test]
 fn all_three_spellings_and_precedence() {
-    assert_eq!(ok(&[KEY, ("INPUT_POST_ID", "a")]).post_id, "a");
-    assert_eq!(ok(&[KEY, ("POSTEVERYWHERE_POST_ID", "b")]).post_id, "b");
+    assert_eq!(ok(&[KEY, ("INPUT_POST_ID", "a")]).post_ids, ["a"]);
+    assert_eq!(ok(&[KEY, ("POSTEVERYWHERE_POST_ID", "b")]).post_ids, ["b"]);
     let c = ok(&[KEY, ("POSTEVERYWHERE_POST_ID", "b"), ("INPUT_POST-ID", "a")]);
-    assert_eq!(c.post_id, "a");
+    assert_eq!(c.post_ids, ["a"]);
     // Empty and whitespace-only values are unset, so the next spelling is used.
-    let c = ok(&[
-        KEY,
-        ("INPUT_POST-ID", "  "),
-        ("POSTEVERYWHERE_POST_ID", " b\n"),
-    ]);
-    assert_eq!(c.post_id, "b");
+    let c = ok(&[KEY, ("INPUT_POST-ID", "  "), ("POSTEVERYWHERE_POST_ID", " b\n")]);
+    assert_eq!(c.post_ids, ["b"]);
     let c = ok(&[
         ("POSTEVERYWHERE_API_KEY", "pe_live_x"),
         ("POSTEVERYWHERE_POST_ID", "b"),
@@ -60,26 +51,13 @@ fn every_error_names_the_input_and_value() {
     let e = err(&[KEY]);
     assert!(e.starts_with("input 'post-id' is required"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_TIMEOUT", "5x")]);
-    assert!(
-        e.starts_with("input 'timeout' (from INPUT_TIMEOUT) has a bad value \"5x\""),
-        "{e}"
-    );
-    let e = err(&[
-        KEY,
-        ("INPUT_POST-ID", "p"),
-        ("POSTEVERYWHERE_POLL_INTERVAL", "0"),
-    ]);
+    assert!(e.starts_with("input 'timeout' (from INPUT_TIMEOUT) has a bad value \"5x\""), "{e}");
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("POSTEVERYWHERE_POLL_INTERVAL", "0")]);
     assert!(e.contains("'poll-interval'"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_SUMMARY", "yes")]);
-    assert!(
-        e.starts_with("input 'summary' (from INPUT_SUMMARY) has a bad value \"yes\""),
-        "{e}"
-    );
+    assert!(e.starts_with("input 'summary' (from INPUT_SUMMARY) has a bad value \"yes\""), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_FAIL_ON", "some")]);
-    assert!(
-        e.starts_with("input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"some\""),
-        "{e}"
-    );
+    assert!(e.starts_with("input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"some\""), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_MAX-ERRORS", "0")]);
     assert!(e.contains("'max-errors'"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_SIMULATE", "nope")]);
@@ -88,14 +66,10 @@ fn every_error_names_the_input_and_value() {
 
 #[test]
 fn base_url_must_keep_the_key_safe() {
-    let base =
-        |u: &str| Config::from_vars(vars(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_BASE-URL", u)]));
-    for good in [
-        "https://api.example.com/v1",
-        "http://127.0.0.1:8080/api",
-        "http://[::1]:9/",
-        "http://localhost:1/x",
-    ] {
+    let base = |u: &str| Config::from_vars(vars(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_BASE-URL", u)]));
+    for good in
+        ["https://api.example.com/v1", "http://127.0.0.1:8080/api", "http://[::1]:9/", "http://localhost:1/x"]
+    {
         assert!(base(good).is_ok(), "{good}");
     }
     for bad in [
@@ -122,11 +96,7 @@ fn the_key_never_appears_in_errors_or_debug() {
 
 #[test]
 fn warnings_for_fast_polling_and_odd_keys() {
-    let c = ok(&[
-        ("INPUT_API-KEY", "sk_other"),
-        ("INPUT_POST-ID", "p"),
-        ("INPUT_POLL-INTERVAL", "2s"),
-    ]);
+    let c = ok(&[("INPUT_API-KEY", "sk_other"), ("INPUT_POST-ID", "p"), ("INPUT_POLL-INTERVAL", "2s")]);
     assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
     let c = ok(&[
         KEY,
@@ -147,10 +117,24 @@ fn simulate_needs_no_key() {
 
 #[test]
 fn results_file_folder_must_exist() {
-    let e = err(&[
-        KEY,
-        ("INPUT_POST-ID", "p"),
-        ("INPUT_RESULTS-FILE", "/nonexistent-dir/r.json"),
-    ]);
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RESULTS-FILE", "/nonexistent-dir/r.json")]);
     assert!(e.starts_with("input 'results-file'"), "{e}");
+}
+
+#[test]
+fn post_id_lists_are_split_deduplicated_and_ordered() {
+    let c = ok(&[KEY, ("INPUT_POST-ID", "b, a\n c,,b\ta\n")]);
+    assert_eq!(c.post_ids, ["b", "a", "c"]);
+    assert_eq!(c.retry_failed, 0);
+    assert_eq!(c.rate_limit, 50);
+    let e = err(&[KEY, ("INPUT_POST-ID", "a, ..")]);
+    assert!(e.starts_with("input 'post-id' (from INPUT_POST-ID) has a bad value \"..\""), "{e}");
+}
+
+#[test]
+fn retry_and_rate_limit_bounds() {
+    let c = ok(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RETRY-FAILED", "2"), ("INPUT_RATE-LIMIT", "30")]);
+    assert_eq!((c.retry_failed, c.rate_limit), (2, 30));
+    assert!(err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RETRY-FAILED", "11")]).contains("'retry-failed'"));
+    assert!(err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RATE-LIMIT", "0")]).contains("'rate-limit'"));
 }

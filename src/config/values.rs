@@ -45,9 +45,7 @@ pub fn parse_bool(v: &str) -> Result<bool, String> {
 /// `300`, `2.5`, `250ms`, `90s`, `5m`, `1h` (a number and an optional unit).
 pub fn parse_duration(v: &str) -> Result<Duration, String> {
     const EXPECTED: &str = "expected seconds, or a number with ms, s, m or h (e.g. 250ms, 90s, 5m)";
-    let split = v
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(v.len());
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
     let (num, unit) = v.split_at(split);
     let n: f64 = num.parse().map_err(|_| EXPECTED.to_owned())?;
     let scale = match unit.trim().to_ascii_lowercase().as_str() {
@@ -87,9 +85,7 @@ mod tests {
         ok("1h", 3_600_000);
         ok("1H", 3_600_000);
         ok("0", 0);
-        for bad in [
-            "", "abc", "5x", "-1", "1.2.3", "ms", "1 d", "1e3", "9999999h",
-        ] {
+        for bad in ["", "abc", "5x", "-1", "1.2.3", "ms", "1 d", "1e3", "9999999h"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} must be rejected");
         }
     }

@@ -13,27 +13,58 @@ use crate::config::FailOn;
 use crate::model::{Destination, Tally};
 use crate::outcome::Status;
 
-/// The final (or last known) state of a wait.
+/// One post's final (or last known) state.
+#[derive(Debug, Clone)]
+pub struct PostReport {
+    pub post_id: String,
+    pub status: Status,
+    pub exit_code: u8,
+    /// The API's own post-level status, when it sent one.
+    pub post_status: Option<String>,
+    pub destinations: Vec<Destination>,
+    pub tally: Tally,
+    /// Why this post's wait ended early or badly, one line.
+    pub message: Option<String>,
+    /// Whether any usable answer arrived for it.
+    pub answered: bool,
+    /// For `scheduled`: when it will publish.
+    pub scheduled_for: Option<String>,
+    /// Re-queues we sent for it.
+    pub retried: u32,
+}
+
+/// The whole step: every post and the aggregate.
 #[derive(Debug, Clone)]
 pub struct Report {
     pub status: Status,
     pub exit_code: u8,
     pub fail_on: FailOn,
-    pub post_id: String,
-    /// The API's own post-level status, when it sent one.
-    pub post_status: Option<String>,
-    pub destinations: Vec<Destination>,
+    pub posts: Vec<PostReport>,
     pub tally: Tally,
-    /// Why the wait ended early or badly (error, timeout, cancellation), one line.
+    /// The step-level reason (or the single post's), one line.
     pub message: Option<String>,
-    /// Whether any usable answer arrived (else there is nothing to tabulate).
-    pub answered: bool,
     pub timeout: Duration,
     pub elapsed: Duration,
     pub requests: u32,
     pub started_at: SystemTime,
     /// Set when the simulator produced these results.
     pub simulated: bool,
+}
+
+impl Report {
+    pub fn destinations(&self) -> impl Iterator<Item = &Destination> {
+        self.posts.iter().flat_map(|p| p.destinations.iter())
+    }
+
+    /// Whether any post got a usable answer.
+    pub fn answered(&self) -> bool {
+        self.posts.iter().any(|p| p.answered)
+    }
+
+    /// Re-queues sent over all posts.
+    pub fn retried(&self) -> u32 {
+        self.posts.iter().map(|p| p.retried).sum()
+    }
 }
 
 /// `1.2s`, `45s`, `3m05s`: durations for people.
@@ -69,6 +100,23 @@ pub(crate) mod fixtures {
             published_at: None,
             next_retry_at: None,
             scheduled_for: None,
+            retries: 0,
+            note: None,
+        }
+    }
+
+    pub(crate) fn post(status: Status, dests: Vec<Destination>) -> PostReport {
+        PostReport {
+            post_id: "post_1".into(),
+            status,
+            exit_code: 0,
+            post_status: None,
+            tally: Tally::of(&dests),
+            destinations: dests,
+            message: None,
+            answered: true,
+            scheduled_for: None,
+            retried: 0,
         }
     }
 
@@ -78,12 +126,9 @@ pub(crate) mod fixtures {
             status,
             exit_code: 0,
             fail_on: FailOn::Any,
-            post_id: "post_1".into(),
-            post_status: None,
-            destinations: dests,
+            posts: vec![post(status, dests)],
             tally,
             message: None,
-            answered: true,
             timeout: Duration::from_secs(300),
             elapsed: Duration::from_millis(12_300),
             requests: 4,

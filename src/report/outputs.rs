@@ -2,7 +2,7 @@
 //! runner parses (ci-conventions §2): `name<<DELIM`, the value, `DELIM`, with a random
 //! delimiter that is regenerated until the value does not contain it.
 
-use super::{Report, json::results_array};
+use super::{Report, json::destination};
 use crate::model::State;
 
 /// Keep the `results` output well under GitHub's 1 MB-per-job output limit.
@@ -10,14 +10,10 @@ pub const RESULTS_MAX_BYTES: usize = 200 * 1024;
 
 /// The outputs, in a stable order, and a note if `results` had to be cut.
 pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
-    let urls: Vec<&str> = r
-        .destinations
-        .iter()
-        .filter(|d| d.status == State::Published)
-        .filter_map(|d| d.url.as_deref())
-        .collect();
+    let urls: Vec<&str> =
+        r.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref()).collect();
     let mut failed_platforms: Vec<&str> = Vec::new();
-    for d in r.destinations.iter().filter(|d| d.status == State::Failed) {
+    for d in r.destinations().filter(|d| d.status == State::Failed) {
         if !failed_platforms.contains(&d.platform.as_str()) {
             failed_platforms.push(&d.platform);
         }
@@ -32,35 +28,37 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
         ("pending-count", r.tally.pending.to_string()),
         ("published-urls", urls.join("\n")),
         ("failed-platforms", failed_platforms.join(",")),
+        ("retried-count", r.retried().to_string()),
         ("results", results),
         ("message", r.message.clone().unwrap_or_default()),
     ];
     (list, note)
 }
 
-/// The `results` array, cut to whole entries that fit `RESULTS_MAX_BYTES`.
+/// The `results` array, cut to whole entries that fit `RESULTS_MAX_BYTES`. Entries are
+/// serialised one at a time, so the cost is one string, whatever the number of posts.
 fn capped_results(r: &Report) -> (String, Option<String>) {
-    let all = results_array(&r.destinations);
-    let full = serde_json::Value::Array(all.clone()).to_string();
-    if full.len() <= RESULTS_MAX_BYTES {
-        return (full, None);
-    }
-    let mut kept = Vec::new();
-    let mut size = 2;
-    for v in all {
-        let s = v.to_string();
-        if size + s.len() + 1 > RESULTS_MAX_BYTES {
-            break;
+    let mut out = String::from("[");
+    let (mut kept, mut total) = (0usize, 0usize);
+    for d in r.destinations() {
+        total += 1;
+        let entry = serde_json::to_string(&destination(d)).unwrap_or_default();
+        if kept == total - 1 && out.len() + entry.len() + 2 <= RESULTS_MAX_BYTES {
+            if kept > 0 {
+                out.push(',');
+            }
+            out.push_str(&entry);
+            kept += 1;
         }
-        size += s.len() + 1;
-        kept.push(v);
     }
-    let note = format!(
-        "the results output holds {} of {} destinations (GitHub limits output size); set results-file for all of them",
-        kept.len(),
-        r.destinations.len()
-    );
-    (serde_json::Value::Array(kept).to_string(), Some(note))
+    out.push(']');
+    let note = (kept < total).then(|| {
+        format!(
+            "the results output holds {kept} of {total} destinations (GitHub limits output size); \
+             set results-file for all of them"
+        )
+    });
+    (out, note)
 }
 
 /// One output record in heredoc form. `token` supplies random delimiter suffixes.
@@ -76,9 +74,7 @@ pub fn heredoc(name: &str, value: &str, mut token: impl FnMut() -> String) -> St
 
 /// Every output record, ready to append to `$GITHUB_OUTPUT`.
 pub fn encode(list: &[(&str, String)]) -> String {
-    list.iter()
-        .map(|(k, v)| heredoc(k, v, crate::rand::token))
-        .collect()
+    list.iter().map(|(k, v)| heredoc(k, v, crate::rand::token)).collect()
 }
 
 #[cfg(test)]
@@ -101,14 +97,9 @@ mod tests {
         let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
         assert_eq!(get("status"), "partial");
         assert_eq!(get("published-count"), "2");
-        assert_eq!(
-            get("published-urls"),
-            "https://x.example/p/1\nhttps://x.example/p/1"
-        );
+        assert_eq!(get("published-urls"), "https://x.example/p/1\nhttps://x.example/p/1");
         assert_eq!(get("failed-platforms"), "linkedin");
-        assert!(
-            get("results").starts_with("[{\"post_id\":\"post_1\",\"id\":null,\"account_id\":2280")
-        );
+        assert!(get("results").starts_with("[{\"post_id\":\"post_1\",\"id\":null,\"account_id\":2280"));
         assert!(note.is_none());
     }
 
@@ -117,17 +108,10 @@ mod tests {
         let mut n = 0;
         let tokens = || {
             n += 1;
-            if n == 1 {
-                "aaa".to_owned()
-            } else {
-                "bbb".to_owned()
-            }
+            if n == 1 { "aaa".to_owned() } else { "bbb".to_owned() }
         };
         let rec = heredoc("results", "x\nghadelimiter_aaa\ny", tokens);
-        assert_eq!(
-            rec,
-            "results<<ghadelimiter_bbb\nx\nghadelimiter_aaa\ny\nghadelimiter_bbb\n"
-        );
+        assert_eq!(rec, "results<<ghadelimiter_bbb\nx\nghadelimiter_aaa\ny\nghadelimiter_bbb\n");
     }
 
     #[test]

@@ -21,19 +21,9 @@ fn rejected(cmd: Cmd, needle: &str) {
 
 #[test]
 fn every_config_error_exits_2_naming_the_input() {
-    let base = || {
-        Cmd::plain()
-            .env("POSTEVERYWHERE_API_KEY", KEY)
-            .env("POSTEVERYWHERE_POST_ID", "p")
-    };
-    rejected(
-        Cmd::plain().env("POSTEVERYWHERE_POST_ID", "p"),
-        "input 'api-key' is required",
-    );
-    rejected(
-        Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY),
-        "input 'post-id' is required",
-    );
+    let base = || Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY).env("POSTEVERYWHERE_POST_ID", "p");
+    rejected(Cmd::plain().env("POSTEVERYWHERE_POST_ID", "p"), "input 'api-key' is required");
+    rejected(Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY), "input 'post-id' is required");
     rejected(
         base().env("POSTEVERYWHERE_TIMEOUT", "5 minutes"),
         "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5 minutes\"",
@@ -50,25 +40,16 @@ fn every_config_error_exits_2_naming_the_input() {
         base().env("INPUT_FAIL_ON", "sometimes"),
         "input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"sometimes\"",
     );
-    rejected(
-        base().env("POSTEVERYWHERE_BASE_URL", "http://example.com/api"),
-        "input 'base-url'",
-    );
-    rejected(
-        base().env("POSTEVERYWHERE_RESULTS_FILE", "/no/such/dir/r.json"),
-        "input 'results-file'",
-    );
+    rejected(base().env("POSTEVERYWHERE_BASE_URL", "http://example.com/api"), "input 'base-url'");
+    rejected(base().env("POSTEVERYWHERE_RESULTS_FILE", "/no/such/dir/r.json"), "input 'results-file'");
 }
 
 #[test]
 fn config_errors_on_github_are_annotated_and_write_no_outputs() {
-    let run = Cmd::github("http://127.0.0.1:9/api")
-        .input("timeout", "soon")
-        .run();
+    let run = Cmd::github("http://127.0.0.1:9/api").input("timeout", "soon").run();
     run.expect_code(2);
     assert!(
-        run.stdout
-            .contains("::error::input 'timeout' (from INPUT_TIMEOUT) has a bad value \"soon\""),
+        run.stdout.contains("::error::input 'timeout' (from INPUT_TIMEOUT) has a bad value \"soon\""),
         "{}",
         run.stdout
     );
@@ -80,19 +61,11 @@ fn all_three_spellings_reach_the_binary() {
     for (key_var, id_var, base_var) in [
         ("INPUT_API-KEY", "INPUT_POST-ID", "INPUT_BASE-URL"),
         ("INPUT_API_KEY", "INPUT_POST_ID", "INPUT_BASE_URL"),
-        (
-            "POSTEVERYWHERE_API_KEY",
-            "POSTEVERYWHERE_POST_ID",
-            "POSTEVERYWHERE_BASE_URL",
-        ),
+        ("POSTEVERYWHERE_API_KEY", "POSTEVERYWHERE_POST_ID", "POSTEVERYWHERE_BASE_URL"),
     ] {
-        let server =
-            Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
-        let run = Cmd::plain()
-            .env(key_var, KEY)
-            .env(id_var, "post_1")
-            .env(base_var, &server.base_url())
-            .run();
+        let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+        let run =
+            Cmd::plain().env(key_var, KEY).env(id_var, "post_1").env(base_var, &server.base_url()).run();
         run.expect_code(0);
         assert_eq!(server.hits("GET", crate::server::RESULTS), 1, "{key_var}");
     }
@@ -120,8 +93,7 @@ fn flags() {
     let run = Cmd::plain().run_args(&["--help"]);
     run.expect_code(0);
     assert!(
-        run.stdout.contains("INPUT_POLL-INTERVAL")
-            && run.stdout.contains("POSTEVERYWHERE_POLL_INTERVAL")
+        run.stdout.contains("INPUT_POLL-INTERVAL") && run.stdout.contains("POSTEVERYWHERE_POLL_INTERVAL")
     );
     let run = Cmd::plain().run_args(&["--post-id=1"]);
     run.expect_code(2);

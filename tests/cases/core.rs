@@ -23,69 +23,38 @@ fn every_documented_response_shape_is_understood() {
         let run = Cmd::github(&server.base_url()).run();
         run.expect_code(0);
         assert_eq!(run.output("status"), "published", "{body}");
-        assert_eq!(
-            run.output("published-urls"),
-            "https://instagram.example/p/1",
-            "{body}"
-        );
+        assert_eq!(run.output("published-urls"), "https://instagram.example/p/1", "{body}");
     }
 }
 
 #[test]
 fn pending_then_published_sends_auth_and_user_agent() {
     let server = Server::new().results(vec![
-        Reply::ok(results(json!([
-            dest("instagram", "queued"),
-            dest("x", "queued")
-        ]))),
-        Reply::ok(results(json!([
-            dest("instagram", "publishing"),
-            dest("x", "queued")
-        ]))),
-        Reply::ok(results(json!([
-            dest("instagram", "published"),
-            dest("x", "published")
-        ]))),
+        Reply::ok(results(json!([dest("instagram", "queued"), dest("x", "queued")]))),
+        Reply::ok(results(json!([dest("instagram", "publishing"), dest("x", "queued")]))),
+        Reply::ok(results(json!([dest("instagram", "published"), dest("x", "published")]))),
     ]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
     assert_eq!(server.hits("GET", RESULTS), 3);
     let req = &server.requests()[0];
-    assert_eq!(
-        req.header("authorization"),
-        Some(format!("Bearer {KEY}").as_str())
-    );
-    assert!(
-        req.header("user-agent")
-            .unwrap()
-            .starts_with("posteverywhere-wait/")
-    );
+    assert_eq!(req.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert!(req.header("user-agent").unwrap().starts_with("posteverywhere-wait/"));
     assert!(req.body.is_empty(), "a GET has no body");
     assert_eq!(run.output("total-count"), "2");
     assert_eq!(run.output("published-count"), "2");
     assert_eq!(run.output("pending-count"), "0");
-    assert_eq!(
-        run.output("published-urls"),
-        "https://instagram.example/p/1\nhttps://x.example/p/1"
-    );
+    assert_eq!(run.output("published-urls"), "https://instagram.example/p/1\nhttps://x.example/p/1");
     let results = run.results();
     assert_eq!(results[0]["post_id"], "post_1");
     assert_eq!(results[0]["status"], "published");
-    assert_eq!(results[0]["account_id"], 2280);
+    assert_eq!(results[0]["account_id"], crate::util::account("instagram"));
     assert_eq!(results[0]["next_retry_at"], serde_json::Value::Null);
-    assert!(
-        run.summary
-            .starts_with("## ✅ PostEverywhere: published to 2 of 2 destinations")
-    );
+    assert!(run.summary.starts_with("## ✅ PostEverywhere: published to 2 of 2 destinations"));
     // The key is masked before anything else is printed.
     assert!(run.stdout.starts_with("::add-mask::"));
     // One progress line per poll that changed something: three polls, three lines.
-    assert_eq!(
-        run.stdout.lines().filter(|l| l.starts_with('[')).count(),
-        3,
-        "{}",
-        run.stdout
-    );
+    assert_eq!(run.stdout.lines().filter(|l| l.starts_with('[')).count(), 3, "{}", run.stdout);
 }
 
 #[test]
@@ -95,28 +64,21 @@ fn partial_failure_under_each_fail_on() {
             dest("instagram", "published"),
             dest("linkedin", "failed")
         ])))]);
-        let run = Cmd::github(&server.base_url())
-            .input("fail-on", fail_on)
-            .run();
+        let run = Cmd::github(&server.base_url()).input("fail-on", fail_on).run();
         run.expect_code(code);
         assert_eq!(run.output("status"), "partial");
         assert_eq!(run.output("failed-count"), "1");
         assert_eq!(run.output("failed-platforms"), "linkedin");
         assert!(
-            run.stdout.contains(
-                "::error title=PostEverywhere%3A linkedin @linkedin failed::Platform returned 503"
-            ),
+            run.stdout
+                .contains("::error title=PostEverywhere%3A linkedin @linkedin failed::Platform returned 503"),
             "{}",
             run.stdout
         );
     }
     for (fail_on, code) in [("any", 1), ("all", 1), ("never", 0)] {
-        let server = Server::new().results(vec![Reply::ok(results(json!([dest(
-            "linkedin", "failed"
-        )])))]);
-        let run = Cmd::github(&server.base_url())
-            .input("fail-on", fail_on)
-            .run();
+        let server = Server::new().results(vec![Reply::ok(results(json!([dest("linkedin", "failed")])))]);
+        let run = Cmd::github(&server.base_url()).input("fail-on", fail_on).run();
         run.expect_code(code);
         assert_eq!(run.output("status"), "failed");
     }
@@ -128,14 +90,8 @@ fn a_failure_the_platform_will_retry_is_not_final() {
     retrying["next_retry_at"] = json!("2099-01-01T00:00:00Z");
     let server = Server::new().results(vec![
         Reply::ok(results(json!([dest("instagram", "published"), retrying]))),
-        Reply::ok(results(json!([
-            dest("instagram", "published"),
-            dest("x", "publishing")
-        ]))),
-        Reply::ok(results(json!([
-            dest("instagram", "published"),
-            dest("x", "published")
-        ]))),
+        Reply::ok(results(json!([dest("instagram", "published"), dest("x", "publishing")]))),
+        Reply::ok(results(json!([dest("instagram", "published"), dest("x", "published")]))),
     ]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
@@ -146,42 +102,27 @@ fn a_failure_the_platform_will_retry_is_not_final() {
 #[test]
 fn no_destinations_until_the_deadline_times_out_with_a_summary() {
     let server = Server::new().results(vec![Reply::ok(results(json!([])))]);
-    let run = Cmd::github(&server.base_url())
-        .input("timeout", "200ms")
-        .run();
+    let run = Cmd::github(&server.base_url()).input("timeout", "200ms").run();
     run.expect_code(3);
     assert_eq!(run.output("status"), "timeout");
     assert_eq!(run.output("total-count"), "0");
     assert!(run.summary.contains("timed out"), "{}", run.summary);
     assert!(run.summary.contains("no destinations"), "{}", run.summary);
-    assert!(
-        run.stdout
-            .contains("::warning title=PostEverywhere%3A timed out::")
-    );
+    assert!(run.stdout.contains("::warning title=PostEverywhere%3A timed out::"));
 }
 
 #[test]
 fn the_deadline_is_exact_with_a_final_poll_on_it() {
     let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "publishing")])))]);
-    let run = Cmd::github(&server.base_url())
-        .input("timeout", "500ms")
-        .input("poll-interval", "200ms")
-        .run();
+    let run = Cmd::github(&server.base_url()).input("timeout", "500ms").input("poll-interval", "200ms").run();
     run.expect_code(3);
     assert!(run.elapsed.as_millis() >= 500, "{:?}", run.elapsed);
-    assert!(
-        run.elapsed.as_millis() < 1500,
-        "ran {:?} for a 500 ms timeout",
-        run.elapsed
-    );
+    assert!(run.elapsed.as_millis() < 1500, "ran {:?} for a 500 ms timeout", run.elapsed);
     let polls: Vec<u128> = server.requests().iter().map(|r| r.at.as_millis()).collect();
     // Polls at 0, 200, 400 and one clamped to the deadline at 500.
     assert_eq!(polls.len(), 4, "{polls:?}");
     let last_gap = polls[3] - polls[2];
-    assert!(
-        (60..190).contains(&last_gap),
-        "the last wait was not clamped: {polls:?}"
-    );
+    assert!((60..190).contains(&last_gap), "the last wait was not clamped: {polls:?}");
 }
 
 #[test]
@@ -207,12 +148,10 @@ fn values_with_newlines_and_hostile_text_survive_the_output_file() {
 fn post_ids_are_url_encoded() {
     let server = Server::new().route(
         "GET",
-        "/api/v1/posts/a%2Fb%20c/results",
+        "/api/v1/posts/a%2Fb%3Fc%23d%25/results",
         vec![Reply::ok(results(json!([dest("x", "published")])))],
     );
-    let run = Cmd::github(&server.base_url())
-        .input("post-id", "a/b c")
-        .run();
+    let run = Cmd::github(&server.base_url()).input("post-id", "a/b?c#d%").run();
     run.expect_code(0);
 }
 
@@ -229,15 +168,8 @@ fn plain_mode_prints_a_table_and_writes_only_the_results_file() {
         .results_file()
         .run();
     run.expect_code(1);
-    assert!(
-        !run.stdout.contains("::"),
-        "no workflow commands outside GitHub:\n{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("posteverywhere-wait: partial — 1/2 published, 1 failed, 0 pending")
-    );
+    assert!(!run.stdout.contains("::"), "no workflow commands outside GitHub:\n{}", run.stdout);
+    assert!(run.stdout.contains("posteverywhere-wait: partial — 1/2 published, 1 failed, 0 pending"));
     assert!(run.stdout.contains("✓ instagram"));
     assert!(run.summary.is_empty() && run.outputs.is_empty());
     let doc = run.results_file.as_ref().expect("results file");
@@ -255,9 +187,7 @@ fn plain_mode_prints_a_table_and_writes_only_the_results_file() {
 #[test]
 fn summary_false_writes_no_summary() {
     let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
-    let run = Cmd::github(&server.base_url())
-        .input("summary", "false")
-        .run();
+    let run = Cmd::github(&server.base_url()).input("summary", "false").run();
     run.expect_code(0);
     assert!(run.summary.is_empty());
     assert_eq!(run.output("status"), "published");
@@ -273,12 +203,5 @@ fn unknown_statuses_are_pending_and_warned_about_once() {
     ]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
-    assert_eq!(
-        run.stdout
-            .matches("unknown destination status \"teleporting\"")
-            .count(),
-        1,
-        "{}",
-        run.stdout
-    );
+    assert_eq!(run.stdout.matches("unknown destination status \"teleporting\"").count(), 1, "{}", run.stdout);
 }

@@ -32,8 +32,7 @@ fn gap(server: &Server) -> u128 {
 
 #[test]
 fn rate_limit_retry_after_seconds() {
-    let server =
-        Server::new().results(vec![rate_limited().with_header("Retry-After", "1"), done()]);
+    let server = Server::new().results(vec![rate_limited().with_header("Retry-After", "1"), done()]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
     assert!(gap(&server) >= 1000, "waited {} ms", gap(&server));
@@ -45,20 +44,13 @@ fn rate_limit_retry_after_http_date() {
     let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
     let server = Server::new().results(vec![rate_limited().with_header("Retry-After", at), done()]);
     Cmd::github(&server.base_url()).run().expect_code(0);
-    assert!(
-        (700..2600).contains(&gap(&server)),
-        "waited {} ms",
-        gap(&server)
-    );
+    assert!((700..2600).contains(&gap(&server)), "waited {} ms", gap(&server));
 }
 
 #[test]
 fn rate_limit_hints_in_the_body_or_reset_header() {
     for reply in [
-        Reply::status(
-            429,
-            json!({"error": {"code": "rate_limited", "message": "m", "retryAfter": 0.4}}),
-        ),
+        Reply::status(429, json!({"error": {"code": "rate_limited", "message": "m", "retryAfter": 0.4}})),
         Reply::status(
             429,
             json!({"error": {"code": "rate_limit_exceeded", "message": "m", "retry_after": 0.4}}),
@@ -66,15 +58,8 @@ fn rate_limit_hints_in_the_body_or_reset_header() {
         rate_limited().with_header("X-RateLimit-Reset", "0.4"),
     ] {
         let server = Server::new().results(vec![reply, done()]);
-        Cmd::github(&server.base_url())
-            .input("max-errors", "1")
-            .run()
-            .expect_code(0);
-        assert!(
-            (390..1500).contains(&gap(&server)),
-            "waited {} ms",
-            gap(&server)
-        );
+        Cmd::github(&server.base_url()).input("max-errors", "1").run().expect_code(0);
+        assert!((390..1500).contains(&gap(&server)), "waited {} ms", gap(&server));
     }
 }
 
@@ -86,28 +71,19 @@ fn low_remaining_budget_slows_polling_before_a_429() {
         .with_header("X-RateLimit-Reset", "0.5");
     let server = Server::new().results(vec![low, done()]);
     Cmd::github(&server.base_url()).run().expect_code(0);
-    assert!(
-        gap(&server) >= 480,
-        "waited {} ms at a 20 ms interval",
-        gap(&server)
-    );
+    assert!(gap(&server) >= 480, "waited {} ms at a 20 ms interval", gap(&server));
 }
 
 #[test]
 fn server_errors_then_success() {
-    let e = |c| {
-        Reply::status(
-            c,
-            json!({"data": null, "error": {"code": "internal_error", "message": "boom"}}),
-        )
-    };
+    let e =
+        |c| Reply::status(c, json!({"data": null, "error": {"code": "internal_error", "message": "boom"}}));
     let server = Server::new().results(vec![e(500), e(502), e(503), done()]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
     assert_eq!(server.hits("GET", RESULTS), 4);
     assert!(
-        run.stdout
-            .contains("request failed (3 in a row, giving up at 10): HTTP 503 Service Unavailable"),
+        run.stdout.contains("request failed (3 in a row, giving up at 10): HTTP 503 Service Unavailable"),
         "{}",
         run.stdout
     );
@@ -125,25 +101,13 @@ fn html_truncated_and_empty_bodies_are_transient() {
         vec![("Content-Type", "text/html".into())],
         b"<!doctype html><p>proxy login</p>".to_vec(),
     );
-    let truncated = Reply::Raw(
-        200,
-        vec![],
-        br#"{"data": {"results": [{"platform": "x""#.to_vec(),
-    );
+    let truncated = Reply::Raw(200, vec![], br#"{"data": {"results": [{"platform": "x""#.to_vec());
     let empty = Reply::Raw(200, vec![], Vec::new());
     let server = Server::new().results(vec![html, html200, truncated, empty, done()]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("answer is HTML, not JSON"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("answer JSON is truncated"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("answer is HTML, not JSON"), "{}", run.stdout);
+    assert!(run.stdout.contains("answer JSON is truncated"), "{}", run.stdout);
 }
 
 #[test]
@@ -157,37 +121,19 @@ fn connection_reset_mid_body_and_before_answering() {
 #[test]
 fn a_server_that_never_answers_cannot_outlast_the_deadline() {
     let server = Server::new().results(vec![pending(), Reply::Hang]);
-    let run = Cmd::github(&server.base_url())
-        .input("timeout", "600ms")
-        .run();
+    let run = Cmd::github(&server.base_url()).input("timeout", "600ms").run();
     run.expect_code(3);
-    assert!(
-        run.elapsed < Duration::from_millis(1600),
-        "{:?}",
-        run.elapsed
-    );
-    assert!(
-        run.output("message").contains("timed out"),
-        "{}",
-        run.output("message")
-    );
+    assert!(run.elapsed < Duration::from_millis(1600), "{:?}", run.elapsed);
+    assert!(run.output("message").contains("timed out"), "{}", run.output("message"));
 }
 
 #[test]
 fn an_oversized_body_is_refused_not_buffered() {
-    let big = format!(
-        "{{\"data\": {{\"results\": [], \"pad\": \"{}\"}}}}",
-        "x".repeat(5 * 1024 * 1024)
-    );
+    let big = format!("{{\"data\": {{\"results\": [], \"pad\": \"{}\"}}}}", "x".repeat(5 * 1024 * 1024));
     let server = Server::new().results(vec![Reply::Raw(200, vec![], big.into_bytes()), done()]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains("answer body larger than 4 MiB; refused"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("answer body larger than 4 MiB; refused"), "{}", run.stdout);
 }
 
 #[test]
@@ -196,34 +142,20 @@ fn too_many_errors_in_a_row_gives_up_naming_the_last() {
         503,
         json!({"error": {"code": "service_unavailable", "message": "down"}}),
     )]);
-    let run = Cmd::github(&server.base_url())
-        .input("max-errors", "3")
-        .run();
+    let run = Cmd::github(&server.base_url()).input("max-errors", "3").run();
     run.expect_code(4);
     assert_eq!(server.hits("GET", RESULTS), 3);
     assert_eq!(run.output("status"), "error");
     assert!(run.output("message").contains("gave up after 3 failed requests in a row; last error: HTTP 503 Service Unavailable: service_unavailable: down"));
-    assert!(run.summary.contains("the wait stopped on an API error"));
+    assert!(run.summary.contains("the wait stopped on an error"));
 }
 
 #[test]
 fn an_unreachable_api_until_the_deadline_is_an_error() {
-    let port = {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let run = Cmd::github(&format!("http://127.0.0.1:{port}/api/v1"))
-        .input("timeout", "300ms")
-        .run();
+    let port = { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
+    let run = Cmd::github(&format!("http://127.0.0.1:{port}/api/v1")).input("timeout", "300ms").run();
     run.expect_code(4);
-    assert!(
-        run.output("message").contains("could not connect"),
-        "{}",
-        run.output("message")
-    );
+    assert!(run.output("message").contains("could not connect"), "{}", run.output("message"));
 }
 
 #[test]
@@ -234,11 +166,7 @@ fn fatal_answers_stop_at_once_with_a_hint() {
             json!({"data": null, "error": {"code": "unauthorized", "message": "Invalid or expired API key"}, "meta": {"request_id": "req_401"}}),
             "HTTP 401 Unauthorized: unauthorized: Invalid or expired API key (request id req_401); check that the api-key secret",
         ),
-        (
-            401,
-            json!({"error": "bad key"}),
-            "HTTP 401 Unauthorized: bad key; check that the api-key",
-        ),
+        (401, json!({"error": "bad key"}), "HTTP 401 Unauthorized: bad key; check that the api-key"),
         (
             403,
             json!({"data": null, "error": {"code": "forbidden", "message": "Missing scope"}, "meta": {"requestId": "r3"}}),
@@ -256,11 +184,7 @@ fn fatal_answers_stop_at_once_with_a_hint() {
             json!({"data": null, "error": {"code": "validation_error", "message": "bad id"}}),
             "HTTP 422 Unprocessable Entity: validation_error: bad id; the API rejected",
         ),
-        (
-            400,
-            json!({"message": "bad request"}),
-            "HTTP 400 Bad Request: bad request; the API rejected",
-        ),
+        (400, json!({"message": "bad request"}), "HTTP 400 Bad Request: bad request; the API rejected"),
     ];
     for (code, body, message) in cases {
         let server = Server::new().results(vec![Reply::status(code, body)]);
@@ -268,18 +192,9 @@ fn fatal_answers_stop_at_once_with_a_hint() {
         run.expect_code(4);
         assert_eq!(server.hits("GET", RESULTS), 1, "no retries after {code}");
         assert_eq!(run.output("status"), "error");
-        assert!(
-            run.output("message").starts_with(message),
-            "{code}: {}",
-            run.output("message")
-        );
+        assert!(run.output("message").starts_with(message), "{code}: {}", run.output("message"));
         assert!(run.summary.contains(&message[..20]), "{}", run.summary);
-        assert!(
-            run.stdout
-                .contains("::error title=PostEverywhere%3A wait stopped::HTTP"),
-            "{}",
-            run.stdout
-        );
+        assert!(run.stdout.contains("::error title=PostEverywhere%3A wait stopped::HTTP"), "{}", run.stdout);
     }
 }
 
@@ -299,20 +214,15 @@ fn retryable_true_makes_any_status_transient() {
 #[test]
 fn redirects_are_reported_not_followed() {
     let other = Server::new().results(vec![done()]);
-    let to = format!(
-        "http://127.0.0.1:{}/api/v1/posts/post_1/results?token=secret",
-        other.port()
-    );
+    let to = format!("http://127.0.0.1:{}/api/v1/posts/post_1/results?token=secret", other.port());
     let server = Server::new().results(vec![Reply::Raw(302, vec![("Location", to)], Vec::new())]);
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(4);
     assert_eq!(other.requests().len(), 0, "the redirect was followed");
     let message = run.output("message");
     assert!(
-        message.contains(&format!(
-            "redirect to http://127.0.0.1:{}/api/v1/posts/post_1/results;",
-            other.port()
-        )),
+        message
+            .contains(&format!("redirect to http://127.0.0.1:{}/api/v1/posts/post_1/results;", other.port())),
         "{message}"
     );
     assert!(!run.stdout.contains("token=secret") && !message.contains("secret"));
@@ -324,34 +234,20 @@ fn cancel(signal: &str, code: i32) {
     let start = Instant::now();
     let child = cmd.spawn(&[]);
     while server.requests().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no request arrived"
-        );
+        assert!(start.elapsed() < Duration::from_secs(10), "no request arrived");
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(Duration::from_millis(50));
     let sent = Instant::now();
-    let ok = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
+    let ok = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(ok.success());
     let run = cmd.collect(child, start);
     run.expect_code(code);
-    assert!(
-        sent.elapsed() < Duration::from_secs(2),
-        "took {:?} to stop",
-        sent.elapsed()
-    );
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
     assert_eq!(run.output("status"), "cancelled");
     assert_eq!(run.output("pending-count"), "1");
     assert!(run.summary.contains("cancelled after"), "{}", run.summary);
-    assert!(
-        run.summary.contains("| ⏳ | x |"),
-        "the last known state is shown: {}",
-        run.summary
-    );
+    assert!(run.summary.contains("| ⏳ | x |"), "the last known state is shown: {}", run.summary);
 }
 
 #[test]

@@ -1,5 +1,7 @@
 mod config;
 mod core;
 mod faults;
+mod many;
+mod retry;
 mod security;
 mod simulate;

@@ -26,21 +26,10 @@ fn hostile_api_text_stays_inert_everywhere() {
     let run = Cmd::github(&server.base_url()).run();
     // `util` already checked that no line we printed is a command we did not write.
     run.expect_code(1);
-    assert_eq!(
-        run.output("status"),
-        "partial",
-        "a value must not set another output"
-    );
+    assert_eq!(run.output("status"), "partial", "a value must not set another output");
     let results = run.results();
-    assert_eq!(
-        results[1]["error"], HOSTILE,
-        "values round-trip exactly through GITHUB_OUTPUT"
-    );
-    let annotations: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("::error"))
-        .collect();
+    assert_eq!(results[1]["error"], HOSTILE, "values round-trip exactly through GITHUB_OUTPUT");
+    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
     assert_eq!(annotations.len(), 1, "{}", run.stdout);
     assert!(
         annotations[0].contains("%0A::set-output") && annotations[0].contains("%250A%2525"),
@@ -49,64 +38,36 @@ fn hostile_api_text_stays_inert_everywhere() {
     );
     assert!(!run.summary.contains("](javascript") && !run.summary.contains("**bold**"));
     for bad in ["<script>", "](", "`code`"] {
-        let in_table = run
-            .summary
-            .lines()
-            .filter(|l| l.starts_with("| ❌"))
-            .any(|l| l.contains(bad));
-        assert!(
-            !in_table,
-            "{bad} reached the summary table:\n{}",
-            run.summary
-        );
+        let in_table = run.summary.lines().filter(|l| l.starts_with("| ❌")).any(|l| l.contains(bad));
+        assert!(!in_table, "{bad} reached the summary table:\n{}", run.summary);
     }
     assert!(
-        run.summary
-            .contains("[view post](https://instagram.example/p/1?a=%28b%29%7Cc)"),
+        run.summary.contains("[view post](https://instagram.example/p/1?a=%28b%29%7Cc)"),
         "{}",
         run.summary
     );
     let table_rows = run.summary.lines().filter(|l| l.starts_with("| ")).count();
-    assert_eq!(
-        table_rows, 3,
-        "header plus two rows; hostile text must not add rows:\n{}",
-        run.summary
-    );
+    assert_eq!(table_rows, 3, "header plus two rows; hostile text must not add rows:\n{}", run.summary);
 }
 
 #[test]
 fn a_key_echoed_by_the_api_is_scrubbed() {
-    let body =
-        json!({"error": {"code": "unauthorized", "message": format!("key {KEY} is revoked")}});
+    let body = json!({"error": {"code": "unauthorized", "message": format!("key {KEY} is revoked")}});
     let server = Server::new().results(vec![Reply::status(401, body)]);
     let run = Cmd::github(&server.base_url()).results_file().run();
     run.expect_code(4);
-    assert!(
-        run.output("message").contains("key *** is revoked"),
-        "{}",
-        run.output("message")
-    );
+    assert!(run.output("message").contains("key *** is revoked"), "{}", run.output("message"));
 }
 
 #[test]
 fn http_proxy_is_used_and_no_proxy_bypasses_it() {
     let api = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
     let absolute = format!("http://127.0.0.1:{}{RESULTS}", api.port());
-    let proxy = Server::new().route(
-        "GET",
-        &absolute,
-        vec![Reply::ok(results(json!([dest("x", "published")])))],
-    );
+    let proxy =
+        Server::new().route("GET", &absolute, vec![Reply::ok(results(json!([dest("x", "published")])))]);
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
-    Cmd::github(&api.base_url())
-        .env("HTTP_PROXY", &proxy_url)
-        .run()
-        .expect_code(0);
-    assert_eq!(
-        proxy.hits("GET", &absolute),
-        1,
-        "the request went through the proxy"
-    );
+    Cmd::github(&api.base_url()).env("HTTP_PROXY", &proxy_url).run().expect_code(0);
+    assert_eq!(proxy.hits("GET", &absolute), 1, "the request went through the proxy");
     assert_eq!(api.requests().len(), 0);
     Cmd::github(&api.base_url())
         .env("HTTP_PROXY", &proxy_url)
@@ -118,22 +79,14 @@ fn http_proxy_is_used_and_no_proxy_bypasses_it() {
 
 #[test]
 fn https_proxy_gets_a_connect_tunnel() {
-    let proxy = Server::new().route(
-        "CONNECT",
-        "api.posteverywhere.test:443",
-        vec![Reply::status(403, json!({}))],
-    );
+    let proxy =
+        Server::new().route("CONNECT", "api.posteverywhere.test:443", vec![Reply::status(403, json!({}))]);
     let run = Cmd::github("https://api.posteverywhere.test/api/v1")
         .env("HTTPS_PROXY", &format!("http://127.0.0.1:{}", proxy.port()))
         .input("max-errors", "1")
         .run();
     run.expect_code(4);
-    assert_eq!(
-        proxy.hits("CONNECT", "api.posteverywhere.test:443"),
-        1,
-        "{:?}",
-        proxy.requests()
-    );
+    assert_eq!(proxy.hits("CONNECT", "api.posteverywhere.test:443"), 1, "{:?}", proxy.requests());
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -142,11 +95,7 @@ fn openssl(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .expect("openssl must be installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A TLS server with a certificate from a fresh private CA, serving the results file.
@@ -200,11 +149,7 @@ fn tls_server() -> TlsServer {
             "/CN=localhost",
         ],
     );
-    std::fs::write(
-        d.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
+    std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
     openssl(
         d,
         &[
@@ -227,16 +172,8 @@ fn tls_server() -> TlsServer {
     );
     let www = d.join("www/api/v1/posts/post_1");
     std::fs::create_dir_all(&www).unwrap();
-    std::fs::write(
-        www.join("results"),
-        results(json!([dest("x", "published")])).to_string(),
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    std::fs::write(www.join("results"), results(json!([dest("x", "published")])).to_string()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("openssl")
         .args([
             "s_server",
@@ -257,27 +194,17 @@ fn tls_server() -> TlsServer {
         .unwrap();
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "openssl s_server did not start"
-        );
+        assert!(start.elapsed() < Duration::from_secs(10), "openssl s_server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    TlsServer {
-        child,
-        port,
-        ca: d.join("ca.pem"),
-        _dir: dir,
-    }
+    TlsServer { child, port, ca: d.join("ca.pem"), _dir: dir }
 }
 
 #[test]
 fn a_corporate_ca_from_ssl_cert_file_is_trusted() {
     let tls = tls_server();
     let base = format!("https://localhost:{}/api/v1", tls.port);
-    let run = Cmd::github(&base)
-        .env("SSL_CERT_FILE", tls.ca.to_str().unwrap())
-        .run();
+    let run = Cmd::github(&base).env("SSL_CERT_FILE", tls.ca.to_str().unwrap()).run();
     run.expect_code(0);
     assert_eq!(run.output("status"), "published");
     // Without the CA the same server is untrusted: a TLS error, not a silent pass.
@@ -288,30 +215,19 @@ fn a_corporate_ca_from_ssl_cert_file_is_trusted() {
         .run();
     run.expect_code(4);
     let m = run.output("message").to_lowercase();
-    assert!(
-        m.contains("certificate") || m.contains("unknownissuer") || m.contains("tls"),
-        "{m}"
-    );
+    assert!(m.contains("certificate") || m.contains("unknownissuer") || m.contains("tls"), "{m}");
 }
 
 #[test]
 fn works_with_no_system_trust_store() {
     // No CA bundle anywhere: the bundled roots still let the client start; the only
     // failure is the (closed) port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let run = Cmd::github(&format!("https://localhost:{port}/api/v1"))
         .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
         .env("SSL_CERT_DIR", "/nonexistent")
         .input("max-errors", "1")
         .run();
     run.expect_code(4);
-    assert!(
-        run.output("message").contains("could not connect"),
-        "{}",
-        run.output("message")
-    );
+    assert!(run.output("message").contains("could not connect"), "{}", run.output("message"));
 }

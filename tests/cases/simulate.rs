@@ -28,17 +28,9 @@ fn demo_writes_files_and_shows_them() {
     run.expect_code(1);
     assert!(run.stdout.contains("── step outputs: "), "{}", run.stdout);
     assert!(run.stdout.contains("status: partial"));
-    assert!(
-        run.stdout
-            .contains("## ⚠️ PostEverywhere: 2 of 3 destinations published, 1 failed")
-    );
-    let path = run
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("── results JSON: "))
-        .unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(run.stdout.contains("## ⚠️ PostEverywhere: 2 of 3 destinations published, 1 failed"));
+    let path = run.stdout.lines().find_map(|l| l.strip_prefix("── results JSON: ")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(doc["status"], "partial");
     let _ = std::fs::remove_dir_all(std::path::Path::new(path).parent().unwrap());
 }

@@ -62,10 +62,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -118,24 +115,13 @@ impl Server {
                 });
             }
         });
-        Server {
-            port,
-            state,
-            stop,
-            panicked,
-            accept: Some(accept),
-        }
+        Server { port, state, stop, panicked, accept: Some(accept) }
     }
 
     /// Scripts `method path` (exact path, query ignored).
     pub fn route(self, method: &'static str, path: &str, replies: Vec<Reply>) -> Server {
         assert!(!replies.is_empty());
-        self.state.lock().unwrap().routes.push(Route {
-            method,
-            path: path.to_owned(),
-            replies,
-            next: 0,
-        });
+        self.state.lock().unwrap().routes.push(Route { method, path: path.to_owned(), replies, next: 0 });
         self
     }
 
@@ -157,10 +143,7 @@ impl Server {
     }
 
     pub fn hits(&self, method: &str, path: &str) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.method == method && r.path == path)
-            .count()
+        self.requests().iter().filter(|r| r.method == method && r.path == path).count()
     }
 }
 
@@ -172,10 +155,7 @@ impl Drop for Server {
             let _ = h.join();
         }
         if !thread::panicking() {
-            assert!(
-                !self.panicked.load(Ordering::SeqCst),
-                "a server handler panicked"
-            );
+            assert!(!self.panicked.load(Ordering::SeqCst), "a server handler panicked");
         }
     }
 }
@@ -189,10 +169,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
             return;
         }
         let mut parts = line.split_whitespace();
-        let (method, target) = (
-            parts.next().unwrap_or("").to_owned(),
-            parts.next().unwrap_or("").to_owned(),
-        );
+        let (method, target) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
         let mut headers = Vec::new();
         loop {
             let mut h = String::new();
@@ -223,11 +200,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
                 body: String::from_utf8_lossy(&body).into_owned(),
                 at: started.elapsed(),
             });
-            match st
-                .routes
-                .iter_mut()
-                .find(|r| r.method == method && r.path == path)
-            {
+            match st.routes.iter_mut().find(|r| r.method == method && r.path == path) {
                 Some(r) => {
                     let reply = r.replies[r.next.min(r.replies.len() - 1)].clone();
                     r.next += 1;
@@ -252,17 +225,10 @@ fn answer(stream: &TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
         Reply::Json(code, body, headers) => {
             let mut h = headers;
             h.push(("Content-Type", "application/json".into()));
-            answer(
-                stream,
-                Reply::Raw(code, h, body.to_string().into_bytes()),
-                stop,
-            )
+            answer(stream, Reply::Raw(code, h, body.to_string().into_bytes()), stop)
         }
         Reply::Raw(code, headers, body) => {
-            let mut head = format!(
-                "HTTP/1.1 {code} Scripted\r\nContent-Length: {}\r\n",
-                body.len()
-            );
+            let mut head = format!("HTTP/1.1 {code} Scripted\r\nContent-Length: {}\r\n", body.len());
             for (k, v) in headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }

@@ -34,10 +34,9 @@ pub struct Run {
 
 impl Run {
     pub fn output(&self, name: &str) -> &str {
-        self.outputs.get(name).map_or_else(
-            || panic!("no output {name}; stdout:\n{}", self.stdout),
-            String::as_str,
-        )
+        self.outputs
+            .get(name)
+            .map_or_else(|| panic!("no output {name}; stdout:\n{}", self.stdout), String::as_str)
     }
 
     pub fn results(&self) -> Vec<Value> {
@@ -46,11 +45,7 @@ impl Run {
 
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 }
@@ -64,15 +59,12 @@ impl Cmd {
             .input("post-id", "post_1")
             .input("base-url", base)
             .input("poll-interval", "20ms")
+            .input("rate-limit", "60000")
     }
 
     /// No CI detected, nothing set.
     pub fn plain() -> Cmd {
-        Cmd {
-            env: Vec::new(),
-            dir: tempfile::tempdir().unwrap(),
-            github: false,
-        }
+        Cmd { env: Vec::new(), dir: tempfile::tempdir().unwrap(), github: false }
     }
 
     fn gh(mut self) -> Cmd {
@@ -154,9 +146,8 @@ impl Cmd {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            outputs: runner::parse(&raw_outputs).unwrap_or_else(|e| {
-                panic!("runner would reject GITHUB_OUTPUT: {e}\n{raw_outputs}")
-            }),
+            outputs: runner::parse(&raw_outputs)
+                .unwrap_or_else(|e| panic!("runner would reject GITHUB_OUTPUT: {e}\n{raw_outputs}")),
             summary,
             results_file: (!results_text.is_empty())
                 .then(|| serde_json::from_str(&results_text).expect("results file is JSON")),
@@ -164,18 +155,10 @@ impl Cmd {
             dir: self.dir,
         };
         // The one place the key may appear: the `::add-mask::` line that hides it in the log.
-        let masks = run
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("::add-mask::"))
-            .count();
+        let masks = run.stdout.lines().filter(|l| l.starts_with("::add-mask::")).count();
         assert!(masks <= 1, "the key was masked {masks} times");
-        let stdout: String = run
-            .stdout
-            .lines()
-            .filter(|l| !l.starts_with("::add-mask::"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let stdout: String =
+            run.stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
         for (what, text) in [
             ("stdout", &stdout),
             ("stderr", &run.stderr),
@@ -183,14 +166,8 @@ impl Cmd {
             ("summary", &run.summary),
             ("results file", &results_text),
         ] {
-            assert!(
-                !text.contains(KEY),
-                "the API key leaked into {what}:\n{text}"
-            );
-            assert!(
-                !text.contains(&KEY[8..]),
-                "part of the API key leaked into {what}"
-            );
+            assert!(!text.contains(KEY), "the API key leaked into {what}:\n{text}");
+            assert!(!text.contains(&KEY[8..]), "part of the API key leaked into {what}");
         }
         assert_no_injected_commands(&run.stdout);
         assert_no_injected_commands(&run.stderr);
@@ -215,10 +192,7 @@ pub fn assert_no_injected_commands(text: &str) {
     for line in text.lines() {
         let t = line.trim_start();
         if t.starts_with("::") {
-            assert!(
-                OURS.iter().any(|o| t.starts_with(o)),
-                "unexpected workflow command: {line}"
-            );
+            assert!(OURS.iter().any(|o| t.starts_with(o)), "unexpected workflow command: {line}");
         }
         assert!(!line.contains("##["), "legacy command marker in: {line}");
     }
@@ -229,10 +203,15 @@ pub fn results(dests: Value) -> Value {
     serde_json::json!({"data": {"post_id": "post_1", "post_status": "publishing", "results": dests}, "error": null, "meta": {"request_id": "req_1"}})
 }
 
+/// A distinct account id per platform, as the API has.
+pub fn account(platform: &str) -> u64 {
+    2000 + platform.bytes().map(u64::from).sum::<u64>()
+}
+
 pub fn dest(platform: &str, status: &str) -> Value {
     let published = status == "published";
     serde_json::json!({
-        "account_id": 2280, "account_name": format!("@{platform}"), "platform": platform, "status": status,
+        "account_id": account(platform), "account_name": format!("@{platform}"), "platform": platform, "status": status,
         "platform_post_url": published.then(|| format!("https://{platform}.example/p/1")),
         "error": (status == "failed").then_some("Platform returned 503"), "attempts": 1, "next_retry_at": null
     })

@@ -34,9 +34,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
                 let mut body = Vec::new();
                 loop {
                     if i >= lines.len() {
-                        return Err(format!(
-                            "Invalid value. Matching delimiter not found '{delim}'"
-                        ));
+                        return Err(format!("Invalid value. Matching delimiter not found '{delim}'"));
                     }
                     let l = lines[i];
                     i += 1;
@@ -45,9 +43,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
                     }
                     // The last line of the file must end with LF (runner: "EOF marker missing new line").
                     if i == lines.len() {
-                        return Err(format!(
-                            "Invalid value. EOF marker missing new line '{delim}'"
-                        ));
+                        return Err(format!("Invalid value. EOF marker missing new line '{delim}'"));
                     }
                     body.push(l);
                 }

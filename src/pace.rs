@@ -1,0 +1,135 @@
+//! The step's request budget, shared by every post: requests are spaced at least
+//! `60 s / rate-limit` apart and never more than `rate-limit` start in any 60 s window;
+//! on top of that the API's own signals slow everyone down: a 429's wait, and the
+//! `X-RateLimit-*` rule (see `api::ratelimit::budget_gap`). Pure: time is passed in.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::api::{RateInfo, ratelimit};
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    limit: usize,
+    spacing: Duration,
+    /// Start times of the most recent `limit` requests.
+    starts: VecDeque<Duration>,
+    /// No request starts before this (a 429's wait, an exhausted budget).
+    blocked_until: Duration,
+    /// Extra spacing asked for by a low `X-RateLimit-Remaining`, and until when.
+    slow: Option<(Duration, Duration)>,
+}
+
+impl Pacer {
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = per_minute.max(1);
+        Self {
+            limit: per_minute as usize,
+            spacing: WINDOW / per_minute,
+            starts: VecDeque::with_capacity((per_minute as usize).min(4096)),
+            blocked_until: Duration::ZERO,
+            slow: None,
+        }
+    }
+
+    /// The earliest time at or after `now` a request may start.
+    pub fn earliest(&self, now: Duration) -> Duration {
+        let mut t = now.max(self.blocked_until);
+        if let Some(&last) = self.starts.back() {
+            let gap = match self.slow {
+                Some((gap, until)) if now < until => self.spacing.max(gap),
+                _ => self.spacing,
+            };
+            t = t.max(last + gap);
+        }
+        if self.starts.len() >= self.limit {
+            if let Some(&oldest) = self.starts.front() {
+                t = t.max(oldest + WINDOW);
+            }
+        }
+        t
+    }
+
+    /// Records that a request started at `at`.
+    pub fn record(&mut self, at: Duration) {
+        if self.starts.len() >= self.limit {
+            self.starts.pop_front();
+        }
+        self.starts.push_back(at);
+    }
+
+    /// Takes in the rate-limit headers of an answer received at `now`.
+    pub fn observe(&mut self, now: Duration, rate: RateInfo) {
+        match ratelimit::budget_gap(rate) {
+            Some(ratelimit::Gap::Exhausted(wait)) => self.block(now + wait),
+            Some(ratelimit::Gap::Spread(gap)) => {
+                self.slow = Some((gap, now + rate.reset_in.unwrap_or(WINDOW)));
+            }
+            None => self.slow = None,
+        }
+    }
+
+    /// Holds every request until `until` (a 429 applies to the whole key).
+    pub fn block(&mut self, until: Duration) {
+        self.blocked_until = self.blocked_until.max(until);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn spacing_follows_the_rate() {
+        let mut p = Pacer::new(60);
+        assert_eq!(p.earliest(MS(0)), MS(0));
+        p.record(MS(0));
+        assert_eq!(p.earliest(MS(10)), MS(1000));
+        p.record(MS(1000));
+        assert_eq!(p.earliest(MS(5000)), MS(5000));
+    }
+
+    #[test]
+    fn never_more_than_the_limit_in_any_window() {
+        let mut p = Pacer::new(600);
+        let mut starts = Vec::new();
+        let mut now = Duration::ZERO;
+        for _ in 0..2000 {
+            now = p.earliest(now);
+            p.record(now);
+            starts.push(now);
+        }
+        for (i, s) in starts.iter().enumerate() {
+            let in_window = starts[i..].iter().take_while(|t| **t < *s + WINDOW).count();
+            assert!(in_window <= 600, "{in_window} requests in the window starting at {s:?}");
+        }
+    }
+
+    #[test]
+    fn a_429_blocks_everyone() {
+        let mut p = Pacer::new(6000);
+        p.block(MS(3000));
+        assert_eq!(p.earliest(MS(100)), MS(3000));
+        p.block(MS(1000));
+        assert_eq!(p.earliest(MS(100)), MS(3000), "an earlier block never shortens a later one");
+    }
+
+    #[test]
+    fn the_api_budget_slows_and_stops() {
+        let mut p = Pacer::new(6000);
+        p.record(MS(0));
+        let low = RateInfo { limit: Some(60), remaining: Some(2), reset_in: Some(Duration::from_secs(10)) };
+        p.observe(MS(0), low);
+        assert_eq!(p.earliest(MS(0)), MS(5000));
+        let empty = RateInfo { limit: Some(60), remaining: Some(0), reset_in: Some(Duration::from_secs(4)) };
+        p.observe(MS(100), empty);
+        assert_eq!(p.earliest(MS(100)), MS(5000).max(MS(4350)));
+        let fine = RateInfo { limit: Some(60), remaining: Some(50), reset_in: Some(Duration::from_secs(4)) };
+        p.observe(MS(200), fine);
+        assert_eq!(p.earliest(MS(4400)), MS(4400));
+    }
+}

@@ -1,0 +1,178 @@
+use super::*;
+use crate::model::Destination;
+use crate::report::fixtures::dest;
+use serde_json::json;
+
+const S: fn(u64) -> Duration = Duration::from_secs;
+
+fn limits(retry_failed: u32) -> Limits {
+    Limits {
+        timeout: S(300),
+        interval: S(10),
+        max_errors: 3,
+        retry_failed,
+        deadline_wall: SystemTime::UNIX_EPOCH + S(2_000_000_000),
+    }
+}
+
+fn results(dests: Vec<Destination>) -> Results {
+    Results { post_status: None, scheduled_for: None, destinations: dests, unknown_statuses: Vec::new() }
+}
+
+fn failed(error: &str) -> Destination {
+    let mut d = dest("x", "@x", State::Failed);
+    d.account_id = Some(json!(7));
+    d.id = Some("dest_7".into());
+    d.error = Some(error.into());
+    d
+}
+
+fn with_status(mut d: Destination, status: State, raw: &str) -> Destination {
+    d.status = status;
+    d.raw_status = raw.into();
+    d
+}
+
+#[test]
+fn polls_until_complete() {
+    let mut p = PostWait::new("p".into(), limits(0));
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(0), Ok(results(vec![dest("x", "@x", State::Pending)])), 0.0);
+    assert_eq!(p.due(), Some(S(10)));
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(10), Ok(results(vec![dest("x", "@x", State::Published)])), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+}
+
+#[test]
+fn a_retryable_failure_is_requeued_then_polled_to_the_end() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("Platform returned 503")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!("expected a retry") };
+    assert_eq!(plan.body, json!({"account_ids": [7]}));
+    p.on_retry(S(1), &plan, Ok(json!({"data": {"retried_count": 1}})), 0.0);
+    assert_eq!(p.due(), Some(S(11)));
+    assert_eq!(p.take(), Some(Action::Results));
+    // The next results still show the old failure: it is being picked up, not final.
+    p.on_results(S(11), Ok(results(vec![failed("Platform returned 503")])), 0.0);
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(21), Ok(results(vec![with_status(failed(""), State::Published, "published")])), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+    assert_eq!(p.retries(), 1);
+    assert_eq!(p.last.as_ref().unwrap().destinations[0].retries, 1);
+}
+
+#[test]
+fn failures_a_retry_cannot_fix_are_not_requeued() {
+    let mut p = PostWait::new("p".into(), limits(3));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("Token expired. Please reconnect.")])), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+    assert_eq!(p.retries(), 0);
+}
+
+#[test]
+fn a_bad_request_switches_to_the_other_body_once() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    let refused =
+        Fault::Fatal { status: Some(400), message: "HTTP 400 Bad Request: invalid_field_name".into() };
+    p.on_retry(S(1), &plan, Err(refused.clone()), 0.0);
+    let Some(Action::Retry(other)) = p.take() else { panic!("expected the other form") };
+    assert_eq!(other.body, json!({"destinationIds": ["dest_7"]}));
+    p.on_retry(S(2), &other, Err(refused), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete), "no third attempt");
+    assert!(p.notes[0].starts_with("retry refused: HTTP 400"));
+    assert!(p.last.as_ref().unwrap().destinations[0].note.as_deref().unwrap().contains("retry refused"));
+}
+
+#[test]
+fn the_circuit_breaker_is_final() {
+    let mut p = PostWait::new("p".into(), limits(2));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    let f = Fault::Fatal {
+        status: Some(422),
+        message: "HTTP 422: permanent_failure_circuit_breaker: stop".into(),
+    };
+    p.on_retry(S(1), &plan, Err(f), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+    let d = &p.last.as_ref().unwrap().destinations[0];
+    assert_eq!(d.failure_class(), crate::failure::FailureClass::Permanent);
+}
+
+#[test]
+fn an_ambiguous_retry_is_checked_before_being_repeated() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    p.on_retry(S(1), &plan, Err(Fault::Transient { reason: "HTTP 502".into() }), 0.0);
+    assert_eq!(p.take(), Some(Action::Results), "read the results first");
+    p.on_results(S(11), Ok(results(vec![with_status(failed(""), State::Pending, "queued")])), 0.0);
+    assert_eq!(p.retries(), 1, "the results show it took effect");
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(21), Ok(results(vec![with_status(failed(""), State::Published, "published")])), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+}
+
+#[test]
+fn an_ambiguous_retry_that_did_not_happen_is_sent_again() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    p.on_retry(S(1), &plan, Err(Fault::Transient { reason: "reset".into() }), 0.0);
+    p.take();
+    p.on_results(S(11), Ok(results(vec![failed("boom")])), 0.0);
+    assert!(matches!(p.take(), Some(Action::Retry(_))));
+}
+
+#[test]
+fn rate_limited_retries_wait_and_repeat() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    p.on_retry(S(1), &plan, Err(Fault::RateLimited { wait: Some(S(5)), reason: "429".into() }), 0.0);
+    assert_eq!(p.due(), Some(S(6)));
+    assert_eq!(p.take(), Some(Action::Retry(plan)));
+}
+
+#[test]
+fn all_queued_looks_at_the_post_once() {
+    let queued = || results(vec![with_status(dest("x", "@x", State::Pending), State::Pending, "queued")]);
+    let post = |status: &str, at: Option<&str>| Results {
+        post_status: Some(status.into()),
+        scheduled_for: at.map(str::to_owned),
+        destinations: Vec::new(),
+        unknown_statuses: Vec::new(),
+    };
+    // Due after the deadline: stop at once.
+    let mut p = PostWait::new("p".into(), limits(0));
+    p.take();
+    p.on_results(S(0), Ok(queued()), 0.0);
+    assert_eq!(p.take(), Some(Action::Post));
+    p.on_post(S(0), Ok(post("scheduled", Some("2035-01-01T09:00:00Z"))), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Scheduled("2035-01-01T09:00:00Z".into())));
+    // A draft never publishes.
+    let mut p = PostWait::new("p".into(), limits(0));
+    p.take();
+    p.on_results(S(0), Ok(queued()), 0.0);
+    p.take();
+    p.on_post(S(0), Ok(post("draft", None)), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Draft));
+    // Due before the deadline: keep polling, and do not look again.
+    let mut p = PostWait::new("p".into(), limits(0));
+    p.take();
+    p.on_results(S(0), Ok(queued()), 0.0);
+    p.take();
+    p.on_post(S(0), Ok(post("scheduled", Some("2020-01-01T00:00:00Z"))), 0.0);
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(10), Ok(queued()), 0.0);
+    assert_eq!(p.take(), Some(Action::Results));
+}

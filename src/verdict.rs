@@ -1,0 +1,125 @@
+//! Turning a finished wait into a `Report`: each post's status, message and exit code from
+//! how its wait ended, then the step's aggregate. Pure.
+
+use crate::config::Config;
+use crate::model::Tally;
+use crate::outcome::{PostOutcome, Signal, Status, aggregate, exit_code};
+use crate::poll::End;
+use crate::post::{Finish, PostWait};
+use crate::report::{PostReport, Report};
+use crate::run::{Stop, Waited};
+
+/// One post's status and message.
+fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
+    let answered = p.last.is_some();
+    match (p.finished(), stop) {
+        (Some(Finish::Complete), _) => (Status::of_complete(tally), None),
+        (Some(Finish::Scheduled(at)), _) => {
+            (Status::Scheduled, Some(format!("scheduled for {at}, after the deadline; not waited for")))
+        }
+        (Some(Finish::Draft), _) => (
+            Status::Error,
+            Some("the post is a draft and will never publish on its own; schedule or publish it in PostEverywhere".into()),
+        ),
+        (Some(Finish::Poll(End::Deadline { last_fault })), _) if answered => {
+            let m = match last_fault {
+                Some(f) => format!("deadline reached; the last request failed: {f}"),
+                None if tally.total == 0 => "deadline reached and the API listed no destinations for the post".into(),
+                None => format!("deadline reached with {} destination(s) still pending", tally.pending),
+            };
+            (Status::Timeout, Some(m))
+        }
+        (Some(Finish::Poll(End::Deadline { last_fault })), _) => (
+            Status::Error,
+            Some(format!(
+                "no usable answer from the API before the deadline; last error: {}",
+                last_fault.as_deref().unwrap_or("none")
+            )),
+        ),
+        (Some(Finish::Poll(End::TooManyErrors { last, count })), _) => {
+            (Status::Error, Some(format!("gave up after {count} failed requests in a row; last error: {last}")))
+        }
+        (Some(Finish::Poll(End::Fatal { message })), _) => (Status::Error, Some(message.clone())),
+        (Some(Finish::Poll(End::Complete)), _) => (Status::of_complete(tally), None),
+        (None, Stop::Signal(s)) => {
+            let name = if *s == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
+            (Status::Cancelled, Some(format!("cancelled by {name}; results are the last known state")))
+        }
+        (None, Stop::Setup(m)) => (Status::Error, Some(m.clone())),
+        (None, Stop::Done) => (Status::Error, Some("the wait ended without a result (a bug; please report it)".into())),
+    }
+}
+
+pub fn report(cfg: &Config, w: Waited) -> Report {
+    let signal = match w.stop {
+        Stop::Signal(s) => Some(s),
+        _ => None,
+    };
+    let mut posts = Vec::with_capacity(w.posts.len());
+    for mut p in w.posts {
+        let destinations = p.last.as_mut().map(|l| std::mem::take(&mut l.destinations)).unwrap_or_default();
+        let tally = Tally::of(&destinations);
+        let (status, mut message) = judge(&p, &w.stop, tally);
+        if !p.notes.is_empty() {
+            let notes = p.notes.join("; ");
+            message = Some(message.map_or(notes.clone(), |m| format!("{m}; {notes}")));
+        }
+        let scheduled_for = match p.finished() {
+            Some(Finish::Scheduled(at)) => Some(at.clone()),
+            _ => None,
+        };
+        posts.push(PostReport {
+            exit_code: exit_code(status, tally, cfg.fail_on, signal),
+            post_status: p.last.as_ref().and_then(|l| l.post_status.clone()),
+            answered: p.last.is_some(),
+            retried: p.retries(),
+            post_id: p.id,
+            status,
+            destinations,
+            tally,
+            message,
+            scheduled_for,
+        });
+    }
+    let outcomes: Vec<PostOutcome> = posts
+        .iter()
+        .map(|p| PostOutcome { status: p.status, tally: p.tally, exit_code: p.exit_code })
+        .collect();
+    let (status, exit_code) = aggregate(&outcomes);
+    let mut tally = Tally::default();
+    for p in &posts {
+        tally.total += p.tally.total;
+        tally.published += p.tally.published;
+        tally.failed += p.tally.failed;
+        tally.pending += p.tally.pending;
+    }
+    let message = match (&w.stop, posts.as_slice()) {
+        (Stop::Setup(m), _) => Some(m.clone()),
+        (_, [one]) => one.message.clone(),
+        (_, many) => {
+            let troubled: Vec<String> = many
+                .iter()
+                .filter(|p| matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled))
+                .filter_map(|p| p.message.as_ref().map(|m| format!("post {}: {m}", p.post_id)))
+                .collect();
+            match troubled.len() {
+                0 => None,
+                n if n <= 3 => Some(troubled.join("; ")),
+                n => Some(format!("{}; and {} more post(s)", troubled[..3].join("; "), n - 3)),
+            }
+        }
+    };
+    Report {
+        status,
+        exit_code,
+        fail_on: cfg.fail_on,
+        posts,
+        tally,
+        message,
+        timeout: cfg.timeout,
+        elapsed: w.elapsed,
+        requests: w.requests,
+        started_at: w.started_at,
+        simulated: cfg.simulate.is_some(),
+    }
+}

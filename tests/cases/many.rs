@@ -1,0 +1,155 @@
+//! Several posts in one step, the shared request budget, scheduled and draft posts.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::server::{Reply, Server};
+use crate::util::{Cmd, dest, results};
+
+fn results_of(post: &str) -> String {
+    format!("/api/v1/posts/{post}/results")
+}
+
+#[test]
+fn three_posts_with_mixed_outcomes_aggregate() {
+    let server = Server::new()
+        .route(
+            "GET",
+            &results_of("post_a"),
+            vec![Reply::ok(results(json!([dest("instagram", "published"), dest("x", "published")])))],
+        )
+        .route(
+            "GET",
+            &results_of("post_b"),
+            vec![
+                Reply::ok(results(json!([dest("linkedin", "publishing")]))),
+                Reply::ok(results(json!([dest("linkedin", "failed")]))),
+            ],
+        )
+        .route(
+            "GET",
+            &results_of("post_c"),
+            vec![Reply::ok(results(json!([dest("threads", "published"), dest("x", "failed")])))],
+        );
+    let run = Cmd::github(&server.base_url()).input("post-id", "post_a, post_b\npost_c post_a").run();
+    run.expect_code(1);
+    assert_eq!(run.output("status"), "partial");
+    assert_eq!(run.output("total-count"), "5");
+    assert_eq!(run.output("published-count"), "3");
+    assert_eq!(run.output("failed-count"), "2");
+    assert_eq!(run.output("failed-platforms"), "linkedin,x");
+    assert_eq!(run.output("published-urls").lines().count(), 3);
+    let posts: Vec<String> =
+        run.results().iter().map(|r| r["post_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(posts, ["post_a", "post_a", "post_b", "post_c", "post_c"]);
+    assert_eq!(
+        server.hits("GET", &results_of("post_a")),
+        1,
+        "a finished post is not polled again; duplicates dropped"
+    );
+    for section in [
+        "### Post <code>post&#95;a</code>: published",
+        "### Post <code>post&#95;b</code>: failed",
+        "### Post <code>post&#95;c</code>: partial",
+    ] {
+        assert!(run.summary.contains(section), "{section}\n{}", run.summary);
+    }
+    assert!(run.summary.contains("3 posts · status **partial**"));
+}
+
+#[test]
+fn fail_on_all_judges_each_post() {
+    let server = Server::new()
+        .route("GET", &results_of("post_a"), vec![Reply::ok(results(json!([dest("x", "published")])))])
+        .route("GET", &results_of("post_b"), vec![Reply::ok(results(json!([dest("x", "failed")])))]);
+    let run = Cmd::github(&server.base_url()).input("post-id", "post_a,post_b").input("fail-on", "all").run();
+    run.expect_code(1);
+    let run =
+        Cmd::github(&server.base_url()).input("post-id", "post_a,post_b").input("fail-on", "never").run();
+    run.expect_code(0);
+}
+
+#[test]
+fn twenty_posts_share_one_request_budget() {
+    let mut server = Server::new();
+    let ids: Vec<String> = (0..20).map(|i| format!("p{i:02}")).collect();
+    for id in &ids {
+        server = server.route(
+            "GET",
+            &results_of(id),
+            vec![
+                Reply::ok(results(json!([dest("x", "publishing")]))),
+                Reply::ok(results(json!([dest("x", "published")]))),
+            ],
+        );
+    }
+    // 1200 a minute: at most 20 requests in any second, one every 50 ms.
+    let run =
+        Cmd::github(&server.base_url()).input("post-id", &ids.join(" ")).input("rate-limit", "1200").run();
+    run.expect_code(0);
+    let times: Vec<Duration> = server.requests().iter().map(|r| r.at).collect();
+    assert_eq!(times.len(), 40);
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..].iter().take_while(|u| **u < *t + Duration::from_secs(1)).count();
+        assert!(in_window <= 20, "{in_window} requests in the second after {t:?}");
+    }
+    for w in times.windows(2) {
+        assert!(w[1] - w[0] >= Duration::from_millis(40), "requests {:?} apart", w[1] - w[0]);
+    }
+}
+
+#[test]
+fn a_post_scheduled_after_the_deadline_is_not_waited_for() {
+    let queued = results(json!([dest("instagram", "queued"), dest("x", "queued")]));
+    let server = Server::new().results(vec![Reply::ok(queued)]).route(
+        "GET",
+        "/api/v1/posts/post_1",
+        vec![Reply::ok(json!({"data": {"post_id": "post_1", "status": "scheduled",
+            "scheduled_for": "2099-06-01T09:00:00Z", "destinations": []}}))],
+    );
+    let run = Cmd::github(&server.base_url()).input("timeout", "60").run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "scheduled");
+    assert!(run.elapsed < Duration::from_secs(5));
+    assert!(
+        run.summary.contains("scheduled for 2099-06-01T09:00:00Z, after the deadline"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn a_post_due_before_the_deadline_is_waited_for() {
+    let queued = results(json!([dest("x", "queued")]));
+    let soon = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
+    let server = Server::new()
+        .results(vec![
+            Reply::ok(queued.clone()),
+            Reply::ok(queued),
+            Reply::ok(results(json!([dest("x", "published")]))),
+        ])
+        .route(
+            "GET",
+            "/api/v1/posts/post_1",
+            vec![Reply::ok(json!({"data": {"status": "scheduled", "scheduled_for": soon}}))],
+        );
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "published");
+    assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1, "looked at the post once");
+}
+
+#[test]
+fn a_draft_is_an_error() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "queued")])))]).route(
+        "GET",
+        "/api/v1/posts/post_1",
+        vec![Reply::ok(json!({"data": {"post_id": "post_1", "status": "draft", "scheduled_for": null}}))],
+    );
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(4);
+    assert_eq!(run.output("status"), "error");
+    assert!(run.output("message").contains("draft"), "{}", run.output("message"));
+}
