@@ -41,7 +41,12 @@ fn main() -> ExitCode {
         cli::Command::Run | cli::Command::Demo => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             return match runtime {
-                Ok(rt) => ExitCode::from(rt.block_on(app::start(command == cli::Command::Demo))),
+                Ok(rt) => {
+                    let code = rt.block_on(app::start(command == cli::Command::Demo));
+                    // Do not wait for a blocking DNS lookup that may never return.
+                    rt.shutdown_timeout(std::time::Duration::from_millis(50));
+                    ExitCode::from(code)
+                }
                 Err(e) => {
                     eprintln!("posteverywhere-wait: error: cannot start the async runtime: {e}");
                     ExitCode::from(outcome::code::API)

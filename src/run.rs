@@ -17,7 +17,6 @@ use crate::outcome::Signal;
 use crate::pace::Pacer;
 use crate::post::{Action, Limits, PostWait};
 use crate::report::{human_duration, text};
-use crate::secret::Redactor;
 
 /// Requests in flight at once, whatever the budget allows: keeps memory flat with many
 /// posts (each open connection holds buffers) and is far above what 60 a minute needs.
@@ -139,7 +138,9 @@ async fn client(cfg: &Config) -> Result<Client, String> {
         },
         None => cfg.base_url.clone(),
     };
-    Client::new(&base, cfg.api_key.as_ref()).map_err(|e| format!("{e:#}"))
+    // The simulator never sees the real key.
+    let key = if cfg.simulate.is_some() { None } else { cfg.api_key.as_ref() };
+    Client::new(&base, key).map_err(|e| format!("{e:#}"))
 }
 
 fn label(several: bool, id: &str) -> String {
@@ -163,7 +164,6 @@ fn handle(
     action: Action,
     reply: Reply,
 ) {
-    let red = c.sink.redactor();
     let jitter = crate::rand::unit();
     match reply {
         Reply::Results(r) => {
@@ -172,7 +172,7 @@ fn handle(
             }
             block_on_429(c, pacer, r.as_ref().err());
             let before = post.last.as_ref().map(|l| l.destinations.clone());
-            let r = r.map(|a| scrub_results(a.value, red)).map_err(|f| scrub_fault(f, red));
+            let r = r.map(|a| a.value);
             if let Ok(res) = &r {
                 for word in &res.unknown_statuses {
                     if warned.insert(word.clone()) {
@@ -194,7 +194,7 @@ fn handle(
         }
         Reply::Post(r) => {
             block_on_429(c, pacer, r.as_ref().err());
-            post.on_post(c.now, r.map(|a| a.value).map_err(|f| scrub_fault(f, red)), jitter);
+            post.on_post(c.now, r.map(|a| a.value), jitter);
         }
         Reply::Retry(r) => {
             if let Ok(Answer { rate, .. }) = &r {
@@ -202,7 +202,7 @@ fn handle(
             }
             block_on_429(c, pacer, r.as_ref().err());
             let Action::Retry(plan) = action else { return };
-            let r = r.map(|a| a.value).map_err(|f| scrub_fault(f, red));
+            let r = r.map(|a| a.value);
             let what = match &r {
                 Ok(_) => "the API accepted the re-queue".to_owned(),
                 Err(f) => format!("the re-queue failed: {}", f.describe()),
@@ -217,40 +217,6 @@ fn handle(
 fn block_on_429(c: &Ctx, pacer: &mut Pacer, fault: Option<&Fault>) {
     if let Some(Fault::RateLimited { wait, .. }) = fault {
         pacer.block(c.now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
-    }
-}
-
-/// Removes the key from API text as it arrives, before any escaping or truncation.
-fn scrub_results(mut r: Results, red: &Redactor) -> Results {
-    for d in &mut r.destinations {
-        let fields = [
-            &mut d.id,
-            &mut d.account_name,
-            &mut d.url,
-            &mut d.error,
-            &mut d.published_at,
-            &mut d.next_retry_at,
-        ];
-        for s in fields.into_iter().flatten() {
-            red.scrub_in_place(s);
-        }
-        if let Some(Value::String(s)) = &mut d.account_id {
-            red.scrub_in_place(s);
-        }
-        red.scrub_in_place(&mut d.platform);
-        red.scrub_in_place(&mut d.raw_status);
-    }
-    for s in r.post_status.iter_mut().chain(r.unknown_statuses.iter_mut()) {
-        red.scrub_in_place(s);
-    }
-    r
-}
-
-fn scrub_fault(f: Fault, red: &Redactor) -> Fault {
-    match f {
-        Fault::RateLimited { wait, reason } => Fault::RateLimited { wait, reason: red.scrub(&reason) },
-        Fault::Transient { reason } => Fault::Transient { reason: red.scrub(&reason) },
-        Fault::Fatal { status, message } => Fault::Fatal { status, message: red.scrub(&message) },
     }
 }
 

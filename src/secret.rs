@@ -39,16 +39,6 @@ impl Redactor {
         Self { secret }
     }
 
-    /// Scrubs in place (for data kept for later rendering, where escaping or truncation
-    /// could otherwise split the secret before the final scrub sees it).
-    pub fn scrub_in_place(&self, text: &mut String) {
-        if let Some(s) = &self.secret {
-            if text.contains(s.as_str()) {
-                *text = text.replace(s.as_str(), "***");
-            }
-        }
-    }
-
     pub fn scrub(&self, text: &str) -> String {
         match &self.secret {
             Some(s) if text.contains(s.as_str()) => text.replace(s.as_str(), "***"),

@@ -14,7 +14,7 @@ use reqwest::{Response, StatusCode, Url};
 use serde_json::Value;
 
 use crate::escape::one_line;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, Redactor};
 pub use fault::Fault;
 use model::{ErrorBody, Results, decode_error, decode_results};
 pub use ratelimit::RateInfo;
@@ -34,6 +34,8 @@ pub struct Answer<T> {
 pub struct Client {
     http: reqwest::Client,
     base: Url,
+    /// Removes the key from anything the server sends back, before it is cut or escaped.
+    redactor: Redactor,
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -68,6 +70,9 @@ impl Client {
             // Never follow a redirect: the key would travel with it.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10));
+        // A proxy between us and a loopback API would see the key in clear (and could not
+        // reach our loopback anyway): loopback is always direct.
+        let builder = if crate::config::is_loopback(base) { builder.no_proxy() } else { builder };
         let builder = if base.scheme() == "https" {
             // The platform verifier reads SSL_CERT_FILE / the system store (corporate CAs);
             // the bundled web roots make an image with no CA bundle work too.
@@ -82,7 +87,7 @@ impl Client {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        Ok(Self { http, base })
+        Ok(Self { http, base, redactor: Redactor::new(key) })
     }
 
     fn url(&self, post_id: &str, tail: &str) -> anyhow::Result<Url> {
@@ -143,15 +148,19 @@ impl Client {
 
     /// Sends, reads a capped body, and sorts the answer into JSON or a `Fault`.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Value, RateInfo), Fault> {
-        let resp = req.send().await.map_err(|e| Fault::Transient { reason: describe(&e) })?;
+        let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
         let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
         if status.is_redirection() {
-            return Err(redirect_fault(status, resp.headers()));
+            return Err(self.redirect_fault(status, resp.headers()));
         }
         let retry_after =
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = read_capped(resp).await?;
+        let bytes = self.read_capped(resp).await?;
+        let bytes = match std::str::from_utf8(&bytes) {
+            Ok(text) => self.redactor.scrub(text).into_bytes(),
+            Err(_) => self.redactor.scrub(&String::from_utf8_lossy(&bytes)).into_bytes(),
+        };
         let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         if status.is_success() {
             return match parsed {
@@ -167,6 +176,60 @@ impl Client {
             SystemTime::now(),
         );
         Err(fault::classify_status(status.as_u16(), &err, wait))
+    }
+
+    fn redirect_fault(&self, status: StatusCode, h: &HeaderMap) -> Fault {
+        let location =
+            h.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("(no Location header)");
+        // Drop the query string and fragment: they may carry tokens.
+        let shown = self.redactor.scrub(location.split(['?', '#']).next().unwrap_or_default());
+        Fault::Fatal {
+            status: Some(status.as_u16()),
+            message: format!(
+                "HTTP {}: the API answered with a redirect to {}; redirects are not followed so the API key \
+                 stays with the configured host; set base-url to the final address",
+                status.as_u16(),
+                one_line(&shown, 200)
+            ),
+        }
+    }
+
+    async fn read_capped(&self, mut resp: Response) -> Result<Vec<u8>, Fault> {
+        if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(too_big());
+        }
+        let mut buf = Vec::new();
+        while let Some(chunk) =
+            resp.chunk().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?
+        {
+            if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_big());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    }
+
+    /// A network error as one line: what failed and the root cause.
+    fn describe(&self, e: &reqwest::Error) -> String {
+        let what = if e.is_timeout() {
+            "request timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else if e.is_body() || e.is_decode() {
+            "connection broke while reading the answer"
+        } else {
+            "request failed"
+        };
+        let mut root: &(dyn std::error::Error + 'static) = e;
+        while let Some(s) = root.source() {
+            root = s;
+        }
+        let cause = root.to_string();
+        if std::ptr::addr_eq(root, e as &(dyn std::error::Error + 'static)) {
+            return what.to_owned();
+        }
+        format!("{what}: {}", one_line(&self.redactor.scrub(&cause), 200))
     }
 }
 
@@ -184,35 +247,6 @@ fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {
         remaining: get("x-ratelimit-remaining").and_then(|v| v.trim().parse().ok()),
         reset_in: get("x-ratelimit-reset").and_then(|v| ratelimit::parse_reset(v, now)),
     }
-}
-
-fn redirect_fault(status: StatusCode, h: &HeaderMap) -> Fault {
-    let location = h.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("(no Location header)");
-    // Drop the query string and fragment: they may carry tokens.
-    let shown = location.split(['?', '#']).next().unwrap_or_default();
-    Fault::Fatal {
-        status: Some(status.as_u16()),
-        message: format!(
-            "HTTP {}: the API answered with a redirect to {}; redirects are not followed so the API key \
-             stays with the configured host; set base-url to the final address",
-            status.as_u16(),
-            one_line(shown, 200)
-        ),
-    }
-}
-
-async fn read_capped(mut resp: Response) -> Result<Vec<u8>, Fault> {
-    if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(too_big());
-    }
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Fault::Transient { reason: describe(&e) })? {
-        if buf.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_big());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
 }
 
 fn too_big() -> Fault {
@@ -247,28 +281,6 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         src = s.source();
     }
     one_line(&parts.join(": "), 300)
-}
-
-/// A network error as one line: what failed and the root cause.
-fn describe(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "request timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "connection broke while reading the answer"
-    } else {
-        "request failed"
-    };
-    let mut root: &(dyn std::error::Error + 'static) = e;
-    while let Some(s) = root.source() {
-        root = s;
-    }
-    let cause = root.to_string();
-    if std::ptr::addr_eq(root, e as &(dyn std::error::Error + 'static)) {
-        return what.to_owned();
-    }
-    format!("{what}: {}", one_line(&cause, 200))
 }
 
 #[cfg(test)]

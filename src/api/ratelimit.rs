@@ -18,6 +18,12 @@ pub struct RateInfo {
 /// Values above this are unix timestamps; below, a number of seconds until the reset.
 const EPOCH_THRESHOLD: u64 = 1_000_000_000;
 
+/// Seconds from an untrusted number: negative, NaN and absurd values are `None`, and
+/// anything over a day is capped (no hint may hold the wait longer than that).
+fn secs(v: f64) -> Option<Duration> {
+    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v.min(86_400.0)))
+}
+
 fn since_epoch(now: SystemTime) -> Duration {
     now.duration_since(UNIX_EPOCH).unwrap_or_default()
 }
@@ -28,18 +34,18 @@ pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
     if !v.is_finite() || v < 0.0 {
         return None;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    if (v as u64) < EPOCH_THRESHOLD {
-        return Some(Duration::from_secs_f64(v));
+    #[allow(clippy::cast_precision_loss)]
+    if v < EPOCH_THRESHOLD as f64 {
+        return secs(v);
     }
-    Some(Duration::from_secs_f64(v).saturating_sub(since_epoch(now)))
+    secs(v - since_epoch(now).as_secs_f64()).or(Some(Duration::ZERO))
 }
 
 /// `Retry-After`: delta seconds or an HTTP date.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    if let Ok(s) = value.parse::<f64>() {
+        return secs(s);
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or_default())
@@ -52,10 +58,7 @@ pub fn rate_limited_wait(
     rate: RateInfo,
     now: SystemTime,
 ) -> Option<Duration> {
-    retry_after
-        .and_then(|v| parse_retry_after(v, now))
-        .or_else(|| body_secs.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64))
-        .or(rate.reset_in)
+    retry_after.and_then(|v| parse_retry_after(v, now)).or_else(|| body_secs.and_then(secs)).or(rate.reset_in)
 }
 
 /// What the budget headers ask of the next requests.
@@ -104,6 +107,8 @@ mod tests {
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        assert_eq!(parse_retry_after("1e30", now), Some(Duration::from_secs(86_400)), "capped, no panic");
+        assert_eq!(parse_retry_after("NaN", now), None);
     }
 
     #[test]
@@ -113,6 +118,8 @@ mod tests {
         assert_eq!(parse_reset("1783999990", now), Some(Duration::ZERO));
         assert_eq!(parse_reset("30", now), Some(Duration::from_secs(30)));
         assert_eq!(parse_reset("x", now), None);
+        assert_eq!(parse_reset("1e30", now), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_reset("inf", now), None);
     }
 
     #[test]
@@ -123,6 +130,18 @@ mod tests {
         assert_eq!(rate_limited_wait(None, Some(9.0), rate, now), Some(Duration::from_secs(9)));
         assert_eq!(rate_limited_wait(Some("bad"), None, rate, now), Some(Duration::from_secs(40)));
         assert_eq!(rate_limited_wait(None, None, RateInfo::default(), now), None);
+        assert_eq!(rate_limited_wait(None, Some(1e300), rate, now), Some(Duration::from_secs(86_400)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_header_value_can_panic(v in "\\PC{0,40}|[0-9eE.+-]{1,40}", body in proptest::num::f64::ANY) {
+            let now = at(1_784_000_000);
+            let _ = parse_retry_after(&v, now);
+            let _ = parse_reset(&v, now);
+            let _ = rate_limited_wait(Some(&v), Some(body), RateInfo::default(), now);
+            let _ = rate_limited_wait(None, Some(body), RateInfo::default(), now);
+        }
     }
 
     #[test]

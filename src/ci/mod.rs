@@ -67,10 +67,6 @@ impl Sink {
         }
     }
 
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
-    }
-
     /// A progress or report line on stdout.
     pub fn info(&self, line: &str) {
         raw_stdout(&neutralise_line(&self.redactor.scrub(line)));

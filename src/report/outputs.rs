@@ -8,17 +8,53 @@ use crate::model::State;
 /// Keep the `results` output well under GitHub's 1 MB-per-job output limit.
 pub const RESULTS_MAX_BYTES: usize = 200 * 1024;
 
-/// The outputs, in a stable order, and a note if `results` had to be cut.
+/// The other list outputs stay small too; one URL longer than this is left out.
+const URLS_MAX_BYTES: usize = 64 * 1024;
+const URL_MAX_BYTES: usize = 2048;
+const PLATFORMS_MAX_BYTES: usize = 4096;
+const MESSAGE_MAX_CHARS: usize = 2000;
+
+/// Joins items while they fit in `max` bytes, leaving out any longer than `each` or
+/// holding a line break; returns the text and how many were left out.
+fn join_capped<'a>(
+    items: impl Iterator<Item = &'a str>,
+    sep: &str,
+    each: usize,
+    max: usize,
+) -> (String, usize) {
+    let mut out = String::new();
+    let mut dropped = 0;
+    for item in items {
+        if item.len() > each || item.contains(['\n', '\r']) || out.len() + sep.len() + item.len() > max {
+            dropped += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+    }
+    (out, dropped)
+}
+
+/// The outputs, in a stable order, and a note for each value that had to be cut.
 pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
-    let urls: Vec<&str> =
-        r.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref()).collect();
-    let mut failed_platforms: Vec<&str> = Vec::new();
+    let urls = r.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref());
+    let (urls, urls_dropped) = join_capped(urls, "\n", URL_MAX_BYTES, URLS_MAX_BYTES);
+    let mut failed_platforms: Vec<String> = Vec::new();
     for d in r.destinations().filter(|d| d.status == State::Failed) {
-        if !failed_platforms.contains(&d.platform.as_str()) {
-            failed_platforms.push(&d.platform);
+        let p = crate::escape::one_line(&d.platform, 64).replace(',', " ");
+        if !failed_platforms.contains(&p) {
+            failed_platforms.push(p);
         }
     }
-    let (results, note) = capped_results(r);
+    let (platforms, _) =
+        join_capped(failed_platforms.iter().map(String::as_str), ",", 256, PLATFORMS_MAX_BYTES);
+    let (results, mut note) = capped_results(r);
+    if urls_dropped > 0 {
+        let n = format!("published-urls leaves out {urls_dropped} over-long URL(s); results-file has them");
+        note = Some(note.map_or(n.clone(), |m| format!("{m}; {n}")));
+    }
     let list = vec![
         ("status", r.status.as_str().to_owned()),
         ("exit-code", r.exit_code.to_string()),
@@ -26,11 +62,14 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
         ("published-count", r.tally.published.to_string()),
         ("failed-count", r.tally.failed.to_string()),
         ("pending-count", r.tally.pending.to_string()),
-        ("published-urls", urls.join("\n")),
-        ("failed-platforms", failed_platforms.join(",")),
+        ("published-urls", urls),
+        ("failed-platforms", platforms),
         ("retried-count", r.retried().to_string()),
         ("results", results),
-        ("message", r.message.clone().unwrap_or_default()),
+        (
+            "message",
+            r.message.as_deref().map(|m| crate::escape::one_line(m, MESSAGE_MAX_CHARS)).unwrap_or_default(),
+        ),
     ];
     (list, note)
 }
@@ -101,6 +140,23 @@ mod tests {
         assert_eq!(get("failed-platforms"), "linkedin");
         assert!(get("results").starts_with("[{\"post_id\":\"post_1\",\"id\":null,\"account_id\":2280"));
         assert!(note.is_none());
+    }
+
+    #[test]
+    fn every_output_is_bounded() {
+        let mut d = dest("x".repeat(5000).as_str(), "@a", State::Published);
+        d.url = Some(format!("https://x.example/{}", "a".repeat(URL_MAX_BYTES)));
+        let mut f = dest("li,\nnk", "@b", State::Failed);
+        f.platform = format!("li,\nnk{}", "y".repeat(5000));
+        let mut r = report(Status::Partial, vec![d, f]);
+        r.message = Some("m".repeat(100_000));
+        let (list, note) = outputs(&r);
+        let total: usize = list.iter().map(|(_, v)| v.len()).sum();
+        assert!(total < 16 * 1024, "{total}");
+        let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        assert_eq!(get("published-urls"), "");
+        assert!(!get("failed-platforms").contains('\n') && get("failed-platforms").starts_with("li  nk"));
+        assert!(note.unwrap().contains("over-long URL"));
     }
 
     #[test]

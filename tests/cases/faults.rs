@@ -64,6 +64,15 @@ fn rate_limit_hints_in_the_body_or_reset_header() {
 }
 
 #[test]
+fn rate_limit_without_any_hint_backs_off() {
+    let server = Server::new().results(vec![Reply::status(429, json!({})), done()]);
+    let run = Cmd::github(&server.base_url()).input("max-errors", "1").run();
+    run.expect_code(0);
+    assert!(gap(&server) >= 20, "waited {} ms", gap(&server));
+    assert!(run.stdout.contains("(backoff)"), "{}", run.stdout);
+}
+
+#[test]
 fn low_remaining_budget_slows_polling_before_a_429() {
     let low = pending()
         .with_header("X-RateLimit-Limit", "60")
@@ -128,6 +137,29 @@ fn a_server_that_never_answers_cannot_outlast_the_deadline() {
 }
 
 #[test]
+fn a_server_that_never_answers_at_all_is_an_api_error() {
+    let server = Server::new().results(vec![Reply::Hang]);
+    let run = Cmd::github(&server.base_url()).input("timeout", "400ms").run();
+    run.expect_code(4);
+    assert!(run.elapsed < Duration::from_millis(1400), "{:?}", run.elapsed);
+    assert!(
+        run.output("message")
+            .starts_with("no usable answer from the API before the deadline; last error: request timed out"),
+        "{}",
+        run.output("message")
+    );
+}
+
+#[test]
+fn an_oversized_body_without_a_length_is_cut_while_streaming() {
+    let big = format!("{{\"data\": {{\"results\": [], \"pad\": \"{}\"}}}}", "x".repeat(5 * 1024 * 1024));
+    let server = Server::new().results(vec![Reply::CloseDelimited(big.into_bytes()), done()]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("answer body larger than 4 MiB; refused"), "{}", run.stdout);
+}
+
+#[test]
 fn an_oversized_body_is_refused_not_buffered() {
     let big = format!("{{\"data\": {{\"results\": [], \"pad\": \"{}\"}}}}", "x".repeat(5 * 1024 * 1024));
     let server = Server::new().results(vec![Reply::Raw(200, vec![], big.into_bytes()), done()]);
@@ -184,6 +216,11 @@ fn fatal_answers_stop_at_once_with_a_hint() {
             json!({"data": null, "error": {"code": "validation_error", "message": "bad id"}}),
             "HTTP 422 Unprocessable Entity: validation_error: bad id; the API rejected",
         ),
+        (
+            409,
+            json!({"data": null, "error": {"code": "conflict", "message": "state"}}),
+            "HTTP 409 Conflict: conflict: state; the post is in a state",
+        ),
         (400, json!({"message": "bad request"}), "HTTP 400 Bad Request: bad request; the API rejected"),
     ];
     for (code, body, message) in cases {
@@ -228,12 +265,15 @@ fn redirects_are_reported_not_followed() {
     assert!(!run.stdout.contains("token=secret") && !message.contains("secret"));
 }
 
-fn cancel(signal: &str, code: i32) {
-    let server = Server::new().results(vec![pending()]);
-    let cmd = Cmd::github(&server.base_url()).input("poll-interval", "5s");
+fn cancel(signal: &str, code: i32, during_request: bool) {
+    let replies = if during_request { vec![pending(), Reply::Hang] } else { vec![pending()] };
+    let server = Server::new().results(replies);
+    let interval = if during_request { "100ms" } else { "5s" };
+    let cmd = Cmd::github(&server.base_url()).input("poll-interval", interval);
     let start = Instant::now();
     let child = cmd.spawn(&[]);
-    while server.requests().is_empty() {
+    let wanted = if during_request { 2 } else { 1 };
+    while server.requests().len() < wanted {
         assert!(start.elapsed() < Duration::from_secs(10), "no request arrived");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -252,10 +292,15 @@ fn cancel(signal: &str, code: i32) {
 
 #[test]
 fn sigint_mid_wait_writes_outputs_and_exits_130() {
-    cancel("-INT", 130);
+    cancel("-INT", 130, false);
+}
+
+#[test]
+fn sigterm_during_a_request_in_flight_stops_at_once() {
+    cancel("-TERM", 143, true);
 }
 
 #[test]
 fn sigterm_mid_wait_writes_outputs_and_exits_143() {
-    cancel("-TERM", 143);
+    cancel("-TERM", 143, false);
 }

@@ -60,21 +60,49 @@ fn a_key_echoed_by_the_api_is_scrubbed() {
 }
 
 #[test]
-fn http_proxy_is_used_and_no_proxy_bypasses_it() {
+fn a_key_split_by_truncation_is_still_scrubbed() {
+    // The message is cut at 300 characters, in the middle of the key.
+    let body = json!({"error": {"code": "unauthorized", "message": format!("{}{KEY}", "x".repeat(280))}});
+    let server = Server::new().results(vec![Reply::status(401, body)]);
+    Cmd::github(&server.base_url()).run().expect_code(4);
+    let mut echo = dest("x", "failed");
+    echo["account_name"] = json!(format!("@{KEY}"));
+    echo["error"] = json!(format!("{}{KEY} rejected", "e".repeat(290)));
+    echo["platform_post_url"] = json!(format!("https://x.example/{KEY}"));
+    let server = Server::new().results(vec![Reply::ok(results(json!([echo])))]);
+    let run = Cmd::github(&server.base_url()).results_file().run();
+    run.expect_code(1);
+    assert_eq!(run.results()[0]["account_name"], "@***");
+}
+
+#[test]
+fn a_loopback_api_never_goes_through_a_proxy() {
+    // A proxy would see the key in clear over plain http.
     let api = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
-    let absolute = format!("http://127.0.0.1:{}{RESULTS}", api.port());
-    let proxy =
-        Server::new().route("GET", &absolute, vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let proxy = Server::new();
     let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
-    Cmd::github(&api.base_url()).env("HTTP_PROXY", &proxy_url).run().expect_code(0);
-    assert_eq!(proxy.hits("GET", &absolute), 1, "the request went through the proxy");
-    assert_eq!(api.requests().len(), 0);
     Cmd::github(&api.base_url())
         .env("HTTP_PROXY", &proxy_url)
-        .env("NO_PROXY", "127.0.0.1")
+        .env("http_proxy", &proxy_url)
         .run()
         .expect_code(0);
-    assert_eq!(api.requests().len(), 1, "NO_PROXY bypassed the proxy");
+    assert_eq!(proxy.requests().len(), 0);
+    assert_eq!(api.hits("GET", RESULTS), 1);
+    let run = Cmd::plain().env("HTTP_PROXY", &proxy_url).env("HTTPS_PROXY", &proxy_url).run_args(&["--demo"]);
+    run.expect_code(1);
+    assert_eq!(proxy.requests().len(), 0, "the simulator is reached directly too");
+}
+
+#[test]
+fn no_proxy_bypasses_the_https_proxy() {
+    let proxy = Server::new();
+    let run = Cmd::github("https://api.posteverywhere.test/api/v1")
+        .env("HTTPS_PROXY", &format!("http://127.0.0.1:{}", proxy.port()))
+        .env("NO_PROXY", "api.posteverywhere.test")
+        .input("max-errors", "1")
+        .run();
+    run.expect_code(4);
+    assert_eq!(proxy.requests().len(), 0);
 }
 
 #[test]
@@ -220,14 +248,16 @@ fn a_corporate_ca_from_ssl_cert_file_is_trusted() {
 
 #[test]
 fn works_with_no_system_trust_store() {
-    // No CA bundle anywhere: the bundled roots still let the client start; the only
-    // failure is the (closed) port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let run = Cmd::github(&format!("https://localhost:{port}/api/v1"))
+    // No CA bundle anywhere: the client still starts (bundled web roots) and completes a
+    // real TLS handshake, which rejects the private CA it does not know.
+    let tls = tls_server();
+    let run = Cmd::github(&format!("https://localhost:{}/api/v1", tls.port))
         .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
         .env("SSL_CERT_DIR", "/nonexistent")
         .input("max-errors", "1")
         .run();
     run.expect_code(4);
-    assert!(run.output("message").contains("could not connect"), "{}", run.output("message"));
+    let m = run.output("message").to_lowercase();
+    assert!(!m.contains("http client"), "{m}");
+    assert!(m.contains("certificate") || m.contains("unknownissuer"), "{m}");
 }

@@ -23,11 +23,22 @@ fn each_scenario_earns_its_outcome() {
 }
 
 #[test]
+fn simulate_ignores_base_url_and_key() {
+    let run = Cmd::plain()
+        .env("POSTEVERYWHERE_SIMULATE", "published")
+        .env("POSTEVERYWHERE_BASE_URL", "http://example.com/not-allowed")
+        .env("POSTEVERYWHERE_TIMEOUT", "5s")
+        .run();
+    run.expect_code(0);
+}
+
+#[test]
 fn demo_writes_files_and_shows_them() {
     let run = Cmd::plain().env("TMPDIR", "/tmp").run_args(&["--demo"]);
     run.expect_code(1);
     assert!(run.stdout.contains("── step outputs: "), "{}", run.stdout);
     assert!(run.stdout.contains("status: partial"));
+    assert!(run.stdout.contains("retried-count: 1"), "the demo shows a retry recovering a destination");
     assert!(run.stdout.contains("## ⚠️ PostEverywhere: 2 of 3 destinations published, 1 failed"));
     let path = run.stdout.lines().find_map(|l| l.strip_prefix("── results JSON: ")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -19,6 +19,8 @@ pub enum Reply {
     Json(u16, Value, Vec<(&'static str, String)>),
     /// Raw bytes with a status and headers (Content-Length is added).
     Raw(u16, Vec<(&'static str, String)>, Vec<u8>),
+    /// A 200 with no Content-Length: the body, then the connection closes.
+    CloseDelimited(Vec<u8>),
     /// Accept the request and never answer (until the server is dropped).
     Hang,
     /// Send headers and part of the body, then reset the connection.
@@ -237,6 +239,12 @@ fn answer(stream: &TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
             let _ = s.write_all(&body);
             let _ = s.flush();
             true
+        }
+        Reply::CloseDelimited(body) => {
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
+            let _ = s.write_all(&body);
+            false
         }
         Reply::Hang => {
             while !stop.load(Ordering::SeqCst) {
