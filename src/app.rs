@@ -1,6 +1,8 @@
 //! Start-up: install signal handlers, detect the CI, read the config (a bad input is
 //! reported there and exits 2), protect the key, then run the wait (or the demo).
 
+use std::io::IsTerminal as _;
+
 use crate::ci::{self, Sink};
 use crate::config::Config;
 use crate::outcome::code;
@@ -10,7 +12,7 @@ pub async fn start(demo: bool) -> u8 {
     // First, so a signal during start-up is not lost (and works as PID 1).
     let signals = Signals::install();
     let env = |k: &str| std::env::var(k).ok();
-    let (ci, mut targets) = ci::detect(env);
+    let (ci, mut targets, debug) = ci::detect(env, std::io::stdout().is_terminal());
     let vars: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
@@ -18,17 +20,21 @@ pub async fn start(demo: bool) -> u8 {
     let config = Config::from_vars(vars);
     if let Ok(cfg) = &config {
         targets.results.clone_from(&cfg.results_file);
+        targets.summary_file.clone_from(&cfg.summary_file);
+        targets.dotenv.clone_from(&cfg.dotenv_file);
+        targets.junit.clone_from(&cfg.junit_file);
+        targets.annotations.clone_from(&cfg.annotations_file);
     }
     if demo {
         match crate::demo::targets(ci, targets.clone()) {
             Ok(t) => targets = t,
             Err(e) => {
-                Sink::new(ci, targets).error(&format!("cannot create the demo folder: {e}"));
+                Sink::new(ci, targets, debug).error(&format!("cannot create the demo folder: {e}"));
                 return code::USAGE;
             }
         }
     }
-    let mut sink = Sink::new(ci, targets);
+    let mut sink = Sink::new(ci, targets, debug);
     let cfg = match config {
         Ok(c) => c,
         Err(e) => {
@@ -47,6 +53,7 @@ pub async fn start(demo: bool) -> u8 {
     for w in &cfg.warnings {
         sink.warn(w);
     }
+    sink.begin(cfg.timeout);
     let waited = crate::run::run(&cfg, &sink, &mut signals).await;
     let report = crate::verdict::report(&cfg, waited);
     sink.finish(&report, cfg.summary);

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::outcome::Signal;
 use crate::pace::Pacer;
 use crate::post::{Action, Limits, PostWait};
-use crate::report::{human_duration, text};
+use crate::report::human_duration;
 
 /// Requests in flight at once, whatever the budget allows: keeps memory flat with many
 /// posts (each open connection holds buffers) and is far above what 60 a minute needs.
@@ -67,7 +67,7 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
             Err(e) => break 'wait Stop::Setup(e),
         };
         let mut pacer = Pacer::new(cfg.rate_limit);
-        let mut inflight: JoinSet<(usize, Action, Reply)> = JoinSet::new();
+        let mut inflight: JoinSet<(usize, Action, Reply, Duration)> = JoinSet::new();
         let mut warned: HashSet<String> = HashSet::new();
         loop {
             // Start everything that is due, in order of due time, as the budget allows.
@@ -104,12 +104,13 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
                 let (client, id, timeout) =
                     (client.clone(), posts[i].id.clone(), posts[i].request_timeout(now));
                 inflight.spawn(async move {
+                    let sent = Instant::now();
                     let reply = match &action {
                         Action::Results => Reply::Results(client.results(&id, timeout).await),
                         Action::Post => Reply::Post(client.post(&id, timeout).await),
                         Action::Retry(plan) => Reply::Retry(client.retry(&id, &plan.body, timeout).await),
                     };
-                    (i, action, reply)
+                    (i, action, reply, sent.elapsed())
                 });
             };
             if inflight.is_empty() && wake.is_none() {
@@ -117,8 +118,9 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
             }
             tokio::select! {
                 Some(joined) = inflight.join_next() => {
-                    let Ok((i, action, reply)) = joined else { continue };
+                    let Ok((i, action, reply, took)) = joined else { continue };
                     let now = t0.elapsed();
+                    sink.debug(&debug_line(&posts[i].id, &action, &reply, took));
                     let ctx = Ctx { sink, several, now, interval: cfg.poll_interval, max_errors: cfg.max_errors };
                     handle(&ctx, &mut posts[i], &mut pacer, &mut warned, action, reply);
                 }
@@ -184,9 +186,7 @@ fn handle(
             post.on_results(c.now, r, jitter);
             if let Some(now) = post.last.as_ref().filter(|_| fault.is_none()) {
                 let id = c.several.then_some(post.id.as_str());
-                if let Some(line) = text::progress(c.now, id, before.as_deref(), &now.destinations) {
-                    c.sink.info(&line);
-                }
+                c.sink.progress(c.now, id, before.as_deref(), &now.destinations);
             }
             if let (Some(f), Some(due)) = (fault, post.due()) {
                 c.sink.info(&fault_line(c, &post.id, &f, post.errors(), due.saturating_sub(c.now)));
@@ -211,6 +211,24 @@ fn handle(
             post.on_retry(c.now, &plan, r, jitter);
         }
     }
+}
+
+/// What one request did, for debug logs.
+fn debug_line(id: &str, action: &Action, reply: &Reply, took: Duration) -> String {
+    let what = match action {
+        Action::Results => "GET results".to_owned(),
+        Action::Post => "GET post".to_owned(),
+        Action::Retry(plan) => format!("POST retry {}", plan.body),
+    };
+    let outcome = |r: Result<(), &Fault>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(f) => f.describe().to_owned(),
+    };
+    let result = match reply {
+        Reply::Results(r) | Reply::Post(r) => outcome(r.as_ref().map(|_| ())),
+        Reply::Retry(r) => outcome(r.as_ref().map(|_| ())),
+    };
+    format!("post {}: {what} -> {result} in {} ms", crate::escape::one_line(id, 80), took.as_millis())
 }
 
 /// A 429 holds every post's requests, not just the one that got it.

@@ -11,13 +11,18 @@ pub(super) fn append(path: &Path, text: &str) -> io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
+/// Replaces the file with `text` and a final line break.
 pub(super) fn replace(path: &Path, text: &str) -> io::Result<()> {
+    if text.ends_with('\n') { replace_exact(path, text) } else { replace_exact(path, &format!("{text}\n")) }
+}
+
+/// Replaces the file with exactly `text`.
+pub(super) fn replace_exact(path: &Path, text: &str) -> io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::rand::token()));
     let res = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
-        f.write_all(b"\n")?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();

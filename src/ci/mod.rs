@@ -4,20 +4,29 @@
 
 mod files;
 mod github;
+mod gitlab;
+mod terminal;
 
+use std::cell::RefCell;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::escape::neutralise_line;
-use crate::report::{Report, json, outputs, summary, text};
+use crate::escape::{command_data, neutralise_line};
+use crate::model::Destination;
+use crate::report::{Report, dotenv, json, junit, links, outputs, summary, text};
 use crate::secret::{ApiKey, Redactor};
 
-/// The CI we run in.
+/// Where we run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ci {
     /// `GITHUB_ACTIONS=true`: workflow commands, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`.
     GitHub,
-    /// Anything else: plain lines on stdout and stderr.
+    /// `GITLAB_CI=true`: collapsible log sections; reports through the file inputs.
+    GitLab,
+    /// A person: stdout is a terminal and no CI is detected. Live view, colours.
+    Terminal,
+    /// Anything else (another CI, a pipe): plain lines on stdout and stderr.
     Plain,
 }
 
@@ -26,21 +35,37 @@ pub enum Ci {
 pub struct Targets {
     /// Step outputs in the runner's heredoc format (appended).
     pub output: Option<PathBuf>,
-    /// The Markdown summary (appended).
+    /// The job summary, `$GITHUB_STEP_SUMMARY` (appended; only if `summary` is true).
     pub summary: Option<PathBuf>,
-    /// The results JSON document (replaced atomically).
+    /// The results JSON document.
     pub results: Option<PathBuf>,
+    /// The Markdown summary again, for a merge or pull request comment (input `summary-file`).
+    pub summary_file: Option<PathBuf>,
+    /// GitLab dotenv report (input `dotenv-file`).
+    pub dotenv: Option<PathBuf>,
+    /// JUnit XML (input `junit-file`).
+    pub junit: Option<PathBuf>,
+    /// GitLab annotations JSON (input `annotations-file`).
+    pub annotations: Option<PathBuf>,
 }
 
-/// Picks the CI and its files from environment variables.
-pub fn detect(get: impl Fn(&str) -> Option<String>) -> (Ci, Targets) {
+/// Picks where we run, its files, and whether debug output was asked for.
+pub fn detect(get: impl Fn(&str) -> Option<String>, stdout_is_terminal: bool) -> (Ci, Targets, bool) {
     let path = |k: &str| get(k).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
-    if get("GITHUB_ACTIONS").as_deref() == Some("true") {
-        let targets =
-            Targets { output: path("GITHUB_OUTPUT"), summary: path("GITHUB_STEP_SUMMARY"), results: None };
-        (Ci::GitHub, targets)
+    let is = |k: &str, v: &str| get(k).is_some_and(|x| x.trim().eq_ignore_ascii_case(v));
+    if is("GITHUB_ACTIONS", "true") {
+        let targets = Targets {
+            output: path("GITHUB_OUTPUT"),
+            summary: path("GITHUB_STEP_SUMMARY"),
+            ..Targets::default()
+        };
+        (Ci::GitHub, targets, is("RUNNER_DEBUG", "1"))
+    } else if is("GITLAB_CI", "true") {
+        (Ci::GitLab, Targets::default(), is("CI_DEBUG_TRACE", "true"))
+    } else if stdout_is_terminal && !is("CI", "true") {
+        (Ci::Terminal, Targets::default(), false)
     } else {
-        (Ci::Plain, Targets::default())
+        (Ci::Plain, Targets::default(), false)
     }
 }
 
@@ -48,11 +73,13 @@ pub struct Sink {
     ci: Ci,
     targets: Targets,
     redactor: Redactor,
+    debug: bool,
+    view: RefCell<Option<terminal::View>>,
 }
 
 impl Sink {
-    pub fn new(ci: Ci, targets: Targets) -> Self {
-        Self { ci, targets, redactor: Redactor::default() }
+    pub fn new(ci: Ci, targets: Targets, debug: bool) -> Self {
+        Self { ci, targets, redactor: Redactor::default(), debug, view: RefCell::new(None) }
     }
 
     pub fn targets(&self) -> &Targets {
@@ -67,16 +94,58 @@ impl Sink {
         }
     }
 
-    /// A progress or report line on stdout.
+    /// The waiting starts: open the GitLab section, or the terminal's live view.
+    pub fn begin(&self, timeout: Duration) {
+        match self.ci {
+            Ci::GitLab => raw_stdout(&gitlab::section_start("Waiting for PostEverywhere results")),
+            Ci::Terminal => *self.view.borrow_mut() = Some(terminal::View::new(timeout)),
+            _ => {}
+        }
+    }
+
+    /// A log line on stdout.
     pub fn info(&self, line: &str) {
-        raw_stdout(&neutralise_line(&self.redactor.scrub(line)));
+        let line = neutralise_line(&self.redactor.scrub(line));
+        match self.view.borrow().as_ref() {
+            Some(view) => view.println(&line),
+            None => raw_stdout(&line),
+        }
+    }
+
+    /// A poll's news: a line when something changed, or the terminal's live view.
+    pub fn progress(
+        &self,
+        elapsed: Duration,
+        post: Option<&str>,
+        before: Option<&[Destination]>,
+        now: &[Destination],
+    ) {
+        if let Some(view) = self.view.borrow_mut().as_mut() {
+            view.update(post, now);
+            return;
+        }
+        if let Some(line) = text::progress(elapsed, post, before, now) {
+            self.info(&line);
+        }
+    }
+
+    /// Detail shown only when the CI's debug logging is on.
+    pub fn debug(&self, msg: &str) {
+        if !self.debug {
+            return;
+        }
+        let msg = self.redactor.scrub(msg);
+        match self.ci {
+            Ci::GitHub => raw_stdout(&format!("::debug::{}", command_data(&msg))),
+            _ => self.info(&format!("debug: {msg}")),
+        }
     }
 
     pub fn warn(&self, msg: &str) {
         let msg = self.redactor.scrub(msg);
         match self.ci {
             Ci::GitHub => raw_stdout(&github::command("warning", None, &msg)),
-            Ci::Plain => raw_stderr(&neutralise_line(&format!("posteverywhere-wait: warning: {msg}"))),
+            _ => raw_stderr(&neutralise_line(&format!("posteverywhere-wait: warning: {msg}"))),
         }
     }
 
@@ -90,13 +159,20 @@ impl Sink {
 
     /// Writes everything the final report produces: files, annotations, the table.
     pub fn finish(&self, r: &Report, want_summary: bool) {
+        if let Some(view) = self.view.borrow_mut().take() {
+            view.clear();
+        }
+        if self.ci == Ci::GitLab {
+            raw_stdout(&gitlab::section_end());
+        }
         let scrub = |s: &str| self.redactor.scrub(s);
         if self.ci == Ci::GitHub {
             for a in github::annotations(r) {
                 raw_stdout(&scrub(&a));
             }
         }
-        if let Some(p) = &self.targets.output {
+        let t = &self.targets;
+        if let Some(p) = &t.output {
             let (list, note) = outputs::outputs(r);
             if let Some(note) = note {
                 self.warn(&note);
@@ -104,20 +180,39 @@ impl Sink {
             let list: Vec<(&str, String)> = list.iter().map(|(k, v)| (*k, scrub(v))).collect();
             self.report_io("outputs", p, files::append(p, &outputs::encode(&list)));
         }
-        if want_summary && (r.answered() || r.message.is_some()) {
-            if let Some(p) = &self.targets.summary {
-                self.report_io("summary", p, files::append(p, &scrub(&summary::render(r))));
-            }
+        let has_summary = r.answered() || r.message.is_some();
+        if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
+            self.report_io("summary", p, files::append(p, &scrub(&summary::render(r))));
         }
-        if let Some(p) = &self.targets.results {
+        if let Some(p) = &t.summary_file {
+            self.report_io("summary-file", p, files::replace(p, &scrub(&summary::render(r))));
+        }
+        if let Some(p) = &t.results {
             self.report_io("results-file", p, files::replace(p, &scrub(&json::document(r))));
         }
+        if let Some(p) = &t.dotenv {
+            let results = t.results.as_deref().map(|p| p.display().to_string());
+            let text = scrub(&dotenv::render(r, results.as_deref()));
+            match dotenv::validate(&text) {
+                Ok(()) => self.report_io("dotenv-file", p, files::replace_exact(p, &text)),
+                Err(e) => {
+                    self.error(&format!("the dotenv report would be rejected by GitLab ({e}); not written"))
+                }
+            }
+        }
+        if let Some(p) = &t.junit {
+            self.report_io("junit-file", p, files::replace(p, &scrub(&junit::render(r))));
+        }
+        if let Some(p) = &t.annotations {
+            self.report_io("annotations-file", p, files::replace(p, &scrub(&links::render(r))));
+        }
         for line in text::table(r) {
-            self.info(&line);
+            let line = neutralise_line(&scrub(&line));
+            raw_stdout(&if self.ci == Ci::Terminal { terminal::paint_line(&line) } else { line });
         }
     }
 
-    fn report_io(&self, what: &str, path: &std::path::Path, res: std::io::Result<()>) {
+    fn report_io(&self, what: &str, path: &Path, res: std::io::Result<()>) {
         if let Err(e) = res {
             self.error(&format!("cannot write {what} to {}: {e}", path.display()));
         }
@@ -144,12 +239,18 @@ mod tests {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
         };
-        let (ci, t) =
-            detect(env(&[("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", "/o"), ("GITHUB_STEP_SUMMARY", "")]));
-        assert_eq!(ci, Ci::GitHub);
+        let (ci, t, debug) = detect(
+            env(&[("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", "/o"), ("GITHUB_STEP_SUMMARY", "")]),
+            false,
+        );
+        assert_eq!((ci, debug), (Ci::GitHub, false));
         assert_eq!(t.output, Some(PathBuf::from("/o")));
         assert_eq!(t.summary, None);
-        assert_eq!(detect(env(&[("CI", "true"), ("GITLAB_CI", "true")])).0, Ci::Plain);
-        assert_eq!(detect(env(&[("GITHUB_ACTIONS", "false")])).0, Ci::Plain);
+        assert!(detect(env(&[("GITHUB_ACTIONS", "true"), ("RUNNER_DEBUG", "1")]), false).2);
+        assert_eq!(detect(env(&[("CI", "true"), ("GITLAB_CI", "true")]), true).0, Ci::GitLab);
+        assert!(detect(env(&[("GITLAB_CI", "true"), ("CI_DEBUG_TRACE", "true")]), false).2);
+        assert_eq!(detect(env(&[("GITHUB_ACTIONS", "false")]), false).0, Ci::Plain);
+        assert_eq!(detect(env(&[]), true).0, Ci::Terminal);
+        assert_eq!(detect(env(&[("CI", "true")]), true).0, Ci::Plain, "another CI with a TTY stays plain");
     }
 }

@@ -3,6 +3,7 @@
 //! of the program sees. Each input `x-y` comes from `INPUT_X-Y` or `INPUT_X_Y` (GitHub)
 //! and otherwise from `POSTEVERYWHERE_X_Y` (GitLab, any CI); empty means unset.
 
+mod inputs;
 mod values;
 
 use std::path::PathBuf;
@@ -13,62 +14,12 @@ use serde::Deserialize;
 
 use crate::escape::one_line;
 use crate::secret::ApiKey;
+pub use inputs::INPUTS;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_duration, parse_fail_on};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.posteverywhere.ai/api/v1";
 const PRODUCTION_HOST: &str = "app.posteverywhere.ai";
-
-/// One input: its name, default (as shown to users) and what it does.
-pub struct InputSpec {
-    pub name: &'static str,
-    pub default: &'static str,
-    pub help: &'static str,
-}
-
-/// Every input, in the order `--help`, the README and action.yml list them.
-pub const INPUTS: &[InputSpec] = &[
-    InputSpec {
-        name: "api-key",
-        default: "",
-        help: "PostEverywhere API key (required unless simulate is set)",
-    },
-    InputSpec {
-        name: "post-id",
-        default: "",
-        help: "the post(s) to wait for, separated by commas, spaces or newlines (required)",
-    },
-    InputSpec {
-        name: "base-url",
-        default: DEFAULT_BASE_URL,
-        help: "API root; https, or http to a loopback host",
-    },
-    InputSpec { name: "timeout", default: "300", help: "overall deadline: seconds, or 250ms, 90s, 5m, 1h" },
-    InputSpec { name: "poll-interval", default: "10", help: "time between polls (same units as timeout)" },
-    InputSpec {
-        name: "fail-on",
-        default: "any",
-        help: "any | all | never: when failed destinations fail the step",
-    },
-    InputSpec { name: "summary", default: "true", help: "write the job summary (true/false)" },
-    InputSpec { name: "results-file", default: "", help: "also write the results JSON to this path" },
-    InputSpec { name: "max-errors", default: "10", help: "consecutive failed requests before giving up" },
-    InputSpec {
-        name: "retry-failed",
-        default: "0",
-        help: "re-queue each retryable failed destination up to N times (0-10)",
-    },
-    InputSpec {
-        name: "rate-limit",
-        default: "50",
-        help: "requests per minute for the whole step, retries included (the API allows 60 per key)",
-    },
-    InputSpec {
-        name: "simulate",
-        default: "",
-        help: "run against the built-in simulator: published, partial, failed, slow, retry",
-    },
-];
 
 /// Environment variable names an input is read from, in order of precedence.
 pub fn env_names(input: &str) -> [String; 3] {
@@ -90,6 +41,10 @@ struct RawInputs {
     fail_on: Option<String>,
     summary: Option<String>,
     results_file: Option<String>,
+    summary_file: Option<String>,
+    dotenv_file: Option<String>,
+    junit_file: Option<String>,
+    annotations_file: Option<String>,
     max_errors: Option<String>,
     retry_failed: Option<String>,
     rate_limit: Option<String>,
@@ -109,6 +64,14 @@ pub struct Config {
     pub fail_on: FailOn,
     pub summary: bool,
     pub results_file: Option<PathBuf>,
+    /// The Markdown summary, again, as a file.
+    pub summary_file: Option<PathBuf>,
+    /// GitLab dotenv report.
+    pub dotenv_file: Option<PathBuf>,
+    /// JUnit XML report.
+    pub junit_file: Option<PathBuf>,
+    /// GitLab annotations report.
+    pub annotations_file: Option<PathBuf>,
     pub max_errors: u32,
     /// How many times each retryable failed destination may be re-queued (0: never).
     pub retry_failed: u32,
@@ -258,10 +221,15 @@ impl Config {
             None if simulate.is_some() => 6000,
             None => 50,
         };
-        let results_file = match raw.results_file {
-            Some(p) => Some(check_output_path(&p).map_err(|why| src.bad("results-file", &p, &why))?),
-            None => None,
+        let file = |name: &str, v: Option<String>| match v {
+            Some(p) => check_output_path(&p).map(Some).map_err(|why| src.bad(name, &p, &why)),
+            None => Ok(None),
         };
+        let results_file = file("results-file", raw.results_file)?;
+        let summary_file = file("summary-file", raw.summary_file)?;
+        let dotenv_file = file("dotenv-file", raw.dotenv_file)?;
+        let junit_file = file("junit-file", raw.junit_file)?;
+        let annotations_file = file("annotations-file", raw.annotations_file)?;
         Ok(Config {
             api_key,
             post_ids,
@@ -271,6 +239,10 @@ impl Config {
             fail_on,
             summary,
             results_file,
+            summary_file,
+            dotenv_file,
+            junit_file,
+            annotations_file,
             max_errors: u32::try_from(max_errors).unwrap_or(u32::MAX),
             retry_failed: u32::try_from(retry_failed).unwrap_or(10),
             rate_limit: u32::try_from(rate_limit).unwrap_or(60_000),

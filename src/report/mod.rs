@@ -2,7 +2,10 @@
 //! each audience: step outputs, the Markdown summary, the results JSON and the terminal
 //! table. Nothing here writes anywhere; `ci` decides where the strings go.
 
+pub mod dotenv;
 pub mod json;
+pub mod junit;
+pub mod links;
 pub mod outputs;
 pub mod summary;
 pub mod text;

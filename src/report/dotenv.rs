@@ -1,0 +1,173 @@
+//! GitLab's dotenv report: `KEY=value` lines a later job receives as variables. GitLab
+//! rejects the whole file (and fails the upload) unless: keys are `[A-Za-z0-9_]`, there are
+//! no blank lines, comments or multi-line values, at most 20 variables, under 5 KB
+//! (ci-conventions §8). `render` builds within those limits, shortening long values with a
+//! marker, and `validate` enforces them before anything is written.
+
+use super::Report;
+use crate::model::State;
+
+/// GitLab's self-managed default; GitLab.com allows more.
+pub const MAX_VARIABLES: usize = 20;
+/// Under GitLab's 5120-byte default, with room to spare.
+pub const MAX_BYTES: usize = 5000;
+
+const MARKER: &str = " …(cut; full data in results-file)";
+
+/// A single line: control characters become spaces, and GitLab strips the ends anyway.
+fn clean(v: &str) -> String {
+    v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+}
+
+/// Keeps whole space-separated items while they fit in `max` bytes, then says how many
+/// were left out.
+fn items_within(items: &[String], max: usize) -> String {
+    if items.iter().map(|i| i.len() + 1).sum::<usize>() <= max + 1 {
+        return items.join(" ");
+    }
+    let budget = max.saturating_sub(60);
+    let mut out = String::new();
+    for (n, item) in items.iter().enumerate() {
+        if out.len() + 1 + item.len() > budget {
+            out.push_str(&format!(" …+{} more (full list in results-file)", items.len() - n));
+            return out.trim_start().to_owned();
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(item);
+    }
+    out
+}
+
+/// Cuts text to `max` bytes on a character boundary, with the marker.
+fn text_within(v: &str, max: usize) -> String {
+    if v.len() <= max {
+        return v.to_owned();
+    }
+    let mut end = max.saturating_sub(MARKER.len());
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{MARKER}", &v[..end])
+}
+
+/// The report's variables, every value one line, each within its budget.
+pub fn render(r: &Report, results_file: Option<&str>) -> String {
+    let urls: Vec<String> = r
+        .destinations()
+        .filter(|d| d.status == State::Published)
+        .filter_map(|d| d.url.as_deref())
+        .map(clean)
+        .filter(|u| !u.is_empty() && !u.contains(' '))
+        .collect();
+    let mut platforms: Vec<String> = Vec::new();
+    for d in r.destinations().filter(|d| d.status == State::Failed) {
+        let p = clean(&d.platform).replace([' ', ','], "_");
+        if !platforms.contains(&p) {
+            platforms.push(p);
+        }
+    }
+    let posts: Vec<String> = r.posts.iter().map(|p| clean(&p.post_id)).collect();
+    let vars: Vec<(&str, String)> = vec![
+        ("STATUS", r.status.as_str().to_owned()),
+        ("EXIT_CODE", r.exit_code.to_string()),
+        ("TOTAL_COUNT", r.tally.total.to_string()),
+        ("PUBLISHED_COUNT", r.tally.published.to_string()),
+        ("FAILED_COUNT", r.tally.failed.to_string()),
+        ("PENDING_COUNT", r.tally.pending.to_string()),
+        ("RETRIED_COUNT", r.retried().to_string()),
+        ("PUBLISHED_URLS", items_within(&urls, 2800)),
+        ("FAILED_PLATFORMS", text_within(&platforms.join(","), 300)),
+        ("POST_IDS", items_within(&posts, 600)),
+        ("MESSAGE", text_within(&clean(r.message.as_deref().unwrap_or("")), 600)),
+        ("RESULTS_FILE", results_file.map(clean).map(|p| text_within(&p, 300)).unwrap_or_default()),
+    ];
+    let mut out = String::new();
+    for (k, v) in vars.into_iter().filter(|(_, v)| !v.is_empty()) {
+        out.push_str(&format!("POSTEVERYWHERE_{k}={v}\n"));
+    }
+    out
+}
+
+/// GitLab's rules, checked on the exact bytes we are about to write.
+pub fn validate(text: &str) -> Result<(), String> {
+    if text.len() >= MAX_BYTES {
+        return Err(format!("{} bytes; GitLab accepts under 5 KB", text.len()));
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err("the last line has no line break".into());
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() > MAX_VARIABLES {
+        return Err(format!("{} variables; GitLab accepts at most {MAX_VARIABLES}", lines.len()));
+    }
+    for line in lines {
+        let (key, value) = line.split_once('=').ok_or_else(|| format!("line without '=': {line:?}"))?;
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("bad key {key:?}"));
+        }
+        if value.chars().any(char::is_control) || value.trim().is_empty() {
+            return Err(format!("bad value for {key}"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::report::fixtures::{dest, report};
+
+    #[test]
+    fn a_typical_report() {
+        let mut r = report(
+            Status::Partial,
+            vec![dest("instagram", "@a", State::Published), dest("linkedin", "B", State::Failed)],
+        );
+        r.exit_code = 1;
+        let text = render(&r, Some("out/results.json"));
+        assert_eq!(
+            text,
+            "POSTEVERYWHERE_STATUS=partial\nPOSTEVERYWHERE_EXIT_CODE=1\nPOSTEVERYWHERE_TOTAL_COUNT=2\n\
+             POSTEVERYWHERE_PUBLISHED_COUNT=1\nPOSTEVERYWHERE_FAILED_COUNT=1\nPOSTEVERYWHERE_PENDING_COUNT=0\n\
+             POSTEVERYWHERE_RETRIED_COUNT=0\nPOSTEVERYWHERE_PUBLISHED_URLS=https://instagram.example/p/1\n\
+             POSTEVERYWHERE_FAILED_PLATFORMS=linkedin\nPOSTEVERYWHERE_POST_IDS=post_1\n\
+             POSTEVERYWHERE_RESULTS_FILE=out/results.json\n"
+        );
+        validate(&text).unwrap();
+    }
+
+    #[test]
+    fn huge_and_hostile_values_still_make_a_valid_file() {
+        let mut dests = Vec::new();
+        for n in 0..3000 {
+            let mut d = dest("x", "@a", State::Published);
+            d.url = Some(format!("https://x.example/{n}/{}", "p".repeat(n % 50)));
+            dests.push(d);
+            let mut f = dest(&format!("plat\nform{n}=x,"), "@b", State::Failed);
+            f.error = Some("e".into());
+            dests.push(f);
+        }
+        let mut r = report(Status::Partial, dests);
+        r.message = Some("line1\nKEY=evil\r\n# comment\n".repeat(500));
+        let text = render(&r, Some(&"dir/".repeat(200)));
+        validate(&text).unwrap();
+        assert!(text.contains("more (full list in results-file)"));
+        assert!(text.contains("full data in results-file"));
+        assert!(!text.contains("\nKEY=evil"));
+    }
+
+    #[test]
+    fn the_validator_catches_what_gitlab_rejects() {
+        assert!(validate("A=1\n\nB=2\n").is_err());
+        assert!(validate("# c\n").is_err());
+        assert!(validate("A-B=1\n").is_err());
+        assert!(validate("A=\n").is_err());
+        assert!(validate(&"A=1\n".repeat(21)).is_err());
+        assert!(validate(&format!("A={}\n", "x".repeat(5000))).is_err());
+        assert!(validate("A=1").is_err());
+        validate("A=1=2\n").unwrap();
+    }
+}

@@ -1,0 +1,202 @@
+//! GitLab and any-CI reports: the dotenv report checked against GitLab's rules, JUnit XML
+//! parsed back, the annotations JSON against its documented shape, collapsible log
+//! sections, debug output only when asked, and the terminal view under a real PTY.
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::server::{Reply, Server};
+use crate::util::{Cmd, KEY, dest, results};
+
+/// GitLab's dotenv rules (parse_dotenv_artifact_service.rb and the docs), independently of
+/// the binary's own check: `^(.*?)=(.*)$` per line, keys `[A-Za-z0-9_]`, no blank lines or
+/// comments, no multi-line values, at most 20 variables, under 5120 bytes.
+#[track_caller]
+fn assert_gitlab_accepts_dotenv(text: &str) -> Vec<(String, String)> {
+    assert!(text.len() < 5120, "{} bytes", text.len());
+    assert!(text.ends_with('\n'));
+    let lines: Vec<&str> = text.split('\n').collect();
+    let lines = &lines[..lines.len() - 1];
+    assert!(lines.len() <= 20, "{} variables", lines.len());
+    let mut vars = Vec::new();
+    for line in lines {
+        assert!(!line.is_empty(), "blank line in {text:?}");
+        assert!(!line.starts_with('#'), "comment: {line}");
+        assert!(!line.contains('\r'), "CR in {line:?}");
+        let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("no '=' in {line:?}"));
+        assert!(!k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "bad key {k:?}");
+        vars.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    vars
+}
+
+fn hostile() -> Value {
+    let mut evil = dest("linkedin", "failed");
+    evil["platform"] = json!("linked\nin=1 # x");
+    evil["account_name"] = json!("<b>&\"quoted\"</b>\n==");
+    evil["error"] = json!("line one\nEVIL_VAR=1\r\n# not a comment\n</failure><x/>\u{1}");
+    let mut ok = dest("instagram", "published");
+    ok["platform_post_url"] = json!("https://instagram.example/p/1?a=b&c=d");
+    let mut broken = dest("x", "published");
+    broken["platform_post_url"] = json!("https://x.example/p\nINJECTED=1");
+    json!([ok, evil, broken, dest("threads", "publishing")])
+}
+
+fn gitlab(server: &Server) -> Cmd {
+    let cmd = Cmd::plain().env("GITLAB_CI", "true").env("CI", "true");
+    let paths = ["dotenv-file", "junit-file", "annotations-file", "summary-file", "results-file"]
+        .map(|f| (f, cmd.path(&format!("{f}.out"))));
+    let mut cmd = cmd
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "post_1")
+        .env("POSTEVERYWHERE_BASE_URL", &server.base_url())
+        .env("POSTEVERYWHERE_POLL_INTERVAL", "20ms")
+        .env("POSTEVERYWHERE_RATE_LIMIT", "60000");
+    for (name, path) in paths {
+        cmd = cmd.env(
+            &format!("POSTEVERYWHERE_{}", name.to_uppercase().replace('-', "_")),
+            path.to_str().unwrap(),
+        );
+    }
+    cmd
+}
+
+fn read(run: &crate::util::Run, name: &str) -> String {
+    std::fs::read_to_string(run.dir.path().join(format!("{name}.out")))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn gitlab_job_writes_every_report() {
+    let server = Server::new().results(vec![Reply::ok(results(hostile())), Reply::ok(results(hostile()))]);
+    let run = gitlab(&server).env("POSTEVERYWHERE_TIMEOUT", "150ms").run();
+    run.expect_code(3);
+
+    let vars = assert_gitlab_accepts_dotenv(&read(&run, "dotenv-file"));
+    let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("POSTEVERYWHERE_STATUS"), Some("timeout"));
+    assert_eq!(get("POSTEVERYWHERE_PUBLISHED_COUNT"), Some("2"));
+    assert_eq!(get("POSTEVERYWHERE_PUBLISHED_URLS"), Some("https://instagram.example/p/1?a=b&c=d"));
+    assert!(get("EVIL_VAR").is_none() && get("INJECTED").is_none());
+
+    let xml = read(&run, "junit-file");
+    let doc = roxmltree::Document::parse(&xml).expect("valid XML");
+    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), 4);
+    let names: HashSet<&str> = cases.iter().map(|c| c.attribute("name").unwrap()).collect();
+    assert_eq!(names.len(), 4, "names are unique");
+    assert!(cases.iter().all(|c| c.attribute("classname") == Some("posteverywhere.post_1")));
+    let failure = doc.descendants().find(|n| n.has_tag_name("failure")).unwrap();
+    assert!(
+        failure.attribute("message").unwrap().starts_with("line one\nEVIL_VAR=1"),
+        "escaped text round-trips"
+    );
+    assert_eq!(failure.attribute("type"), Some("retryable"));
+    let error = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+    assert_eq!(error.attribute("type"), Some("timeout"));
+    assert_eq!(doc.root_element().attribute("failures"), Some("1"));
+
+    let links: Value = serde_json::from_str(&read(&run, "annotations-file")).unwrap();
+    let sections = links.as_object().unwrap();
+    assert_eq!(sections.len(), 1);
+    let list = sections.values().next().unwrap().as_array().unwrap();
+    assert_eq!(list.len(), 2, "two published posts with links");
+    for item in list {
+        let link = item.as_object().unwrap();
+        assert_eq!(link.keys().collect::<Vec<_>>(), ["external_link"]);
+        let l = &link["external_link"];
+        assert!(l["label"].is_string() && l["url"].as_str().unwrap().starts_with("https://"));
+    }
+
+    assert!(read(&run, "summary-file").starts_with("## ⏱️ PostEverywhere: timed out"));
+    assert!(read(&run, "results-file").contains("\"schema_version\": 1"));
+
+    let starts = run.stdout.matches("\u{1b}[0Ksection_start:").count();
+    let ends = run.stdout.matches("\u{1b}[0Ksection_end:").count();
+    assert_eq!((starts, ends), (1, 1), "{}", run.stdout);
+    let end_at = run.stdout.find("section_end:").unwrap();
+    assert!(run.stdout[..end_at].contains("[  0.0s]"), "polling lines inside the section");
+    assert!(run.stdout[end_at..].contains("posteverywhere-wait: timeout"), "final table after it");
+    assert!(!run.stdout.contains("debug:"));
+}
+
+#[test]
+fn debug_detail_only_when_the_ci_asks() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = gitlab(&server).env("CI_DEBUG_TRACE", "true").run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("debug: post post_1: GET results -> ok in"), "{}", run.stdout);
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).env("RUNNER_DEBUG", "1").run();
+    assert!(run.stdout.contains("::debug::post post_1: GET results -> ok in"), "{}", run.stdout);
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).run();
+    assert!(!run.stdout.contains("::debug::"));
+}
+
+/// Runs the binary under a pseudo-terminal (util-linux `script`) and returns what it drew.
+fn under_pty(server: &Server, extra: &[(&str, &str)]) -> String {
+    let bin = env!("CARGO_BIN_EXE_posteverywhere-wait");
+    let mut cmd = Command::new("script");
+    cmd.args(["-qfec", bin, "/dev/null"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "xterm-256color")
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "post_1")
+        .env("POSTEVERYWHERE_BASE_URL", server.base_url())
+        .env("POSTEVERYWHERE_POLL_INTERVAL", "150ms")
+        .env("POSTEVERYWHERE_RATE_LIMIT", "60000");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("util-linux `script` must be installed (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.contains(KEY), "the key leaked to the terminal");
+    text
+}
+
+fn pending_then_done() -> Server {
+    Server::new().results(vec![
+        Reply::ok(results(json!([dest("instagram", "queued"), dest("x", "queued")]))),
+        Reply::ok(results(json!([dest("instagram", "publishing"), dest("x", "queued")]))),
+        Reply::ok(results(json!([dest("instagram", "published"), dest("x", "failed")]))),
+    ])
+}
+
+#[test]
+fn a_terminal_gets_a_live_view_and_a_coloured_table() {
+    let screen = under_pty(&pending_then_done(), &[]);
+    assert!(screen.contains("waiting"), "{screen:?}");
+    assert!(screen.contains("of 5m00s"), "elapsed against the deadline: {screen:?}");
+    assert!(screen.contains("\u{1b}[1A") || screen.contains("\u{1b}[2K"), "drawn in place: {screen:?}");
+    assert!(screen.contains("instagram @instagram"));
+    assert!(screen.contains("\u{1b}[32m"), "colour: {screen:?}");
+    assert!(screen.contains("posteverywhere-wait: partial"));
+    assert!(!screen.contains("[  0.0s]"), "no plain progress lines on a terminal");
+}
+
+#[test]
+fn no_color_turns_colours_off() {
+    let screen = under_pty(&pending_then_done(), &[("NO_COLOR", "1")]);
+    assert!(screen.contains("posteverywhere-wait: partial"), "{screen:?}");
+    for sgr in ["\u{1b}[31m", "\u{1b}[32m", "\u{1b}[33m", "\u{1b}[36m", "\u{1b}[1m"] {
+        assert!(!screen.contains(sgr), "{sgr:?} in {screen:?}");
+    }
+}
+
+#[test]
+fn a_pipe_gets_plain_lines() {
+    let server = pending_then_done();
+    let run = Cmd::plain()
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "post_1")
+        .env("POSTEVERYWHERE_BASE_URL", &server.base_url())
+        .env("POSTEVERYWHERE_POLL_INTERVAL", "20ms")
+        .run();
+    run.expect_code(1);
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(run.stdout.contains("[  0.0s] 0/2 published"));
+}
