@@ -40,16 +40,45 @@ pub fn command_property(s: &str) -> String {
     command_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// The entity for a character that is markup in HTML and XML.
+fn markup_entity(c: char) -> Option<&'static str> {
+    Some(match c {
+        '&' => "&amp;",
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '"' => "&quot;",
+        '\'' => "&apos;",
+        _ => return None,
+    })
+}
+
+/// Text for XML content and attribute values; characters XML 1.0 forbids become U+FFFD.
+pub fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if let Some(e) = markup_entity(c) {
+            out.push_str(e);
+            continue;
+        }
+        match c {
+            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", u32::from(c))),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Text for a Markdown table cell: HTML-escaped, pipes and backticks neutralised, links
 /// and images impossible, newlines as `<br>`.
 pub fn md_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
+        if let Some(e) = markup_entity(c) {
+            out.push_str(e);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
             '|' => out.push_str("&#124;"),
             '`' => out.push_str("&#96;"),
             '[' => out.push_str("&#91;"),

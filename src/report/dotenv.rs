@@ -5,7 +5,6 @@
 //! marker, and `validate` enforces them before anything is written.
 
 use super::Report;
-use crate::model::State;
 
 /// GitLab's self-managed default; GitLab.com allows more.
 pub const MAX_VARIABLES: usize = 20;
@@ -54,20 +53,9 @@ fn text_within(v: &str, max: usize) -> String {
 
 /// The report's variables, every value one line, each within its budget.
 pub fn render(r: &Report, results_file: Option<&str>) -> String {
-    let urls: Vec<String> = r
-        .destinations()
-        .filter(|d| d.status == State::Published)
-        .filter_map(|d| d.url.as_deref())
-        .map(clean)
-        .filter(|u| !u.is_empty() && !u.contains(' '))
-        .collect();
-    let mut platforms: Vec<String> = Vec::new();
-    for d in r.destinations().filter(|d| d.status == State::Failed) {
-        let p = clean(&d.platform).replace([' ', ','], "_");
-        if !platforms.contains(&p) {
-            platforms.push(p);
-        }
-    }
+    let urls: Vec<String> =
+        r.published_urls().map(clean).filter(|u| !u.is_empty() && !u.contains(' ')).collect();
+    let platforms: Vec<String> = r.failed_platforms().iter().map(|p| p.replace(' ', "_")).collect();
     let posts: Vec<String> = r.posts.iter().map(|p| clean(&p.post_id)).collect();
     let vars: Vec<(&str, String)> = vec![
         ("STATUS", r.status.as_str().to_owned()),
@@ -117,6 +105,7 @@ pub fn validate(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::State;
     use crate::outcome::Status;
     use crate::report::fixtures::{dest, report};
 

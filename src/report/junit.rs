@@ -7,26 +7,9 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::{PostReport, Report};
+use crate::escape::xml;
 use crate::model::State;
 use crate::outcome::Status;
-
-/// Escapes text for XML content and attribute values, dropping characters XML 1.0 forbids.
-pub fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", u32::from(c))),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn post_cases(out: &mut String, p: &PostReport, time: f64) {
     let failures = p.tally.failed;

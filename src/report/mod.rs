@@ -13,7 +13,7 @@ pub mod text;
 use std::time::{Duration, SystemTime};
 
 use crate::config::FailOn;
-use crate::model::{Destination, Tally};
+use crate::model::{Destination, State, Tally};
 use crate::outcome::Status;
 
 /// One post's final (or last known) state.
@@ -62,6 +62,23 @@ impl Report {
     /// Whether any post got a usable answer.
     pub fn answered(&self) -> bool {
         self.posts.iter().any(|p| p.answered)
+    }
+
+    /// Links of published destinations, in order.
+    pub fn published_urls(&self) -> impl Iterator<Item = &str> {
+        self.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref())
+    }
+
+    /// Platforms with a failed destination, each once, made single-line and comma-free.
+    pub fn failed_platforms(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for d in self.destinations().filter(|d| d.status == State::Failed) {
+            let p = crate::escape::one_line(&d.platform, 64).trim().replace(',', " ");
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
     }
 
     /// Re-queues sent over all posts.
