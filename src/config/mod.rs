@@ -182,12 +182,17 @@ impl Config {
             Some(v) => parse_duration(&v).map_err(|why| src.bad(name, &v, &why)),
             None => Ok(default),
         };
+        let timeout_text = raw.timeout.clone().unwrap_or_default();
         let timeout = duration("timeout", raw.timeout, Duration::from_secs(300))?;
+        if timeout.is_zero() {
+            return Err(src.bad("timeout", &timeout_text, "must be more than zero"));
+        }
         let default_interval =
             if simulate.is_some() { Duration::from_millis(500) } else { Duration::from_secs(10) };
+        let interval_text = raw.poll_interval.clone().unwrap_or_default();
         let poll_interval = duration("poll-interval", raw.poll_interval, default_interval)?;
         if poll_interval.is_zero() {
-            return Err(src.bad("poll-interval", "0", "must be more than zero"));
+            return Err(src.bad("poll-interval", &interval_text, "must be more than zero"));
         }
         if poll_interval < Duration::from_secs(10)
             && base_url.host_str() == Some(PRODUCTION_HOST)

@@ -52,6 +52,8 @@ fn every_error_names_the_input_and_value() {
     assert!(e.starts_with("input 'post-id' is required"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_TIMEOUT", "5x")]);
     assert!(e.starts_with("input 'timeout' (from INPUT_TIMEOUT) has a bad value \"5x\""), "{e}");
+    let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_TIMEOUT", "0ms")]);
+    assert!(e.contains("'timeout'") && e.contains("more than zero"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("POSTEVERYWHERE_POLL_INTERVAL", "0")]);
     assert!(e.contains("'poll-interval'"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_SUMMARY", "yes")]);
