@@ -53,7 +53,7 @@ pub fn help() -> String {
         let default =
             if spec.default.is_empty() { String::new() } else { format!(" [default: {}]", spec.default) };
         let _ =
-            writeln!(s, "    {:<14} {}{default}\n    {:<14} env: {gh} or {other}", spec.name, spec.help, "");
+            writeln!(s, "    {:<17} {}{default}\n    {:<17} env: {gh} or {other}", spec.name, spec.help, "");
     }
     s.push_str(
         "\nEXIT CODES:\n    0  the outcome passes fail-on\n    1  destinations failed (per fail-on)\n    \
