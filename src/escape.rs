@@ -32,6 +32,9 @@ pub fn neutralise_line(line: &str) -> String {
 
 /// Workflow-command data (the message after the second `::`).
 pub fn command_data(s: &str) -> String {
+    // Other control characters (NUL, ESC…) have no escape; they become spaces.
+    let s: String =
+        s.chars().map(|c| if c.is_control() && c != '\r' && c != '\n' { ' ' } else { c }).collect();
     s.replace("##[", "##\\[").replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 

@@ -3,6 +3,8 @@
 //!
 //! Decoding the API's many shapes lives in `api::model`; this module only classifies.
 
+use std::time::SystemTime;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -65,11 +67,12 @@ impl Destination {
     }
 
     /// Why it failed, judged from the API's error text and our own note.
+    /// Our note only matters when the API's circuit breaker refused a re-queue.
     pub fn failure_class(&self) -> crate::failure::FailureClass {
-        match (&self.error, &self.note) {
-            (Some(e), Some(n)) => crate::failure::classify_failure(Some(&format!("{e} {n}"))),
-            (e, n) => crate::failure::classify_failure(e.as_deref().or(n.as_deref())),
+        if self.note.as_deref().is_some_and(|n| n.contains("circuit_breaker")) {
+            return crate::failure::FailureClass::Permanent;
         }
+        crate::failure::classify_failure(self.error.as_deref())
     }
 
     /// The account as people know it: its name, else `#id`.
@@ -83,13 +86,18 @@ impl Destination {
     }
 
     /// A key that identifies the destination across polls.
+    /// The account (`5` and `"5"` alike) and platform when there is an account id, which
+    /// every API version sends; else the destination id; else platform and name.
     pub fn key(&self) -> String {
-        if let Some(id) = &self.id {
-            return format!("id:{id}");
-        }
-        match &self.account_id {
-            Some(a) => format!("acct:{a}:{}", self.platform),
-            None => format!("name:{}:{}", self.platform, self.account_name.as_deref().unwrap_or("")),
+        let account = match &self.account_id {
+            Some(Value::String(s)) => Some(s.trim().to_owned()),
+            Some(v) => Some(v.to_string()),
+            None => None,
+        };
+        match (account, &self.id) {
+            (Some(a), _) => format!("acct:{a}:{}", self.platform),
+            (None, Some(id)) => format!("id:{id}"),
+            (None, None) => format!("name:{}:{}", self.platform, self.account_name.as_deref().unwrap_or("")),
         }
     }
 }
@@ -126,14 +134,21 @@ pub fn normalise_status(raw: &str) -> String {
         .collect()
 }
 
-/// Classifies a status word. Returns the state and whether the word was unknown.
-pub fn classify(raw_status: &str, next_retry_at: Option<&str>) -> (State, bool) {
+/// Whether a `next_retry_at` value means the platform will still retry: a time in the
+/// future, or anything we cannot read as a time (better to wait than to call it final).
+fn retry_ahead(next_retry_at: &str, now: SystemTime) -> bool {
+    let t = next_retry_at.trim();
+    !t.is_empty() && humantime::parse_rfc3339_weak(t).map_or(true, |at| at > now)
+}
+
+/// Classifies a status word at `now`. Returns the state and whether the word was unknown.
+pub fn classify(raw_status: &str, next_retry_at: Option<&str>, now: SystemTime) -> (State, bool) {
     let word = normalise_status(raw_status);
     if PUBLISHED.contains(&word.as_str()) {
         (State::Published, false)
     } else if FAILED.contains(&word.as_str()) {
         // A failure the platform will retry by itself is not final yet.
-        let retry_scheduled = next_retry_at.is_some_and(|t| !t.trim().is_empty());
+        let retry_scheduled = next_retry_at.is_some_and(|t| retry_ahead(t, now));
         let state = if retry_scheduled { State::Pending } else { State::Failed };
         (state, false)
     } else {
@@ -187,6 +202,8 @@ mod tests {
             ("failed", None, State::Failed, false),
             ("failed", Some(""), State::Failed, false),
             ("failed", Some("2026-04-15T14:35:00Z"), State::Pending, false),
+            ("failed", Some("2020-01-01T00:00:00Z"), State::Failed, false),
+            ("failed", Some("1893456000"), State::Pending, false),
             ("Error", None, State::Failed, false),
             ("cancelled", None, State::Failed, false),
             ("canceled", None, State::Failed, false),
@@ -199,8 +216,34 @@ mod tests {
             ("", None, State::Pending, true),
         ];
         for (raw, retry, state, unknown) in cases {
-            assert_eq!(classify(raw, *retry), (*state, *unknown), "status {raw:?} retry {retry:?}");
+            let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_760_000_000);
+            assert_eq!(classify(raw, *retry, now), (*state, *unknown), "status {raw:?} retry {retry:?}");
         }
+    }
+
+    #[test]
+    fn a_destination_keeps_its_identity_when_the_shape_drifts() {
+        let d = |id: Option<&str>, account: serde_json::Value| Destination {
+            post_id: "p".into(),
+            id: id.map(str::to_owned),
+            account_id: Some(account),
+            account_name: None,
+            platform: "x".into(),
+            status: State::Failed,
+            raw_status: "failed".into(),
+            url: None,
+            error: None,
+            attempts: None,
+            published_at: None,
+            next_retry_at: None,
+            scheduled_for: None,
+            retries: 0,
+            note: None,
+        };
+        let a = d(Some("dest_1"), serde_json::json!(5));
+        assert_eq!(a.key(), d(None, serde_json::json!(5)).key());
+        assert_eq!(a.key(), d(None, serde_json::json!("5")).key());
+        assert_ne!(a.key(), d(None, serde_json::json!(6)).key());
     }
 
     #[test]

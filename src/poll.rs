@@ -67,8 +67,11 @@ impl Poller {
     }
 
     /// The timeout for a request started at `now`.
+    /// Also at most two poll intervals (at least 10 s): an answer later than that is stale,
+    /// and a hung request must not hold a slot other posts need.
     pub fn request_timeout(&self, now: Duration) -> Duration {
-        (self.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME)
+        let cap = MAX_REQUEST_TIME.min(self.interval.saturating_mul(2).max(Duration::from_secs(10)));
+        (self.timeout.saturating_sub(now) + DEADLINE_GRACE).min(cap)
     }
 
     /// Capped exponential backoff from the poll interval, with up to 25 % added jitter.
@@ -210,7 +213,9 @@ mod tests {
     #[test]
     fn request_timeout_never_exceeds_time_left_plus_grace() {
         let p = Poller::new(S(100), S(10), 10);
-        assert_eq!(p.request_timeout(S(0)), MAX_REQUEST_TIME);
+        assert_eq!(p.request_timeout(S(0)), S(20), "two intervals");
+        assert_eq!(Poller::new(S(100), S(60), 10).request_timeout(S(0)), MAX_REQUEST_TIME);
+        assert_eq!(Poller::new(S(100), S(1), 10).request_timeout(S(0)), S(10));
         assert_eq!(p.request_timeout(S(99)), S(1) + DEADLINE_GRACE);
         assert_eq!(p.request_timeout(S(100)), DEADLINE_GRACE);
         assert_eq!(p.request_timeout(S(120)), DEADLINE_GRACE);

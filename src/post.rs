@@ -70,6 +70,7 @@ pub struct PostWait {
     retry_errors: u32,
     /// The last request's failure, if the last request failed.
     last_fault: Option<String>,
+    requests: u32,
     /// Things worth telling the user about this post.
     pub notes: Vec<String>,
 }
@@ -94,6 +95,7 @@ impl PostWait {
             other_form_tried: false,
             retry_errors: 0,
             last_fault: None,
+            requests: 0,
             notes: Vec::new(),
         }
     }
@@ -128,10 +130,18 @@ impl PostWait {
         self.poller.request_timeout(now)
     }
 
+    /// Requests started for this post.
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
     /// Marks the due action as started and returns it.
     pub fn take(&mut self) -> Option<Action> {
         match std::mem::replace(&mut self.step, Step::InFlight) {
-            Step::Due(_, a) => Some(a),
+            Step::Due(_, a) => {
+                self.requests += 1;
+                Some(a)
+            }
             other => {
                 self.step = other;
                 None
@@ -159,8 +169,14 @@ impl PostWait {
         let Some(last) = self.last.as_mut() else { return };
         self.book.annotate(&mut last.destinations);
         let tally = Tally::of(&last.destinations);
-        let all_queued = last.destinations.iter().all(|d| normalise_status(&d.raw_status) == "queued");
-        if !all_queued {
+        // Waiting words that may mean "not due yet" (or never, for a draft).
+        let waiting = |s: &str| matches!(normalise_status(s).as_str(), "queued" | "scheduled" | "draft");
+        let post_says = last
+            .post_status
+            .as_deref()
+            .is_some_and(|s| matches!(normalise_status(s).as_str(), "scheduled" | "draft"));
+        let all_waiting = last.destinations.iter().all(|d| waiting(&d.raw_status));
+        if !all_waiting && !post_says {
             // Publishing has started: the schedule is no longer in question.
             self.schedule_checked = true;
         }
@@ -179,7 +195,7 @@ impl PostWait {
             self.step = Step::Done(Finish::Complete);
             return;
         }
-        if !self.schedule_checked && tally.total > 0 && all_queued {
+        if !self.schedule_checked && ((tally.total > 0 && all_waiting) || post_says) {
             self.schedule_checked = true;
             self.step = Step::Due(now, Action::Post);
             return;
@@ -203,6 +219,10 @@ impl PostWait {
     }
 
     pub fn on_post(&mut self, now: Duration, answer: Result<Results, Fault>, jitter: f64) {
+        if matches!(answer, Err(Fault::RateLimited { .. } | Fault::Transient { .. })) {
+            // Worth asking again after the next poll.
+            self.schedule_checked = false;
+        }
         if let Ok(post) = answer {
             if post.post_status.as_deref().map(normalise_status).as_deref() == Some("draft") {
                 self.step = Step::Done(Finish::Draft);
@@ -229,8 +249,9 @@ impl PostWait {
             }
             Ok(_) => self.book.sent(plan, &dests),
             Err(Fault::RateLimited { wait, .. }) if now < self.limits.timeout => {
-                // Safe to repeat: nothing was re-queued.
-                let wait = wait.unwrap_or(self.limits.interval).min(self.limits.timeout - now);
+                // Safe to repeat: nothing was re-queued. A zero hint must not become a loop.
+                let floor = self.limits.interval.min(Duration::from_secs(1));
+                let wait = wait.map_or(self.limits.interval, |w| w.max(floor)).min(self.limits.timeout - now);
                 self.step = Step::Due(now + wait, Action::Retry(plan.clone()));
                 return;
             }

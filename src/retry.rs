@@ -77,8 +77,10 @@ impl RetryBook {
             let Some(e) = self.entries.get_mut(&d.key()) else { continue };
             let moved = d.status != State::Failed;
             if let Some(before) = e.uncertain.take() {
-                if moved || grew(before, d.attempts) {
-                    e.retries += 1;
+                // Counted when sent; given back only when the results prove it did nothing.
+                let unchanged = before.is_some() && before == d.attempts;
+                if !moved && unchanged {
+                    e.retries = e.retries.saturating_sub(1);
                 }
             }
             if let Some((before, polls)) = e.awaiting {
@@ -166,12 +168,14 @@ impl RetryBook {
         }
     }
 
-    /// The POST failed in a way that may have taken effect: the next results decide. If
-    /// they still show the same failure it did not, and it may be sent again (the API only
-    /// re-queues destinations that are failed, so a repeat cannot publish twice).
+    /// The POST failed in a way that may have taken effect. It counts against the budget;
+    /// if the next results show the same failure with the same `attempts`, it did not take
+    /// effect and is given back, so it may be sent again (the API only re-queues failed
+    /// destinations, so a repeat cannot publish twice). Without `attempts` it stays counted.
     pub fn uncertain(&mut self, plan: &Plan, dests: &[Destination]) {
         for d in dests.iter().filter(|d| plan.keys.contains(&d.key())) {
             let e = self.entries.entry(d.key()).or_default();
+            e.retries += 1;
             e.uncertain = Some(d.attempts);
         }
     }
@@ -302,5 +306,15 @@ mod tests {
         let mut seen = vec![d.clone()];
         book.apply(&mut seen);
         assert_eq!(book.total(), 0);
+        assert!(book.plan(&seen, Form::AccountIds).is_some());
+        // Without attempts nothing proves it did nothing: it stays counted.
+        let mut blind = d.clone();
+        blind.attempts = None;
+        let mut book = RetryBook::new(1);
+        book.uncertain(&plan, std::slice::from_ref(&blind));
+        let mut seen = vec![blind];
+        book.apply(&mut seen);
+        assert_eq!(book.total(), 1);
+        assert_eq!(book.plan(&seen, Form::AccountIds), None);
     }
 }

@@ -20,7 +20,7 @@ use crate::report::human_duration;
 
 /// Requests in flight at once, whatever the budget allows: keeps memory flat with many
 /// posts (each open connection holds buffers) and is far above what 60 a minute needs.
-const MAX_IN_FLIGHT: usize = 8;
+const MAX_IN_FLIGHT: usize = 32;
 
 /// How the loop ended.
 pub enum Stop {
@@ -80,7 +80,8 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
                     posts.iter().enumerate().filter_map(|(i, p)| p.due().map(|d| (i, d))).min_by_key(|x| x.1);
                 let Some((i, due)) = next else { break None };
                 let paced = due.max(pacer.earliest(due));
-                if paced > cfg.timeout {
+                // No request starts after the deadline (a little slack for the final poll).
+                if paced > cfg.timeout || now > cfg.timeout + Duration::from_millis(100) {
                     // The budget cannot fit this request before the deadline.
                     posts[i].expire();
                     continue;

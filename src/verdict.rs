@@ -29,6 +29,17 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
             };
             (Status::Timeout, Some(m))
         }
+        (Some(Finish::Poll(End::Deadline { last_fault: None })), _) if p.requests() == 0 => (
+            Status::Timeout,
+            Some(
+                "not polled before the deadline: the request budget (rate-limit) went to other posts; \
+                 raise rate-limit or timeout"
+                    .into(),
+            ),
+        ),
+        (Some(Finish::Poll(End::Deadline { last_fault: None })), _) => {
+            (Status::Timeout, Some("deadline reached before the API answered".into()))
+        }
         (Some(Finish::Poll(End::Deadline { last_fault })), _) => (
             Status::Error,
             Some(format!(

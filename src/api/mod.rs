@@ -103,8 +103,9 @@ impl Client {
             .map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
         let req = self.http.get(url).timeout(timeout);
         let (body, rate) = self.send(req).await?;
-        let value = decode_results(post_id, &body)
+        let mut value = decode_results(post_id, &body)
             .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {}", e.0) })?;
+        self.scrub_results(&mut value);
         Ok(Answer { value, rate })
     }
 
@@ -117,12 +118,13 @@ impl Client {
             let data = body.get("data").filter(|d| d.is_object()).unwrap_or(&body);
             data.get(key).and_then(Value::as_str).map(str::to_owned)
         };
-        let value = Results {
+        let mut value = Results {
             post_status: field("status").or_else(|| field("post_status")),
             scheduled_for: field("scheduled_for").or_else(|| field("scheduled_at")),
             destinations: decode_results(post_id, &body).map(|r| r.destinations).unwrap_or_default(),
             unknown_statuses: Vec::new(),
         };
+        self.scrub_results(&mut value);
         Ok(Answer { value, rate })
     }
 
@@ -144,6 +146,33 @@ impl Client {
             .body(body.to_string());
         let (value, rate) = self.send(req).await?;
         Ok(Answer { value, rate })
+    }
+
+    /// The raw body was scrubbed, but JSON escapes (`pe\u005flive…`) can spell the key in a
+    /// way only decoding reveals: scrub every decoded string too.
+    fn scrub_results(&self, r: &mut Results) {
+        let red = &self.redactor;
+        for d in &mut r.destinations {
+            let fields = [
+                &mut d.id,
+                &mut d.account_name,
+                &mut d.url,
+                &mut d.error,
+                &mut d.published_at,
+                &mut d.next_retry_at,
+            ];
+            for s in fields.into_iter().flatten() {
+                *s = red.scrub(s);
+            }
+            if let Some(Value::String(s)) = &mut d.account_id {
+                *s = red.scrub(s);
+            }
+            d.platform = red.scrub(&d.platform);
+            d.raw_status = red.scrub(&d.raw_status);
+        }
+        for s in r.post_status.iter_mut().chain(r.unknown_statuses.iter_mut()) {
+            *s = red.scrub(s);
+        }
     }
 
     /// Sends, reads a capped body, and sorts the answer into JSON or a `Fault`.
@@ -168,7 +197,10 @@ impl Client {
                 Err(e) => Err(Fault::Transient { reason: not_json(&bytes, &e) }),
             };
         }
-        let err = parsed.as_ref().map(decode_error).unwrap_or_else(|_| ErrorBody::default());
+        let mut err = parsed.as_ref().map(decode_error).unwrap_or_else(|_| ErrorBody::default());
+        for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
+            *s = self.redactor.scrub(s);
+        }
         let wait = ratelimit::rate_limited_wait(
             retry_after.as_deref(),
             err.retry_after_secs,

@@ -79,8 +79,14 @@ fn destination(post_id: &str, v: &Value) -> Result<(Destination, bool), DecodeEr
     let obj =
         v.as_object().ok_or_else(|| DecodeError(format!("a destination is not an object: {}", kind(v))))?;
     let raw_status = str_field(obj, &["status", "new_status"]).unwrap_or("").to_owned();
-    let next_retry_at = str_field(obj, &["next_retry_at"]).map(str::to_owned);
-    let (status, unknown) = classify(&raw_status, next_retry_at.as_deref());
+    // A number or other non-null value is kept as text: unreadable as a time, it counts as
+    // a retry still ahead (see `classify`).
+    let next_retry_at = match obj.get("next_retry_at") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    let (status, unknown) = classify(&raw_status, next_retry_at.as_deref(), std::time::SystemTime::now());
     let account_id = ["account_id", "social_account_id"].iter().find_map(|n| match obj.get(*n) {
         Some(v @ (Value::Number(_) | Value::String(_))) => Some(v.clone()),
         _ => None,

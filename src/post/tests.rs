@@ -133,6 +133,16 @@ fn an_ambiguous_retry_that_did_not_happen_is_sent_again() {
 }
 
 #[test]
+fn a_zero_retry_after_on_the_retry_call_is_not_a_tight_loop() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    p.on_retry(S(1), &plan, Err(Fault::RateLimited { wait: Some(S(0)), reason: "429".into() }), 0.0);
+    assert_eq!(p.due(), Some(S(2)), "at least min(interval, 1 s)");
+}
+
+#[test]
 fn rate_limited_retries_wait_and_repeat() {
     let mut p = PostWait::new("p".into(), limits(1));
     p.take();

@@ -26,9 +26,10 @@ fn post_cases(out: &mut String, p: &PostReport, time: f64) {
     let mut names = HashSet::new();
     for d in &p.destinations {
         let mut name = d.label();
-        if !names.insert(name.clone()) {
-            name = format!("{name} ({})", d.key());
-            names.insert(name.clone());
+        let mut n = 1;
+        while !names.insert(name.clone()) {
+            n += 1;
+            name = format!("{} ({n})", d.label());
         }
         let _ = write!(
             out,
@@ -104,6 +105,15 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(xml("a<b>&\"c'\n\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;&#10;\u{FFFD}");
+    }
+
+    #[test]
+    fn names_are_unique_within_a_post() {
+        let r = report(Status::Failed, vec![dest("x", "@a", State::Failed); 3]);
+        let x = render(&r);
+        for name in ["name=\"x @a\"", "name=\"x @a (2)\"", "name=\"x @a (3)\""] {
+            assert_eq!(x.matches(name).count(), 1, "{name} in {x}");
+        }
     }
 
     #[test]

@@ -153,3 +153,44 @@ fn a_draft_is_an_error() {
     assert_eq!(run.output("status"), "error");
     assert!(run.output("message").contains("draft"), "{}", run.output("message"));
 }
+
+#[test]
+fn posts_the_budget_never_reached_time_out_rather_than_error() {
+    let mut server = Server::new();
+    for id in ["p1", "p2", "p3", "p4"] {
+        server =
+            server.route("GET", &results_of(id), vec![Reply::ok(results(json!([dest("x", "publishing")])))]);
+    }
+    // One request a second: p1 at 0 s, p2 at 1 s, and the deadline at 1.5 s.
+    let run = Cmd::github(&server.base_url())
+        .input("post-id", "p1 p2 p3 p4")
+        .input("rate-limit", "60")
+        .input("timeout", "1500ms")
+        .run();
+    run.expect_code(3);
+    assert_eq!(run.output("status"), "timeout");
+    assert_eq!(server.requests().len(), 2);
+    assert!(run.output("message").contains("request budget"), "{}", run.output("message"));
+    assert!(run.elapsed < Duration::from_millis(2500), "{:?}", run.elapsed);
+}
+
+#[test]
+fn scheduled_words_in_the_results_also_trigger_the_schedule_check() {
+    let body = json!({"data": {"post_id": "post_1", "post_status": "scheduled",
+        "results": [dest("x", "scheduled"), dest("instagram", "scheduled")]}});
+    let server = Server::new().results(vec![Reply::ok(body)]).route(
+        "GET",
+        "/api/v1/posts/post_1",
+        vec![
+            Reply::status(
+                429,
+                json!({"error": {"code": "rate_limited", "message": "m", "retryAfter": 0.05}}),
+            ),
+            Reply::ok(json!({"data": {"status": "scheduled", "scheduled_for": "2099-01-01T00:00:00Z"}})),
+        ],
+    );
+    let run = Cmd::github(&server.base_url()).input("timeout", "30").run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "scheduled");
+    assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 2, "asked again after the 429");
+}

@@ -189,3 +189,17 @@ fn the_retry_budget_is_respected() {
     assert_eq!(server.hits("POST", RETRY), 1);
     assert_eq!(run.output("status"), "failed");
 }
+
+#[test]
+fn an_ambiguous_retry_without_attempts_counts_against_the_budget() {
+    let mut d = failed("x", "boom", 1);
+    d.as_object_mut().unwrap().remove("attempts");
+    let server = Server::new().results(vec![Reply::ok(results(json!([d])))]).route(
+        "POST",
+        RETRY,
+        vec![Reply::status(502, json!({"error": {"code": "bad_gateway", "message": "upstream"}}))],
+    );
+    let run = Cmd::github(&server.base_url()).input("retry-failed", "1").input("timeout", "2s").run();
+    run.expect_code(1);
+    assert_eq!(server.hits("POST", RETRY), 1, "never more than retry-failed POSTs");
+}

@@ -60,6 +60,18 @@ fn a_key_echoed_by_the_api_is_scrubbed() {
 }
 
 #[test]
+fn a_key_spelled_with_json_escapes_is_scrubbed_too() {
+    let escaped = KEY.replace('_', "\\u005f");
+    let body = format!(
+        r#"{{"data": {{"results": [{{"platform": "x", "account_id": 1, "account_name": "@{escaped}", "status": "failed", "error": "{escaped}"}}]}}}}"#
+    );
+    let server = Server::new().results(vec![Reply::Raw(200, vec![], body.into_bytes())]);
+    let run = Cmd::github(&server.base_url()).results_file().run();
+    run.expect_code(1);
+    assert_eq!(run.results()[0]["account_name"], "@***");
+}
+
+#[test]
 fn a_key_split_by_truncation_is_still_scrubbed() {
     // The message is cut at 300 characters, in the middle of the key.
     let body = json!({"error": {"code": "unauthorized", "message": format!("{}{KEY}", "x".repeat(280))}});
