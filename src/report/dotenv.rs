@@ -54,7 +54,7 @@ fn text_within(v: &str, max: usize) -> String {
 /// The report's variables, every value one line, each within its budget.
 pub fn render(r: &Report, results_file: Option<&str>) -> String {
     let urls: Vec<String> =
-        r.published_urls().map(clean).filter(|u| !u.is_empty() && !u.contains(' ')).collect();
+        r.published_urls().map(|u| clean(u).replace(' ', "%20")).filter(|u| !u.is_empty()).collect();
     let platforms: Vec<String> = r.failed_platforms().iter().map(|p| p.replace(' ', "_")).collect();
     let posts: Vec<String> = r.posts.iter().map(|p| clean(&p.post_id)).collect();
     let vars: Vec<(&str, String)> = vec![
