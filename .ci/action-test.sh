@@ -14,21 +14,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 INSTALL="$ROOT/action/install.sh"
 TOOL=posteverywhere-wait
 
-fails=0
-passes=0
-ok() {
-  passes=$((passes + 1))
-  printf '  ok    %s\n' "$*"
-}
-bad() {
-  fails=$((fails + 1))
-  printf '  FAIL  %s\n' "$*"
-}
-check() { # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=.ci/lib/check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/check.sh"
 section() { printf '\n-- %s\n' "$*"; }
 
 # ---------------------------------------------------------------- the binary under test

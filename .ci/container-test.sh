@@ -28,21 +28,8 @@ fi
   exit 1
 }
 
-fails=0
-passes=0
-ok() {
-  passes=$((passes + 1))
-  printf '  ok    %s\n' "$*"
-}
-bad() {
-  fails=$((fails + 1))
-  printf '  FAIL  %s\n' "$*"
-}
-check() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
+# shellcheck source=.ci/lib/check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/check.sh"
 section() { printf '\n-- %s\n' "$*"; }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/pew-container-test.XXXXXX")
