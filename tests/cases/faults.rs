@@ -265,6 +265,7 @@ fn redirects_are_reported_not_followed() {
     assert!(!run.stdout.contains("token=secret") && !message.contains("secret"));
 }
 
+#[cfg(unix)] // signals are sent with kill(1)
 fn cancel(signal: &str, code: i32, during_request: bool) {
     let replies = if during_request { vec![pending(), Reply::Hang] } else { vec![pending()] };
     let server = Server::new().results(replies);
@@ -290,16 +291,19 @@ fn cancel(signal: &str, code: i32, during_request: bool) {
     assert!(run.summary.contains("| ⏳ | x |"), "the last known state is shown: {}", run.summary);
 }
 
+#[cfg(unix)] // signals are sent with kill(1)
 #[test]
 fn sigint_mid_wait_writes_outputs_and_exits_130() {
     cancel("-INT", 130, false);
 }
 
+#[cfg(unix)] // signals are sent with kill(1)
 #[test]
 fn sigterm_during_a_request_in_flight_stops_at_once() {
     cancel("-TERM", 143, true);
 }
 
+#[cfg(unix)] // signals are sent with kill(1)
 #[test]
 fn sigterm_mid_wait_writes_outputs_and_exits_143() {
     cancel("-TERM", 143, false);

@@ -137,6 +137,7 @@ fn debug_detail_only_when_the_ci_asks() {
 }
 
 /// Runs the binary under a pseudo-terminal (util-linux `script`) and returns what it drew.
+#[cfg(target_os = "linux")] // util-linux script(1) provides the pseudo-terminal
 fn under_pty(server: &Server, extra: &[(&str, &str)]) -> String {
     let bin = env!("CARGO_BIN_EXE_posteverywhere-wait");
     let mut cmd = Command::new("script");
@@ -166,6 +167,7 @@ fn pending_then_done() -> Server {
     ])
 }
 
+#[cfg(target_os = "linux")] // util-linux script(1) provides the pseudo-terminal
 #[test]
 fn a_terminal_gets_a_live_view_and_a_coloured_table() {
     let screen = under_pty(&pending_then_done(), &[]);
@@ -178,6 +180,7 @@ fn a_terminal_gets_a_live_view_and_a_coloured_table() {
     assert!(!screen.contains("[  0.0s]"), "no plain progress lines on a terminal");
 }
 
+#[cfg(target_os = "linux")] // util-linux script(1) provides the pseudo-terminal
 #[test]
 fn no_color_turns_colours_off() {
     let screen = under_pty(&pending_then_done(), &[("NO_COLOR", "1")]);

@@ -129,6 +129,7 @@ fn https_proxy_gets_a_connect_tunnel() {
     assert_eq!(proxy.hits("CONNECT", "api.posteverywhere.test:443"), 1, "{:?}", proxy.requests());
 }
 
+#[cfg(target_os = "linux")] // OpenSSL s_server; macOS/Windows verify against their own stores
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
@@ -139,6 +140,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A TLS server with a certificate from a fresh private CA, serving the results file.
+#[cfg(target_os = "linux")] // OpenSSL s_server; macOS/Windows verify against their own stores
 struct TlsServer {
     child: Child,
     port: u16,
@@ -146,6 +148,7 @@ struct TlsServer {
     _dir: tempfile::TempDir,
 }
 
+#[cfg(target_os = "linux")] // OpenSSL s_server; macOS/Windows verify against their own stores
 impl Drop for TlsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -153,6 +156,7 @@ impl Drop for TlsServer {
     }
 }
 
+#[cfg(target_os = "linux")] // OpenSSL s_server; macOS/Windows verify against their own stores
 fn tls_server() -> TlsServer {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -240,6 +244,7 @@ fn tls_server() -> TlsServer {
     TlsServer { child, port, ca: d.join("ca.pem"), _dir: dir }
 }
 
+#[cfg(target_os = "linux")] // OpenSSL s_server; macOS/Windows verify against their own stores
 #[test]
 fn a_corporate_ca_from_ssl_cert_file_is_trusted() {
     let tls = tls_server();
@@ -250,6 +255,7 @@ fn a_corporate_ca_from_ssl_cert_file_is_trusted() {
     // Without the CA the same server is untrusted: see `works_with_no_system_trust_store`.
 }
 
+#[cfg(target_os = "linux")] // OpenSSL s_server; macOS/Windows verify against their own stores
 #[test]
 fn works_with_no_system_trust_store() {
     // No CA bundle anywhere: the client still starts (bundled web roots) and completes a

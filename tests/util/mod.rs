@@ -108,6 +108,7 @@ impl Cmd {
         Command::new(env!("CARGO_BIN_EXE_posteverywhere-wait"))
             .args(args)
             .env_clear()
+            .envs(platform_env())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
@@ -172,6 +173,19 @@ impl Cmd {
         assert_no_injected_commands(&run.stdout);
         assert_no_injected_commands(&run.stderr);
         run
+    }
+}
+
+/// What a process needs from the environment on this OS even when sealed: Windows cannot
+/// open sockets without `SystemRoot`, nor find a temp folder without `TEMP`.
+fn platform_env() -> Vec<(String, String)> {
+    if cfg!(windows) {
+        ["SystemRoot", "SYSTEMROOT", "TEMP", "TMP"]
+            .iter()
+            .filter_map(|k| Some(((*k).to_owned(), std::env::var(k).ok()?)))
+            .collect()
+    } else {
+        Vec::new()
     }
 }
 
