@@ -78,7 +78,11 @@ fn gitlab_job_writes_every_report() {
     let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     assert_eq!(get("POSTEVERYWHERE_STATUS"), Some("timeout"));
     assert_eq!(get("POSTEVERYWHERE_PUBLISHED_COUNT"), Some("2"));
-    assert_eq!(get("POSTEVERYWHERE_PUBLISHED_URLS"), Some("https://instagram.example/p/1?a=b&c=d"));
+    // The URL with a line break stays inside the value, its break percent-encoded.
+    assert_eq!(
+        get("POSTEVERYWHERE_PUBLISHED_URLS"),
+        Some("https://instagram.example/p/1?a=b&c=d https://x.example/p%20INJECTED=1")
+    );
     assert!(get("EVIL_VAR").is_none() && get("INJECTED").is_none());
 
     let xml = read(&run, "junit-file");
