@@ -140,12 +140,12 @@ echo "fake release server: $SRV"
 
 # The action's checkout, where the runner puts it: <work>/_actions/<owner>/<repo>/<ref>.
 action_dir() { # action_dir REF -> a fresh checkout holding Cargo.toml and Cargo.lock
-  local d="$W/work/_actions/posteverywhere-wait/posteverywhere-wait/$1"
+  local d="$W/runner/_actions/posteverywhere-wait/posteverywhere-wait/$1"
   mkdir -p "$d"
   cp "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" "$d/"
   printf '%s' "$d"
 }
-LOCAL_ACTION="$W/work/repo"
+LOCAL_ACTION="$W/runner/repo"
 mkdir -p "$LOCAL_ACTION"
 cp "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" "$LOCAL_ACTION/"
 
