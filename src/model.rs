@@ -50,20 +50,13 @@ pub struct Destination {
     pub retries: u32,
     /// Our own remark (e.g. why a retry was refused); part of the failure's classification.
     pub note: Option<String>,
-    /// When the scheduler fires for this destination (GET /posts/{id} only).
-    #[serde(skip)]
-    pub scheduled_for: Option<String>,
 }
 
 impl Destination {
     /// A short human label: `instagram @mybrand`, or `instagram #2280` without a name.
     pub fn label(&self) -> String {
-        match (&self.account_name, &self.account_id) {
-            (Some(name), _) => format!("{} {}", self.platform, name),
-            (None, Some(Value::Number(n))) => format!("{} #{n}", self.platform),
-            (None, Some(Value::String(s))) => format!("{} #{s}", self.platform),
-            _ => self.platform.clone(),
-        }
+        let account = self.label_account();
+        if account.is_empty() { self.platform.clone() } else { format!("{} {account}", self.platform) }
     }
 
     /// Why it failed, judged from the API's error text and our own note.
@@ -165,6 +158,15 @@ pub struct Tally {
     pub pending: usize,
 }
 
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.total += other.total;
+        self.published += other.published;
+        self.failed += other.failed;
+        self.pending += other.pending;
+    }
+}
+
 impl Tally {
     pub fn of<'a>(dests: impl IntoIterator<Item = &'a Destination>) -> Self {
         let mut t = Tally::default();
@@ -236,7 +238,6 @@ mod tests {
             attempts: None,
             published_at: None,
             next_retry_at: None,
-            scheduled_for: None,
             retries: 0,
             note: None,
         };

@@ -120,9 +120,7 @@ pub fn aggregate(posts: &[PostOutcome]) -> (Status, u8) {
     } else {
         let mut sum = Tally::default();
         for p in posts.iter().filter(|p| p.status != Status::Scheduled) {
-            sum.total += p.tally.total;
-            sum.published += p.tally.published;
-            sum.failed += p.tally.failed;
+            sum += p.tally;
         }
         if sum.total == 0 { Status::Scheduled } else { Status::of_complete(sum) }
     };

@@ -1,9 +1,9 @@
-//! The step's request budget, shared by every post: requests are spaced at least
-//! `60 s / rate-limit` apart and never more than `rate-limit` start in any 60 s window;
-//! on top of that the API's own signals slow everyone down: a 429's wait, and the
-//! `X-RateLimit-*` rule (see `api::ratelimit::budget_gap`). Pure: time is passed in.
+//! The step's request budget, shared by every post: requests start at least
+//! `60 s / rate-limit` apart (rounded up), which alone keeps any 60 s window at or under
+//! `rate-limit` starts; on top of that the API's own signals slow everyone down: a 429's
+//! wait, and the `X-RateLimit-*` rule (see `api::ratelimit::budget_gap`). Pure: time is
+//! passed in.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::api::{RateInfo, ratelimit};
@@ -12,10 +12,9 @@ const WINDOW: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct Pacer {
-    limit: usize,
     spacing: Duration,
-    /// Start times of the most recent `limit` requests.
-    starts: VecDeque<Duration>,
+    /// When the latest request started.
+    last: Option<Duration>,
     /// No request starts before this (a 429's wait, an exhausted budget).
     blocked_until: Duration,
     /// Extra spacing asked for by a low `X-RateLimit-Remaining`, and until when.
@@ -24,40 +23,26 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(per_minute: u32) -> Self {
-        let per_minute = per_minute.max(1);
-        Self {
-            limit: per_minute as usize,
-            spacing: WINDOW / per_minute,
-            starts: VecDeque::with_capacity((per_minute as usize).min(4096)),
-            blocked_until: Duration::ZERO,
-            slow: None,
-        }
+        // Rounded up, so `per_minute` spacings never fit inside one window.
+        let nanos = WINDOW.as_nanos().div_ceil(u128::from(per_minute.max(1)));
+        let spacing = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        Self { spacing, last: None, blocked_until: Duration::ZERO, slow: None }
     }
 
     /// The earliest time at or after `now` a request may start.
     pub fn earliest(&self, now: Duration) -> Duration {
-        let mut t = now.max(self.blocked_until);
-        if let Some(&last) = self.starts.back() {
-            let gap = match self.slow {
-                Some((gap, until)) if now < until => self.spacing.max(gap),
-                _ => self.spacing,
-            };
-            t = t.max(last + gap);
-        }
-        if self.starts.len() >= self.limit {
-            if let Some(&oldest) = self.starts.front() {
-                t = t.max(oldest + WINDOW);
-            }
-        }
-        t
+        let t = now.max(self.blocked_until);
+        let Some(last) = self.last else { return t };
+        let gap = match self.slow {
+            Some((gap, until)) if now < until => self.spacing.max(gap),
+            _ => self.spacing,
+        };
+        t.max(last + gap)
     }
 
     /// Records that a request started at `at`.
     pub fn record(&mut self, at: Duration) {
-        if self.starts.len() >= self.limit {
-            self.starts.pop_front();
-        }
-        self.starts.push_back(at);
+        self.last = Some(at);
     }
 
     /// Takes in the rate-limit headers of an answer received at `now`.
@@ -95,17 +80,20 @@ mod tests {
 
     #[test]
     fn never_more_than_the_limit_in_any_window() {
-        let mut p = Pacer::new(600);
-        let mut starts = Vec::new();
-        let mut now = Duration::ZERO;
-        for _ in 0..2000 {
-            now = p.earliest(now);
-            p.record(now);
-            starts.push(now);
-        }
-        for (i, s) in starts.iter().enumerate() {
-            let in_window = starts[i..].iter().take_while(|t| **t < *s + WINDOW).count();
-            assert!(in_window <= 600, "{in_window} requests in the window starting at {s:?}");
+        // 7 a minute does not divide 60 s evenly: rounding down would fit 8 in a window.
+        for limit in [600, 7, 50, 13] {
+            let mut p = Pacer::new(limit);
+            let mut starts = Vec::new();
+            let mut now = Duration::ZERO;
+            for _ in 0..2000 {
+                now = p.earliest(now);
+                p.record(now);
+                starts.push(now);
+            }
+            for (i, s) in starts.iter().enumerate() {
+                let in_window = starts[i..].iter().take_while(|t| **t < *s + WINDOW).count();
+                assert!(in_window <= limit as usize, "{in_window} requests in the window starting at {s:?}");
+            }
         }
     }
 

@@ -16,10 +16,9 @@ pub const MAX_REQUEST_TIME: Duration = Duration::from_secs(30);
 /// What one request told us.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
-    /// A usable answer: whether the post is complete.
-    Answer {
-        complete: bool,
-    },
+    /// A usable answer that leaves destinations pending (completion is decided per post,
+    /// in `post.rs`, where retries can follow it).
+    Pending,
     Fault(Fault),
 }
 
@@ -34,8 +33,6 @@ pub enum Next {
 /// Why the wait ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum End {
-    /// Every destination is final.
-    Complete,
     /// The deadline passed with destinations pending (or no usable answer);
     /// carries the last fault, if the last request failed.
     Deadline { last_fault: Option<String> },
@@ -85,8 +82,7 @@ impl Poller {
     /// Decides what follows an observation made at `now`; `jitter` is uniform in `[0, 1)`.
     pub fn step(&mut self, now: Duration, obs: Observation, jitter: f64) -> Next {
         let wait = match obs {
-            Observation::Answer { complete: true } => return Next::Finish(End::Complete),
-            Observation::Answer { complete: false } => {
+            Observation::Pending => {
                 self.errors = 0;
                 self.limited = 0;
                 if now >= self.timeout {
@@ -128,7 +124,7 @@ mod tests {
     const S: fn(u64) -> Duration = Duration::from_secs;
 
     fn pending() -> Observation {
-        Observation::Answer { complete: false }
+        Observation::Pending
     }
 
     fn transient() -> Observation {
@@ -136,12 +132,10 @@ mod tests {
     }
 
     #[test]
-    fn polls_at_the_interval_until_complete() {
+    fn polls_at_the_interval() {
         let mut p = Poller::new(S(300), S(10), 10);
         assert_eq!(p.step(S(0), pending(), 0.0), Next::Wait(S(10)));
         assert_eq!(p.step(S(10), pending(), 0.0), Next::Wait(S(10)));
-        let done = Observation::Answer { complete: true };
-        assert_eq!(p.step(S(20), done, 0.0), Next::Finish(End::Complete));
     }
 
     #[test]

@@ -157,6 +157,12 @@ impl PostWait {
         }
     }
 
+    /// Reads the results again after a retry call: in one interval, or at the deadline.
+    fn poll_again(&mut self, now: Duration) {
+        let wait = self.limits.interval.min(self.limits.timeout.saturating_sub(now));
+        self.step = Step::Due(now + wait, Action::Results);
+    }
+
     fn after_poll(&mut self, now: Duration, obs: Observation, jitter: f64) {
         self.step = match self.poller.step(now, obs, jitter) {
             Next::Wait(d) => Step::Due(now + d, Action::Results),
@@ -187,7 +193,7 @@ impl PostWait {
                     return;
                 }
                 if self.book.unresolved() {
-                    self.after_poll(now, Observation::Answer { complete: false }, jitter);
+                    self.after_poll(now, Observation::Pending, jitter);
                     return;
                 }
             }
@@ -200,7 +206,7 @@ impl PostWait {
             self.step = Step::Due(now, Action::Post);
             return;
         }
-        self.after_poll(now, Observation::Answer { complete: false }, jitter);
+        self.after_poll(now, Observation::Pending, jitter);
     }
 
     pub fn on_results(&mut self, now: Duration, answer: Result<Results, Fault>, jitter: f64) {
@@ -237,7 +243,7 @@ impl PostWait {
             }
         }
         // Not knowing the schedule is no reason to stop waiting.
-        self.after_poll(now, Observation::Answer { complete: false }, jitter);
+        self.after_poll(now, Observation::Pending, jitter);
     }
 
     pub fn on_retry(&mut self, now: Duration, plan: &Plan, answer: Result<Value, Fault>, jitter: f64) {
@@ -263,10 +269,7 @@ impl PostWait {
                 } else {
                     // It may have taken effect: read the results before sending it again.
                     self.book.uncertain(plan, &dests);
-                    self.step = Step::Due(
-                        now + self.limits.interval.min(self.limits.timeout.saturating_sub(now)),
-                        Action::Results,
-                    );
+                    self.poll_again(now);
                     return;
                 }
             }
@@ -294,8 +297,7 @@ impl PostWait {
         let pending =
             self.last.as_ref().is_some_and(|l| l.destinations.iter().any(|d| d.status == State::Pending));
         if pending {
-            let wait = self.limits.interval.min(self.limits.timeout.saturating_sub(now));
-            self.step = Step::Due(now + wait, Action::Results);
+            self.poll_again(now);
         } else {
             self.decide(now, jitter);
         }

@@ -1,7 +1,7 @@
 //! The driver: the one place that touches the clock, the network and signals. Every post
 //! is a pure `PostWait`; this loop starts whatever is due as the shared `Pacer` allows
 //! (requests run concurrently), feeds each answer back, and races everything against
-//! SIGINT and SIGTERM. The final report is built in `outcome_report`.
+//! SIGINT and SIGTERM. `verdict` turns what it returns into the report.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use crate::api::{Answer, Client, Fault, model::Results};
+use crate::api::{Answer, Client, Fault, RateInfo, model::Results};
 use crate::ci::Sink;
 use crate::config::Config;
 use crate::outcome::Signal;
@@ -18,8 +18,8 @@ use crate::pace::Pacer;
 use crate::post::{Action, Limits, PostWait};
 use crate::report::human_duration;
 
-/// Requests in flight at once, whatever the budget allows: keeps memory flat with many
-/// posts (each open connection holds buffers) and is far above what 60 a minute needs.
+/// Requests in flight at once, whatever the budget allows: bounds connections and memory
+/// with many posts, and is far above what 60 a minute needs.
 const MAX_IN_FLIGHT: usize = 32;
 
 /// How the loop ended.
@@ -38,11 +38,23 @@ enum Reply {
     Retry(Result<Answer<Value>, Fault>),
 }
 
+impl Reply {
+    /// The rate-limit headers of a usable answer, or the fault.
+    fn meta(&self) -> Result<RateInfo, &Fault> {
+        fn split<T>(r: &Result<Answer<T>, Fault>) -> Result<RateInfo, &Fault> {
+            r.as_ref().map(|a| a.rate)
+        }
+        match self {
+            Reply::Results(r) | Reply::Post(r) => split(r),
+            Reply::Retry(r) => split(r),
+        }
+    }
+}
+
 /// The state of every post when the loop ended, for the report.
 pub struct Waited {
     pub posts: Vec<PostWait>,
     pub stop: Stop,
-    pub requests: u32,
     pub started_at: SystemTime,
     pub elapsed: Duration,
 }
@@ -60,7 +72,6 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
     };
     let mut posts: Vec<PostWait> = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
     let several = posts.len() > 1;
-    let mut requests = 0u32;
     let stop = 'wait: {
         let client = match client(cfg).await {
             Ok(c) => Arc::new(c),
@@ -92,7 +103,6 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
                 }
                 let Some(action) = posts[i].take() else { continue };
                 pacer.record(now);
-                requests += 1;
                 if let Action::Retry(plan) = &action {
                     sink.info(&format!(
                         "[{:>6}] {}re-queueing {} failed destination(s) with {}",
@@ -130,7 +140,7 @@ pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals
             }
         }
     };
-    Waited { posts, stop, requests, started_at, elapsed: t0.elapsed() }
+    Waited { posts, stop, started_at, elapsed: t0.elapsed() }
 }
 
 async fn client(cfg: &Config) -> Result<Client, String> {
@@ -168,12 +178,16 @@ fn handle(
     reply: Reply,
 ) {
     let jitter = crate::rand::unit();
+    match reply.meta() {
+        Ok(rate) => pacer.observe(c.now, rate),
+        // A 429 holds every post's requests, not just the one that got it.
+        Err(Fault::RateLimited { wait, .. }) => {
+            pacer.block(c.now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
+        }
+        Err(_) => {}
+    }
     match reply {
         Reply::Results(r) => {
-            if let Ok(Answer { rate, .. }) = &r {
-                pacer.observe(c.now, *rate);
-            }
-            block_on_429(c, pacer, r.as_ref().err());
             let before = post.last.as_ref().map(|l| l.destinations.clone());
             let r = r.map(|a| a.value);
             if let Ok(res) = &r {
@@ -194,14 +208,9 @@ fn handle(
             }
         }
         Reply::Post(r) => {
-            block_on_429(c, pacer, r.as_ref().err());
             post.on_post(c.now, r.map(|a| a.value), jitter);
         }
         Reply::Retry(r) => {
-            if let Ok(Answer { rate, .. }) = &r {
-                pacer.observe(c.now, *rate);
-            }
-            block_on_429(c, pacer, r.as_ref().err());
             let Action::Retry(plan) = action else { return };
             let r = r.map(|a| a.value);
             let what = match &r {
@@ -221,22 +230,11 @@ fn debug_line(id: &str, action: &Action, reply: &Reply, took: Duration) -> Strin
         Action::Post => "GET post".to_owned(),
         Action::Retry(plan) => format!("POST retry {}", plan.body),
     };
-    let outcome = |r: Result<(), &Fault>| match r {
-        Ok(()) => "ok".to_owned(),
-        Err(f) => f.describe().to_owned(),
-    };
-    let result = match reply {
-        Reply::Results(r) | Reply::Post(r) => outcome(r.as_ref().map(|_| ())),
-        Reply::Retry(r) => outcome(r.as_ref().map(|_| ())),
+    let result = match reply.meta() {
+        Ok(_) => "ok",
+        Err(f) => f.describe(),
     };
     format!("post {}: {what} -> {result} in {} ms", crate::escape::one_line(id, 80), took.as_millis())
-}
-
-/// A 429 holds every post's requests, not just the one that got it.
-fn block_on_429(c: &Ctx, pacer: &mut Pacer, fault: Option<&Fault>) {
-    if let Some(Fault::RateLimited { wait, .. }) = fault {
-        pacer.block(c.now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
-    }
 }
 
 fn fault_line(c: &Ctx, id: &str, f: &Fault, errors: u32, wait: Duration) -> String {

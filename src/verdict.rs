@@ -51,7 +51,6 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
             (Status::Error, Some(format!("gave up after {count} failed requests in a row; last error: {last}")))
         }
         (Some(Finish::Poll(End::Fatal { message })), _) => (Status::Error, Some(message.clone())),
-        (Some(Finish::Poll(End::Complete)), _) => (Status::of_complete(tally), None),
         (None, Stop::Signal(s)) => {
             let name = if *s == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
             (Status::Cancelled, Some(format!("cancelled by {name}; results are the last known state")))
@@ -67,6 +66,7 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
         _ => None,
     };
     let mut posts = Vec::with_capacity(w.posts.len());
+    let requests = w.posts.iter().map(PostWait::requests).sum();
     for mut p in w.posts {
         let destinations = p.last.as_mut().map(|l| std::mem::take(&mut l.destinations)).unwrap_or_default();
         let tally = Tally::of(&destinations);
@@ -99,10 +99,7 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
     let (status, exit_code) = aggregate(&outcomes);
     let mut tally = Tally::default();
     for p in &posts {
-        tally.total += p.tally.total;
-        tally.published += p.tally.published;
-        tally.failed += p.tally.failed;
-        tally.pending += p.tally.pending;
+        tally += p.tally;
     }
     let message = match (&w.stop, posts.as_slice()) {
         (Stop::Setup(m), _) => Some(m.clone()),
@@ -129,7 +126,7 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
         message,
         timeout: cfg.timeout,
         elapsed: w.elapsed,
-        requests: w.requests,
+        requests,
         started_at: w.started_at,
         simulated: cfg.simulate.is_some(),
     }

@@ -110,7 +110,6 @@ fn destination(post_id: &str, v: &Value) -> Result<(Destination, bool), DecodeEr
         attempts,
         published_at: str_field(obj, &["published_at"]).map(str::to_owned),
         next_retry_at,
-        scheduled_for: str_field(obj, &["scheduled_for"]).map(str::to_owned),
         retries: 0,
         note: None,
     };

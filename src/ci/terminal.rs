@@ -71,10 +71,7 @@ impl View {
         self.tallies.insert(post.unwrap_or("").to_owned(), Tally::of(dests));
         let mut t = Tally::default();
         for v in self.tallies.values() {
-            t.total += v.total;
-            t.published += v.published;
-            t.failed += v.failed;
-            t.pending += v.pending;
+            t += *v;
         }
         self.header.set_message(format!(
             "{} published · {} failed · {} pending",

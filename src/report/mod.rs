@@ -119,7 +119,6 @@ pub(crate) mod fixtures {
             attempts: Some(1),
             published_at: None,
             next_retry_at: None,
-            scheduled_for: None,
             retries: 0,
             note: None,
         }
