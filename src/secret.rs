@@ -39,6 +39,16 @@ impl Redactor {
         Self { secret }
     }
 
+    /// Scrubs a raw body, leaving it untouched (no copy) when the secret is not in it.
+    pub fn scrub_bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
+        match &self.secret {
+            Some(s) if bytes.windows(s.len()).any(|w| w == s.as_bytes()) => {
+                self.scrub(&String::from_utf8_lossy(&bytes)).into_bytes()
+            }
+            _ => bytes,
+        }
+    }
+
     pub fn scrub(&self, text: &str) -> String {
         match &self.secret {
             Some(s) if text.contains(s.as_str()) => text.replace(s.as_str(), "***"),
@@ -71,5 +81,7 @@ mod tests {
         let r = Redactor::new(Some(&key));
         assert_eq!(r.scrub("a pe_live_secret b pe_live_secret"), "a *** b ***");
         assert_eq!(Redactor::new(None).scrub("pe_live_secret"), "pe_live_secret");
+        assert_eq!(r.scrub_bytes(b"{\"k\": \"pe_live_secret\"}".to_vec()), b"{\"k\": \"***\"}");
+        assert_eq!(r.scrub_bytes(b"\xff plain".to_vec()), b"\xff plain", "untouched without the secret");
     }
 }

@@ -186,10 +186,7 @@ impl Client {
         let retry_after =
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = self.read_capped(resp).await?;
-        let bytes = match std::str::from_utf8(&bytes) {
-            Ok(text) => self.redactor.scrub(text).into_bytes(),
-            Err(_) => self.redactor.scrub(&String::from_utf8_lossy(&bytes)).into_bytes(),
-        };
+        let bytes = self.redactor.scrub_bytes(bytes);
         let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         if status.is_success() {
             return match parsed {

@@ -16,7 +16,7 @@ use crate::escape::one_line;
 use crate::secret::ApiKey;
 pub use inputs::INPUTS;
 pub use values::FailOn;
-use values::{parse_bool, parse_count, parse_duration, parse_fail_on};
+use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.posteverywhere.ai/api/v1";
 const PRODUCTION_HOST: &str = "app.posteverywhere.ai";
@@ -174,26 +174,26 @@ impl Config {
         };
         let base_url = match raw.base_url {
             // The simulator replaces the base URL, so a bad one does not matter there.
-            _ if simulate.is_some() => Url::parse(DEFAULT_BASE_URL).expect("the default URL parses"),
-            Some(text) => check_base_url(&text).map_err(|why| src.bad("base-url", &text, &why))?,
-            None => Url::parse(DEFAULT_BASE_URL).expect("the default URL parses"),
+            Some(text) if simulate.is_none() => {
+                check_base_url(&text).map_err(|why| src.bad("base-url", &text, &why))?
+            }
+            _ => Url::parse(DEFAULT_BASE_URL).expect("the default URL parses"),
         };
-        let duration = |name: &str, v: Option<String>, default: Duration| match v {
-            Some(v) => parse_duration(&v).map_err(|why| src.bad(name, &v, &why)),
-            None => Ok(default),
-        };
-        let timeout_text = raw.timeout.clone().unwrap_or_default();
-        let timeout = duration("timeout", raw.timeout, Duration::from_secs(300))?;
-        if timeout.is_zero() {
-            return Err(src.bad("timeout", &timeout_text, "must be more than zero"));
+        // Parses an optional input; a bad value names the input and the value as typed.
+        fn parsed<T>(
+            src: &Sources,
+            name: &str,
+            v: Option<String>,
+            parse: impl Fn(&str) -> Result<T, String>,
+        ) -> Result<Option<T>, ConfigError> {
+            v.map(|v| parse(&v).map_err(|why| src.bad(name, &v, &why))).transpose()
         }
+        let timeout =
+            parsed(src, "timeout", raw.timeout, parse_positive_duration)?.unwrap_or(Duration::from_secs(300));
         let default_interval =
             if simulate.is_some() { Duration::from_millis(500) } else { Duration::from_secs(10) };
-        let interval_text = raw.poll_interval.clone().unwrap_or_default();
-        let poll_interval = duration("poll-interval", raw.poll_interval, default_interval)?;
-        if poll_interval.is_zero() {
-            return Err(src.bad("poll-interval", &interval_text, "must be more than zero"));
-        }
+        let poll_interval = parsed(src, "poll-interval", raw.poll_interval, parse_positive_duration)?
+            .unwrap_or(default_interval);
         if poll_interval < Duration::from_secs(10)
             && base_url.host_str() == Some(PRODUCTION_HOST)
             && simulate.is_none()
@@ -204,32 +204,17 @@ impl Config {
                 humantime::format_duration(poll_interval)
             ));
         }
-        let fail_on = match raw.fail_on {
-            Some(v) => parse_fail_on(&v).map_err(|why| src.bad("fail-on", &v, &why))?,
-            None => FailOn::Any,
-        };
-        let summary = match raw.summary {
-            Some(v) => parse_bool(&v).map_err(|why| src.bad("summary", &v, &why))?,
-            None => true,
-        };
-        let max_errors = match raw.max_errors {
-            Some(v) => parse_count(&v, 1, 1000).map_err(|why| src.bad("max-errors", &v, &why))?,
-            None => 10,
-        };
-        let retry_failed = match raw.retry_failed {
-            Some(v) => parse_count(&v, 0, 10).map_err(|why| src.bad("retry-failed", &v, &why))?,
-            None => 0,
-        };
-        let rate_limit = match raw.rate_limit {
-            Some(v) => parse_count(&v, 1, 60_000).map_err(|why| src.bad("rate-limit", &v, &why))?,
-            // The simulator is not the shared API: no need to ration it.
-            None if simulate.is_some() => 6000,
-            None => 50,
-        };
-        let file = |name: &str, v: Option<String>| match v {
-            Some(p) => check_output_path(&p).map(Some).map_err(|why| src.bad(name, &p, &why)),
-            None => Ok(None),
-        };
+        let fail_on = parsed(src, "fail-on", raw.fail_on, parse_fail_on)?.unwrap_or(FailOn::Any);
+        let summary = parsed(src, "summary", raw.summary, parse_bool)?.unwrap_or(true);
+        let max_errors =
+            parsed(src, "max-errors", raw.max_errors, |v| parse_count(v, 1, 1000))?.unwrap_or(10);
+        let retry_failed =
+            parsed(src, "retry-failed", raw.retry_failed, |v| parse_count(v, 0, 10))?.unwrap_or(0);
+        // The simulator is not the shared API: no need to ration it.
+        let default_rate = if simulate.is_some() { 6000 } else { 50 };
+        let rate_limit =
+            parsed(src, "rate-limit", raw.rate_limit, |v| parse_count(v, 1, 60_000))?.unwrap_or(default_rate);
+        let file = |name: &str, v: Option<String>| parsed(src, name, v, check_output_path);
         let results_file = file("results-file", raw.results_file)?;
         let summary_file = file("summary-file", raw.summary_file)?;
         let dotenv_file = file("dotenv-file", raw.dotenv_file)?;
@@ -248,9 +233,9 @@ impl Config {
             dotenv_file,
             junit_file,
             annotations_file,
-            max_errors: u32::try_from(max_errors).unwrap_or(u32::MAX),
-            retry_failed: u32::try_from(retry_failed).unwrap_or(10),
-            rate_limit: u32::try_from(rate_limit).unwrap_or(60_000),
+            max_errors,
+            retry_failed,
+            rate_limit,
             simulate,
             warnings,
         })

@@ -62,9 +62,14 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A duration that is more than zero.
+pub fn parse_positive_duration(v: &str) -> Result<Duration, String> {
+    parse_duration(v).and_then(|d| if d.is_zero() { Err("must be more than zero".into()) } else { Ok(d) })
+}
+
 /// A whole number in `min..=max`.
-pub fn parse_count(v: &str, min: u64, max: u64) -> Result<u64, String> {
-    match v.parse::<u64>() {
+pub fn parse_count(v: &str, min: u32, max: u32) -> Result<u32, String> {
+    match v.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("expected a whole number from {min} to {max}")),
     }
