@@ -54,7 +54,10 @@ pub async fn start(demo: bool) -> u8 {
         sink.warn(w);
     }
     sink.begin(cfg.timeout);
-    let waited = crate::run::run(&cfg, &sink, &mut signals).await;
+    let waited = match crate::run::connect(&cfg).await {
+        Ok(client) => crate::run::run(&cfg, std::sync::Arc::new(client), &sink, signals.recv()).await,
+        Err(e) => crate::run::Waited::not_started(&cfg, e),
+    };
     let report = crate::verdict::report(&cfg, waited);
     sink.finish(&report, cfg.summary);
     let exit = report.exit_code;

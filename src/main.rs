@@ -23,6 +23,7 @@ mod run;
 mod secret;
 mod signal;
 mod sim;
+mod track;
 mod verdict;
 
 use std::process::ExitCode;

@@ -78,21 +78,47 @@ impl Destination {
         }
     }
 
-    /// A key that identifies the destination across polls.
-    /// The account (`5` and `"5"` alike) and platform when there is an account id, which
+    /// What identifies the destination across polls, borrowed (nothing is allocated):
+    /// the account (`5` and `"5"` alike) and platform when there is an account id, which
     /// every API version sends; else the destination id; else platform and name.
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> DestKey<'_> {
         let account = match &self.account_id {
-            Some(Value::String(s)) => Some(s.trim().to_owned()),
-            Some(v) => Some(v.to_string()),
-            None => None,
+            Some(Value::Number(n)) => n.as_i64().map(AccountRef::Num),
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                Some(s.parse().map_or(AccountRef::Text(s), AccountRef::Num))
+            }
+            _ => None,
         };
         match (account, &self.id) {
-            (Some(a), _) => format!("acct:{a}:{}", self.platform),
-            (None, Some(id)) => format!("id:{id}"),
-            (None, None) => format!("name:{}:{}", self.platform, self.account_name.as_deref().unwrap_or("")),
+            (Some(a), _) => DestKey::Account(a, &self.platform),
+            (None, Some(id)) => DestKey::Id(id),
+            (None, None) => DestKey::Name(&self.platform, self.account_name.as_deref().unwrap_or("")),
         }
     }
+
+    /// The account id as the retry call takes it: an integer.
+    pub fn account_number(&self) -> Option<i64> {
+        match self.key() {
+            DestKey::Account(AccountRef::Num(n), _) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// An account id, read the same whether the API sent it as a number or a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountRef<'a> {
+    Num(i64),
+    Text(&'a str),
+}
+
+/// A destination's identity (see `Destination::key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DestKey<'a> {
+    Account(AccountRef<'a>, &'a str),
+    Id(&'a str),
+    Name(&'a str, &'a str),
 }
 
 /// Status words that mean the destination is live.
@@ -171,14 +197,19 @@ impl Tally {
     pub fn of<'a>(dests: impl IntoIterator<Item = &'a Destination>) -> Self {
         let mut t = Tally::default();
         for d in dests {
-            t.total += 1;
-            match d.status {
-                State::Published => t.published += 1,
-                State::Failed => t.failed += 1,
-                State::Pending => t.pending += 1,
-            }
+            t.add(d.status);
         }
         t
+    }
+
+    /// Counts one destination in `state`.
+    pub fn add(&mut self, state: State) {
+        self.total += 1;
+        match state {
+            State::Published => self.published += 1,
+            State::Failed => self.failed += 1,
+            State::Pending => self.pending += 1,
+        }
     }
 
     /// A post is complete when it has at least one destination and none is pending.

@@ -1,8 +1,9 @@
 //! The step's request budget, shared by every post: requests start at least
 //! `60 s / rate-limit` apart (rounded up), which alone keeps any 60 s window at or under
 //! `rate-limit` starts; on top of that the API's own signals slow everyone down: a 429's
-//! wait, and the `X-RateLimit-*` rule (see `api::ratelimit::budget_gap`). Pure: time is
-//! passed in.
+//! wait, and the `X-RateLimit-*` rule (see `api::ratelimit::budget_gap`). What the API asks
+//! for never holds a request past the deadline, so one last request can land on it; our own
+//! spacing always holds. Pure: time is passed in.
 
 use std::time::Duration;
 
@@ -13,31 +14,36 @@ const WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct Pacer {
     spacing: Duration,
+    /// The end of the wait: the API's holds are capped there.
+    deadline: Duration,
     /// When the latest request started.
     last: Option<Duration>,
-    /// No request starts before this (a 429's wait, an exhausted budget).
+    /// No request starts before this (a 429's wait, an exhausted budget), deadline aside.
     blocked_until: Duration,
     /// Extra spacing asked for by a low `X-RateLimit-Remaining`, and until when.
     slow: Option<(Duration, Duration)>,
 }
 
 impl Pacer {
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32, deadline: Duration) -> Self {
         // Rounded up, so `per_minute` spacings never fit inside one window.
         let nanos = WINDOW.as_nanos().div_ceil(u128::from(per_minute.max(1)));
         let spacing = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
-        Self { spacing, last: None, blocked_until: Duration::ZERO, slow: None }
+        Self { spacing, deadline, last: None, blocked_until: Duration::ZERO, slow: None }
     }
 
     /// The earliest time at or after `now` a request may start.
     pub fn earliest(&self, now: Duration) -> Duration {
-        let t = now.max(self.blocked_until);
-        let Some(last) = self.last else { return t };
-        let gap = match self.slow {
-            Some((gap, until)) if now < until => self.spacing.max(gap),
-            _ => self.spacing,
-        };
-        t.max(last + gap)
+        let mut t = now.max(self.blocked_until.min(self.deadline));
+        if let Some(last) = self.last {
+            t = t.max(last + self.spacing);
+            if let Some((gap, until)) = self.slow {
+                if now < until {
+                    t = t.max((last + gap).min(self.deadline.max(last + self.spacing)));
+                }
+            }
+        }
+        t
     }
 
     /// Records that a request started at `at`.
@@ -70,7 +76,7 @@ mod tests {
 
     #[test]
     fn spacing_follows_the_rate() {
-        let mut p = Pacer::new(60);
+        let mut p = Pacer::new(60, Duration::from_secs(3600));
         assert_eq!(p.earliest(MS(0)), MS(0));
         p.record(MS(0));
         assert_eq!(p.earliest(MS(10)), MS(1000));
@@ -82,7 +88,7 @@ mod tests {
     fn never_more_than_the_limit_in_any_window() {
         // 7 a minute does not divide 60 s evenly: rounding down would fit 8 in a window.
         for limit in [600, 7, 50, 13] {
-            let mut p = Pacer::new(limit);
+            let mut p = Pacer::new(limit, Duration::from_secs(1_000_000));
             let mut starts = Vec::new();
             let mut now = Duration::ZERO;
             for _ in 0..2000 {
@@ -99,7 +105,7 @@ mod tests {
 
     #[test]
     fn a_429_blocks_everyone() {
-        let mut p = Pacer::new(6000);
+        let mut p = Pacer::new(6000, Duration::from_secs(3600));
         p.block(MS(3000));
         assert_eq!(p.earliest(MS(100)), MS(3000));
         p.block(MS(1000));
@@ -107,8 +113,17 @@ mod tests {
     }
 
     #[test]
+    fn the_api_never_holds_a_request_past_the_deadline_but_our_spacing_does() {
+        let mut p = Pacer::new(60, MS(10_000));
+        p.block(MS(60_000));
+        assert_eq!(p.earliest(MS(500)), MS(10_000), "one last request at the deadline");
+        p.record(MS(9_500));
+        assert_eq!(p.earliest(MS(9_600)), MS(10_500), "our own budget is never broken");
+    }
+
+    #[test]
     fn the_api_budget_slows_and_stops() {
-        let mut p = Pacer::new(6000);
+        let mut p = Pacer::new(6000, Duration::from_secs(3600));
         p.record(MS(0));
         let low = RateInfo { limit: Some(60), remaining: Some(2), reset_in: Some(Duration::from_secs(10)) };
         p.observe(MS(0), low);

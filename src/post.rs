@@ -1,17 +1,17 @@
 //! One post's wait, as a pure state machine: poll the results (through `Poller`), look at
 //! the post itself once when every destination is still queued (scheduled? draft?), and
-//! re-queue failed destinations (through `RetryBook`) until they are final again. The
-//! driver asks `due`, runs the `Action` from `take`, and feeds the answer back.
+//! re-queue failed destinations (each tracked in `Known` with its `retry::Entry`) until
+//! they are final again. The driver asks `due`, runs the `Action` from `take`, and feeds
+//! the answer back.
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
-
 use crate::api::Fault;
-use crate::api::model::Results;
-use crate::model::{State, Tally, normalise_status};
+use crate::api::model::{Results, RetryAck};
+use crate::model::{Destination, normalise_status};
 use crate::poll::{End, Next, Observation, Poller};
-use crate::retry::{Form, Plan, RetryBook};
+use crate::retry::{self, Form, Phase, Plan};
+use crate::track::Known;
 
 /// A request the post needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,25 +60,20 @@ pub struct PostWait {
     pub id: String,
     limits: Limits,
     poller: Poller,
-    book: RetryBook,
+    /// Every destination the post has listed, with our bookkeeping.
+    pub known: Known,
     step: Step,
-    /// The latest results, with our retry bookkeeping applied.
-    pub last: Option<Results>,
+    /// The API's post-level status from the latest answer.
+    pub post_status: Option<String>,
+    answered: bool,
     schedule_checked: bool,
     form: Form,
     other_form_tried: bool,
-    retry_errors: u32,
     /// The last request's failure, if the last request failed.
     last_fault: Option<String>,
     requests: u32,
     /// Things worth telling the user about this post.
     pub notes: Vec<String>,
-}
-
-/// `retried_count`, or the older `retried`, from any retry response shape.
-fn retried_count(v: &Value) -> Option<u64> {
-    let data = v.get("data").filter(|d| d.is_object()).unwrap_or(v);
-    ["retried_count", "retried"].iter().find_map(|k| data.get(*k).and_then(Value::as_u64))
 }
 
 impl PostWait {
@@ -87,13 +82,13 @@ impl PostWait {
             id,
             limits,
             poller: Poller::new(limits.timeout, limits.interval, limits.max_errors),
-            book: RetryBook::new(limits.retry_failed),
+            known: Known::default(),
             step: Step::Due(Duration::ZERO, Action::Results),
-            last: None,
+            post_status: None,
+            answered: false,
             schedule_checked: false,
             form: Form::AccountIds,
             other_form_tried: false,
-            retry_errors: 0,
             last_fault: None,
             requests: 0,
             notes: Vec::new(),
@@ -115,14 +110,19 @@ impl PostWait {
         }
     }
 
+    /// Whether any usable results answer arrived.
+    pub fn answered(&self) -> bool {
+        self.answered
+    }
+
     /// Transient faults in a row so far.
     pub fn errors(&self) -> u32 {
         self.poller.errors()
     }
 
-    /// Re-queues sent for this post.
+    /// Re-queues that took effect for this post.
     pub fn retries(&self) -> u32 {
-        self.book.total()
+        self.known.items().iter().map(|t| t.retry.took_effect).sum()
     }
 
     /// The request timeout for a request starting at `now`.
@@ -135,11 +135,19 @@ impl PostWait {
         self.requests
     }
 
+    /// The destinations as reported.
+    pub fn destinations(&self) -> Vec<Destination> {
+        self.known.report()
+    }
+
     /// Marks the due action as started and returns it.
     pub fn take(&mut self) -> Option<Action> {
         match std::mem::replace(&mut self.step, Step::InFlight) {
             Step::Due(_, a) => {
                 self.requests += 1;
+                if let Action::Retry(plan) = &a {
+                    self.set_phase(plan, &Phase::InFlight);
+                }
                 Some(a)
             }
             other => {
@@ -149,11 +157,21 @@ impl PostWait {
         }
     }
 
-    /// The budget cannot fit another request before the deadline: stop here.
-    pub fn expire(&mut self) {
+    /// No further request fits before the deadline: the wait for this post ends there.
+    /// `why` says what kept the request out (e.g. the request budget).
+    pub fn expire(&mut self, why: Option<&str>) {
         if matches!(self.step, Step::Due(..)) {
+            if let Some(why) = why {
+                self.notes.push(why.to_owned());
+            }
             let last_fault = self.last_fault.clone();
             self.step = Step::Done(Finish::Poll(End::Deadline { last_fault }));
+        }
+    }
+
+    fn set_phase(&mut self, plan: &Plan, phase: &Phase) {
+        for &i in &plan.targets {
+            self.known.items_mut()[i].retry.phase = phase.clone();
         }
     }
 
@@ -170,34 +188,44 @@ impl PostWait {
         };
     }
 
-    /// Decides what follows from the results we hold.
+    /// A re-queue of every eligible destination, in `form` (or the other when needed).
+    fn plan(&self, form: Form, only: Option<&[usize]>) -> Option<Plan> {
+        let items = self.known.items();
+        let targets: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| only.is_none_or(|o| o.contains(i)))
+            .filter(|(_, t)| !t.missing && retry::eligible(&t.dest, &t.retry, self.limits.retry_failed))
+            .map(|(i, _)| i)
+            .collect();
+        if targets.is_empty() {
+            return None;
+        }
+        let dests: Vec<&Destination> = items.iter().map(|t| &t.dest).collect();
+        retry::plan(&dests, &targets, form)
+    }
+
+    /// Decides what follows from the destinations we know.
     fn decide(&mut self, now: Duration, jitter: f64) {
-        let Some(last) = self.last.as_mut() else { return };
-        self.book.annotate(&mut last.destinations);
-        let tally = Tally::of(&last.destinations);
+        let tally = self.known.tally();
         // Waiting words that may mean "not due yet" (or never, for a draft).
         let waiting = |s: &str| matches!(normalise_status(s).as_str(), "queued" | "scheduled" | "draft");
-        let post_says = last
+        let post_says = self
             .post_status
             .as_deref()
             .is_some_and(|s| matches!(normalise_status(s).as_str(), "scheduled" | "draft"));
-        let all_waiting = last.destinations.iter().all(|d| waiting(&d.raw_status));
+        let all_waiting = self.known.items().iter().all(|t| waiting(&t.dest.raw_status));
         if !all_waiting && !post_says {
             // Publishing has started: the schedule is no longer in question.
             self.schedule_checked = true;
         }
         if tally.complete() {
             if now < self.limits.timeout {
-                if let Some(plan) = self.book.plan(&last.destinations, self.form) {
+                if let Some(plan) = self.plan(self.form, None) {
                     self.step = Step::Due(now, Action::Retry(plan));
                     return;
                 }
-                if self.book.unresolved() {
-                    self.after_poll(now, Observation::Pending, jitter);
-                    return;
-                }
             }
-            self.book.annotate(&mut last.destinations);
             self.step = Step::Done(Finish::Complete);
             return;
         }
@@ -211,10 +239,11 @@ impl PostWait {
 
     pub fn on_results(&mut self, now: Duration, answer: Result<Results, Fault>, jitter: f64) {
         match answer {
-            Ok(mut r) => {
+            Ok(r) => {
                 self.last_fault = None;
-                self.book.apply(&mut r.destinations);
-                self.last = Some(r);
+                self.answered = true;
+                self.post_status = r.post_status;
+                self.known.merge(r.destinations);
                 self.decide(now, jitter);
             }
             Err(f) => {
@@ -246,57 +275,52 @@ impl PostWait {
         self.after_poll(now, Observation::Pending, jitter);
     }
 
-    pub fn on_retry(&mut self, now: Duration, plan: &Plan, answer: Result<Value, Fault>, jitter: f64) {
-        let dests = self.last.as_ref().map(|l| l.destinations.clone()).unwrap_or_default();
+    pub fn on_retry(&mut self, now: Duration, plan: &Plan, answer: Result<RetryAck, Fault>, jitter: f64) {
         match answer {
-            Ok(v) if retried_count(&v) == Some(0) => {
-                self.book.stop(plan, "the API re-queued nothing");
-                self.notes.push("the retry call re-queued nothing (retried_count 0)".into());
+            Ok(ack) => {
+                for &i in &plan.targets {
+                    let t = &mut self.known.items_mut()[i];
+                    t.retry.accepted(&t.dest, ack.retried_count);
+                }
+                if ack.retried_count == Some(0) {
+                    self.notes.push("the retry call re-queued nothing (retried_count 0)".into());
+                }
             }
-            Ok(_) => self.book.sent(plan, &dests),
-            Err(Fault::RateLimited { wait, .. }) if now < self.limits.timeout => {
-                // Safe to repeat: nothing was re-queued. A zero hint must not become a loop.
-                let floor = self.limits.interval.min(Duration::from_secs(1));
-                let wait = wait.map_or(self.limits.interval, |w| w.max(floor)).min(self.limits.timeout - now);
-                self.step = Step::Due(now + wait, Action::Retry(plan.clone()));
-                return;
-            }
-            Err(Fault::RateLimited { .. }) => self.book.stop(plan, "rate limited until the deadline"),
-            Err(Fault::Transient { reason }) => {
-                self.retry_errors += 1;
-                if self.retry_errors >= self.limits.max_errors {
-                    self.book.stop(plan, &format!("the retry call kept failing: {reason}"));
-                } else {
-                    // It may have taken effect: read the results before sending it again.
-                    self.book.uncertain(plan, &dests);
-                    self.poll_again(now);
+            Err(Fault::RateLimited { wait, .. }) => {
+                // Nothing was re-queued: safe to repeat. A zero hint must not become a loop.
+                self.set_phase(plan, &Phase::Idle);
+                if now < self.limits.timeout {
+                    let floor = self.limits.interval.min(Duration::from_secs(1));
+                    let wait =
+                        wait.map_or(self.limits.interval, |w| w.max(floor)).min(self.limits.timeout - now);
+                    self.step = Step::Due(now + wait, Action::Retry(plan.clone()));
                     return;
                 }
             }
+            Err(Fault::Transient { .. }) => {
+                // It may have taken effect: the results decide before anything is sent again.
+                for &i in &plan.targets {
+                    let t = &mut self.known.items_mut()[i];
+                    t.retry.ambiguous(&t.dest);
+                }
+            }
             Err(Fault::Fatal { status, message }) => {
+                self.set_phase(plan, &Phase::Idle);
                 let circuit_breaker = message.contains("circuit_breaker");
                 if matches!(status, Some(400 | 422)) && !circuit_breaker && !self.other_form_tried {
                     self.other_form_tried = true;
-                    let other = match plan.form {
-                        Form::AccountIds => Form::DestinationIds,
-                        Form::DestinationIds => Form::AccountIds,
-                    };
-                    if let Some(p) = self.book.plan(&dests, other).filter(|p| p.form == other) {
+                    let other = plan.form.other();
+                    if let Some(p) = self.plan(other, Some(&plan.targets)).filter(|p| p.form == other) {
                         self.form = other;
                         self.step = Step::Due(now, Action::Retry(p));
                         return;
                     }
                 }
-                self.book.stop(plan, &format!("retry refused: {message}"));
+                self.set_phase(plan, &Phase::Stopped(format!("retry refused: {message}")));
                 self.notes.push(format!("retry refused: {message}"));
             }
         }
-        if let Some(last) = self.last.as_mut() {
-            self.book.annotate(&mut last.destinations);
-        }
-        let pending =
-            self.last.as_ref().is_some_and(|l| l.destinations.iter().any(|d| d.status == State::Pending));
-        if pending {
+        if self.known.items().iter().any(|t| t.retry.holds()) {
             self.poll_again(now);
         } else {
             self.decide(now, jitter);

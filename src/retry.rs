@@ -1,18 +1,15 @@
-//! Re-queueing failed destinations, safely. `RetryBook` remembers, per destination, how
-//! often we re-queued it and whether a re-queue is still being picked up, so a stale
-//! `failed` right after a retry is not mistaken for a new failure (and never re-queued
-//! twice), and a retry whose POST failed ambiguously is only repeated if the results show
-//! it did not take effect. Pure; the driver sends what `plan` returns.
-
-use std::collections::HashMap;
+//! Re-queueing failed destinations, safely. Each tracked destination carries an `Entry`:
+//! how many re-queues were sent for it (never more than `retry-failed`), how many took
+//! effect, and where its latest re-queue stands. A re-queue the API accepted (any 2xx) is
+//! never sent again for the same failure; one whose call failed ambiguously (5xx, network)
+//! is repeated only when the results prove it did nothing. Pure; `post` drives it.
 
 use serde_json::{Value, json};
 
-use crate::failure::FailureClass;
 use crate::model::{Destination, State};
 
 /// Polls a re-queued destination may still show its old failure before we stop waiting.
-const PICKUP_POLLS: u32 = 3;
+pub const PICKUP_POLLS: u32 = 3;
 
 /// The two request bodies the docs disagree on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,168 +20,150 @@ pub enum Form {
     DestinationIds,
 }
 
-/// One retry request: which destinations, in which body.
+impl Form {
+    pub fn other(self) -> Form {
+        match self {
+            Form::AccountIds => Form::DestinationIds,
+            Form::DestinationIds => Form::AccountIds,
+        }
+    }
+}
+
+/// One retry request: which tracked destinations (by index), in which body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub form: Form,
     pub body: Value,
-    pub keys: Vec<String>,
+    pub targets: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct Entry {
-    retries: u32,
-    /// Re-queued; `attempts` before, and polls since.
-    awaiting: Option<(Option<u64>, u32)>,
-    /// The retry POST failed ambiguously; `attempts` before it.
-    uncertain: Option<Option<u64>>,
-    /// Why we will not retry it again.
-    stopped: Option<String>,
+/// Where a destination's latest re-queue stands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Phase {
+    /// Nothing under way: a final failure may be re-queued (budget allowing).
+    #[default]
+    Idle,
+    /// The retry call is on its way.
+    InFlight,
+    /// Re-queued (`confirmed`: the API said so with a 2xx; else the call failed ambiguously);
+    /// waiting for the results to move away from the failure seen before (`attempts` then).
+    Awaiting { before: Option<u64>, polls: u32, confirmed: bool },
+    /// Never re-queued again, and why.
+    Stopped(String),
 }
 
-#[derive(Debug, Clone)]
-pub struct RetryBook {
-    max: u32,
-    entries: HashMap<String, Entry>,
+/// One destination's re-queue bookkeeping.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Entry {
+    /// Calls that could have re-queued it (2xx, 5xx, no answer); never above `retry-failed`.
+    pub sent: u32,
+    /// Re-queues that took effect: accepted with a 2xx, or proven by the results.
+    pub took_effect: u32,
+    pub phase: Phase,
 }
 
 fn grew(before: Option<u64>, now: Option<u64>) -> bool {
     matches!((before, now), (Some(b), Some(n)) if n > b)
 }
 
-fn account_number(d: &Destination) -> Option<i64> {
-    match &d.account_id {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-impl RetryBook {
-    pub fn new(max: u32) -> Self {
-        Self { max, entries: HashMap::new() }
+impl Entry {
+    /// Whether the destination shows as pending although the API still says `failed`.
+    pub fn holds(&self) -> bool {
+        matches!(self.phase, Phase::InFlight | Phase::Awaiting { .. })
     }
 
-    /// Every re-queue sent so far.
-    pub fn total(&self) -> u32 {
-        self.entries.values().map(|e| e.retries).sum()
-    }
-
-    /// Adjusts freshly observed destinations: a re-queued one that still shows its old
-    /// failure is pending for a few polls; counts and notes are copied in.
-    pub fn apply(&mut self, dests: &mut [Destination]) {
-        for d in dests {
-            let Some(e) = self.entries.get_mut(&d.key()) else { continue };
-            let moved = d.status != State::Failed;
-            if let Some(before) = e.uncertain.take() {
-                // Counted when sent; given back only when the results prove it did nothing.
-                let unchanged = before.is_some() && before == d.attempts;
-                if !moved && unchanged {
-                    e.retries = e.retries.saturating_sub(1);
-                }
-            }
-            if let Some((before, polls)) = e.awaiting {
-                if moved || grew(before, d.attempts) {
-                    e.awaiting = None;
-                } else if polls < PICKUP_POLLS {
-                    e.awaiting = Some((before, polls + 1));
-                    d.status = State::Pending;
-                } else {
-                    e.awaiting = None;
-                    e.stopped = Some("the re-queue did not take effect".into());
-                }
-            }
-            d.retries = e.retries;
-            d.note.clone_from(&e.stopped);
-        }
-    }
-
-    /// Copies counts and notes into destinations, and shows the ones being re-queued as
-    /// pending, without advancing any state (for results we already hold).
-    pub fn annotate(&self, dests: &mut [Destination]) {
-        for d in dests {
-            if let Some(e) = self.entries.get(&d.key()) {
-                d.retries = e.retries;
-                d.note.clone_from(&e.stopped);
-                if e.awaiting.is_some() && d.status == State::Failed {
-                    d.status = State::Pending;
-                }
-            }
-        }
-    }
-
-    /// Whether an ambiguous re-queue still waits for the next results to decide it.
-    pub fn unresolved(&self) -> bool {
-        self.entries.values().any(|e| e.uncertain.is_some())
-    }
-
-    /// What to re-queue now, if anything; destinations we cannot address are stopped.
-    pub fn plan(&mut self, dests: &[Destination], prefer: Form) -> Option<Plan> {
-        let mut accounts = Vec::new();
-        let mut ids = Vec::new();
-        for d in
-            dests.iter().filter(|d| d.status == State::Failed && d.failure_class() == FailureClass::Retryable)
-        {
-            let e = self.entries.entry(d.key()).or_default();
-            if e.retries >= self.max || e.stopped.is_some() || e.awaiting.is_some() || e.uncertain.is_some() {
-                continue;
-            }
-            match (account_number(d), &d.id) {
-                (None, None) => e.stopped = Some("no account or destination id to re-queue it with".into()),
-                (a, i) => {
-                    if let Some(a) = a {
-                        accounts.push((d.key(), a));
-                    }
-                    if let Some(i) = i {
-                        ids.push((d.key(), i.clone()));
-                    }
-                }
-            }
-        }
-        let by_accounts = || Plan {
-            form: Form::AccountIds,
-            body: json!({"account_ids": accounts.iter().map(|(_, a)| *a).collect::<Vec<_>>()}),
-            keys: accounts.iter().map(|(k, _)| k.clone()).collect(),
-        };
-        let by_ids = || Plan {
-            form: Form::DestinationIds,
-            body: json!({"destinationIds": ids.iter().map(|(_, i)| i.clone()).collect::<Vec<_>>()}),
-            keys: ids.iter().map(|(k, _)| k.clone()).collect(),
-        };
-        match prefer {
-            Form::AccountIds if !accounts.is_empty() => Some(by_accounts()),
-            _ if !ids.is_empty() => Some(by_ids()),
-            _ if !accounts.is_empty() => Some(by_accounts()),
+    pub fn stop_reason(&self) -> Option<&str> {
+        match &self.phase {
+            Phase::Stopped(why) => Some(why),
             _ => None,
         }
     }
 
-    /// The API accepted the re-queue.
-    pub fn sent(&mut self, plan: &Plan, dests: &[Destination]) {
-        for d in dests.iter().filter(|d| plan.keys.contains(&d.key())) {
-            let e = self.entries.entry(d.key()).or_default();
-            e.retries += 1;
-            e.awaiting = Some((d.attempts, 0));
+    /// Takes in the destination as a fresh answer shows it.
+    pub fn observe(&mut self, d: &Destination) {
+        let Phase::Awaiting { before, polls, confirmed } = &mut self.phase else { return };
+        if d.status != State::Failed || grew(*before, d.attempts) {
+            // It moved: the re-queue took effect (a later failure is a new one).
+            if !*confirmed {
+                self.took_effect += 1;
+            }
+            self.phase = Phase::Idle;
+        } else if *polls < PICKUP_POLLS {
+            *polls += 1;
+        } else if *confirmed {
+            self.phase = Phase::Stopped("re-queued, but the results still show the old failure".into());
+        } else if before.is_some() {
+            // The same failure with the same attempt count, poll after poll: the call that
+            // failed did nothing, so it may be sent again (within the budget).
+            self.phase = Phase::Idle;
+        } else {
+            self.phase = Phase::Stopped(
+                "the retry call failed and the results cannot show whether it took effect".into(),
+            );
         }
     }
 
-    /// The POST failed in a way that may have taken effect. It counts against the budget;
-    /// if the next results show the same failure with the same `attempts`, it did not take
-    /// effect and is given back, so it may be sent again (the API only re-queues failed
-    /// destinations, so a repeat cannot publish twice). Without `attempts` it stays counted.
-    pub fn uncertain(&mut self, plan: &Plan, dests: &[Destination]) {
-        for d in dests.iter().filter(|d| plan.keys.contains(&d.key())) {
-            let e = self.entries.entry(d.key()).or_default();
-            e.retries += 1;
-            e.uncertain = Some(d.attempts);
+    /// The retry call was answered with a 2xx; `retried_count` when the body had one.
+    pub fn accepted(&mut self, d: &Destination, retried_count: Option<u64>) {
+        self.sent += 1;
+        if retried_count == Some(0) {
+            self.phase = Phase::Stopped("the API re-queued nothing (retried_count 0)".into());
+        } else {
+            self.took_effect += 1;
+            self.phase = Phase::Awaiting { before: d.attempts, polls: 0, confirmed: true };
         }
     }
 
-    /// The API refused or re-queued nothing: do not ask again for these.
-    pub fn stop(&mut self, plan: &Plan, why: &str) {
-        for k in &plan.keys {
-            self.entries.entry(k.clone()).or_default().stopped = Some(why.to_owned());
+    /// The retry call failed in a way that may have taken effect (5xx, no answer).
+    pub fn ambiguous(&mut self, d: &Destination) {
+        self.sent += 1;
+        self.phase = Phase::Awaiting { before: d.attempts, polls: 0, confirmed: false };
+    }
+}
+
+/// Whether a destination may be re-queued now.
+pub fn eligible(d: &Destination, e: &Entry, max: u32) -> bool {
+    d.status == State::Failed
+        && d.failure_class() == crate::failure::FailureClass::Retryable
+        && e.phase == Phase::Idle
+        && e.sent < max
+}
+
+/// The request for `targets` (indices into `dests`) in the preferred form, falling back to
+/// the other when no target can be named in it. Each account or id is listed once; an
+/// empty body, which would re-queue every failure of the post, is never built.
+pub fn plan(dests: &[&Destination], targets: &[usize], prefer: Form) -> Option<Plan> {
+    let mut accounts: Vec<i64> = Vec::new();
+    let mut by_account = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    let mut by_id = Vec::new();
+    for &i in targets {
+        let d = dests[i];
+        if let Some(a) = d.account_number() {
+            if !accounts.contains(&a) {
+                accounts.push(a);
+            }
+            by_account.push(i);
         }
+        if let Some(id) = d.id.as_deref() {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            by_id.push(i);
+        }
+    }
+    let with_accounts = || Plan {
+        form: Form::AccountIds,
+        body: json!({"account_ids": accounts}),
+        targets: by_account.clone(),
+    };
+    let with_ids =
+        || Plan { form: Form::DestinationIds, body: json!({"destinationIds": ids}), targets: by_id.clone() };
+    match prefer {
+        Form::AccountIds if !accounts.is_empty() => Some(with_accounts()),
+        _ if !ids.is_empty() => Some(with_ids()),
+        _ if !accounts.is_empty() => Some(with_accounts()),
+        _ => None,
     }
 }
 
@@ -201,120 +180,97 @@ mod tests {
     }
 
     #[test]
-    fn only_retryable_final_failures_are_planned() {
-        let mut book = RetryBook::new(1);
-        let dests = vec![
-            failed("x", 1, "Platform returned 503"),
-            failed("linkedin", 2, "Token expired. Please reconnect."),
-            failed("instagram", 3, "Caption is too long"),
-            dest("threads", "@t", State::Published),
-        ];
-        let plan = book.plan(&dests, Form::AccountIds).unwrap();
-        assert_eq!(plan.body, json!({"account_ids": [1]}));
-        assert_eq!(plan.form, Form::AccountIds);
+    fn only_retryable_final_failures_are_eligible() {
+        let e = Entry::default();
+        assert!(eligible(&failed("x", 1, "Platform returned 503"), &e, 1));
+        assert!(!eligible(&failed("li", 2, "Token expired. Please reconnect."), &e, 1));
+        assert!(!eligible(&failed("ig", 3, "Caption is too long"), &e, 1));
+        assert!(!eligible(&dest("threads", "@t", State::Published), &e, 1));
+        assert!(!eligible(&failed("x", 1, "boom"), &Entry { sent: 1, ..Entry::default() }, 1));
     }
 
     #[test]
-    fn falls_back_to_destination_ids() {
-        let mut book = RetryBook::new(1);
-        let mut d = failed("x", 1, "boom");
-        d.account_id = None;
-        d.id = Some("dest_9".into());
-        let plan = book.plan(std::slice::from_ref(&d), Form::AccountIds).unwrap();
-        assert_eq!(plan.body, json!({"destinationIds": ["dest_9"]}));
-        d.account_id = Some(json!(5));
-        assert_eq!(
-            book.plan(std::slice::from_ref(&d), Form::DestinationIds).unwrap().form,
-            Form::DestinationIds
-        );
-        d.id = None;
-        d.account_id = None;
-        assert_eq!(book.plan(std::slice::from_ref(&d), Form::AccountIds), None);
-        let mut dests = vec![d];
-        book.apply(&mut dests);
-        assert!(dests[0].note.as_deref().unwrap().contains("no account or destination id"));
+    fn bodies_name_each_account_once_and_fall_back_to_destination_ids() {
+        let a = failed("x", 5, "boom");
+        let b = failed("x", 5, "boom");
+        let mut c = failed("li", 1, "boom");
+        c.account_id = None;
+        c.id = Some("dest_9".into());
+        let dests = [&a, &b, &c];
+        let p = plan(&dests, &[0, 1, 2], Form::AccountIds).unwrap();
+        assert_eq!((p.body.clone(), p.targets), (json!({"account_ids": [5]}), vec![0, 1]));
+        let p = plan(&dests, &[2], Form::AccountIds).unwrap();
+        assert_eq!(p.body, json!({"destinationIds": ["dest_9"]}));
+        let mut none = failed("x", 1, "boom");
+        none.account_id = None;
+        assert_eq!(plan(&[&none], &[0], Form::AccountIds), None);
     }
 
     #[test]
-    fn a_stale_failure_after_a_retry_is_pending_then_counted() {
-        let mut book = RetryBook::new(2);
+    fn an_accepted_requeue_is_never_sent_again_for_the_same_failure() {
         let d = failed("x", 1, "boom");
-        let plan = book.plan(std::slice::from_ref(&d), Form::AccountIds).unwrap();
-        book.sent(&plan, std::slice::from_ref(&d));
-        assert_eq!(
-            book.plan(std::slice::from_ref(&d), Form::AccountIds),
-            None,
-            "never re-queued while being picked up"
-        );
-        let mut seen = vec![d.clone()];
-        book.apply(&mut seen);
-        assert_eq!((seen[0].status, seen[0].retries), (State::Pending, 1));
-        // It fails again with more attempts: final, and retryable once more.
+        let mut e = Entry::default();
+        e.accepted(&d, Some(1));
+        assert_eq!((e.sent, e.took_effect), (1, 1));
+        for _ in 0..PICKUP_POLLS {
+            e.observe(&d);
+            assert!(e.holds());
+        }
+        e.observe(&d);
+        assert!(e.stop_reason().unwrap().contains("still show the old failure"));
+        assert!(!eligible(&d, &e, 5));
+    }
+
+    #[test]
+    fn a_new_failure_after_a_requeue_may_be_requeued_again() {
+        let d = failed("x", 1, "boom");
+        let mut e = Entry::default();
+        e.accepted(&d, None);
         let mut again = d.clone();
         again.attempts = Some(2);
-        let mut seen = vec![again.clone()];
-        book.apply(&mut seen);
-        assert_eq!(seen[0].status, State::Failed);
-        assert!(book.plan(&seen, Form::AccountIds).is_some());
-        let plan = book.plan(&seen, Form::AccountIds).unwrap();
-        book.sent(&plan, &seen);
-        assert_eq!(book.total(), 2);
-        // Now the budget is spent.
-        let mut later = again;
-        later.attempts = Some(3);
-        let mut seen = vec![later];
-        book.apply(&mut seen);
-        assert_eq!(book.plan(&seen, Form::AccountIds), None);
+        e.observe(&again);
+        assert_eq!(e.phase, Phase::Idle);
+        assert!(eligible(&again, &e, 2));
+        assert!(!eligible(&again, &e, 1), "the budget is per destination");
     }
 
     #[test]
-    fn a_retry_that_never_shows_up_is_given_up_after_a_few_polls() {
-        let mut book = RetryBook::new(3);
+    fn an_ambiguous_call_counts_only_when_the_results_move() {
         let d = failed("x", 1, "boom");
-        book.sent(
-            &book.clone().plan(std::slice::from_ref(&d), Form::AccountIds).unwrap(),
-            std::slice::from_ref(&d),
-        );
-        for _ in 0..PICKUP_POLLS {
-            let mut seen = vec![d.clone()];
-            book.apply(&mut seen);
-            assert_eq!(seen[0].status, State::Pending);
-        }
-        let mut seen = vec![d.clone()];
-        book.apply(&mut seen);
-        assert_eq!(seen[0].status, State::Failed);
-        assert_eq!(seen[0].note.as_deref(), Some("the re-queue did not take effect"));
-        assert_eq!(book.plan(&seen, Form::AccountIds), None);
-    }
-
-    #[test]
-    fn an_ambiguous_post_counts_only_if_the_results_moved() {
-        let d = failed("x", 1, "boom");
-        // Took effect: the destination is queued again.
-        let mut book = RetryBook::new(1);
-        let plan = book.plan(std::slice::from_ref(&d), Form::AccountIds).unwrap();
-        book.uncertain(&plan, std::slice::from_ref(&d));
+        let mut e = Entry::default();
+        e.ambiguous(&d);
         let mut queued = d.clone();
         queued.status = State::Pending;
-        queued.raw_status = "queued".into();
-        let mut seen = vec![queued];
-        book.apply(&mut seen);
-        assert_eq!((book.total(), seen[0].retries), (1, 1));
-        // Did not: still failed with the same attempts, so it may be sent again later.
-        let mut book = RetryBook::new(1);
-        book.uncertain(&plan, std::slice::from_ref(&d));
-        let mut seen = vec![d.clone()];
-        book.apply(&mut seen);
-        assert_eq!(book.total(), 0);
-        assert!(book.plan(&seen, Form::AccountIds).is_some());
-        // Without attempts nothing proves it did nothing: it stays counted.
+        e.observe(&queued);
+        assert_eq!((e.sent, e.took_effect, e.phase.clone()), (1, 1, Phase::Idle));
+
+        let mut e = Entry::default();
+        e.ambiguous(&d);
+        for _ in 0..=PICKUP_POLLS {
+            e.observe(&d);
+        }
+        assert_eq!(
+            (e.sent, e.took_effect, e.phase.clone()),
+            (1, 0, Phase::Idle),
+            "proven not to have worked"
+        );
+
         let mut blind = d.clone();
         blind.attempts = None;
-        let mut book = RetryBook::new(1);
-        book.uncertain(&plan, std::slice::from_ref(&blind));
-        let mut seen = vec![blind];
-        book.apply(&mut seen);
-        assert_eq!(book.total(), 1);
-        assert_eq!(book.plan(&seen, Form::AccountIds), None);
+        let mut e = Entry::default();
+        e.ambiguous(&blind);
+        for _ in 0..=PICKUP_POLLS {
+            e.observe(&blind);
+        }
+        assert!(e.stop_reason().is_some(), "without attempts nothing proves it did nothing");
+    }
+
+    #[test]
+    fn retried_count_zero_stops() {
+        let d = failed("x", 1, "boom");
+        let mut e = Entry::default();
+        e.accepted(&d, Some(0));
+        assert_eq!((e.sent, e.took_effect), (1, 0));
+        assert!(e.stop_reason().unwrap().contains("re-queued nothing"));
     }
 }

@@ -1,26 +1,91 @@
 //! The driver: the one place that touches the clock, the network and signals. Every post
 //! is a pure `PostWait`; this loop starts whatever is due as the shared `Pacer` allows
-//! (requests run concurrently), feeds each answer back, and races everything against
-//! SIGINT and SIGTERM. `verdict` turns what it returns into the report.
+//! (requests run concurrently), feeds each answer back, and races everything against a
+//! stop signal. It is generic over the `Api` it calls and the `Events` it reports, so the
+//! property tests run this very loop on a paused clock against a scripted API.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use crate::api::{Answer, Client, Fault, RateInfo, model::Results};
-use crate::ci::Sink;
+use crate::api::model::{Results, RetryAck};
+use crate::api::{Answer, Client, Fault, RateInfo};
 use crate::config::Config;
 use crate::outcome::Signal;
 use crate::pace::Pacer;
 use crate::post::{Action, Limits, PostWait};
-use crate::report::human_duration;
+use crate::report::text;
+use crate::track::Known;
 
 /// Requests in flight at once, whatever the budget allows: bounds connections and memory
 /// with many posts, and is far above what 60 a minute needs.
 const MAX_IN_FLIGHT: usize = 32;
+/// A request may start this late after the deadline (a timer firing late), never later.
+pub const START_SLACK: Duration = Duration::from_millis(100);
+
+/// The calls the wait makes. `Client` is the real one.
+pub trait Api: Send + Sync + 'static {
+    fn results(
+        &self,
+        post_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send;
+    fn post(
+        &self,
+        post_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send;
+    fn retry(
+        &self,
+        post_id: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer<RetryAck>, Fault>> + Send;
+}
+
+impl Api for Client {
+    fn results(
+        &self,
+        post_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send {
+        Client::results(self, post_id, timeout)
+    }
+    fn post(
+        &self,
+        post_id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send {
+        Client::post(self, post_id, timeout)
+    }
+    fn retry(
+        &self,
+        post_id: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer<RetryAck>, Fault>> + Send {
+        Client::retry(self, post_id, body, timeout)
+    }
+}
+
+/// What the driver tells the user. `ci::Sink` prints it.
+pub trait Events {
+    fn info(&self, line: &str);
+    fn warn(&self, msg: &str);
+    fn debug(&self, msg: &str);
+    /// A poll's news: what changed among one post's destinations.
+    fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[crate::track::Change]);
+    /// A line that announces post `post`'s next request, due at `at` (since the start).
+    fn announce(&self, post: usize, at: Duration, line: &str) {
+        let _ = (post, at);
+        self.info(line);
+    }
+}
 
 /// How the loop ended.
 pub enum Stop {
@@ -35,7 +100,7 @@ pub enum Stop {
 enum Reply {
     Results(Result<Answer<Results>, Fault>),
     Post(Result<Answer<Results>, Fault>),
-    Retry(Result<Answer<Value>, Fault>),
+    Retry(Result<Answer<RetryAck>, Fault>),
 }
 
 impl Reply {
@@ -59,91 +124,27 @@ pub struct Waited {
     pub elapsed: Duration,
 }
 
-/// Waits for every configured post; returns their state for the report.
-pub async fn run(cfg: &Config, sink: &Sink, signals: &mut crate::signal::Signals) -> Waited {
-    let started_at = SystemTime::now();
-    let t0 = Instant::now();
-    let limits = Limits {
+impl Waited {
+    /// The wait never started.
+    pub fn not_started(cfg: &Config, why: String) -> Waited {
+        let limits = limits(cfg, SystemTime::now());
+        let posts = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
+        Waited { posts, stop: Stop::Setup(why), started_at: SystemTime::now(), elapsed: Duration::ZERO }
+    }
+}
+
+fn limits(cfg: &Config, started_at: SystemTime) -> Limits {
+    Limits {
         timeout: cfg.timeout,
         interval: cfg.poll_interval,
         max_errors: cfg.max_errors,
         retry_failed: cfg.retry_failed,
         deadline_wall: started_at + cfg.timeout,
-    };
-    let mut posts: Vec<PostWait> = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
-    let several = posts.len() > 1;
-    let stop = 'wait: {
-        let client = match client(cfg).await {
-            Ok(c) => Arc::new(c),
-            Err(e) => break 'wait Stop::Setup(e),
-        };
-        let mut pacer = Pacer::new(cfg.rate_limit);
-        let mut inflight: JoinSet<(usize, Action, Reply, Duration)> = JoinSet::new();
-        let mut warned: HashSet<String> = HashSet::new();
-        loop {
-            // Start everything that is due, in order of due time, as the budget allows.
-            let wake = loop {
-                if inflight.len() >= MAX_IN_FLIGHT {
-                    break None;
-                }
-                let now = t0.elapsed();
-                let next =
-                    posts.iter().enumerate().filter_map(|(i, p)| p.due().map(|d| (i, d))).min_by_key(|x| x.1);
-                let Some((i, due)) = next else { break None };
-                let paced = due.max(pacer.earliest(due));
-                // No request starts after the deadline (a little slack for the final poll).
-                if paced > cfg.timeout || now > cfg.timeout + Duration::from_millis(100) {
-                    // The budget cannot fit this request before the deadline.
-                    posts[i].expire();
-                    continue;
-                }
-                let start = paced.max(now);
-                if start > now {
-                    break Some(start - now);
-                }
-                let Some(action) = posts[i].take() else { continue };
-                pacer.record(now);
-                if let Action::Retry(plan) = &action {
-                    sink.info(&format!(
-                        "[{:>6}] {}re-queueing {} failed destination(s) with {}",
-                        human_duration(now),
-                        label(several, &posts[i].id),
-                        plan.keys.len(),
-                        plan.body
-                    ));
-                }
-                let (client, id, timeout) =
-                    (client.clone(), posts[i].id.clone(), posts[i].request_timeout(now));
-                inflight.spawn(async move {
-                    let sent = Instant::now();
-                    let reply = match &action {
-                        Action::Results => Reply::Results(client.results(&id, timeout).await),
-                        Action::Post => Reply::Post(client.post(&id, timeout).await),
-                        Action::Retry(plan) => Reply::Retry(client.retry(&id, &plan.body, timeout).await),
-                    };
-                    (i, action, reply, sent.elapsed())
-                });
-            };
-            if inflight.is_empty() && wake.is_none() {
-                break 'wait Stop::Done;
-            }
-            tokio::select! {
-                Some(joined) = inflight.join_next() => {
-                    let Ok((i, action, reply, took)) = joined else { continue };
-                    let now = t0.elapsed();
-                    sink.debug(&debug_line(&posts[i].id, &action, &reply, took));
-                    let ctx = Ctx { sink, several, now, interval: cfg.poll_interval, max_errors: cfg.max_errors };
-                    handle(&ctx, &mut posts[i], &mut pacer, &mut warned, action, reply);
-                }
-                () = tokio::time::sleep(wake.unwrap_or(Duration::from_secs(3600))), if wake.is_some() => {}
-                s = signals.recv() => break 'wait Stop::Signal(s),
-            }
-        }
-    };
-    Waited { posts, stop, started_at, elapsed: t0.elapsed() }
+    }
 }
 
-async fn client(cfg: &Config) -> Result<Client, String> {
+/// The client for the configured API, or for the built-in simulator.
+pub async fn connect(cfg: &Config) -> Result<Client, String> {
     let base = match &cfg.simulate {
         Some(s) => match crate::sim::start(s).await {
             Ok(u) => u.parse().map_err(|e| format!("simulator URL: {e}"))?,
@@ -156,100 +157,176 @@ async fn client(cfg: &Config) -> Result<Client, String> {
     Client::new(&base, key).map_err(|e| format!("{e:#}"))
 }
 
+/// Waits for every configured post; returns their state for the report.
+pub async fn run<A: Api>(
+    cfg: &Config,
+    api: Arc<A>,
+    events: &impl Events,
+    stop: impl Future<Output = Signal>,
+) -> Waited {
+    let started_at = SystemTime::now();
+    let t0 = Instant::now();
+    let limits = limits(cfg, started_at);
+    let mut posts: Vec<PostWait> = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
+    let ctx = Ctx {
+        events,
+        several: posts.len() > 1,
+        timeout: cfg.timeout,
+        interval: cfg.poll_interval,
+        max_errors: cfg.max_errors,
+    };
+    let mut warned: HashSet<String> = HashSet::new();
+    let mut pacer = Pacer::new(cfg.rate_limit, cfg.timeout);
+    let mut inflight: JoinSet<(usize, Action, Reply, Duration)> = JoinSet::new();
+    // A post that could not fit another request ended early; the wait still lasts until the
+    // deadline (it may not end sooner than promised), racing the signal.
+    let mut linger = false;
+    tokio::pin!(stop);
+    let stop = loop {
+        // Start everything that is due, in order of due time, as the budget allows.
+        let wake = loop {
+            if inflight.len() >= MAX_IN_FLIGHT {
+                break None;
+            }
+            let now = t0.elapsed();
+            let next =
+                posts.iter().enumerate().filter_map(|(i, p)| p.due().map(|d| (i, d))).min_by_key(|x| x.1);
+            let Some((i, due)) = next else { break None };
+            let paced = pacer.earliest(due);
+            if paced > cfg.timeout || now > cfg.timeout + START_SLACK {
+                let why = (now < cfg.timeout).then(|| {
+                    format!(
+                        "the request budget (rate-limit {} a minute) left no room for another request before the deadline",
+                        cfg.rate_limit
+                    )
+                });
+                posts[i].expire(why.as_deref());
+                linger |= now < cfg.timeout;
+                continue;
+            }
+            let start = paced.max(now);
+            if start > now {
+                break Some(start - now);
+            }
+            let Some(action) = posts[i].take() else { continue };
+            pacer.record(now);
+            if let Action::Retry(plan) = &action {
+                events.info(&text::requeueing(
+                    now,
+                    label(ctx.several, &posts[i].id),
+                    plan.targets.len(),
+                    &plan.body,
+                ));
+            }
+            let (api, id, timeout) = (api.clone(), posts[i].id.clone(), posts[i].request_timeout(now));
+            inflight.spawn(async move {
+                let sent = Instant::now();
+                let reply = match &action {
+                    Action::Results => Reply::Results(api.results(&id, timeout).await),
+                    Action::Post => Reply::Post(api.post(&id, timeout).await),
+                    Action::Retry(plan) => Reply::Retry(api.retry(&id, &plan.body, timeout).await),
+                };
+                (i, action, reply, sent.elapsed())
+            });
+        };
+        if inflight.is_empty() && wake.is_none() {
+            let now = t0.elapsed();
+            if linger && now < cfg.timeout {
+                tokio::select! {
+                    () = tokio::time::sleep(cfg.timeout - now) => {}
+                    s = &mut stop => break Stop::Signal(s),
+                }
+            }
+            break Stop::Done;
+        }
+        tokio::select! {
+            Some(joined) = inflight.join_next() => {
+                let Ok((i, action, reply, took)) = joined else { continue };
+                let now = t0.elapsed();
+                events.debug(&text::debug_line(&posts[i].id, &action, reply.meta().err(), took));
+                handle(&ctx, i, &mut posts[i], &mut pacer, &mut warned, now, (action, reply));
+            }
+            () = tokio::time::sleep(wake.unwrap_or(Duration::from_secs(3600))), if wake.is_some() => {}
+            s = &mut stop => break Stop::Signal(s),
+        }
+    };
+    Waited { posts, stop, started_at, elapsed: t0.elapsed() }
+}
+
 fn label(several: bool, id: &str) -> String {
     if several { format!("post {}: ", crate::escape::one_line(id, 60)) } else { String::new() }
 }
 
-struct Ctx<'a> {
-    sink: &'a Sink,
+struct Ctx<'a, E> {
+    events: &'a E,
     several: bool,
-    now: Duration,
+    timeout: Duration,
     interval: Duration,
     max_errors: u32,
 }
 
 /// Feeds one reply to its post, the pacer and the log.
-fn handle(
-    c: &Ctx,
+fn handle<E: Events>(
+    c: &Ctx<'_, E>,
+    index: usize,
     post: &mut PostWait,
     pacer: &mut Pacer,
     warned: &mut HashSet<String>,
-    action: Action,
-    reply: Reply,
+    now: Duration,
+    (action, reply): (Action, Reply),
 ) {
     let jitter = crate::rand::unit();
-    match reply.meta() {
-        Ok(rate) => pacer.observe(c.now, rate),
-        // A 429 holds every post's requests, not just the one that got it.
-        Err(Fault::RateLimited { wait, .. }) => {
-            pacer.block(c.now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
+    let fault = match reply.meta() {
+        Ok(rate) => {
+            pacer.observe(now, rate);
+            None
         }
-        Err(_) => {}
-    }
+        Err(f) => {
+            if let Fault::RateLimited { wait, .. } = f {
+                // A 429 holds every post's requests, not just the one that got it.
+                pacer.block(now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
+            }
+            Some(f.clone())
+        }
+    };
     match reply {
         Reply::Results(r) => {
-            let before = post.last.as_ref().map(|l| l.destinations.clone());
             let r = r.map(|a| a.value);
             if let Ok(res) = &r {
-                for word in &res.unknown_statuses {
-                    if warned.insert(word.clone()) {
-                        c.sink.warn(&format!("unknown destination status {word:?}; treating it as pending"));
-                    }
+                for word in res.unknown_statuses.iter().filter(|w| warned.insert((*w).clone())) {
+                    c.events.warn(&format!("unknown destination status {word:?}; treating it as pending"));
                 }
             }
-            let fault = r.as_ref().err().cloned();
-            post.on_results(c.now, r, jitter);
-            if let Some(now) = post.last.as_ref().filter(|_| fault.is_none()) {
-                let id = c.several.then_some(post.id.as_str());
-                c.sink.progress(c.now, id, before.as_deref(), &now.destinations);
-            }
-            if let (Some(f), Some(due)) = (fault, post.due()) {
-                c.sink.info(&fault_line(c, &post.id, &f, post.errors(), due.saturating_sub(c.now)));
+            post.on_results(now, r, jitter);
+            match (fault, post.due()) {
+                (None, _) => {
+                    let changes = post.known.changes();
+                    let id = c.several.then_some(post.id.as_str());
+                    c.events.progress(now, id, &post.known, &changes);
+                }
+                // Say when the next request goes out, as the budget will allow it, or that
+                // none will.
+                (Some(f), Some(due)) => {
+                    let at = pacer.earliest(due);
+                    let next = (at <= c.timeout).then_some(at);
+                    let label = label(c.several, &post.id);
+                    let line =
+                        text::fault_line(now, &label, &f, post.errors(), c.max_errors, next, c.timeout);
+                    c.events.announce(index, at, &line);
+                }
+                (Some(_), None) => {}
             }
         }
-        Reply::Post(r) => {
-            post.on_post(c.now, r.map(|a| a.value), jitter);
-        }
+        Reply::Post(r) => post.on_post(now, r.map(|a| a.value), jitter),
         Reply::Retry(r) => {
             let Action::Retry(plan) = action else { return };
             let r = r.map(|a| a.value);
-            let what = match &r {
-                Ok(_) => "the API accepted the re-queue".to_owned(),
-                Err(f) => format!("the re-queue failed: {}", f.describe()),
-            };
-            c.sink.info(&format!("[{:>6}] {}{what}", human_duration(c.now), label(c.several, &post.id)));
-            post.on_retry(c.now, &plan, r, jitter);
+            c.events.info(&text::requeue_answer(now, label(c.several, &post.id), r.as_ref()));
+            post.on_retry(now, &plan, r, jitter);
+            let changes = post.known.changes();
+            if !changes.is_empty() {
+                c.events.progress(now, c.several.then_some(post.id.as_str()), &post.known, &changes);
+            }
         }
-    }
-}
-
-/// What one request did, for debug logs.
-fn debug_line(id: &str, action: &Action, reply: &Reply, took: Duration) -> String {
-    let what = match action {
-        Action::Results => "GET results".to_owned(),
-        Action::Post => "GET post".to_owned(),
-        Action::Retry(plan) => format!("POST retry {}", plan.body),
-    };
-    let result = match reply.meta() {
-        Ok(_) => "ok",
-        Err(f) => f.describe(),
-    };
-    format!("post {}: {what} -> {result} in {} ms", crate::escape::one_line(id, 80), took.as_millis())
-}
-
-fn fault_line(c: &Ctx, id: &str, f: &Fault, errors: u32, wait: Duration) -> String {
-    let at = format!("[{:>6}] {}", human_duration(c.now), label(c.several, id));
-    match f {
-        Fault::RateLimited { wait: hint, reason } => format!(
-            "{at}rate limited ({reason}); waiting {} ({})",
-            human_duration(wait),
-            if hint.is_some() { "as the API asked" } else { "backoff" }
-        ),
-        _ => format!(
-            "{at}request failed ({errors} in a row, giving up at {}): {}; retrying in {}",
-            c.max_errors,
-            f.describe(),
-            human_duration(wait)
-        ),
     }
 }

@@ -11,9 +11,14 @@ use crate::run::{Stop, Waited};
 
 /// One post's status and message.
 fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
-    let answered = p.last.is_some();
+    let answered = p.answered();
     match (p.finished(), stop) {
         (Some(Finish::Complete), _) => (Status::of_complete(tally), None),
+        // Every destination is final; only a re-queue was still to be sent.
+        (Some(Finish::Poll(End::Deadline { .. })), _) if answered && tally.complete() => (
+            Status::of_complete(tally),
+            Some("the deadline came before the failed destinations could be re-queued".into()),
+        ),
         (Some(Finish::Scheduled(at)), _) => {
             (Status::Scheduled, Some(format!("scheduled for {at}, after the deadline; not waited for")))
         }
@@ -25,7 +30,10 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
             let m = match last_fault {
                 Some(f) => format!("deadline reached; the last request failed: {f}"),
                 None if tally.total == 0 => "deadline reached and the API listed no destinations for the post".into(),
-                None => format!("deadline reached with {} destination(s) still pending", tally.pending),
+                None => format!(
+                    "deadline reached with {} still pending",
+                    crate::report::text::plural(tally.pending, "destination")
+                ),
             };
             (Status::Timeout, Some(m))
         }
@@ -67,8 +75,8 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
     };
     let mut posts = Vec::with_capacity(w.posts.len());
     let requests = w.posts.iter().map(PostWait::requests).sum();
-    for mut p in w.posts {
-        let destinations = p.last.as_mut().map(|l| std::mem::take(&mut l.destinations)).unwrap_or_default();
+    for p in w.posts {
+        let destinations = p.destinations();
         let tally = Tally::of(&destinations);
         let (status, mut message) = judge(&p, &w.stop, tally);
         if !p.notes.is_empty() {
@@ -81,8 +89,8 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
         };
         posts.push(PostReport {
             exit_code: exit_code(status, tally, cfg.fail_on, signal),
-            post_status: p.last.as_ref().and_then(|l| l.post_status.clone()),
-            answered: p.last.is_some(),
+            post_status: p.post_status.clone(),
+            answered: p.answered(),
             retried: p.retries(),
             post_id: p.id,
             status,

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use fault::Fault;
-use model::{ErrorBody, Results, decode_error, decode_results};
+use model::{ErrorBody, Results, RetryAck, decode_error, decode_results};
 pub use ratelimit::RateInfo;
 
 /// Bodies larger than this are refused rather than buffered.
@@ -128,13 +128,15 @@ impl Client {
         Ok(Answer { value, rate })
     }
 
-    /// `POST {base}/posts/{id}/retry` with a JSON body; returns the decoded answer.
+    /// `POST {base}/posts/{id}/retry` with a JSON body. Any 2xx is a re-queue the API took,
+    /// whatever its body (`204`, `202` with nothing, text): `retried_count` is read when the
+    /// body is JSON that has it.
     pub async fn retry(
         &self,
         post_id: &str,
         body: &Value,
         timeout: Duration,
-    ) -> Result<Answer<Value>, Fault> {
+    ) -> Result<Answer<RetryAck>, Fault> {
         let url = self
             .url(post_id, "/retry")
             .map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
@@ -144,8 +146,8 @@ impl Client {
             .timeout(timeout)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        let (value, rate) = self.send(req).await?;
-        Ok(Answer { value, rate })
+        let (bytes, rate) = self.send_raw(req).await?;
+        Ok(Answer { value: model::decode_retry_ack(&bytes), rate })
     }
 
     /// The raw body was scrubbed, but JSON escapes (`pe\u005flive…`) can spell the key in a
@@ -177,6 +179,15 @@ impl Client {
 
     /// Sends, reads a capped body, and sorts the answer into JSON or a `Fault`.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Value, RateInfo), Fault> {
+        let (bytes, rate) = self.send_raw(req).await?;
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Ok((v, rate)),
+            Err(e) => Err(Fault::Transient { reason: not_json(&bytes, &e) }),
+        }
+    }
+
+    /// Sends and reads a capped, scrubbed body; a non-2xx answer becomes a `Fault`.
+    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
         let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
@@ -187,13 +198,10 @@ impl Client {
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = self.read_capped(resp).await?;
         let bytes = self.redactor.scrub_bytes(bytes);
-        let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         if status.is_success() {
-            return match parsed {
-                Ok(v) => Ok((v, rate)),
-                Err(e) => Err(Fault::Transient { reason: not_json(&bytes, &e) }),
-            };
+            return Ok((bytes, rate));
         }
+        let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         let mut err = parsed.as_ref().map(decode_error).unwrap_or_else(|_| ErrorBody::default());
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             *s = self.redactor.scrub(s);
@@ -289,10 +297,10 @@ fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {
     let start = text.trim_start();
     if start.starts_with('<') {
         format!("answer is HTML, not JSON (a proxy or error page?): {}", one_line(start, 80))
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        "answer body is empty".to_owned()
     } else if e.is_eof() {
         "answer JSON is truncated".to_owned()
-    } else if bytes.is_empty() {
-        "answer body is empty".to_owned()
     } else {
         format!("answer is not valid JSON ({e}): {}", one_line(start, 80))
     }
@@ -329,5 +337,9 @@ mod tests {
         assert!(not_json(b"<html><body>502</body></html>", &e).starts_with("answer is HTML"));
         let e = serde_json::from_slice::<Value>(b"{\"data\": {").unwrap_err();
         assert_eq!(not_json(b"{\"data\": {", &e), "answer JSON is truncated");
+        for empty in [&b""[..], b" \r\n"] {
+            let e = serde_json::from_slice::<Value>(empty).unwrap_err();
+            assert_eq!(not_json(empty, &e), "answer body is empty");
+        }
     }
 }

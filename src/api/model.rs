@@ -29,6 +29,23 @@ pub struct ErrorBody {
     pub retry_after_secs: Option<f64>,
 }
 
+/// What a successful retry call said. Any 2xx means the API took the re-queue; the body
+/// is optional (`204`, an empty `202`, text) and only read for `retried_count`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetryAck {
+    /// `retried_count` (or the older `retried`), when the body is JSON that has it.
+    pub retried_count: Option<u64>,
+}
+
+/// Reads a retry answer's body, whatever it is.
+pub fn decode_retry_ack(bytes: &[u8]) -> RetryAck {
+    let Ok(v) = serde_json::from_slice::<Value>(bytes) else { return RetryAck::default() };
+    let data = v.get("data").filter(|d| d.is_object()).unwrap_or(&v);
+    RetryAck {
+        retried_count: ["retried_count", "retried"].iter().find_map(|k| data.get(*k).and_then(Value::as_u64)),
+    }
+}
+
 /// Why a body could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError(pub String);

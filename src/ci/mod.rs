@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::escape::{command_data, neutralise_line};
-use crate::model::Destination;
 use crate::report::{Report, dotenv, json, junit, links, outputs, summary, text};
 use crate::secret::{ApiKey, Redactor};
+use crate::track::{Change, Known};
 
 /// Where we run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,18 +113,14 @@ impl Sink {
     }
 
     /// A poll's news: a line when something changed, or the terminal's live view.
-    pub fn progress(
-        &self,
-        elapsed: Duration,
-        post: Option<&str>,
-        before: Option<&[Destination]>,
-        now: &[Destination],
-    ) {
+    pub fn progress(&self, elapsed: Duration, post: Option<&str>, known: &Known, changes: &[Change]) {
         if let Some(view) = self.view.borrow_mut().as_mut() {
-            view.update(post, now);
+            if !changes.is_empty() {
+                view.update(post, &known.report());
+            }
             return;
         }
-        if let Some(line) = text::progress(elapsed, post, before, now) {
+        if let Some(line) = text::progress(elapsed, post, known, changes) {
             self.info(&line);
         }
     }
@@ -216,6 +212,21 @@ impl Sink {
         if let Err(e) = res {
             self.error(&format!("cannot write {what} to {}: {e}", path.display()));
         }
+    }
+}
+
+impl crate::run::Events for Sink {
+    fn info(&self, line: &str) {
+        Sink::info(self, line);
+    }
+    fn warn(&self, msg: &str) {
+        Sink::warn(self, msg);
+    }
+    fn debug(&self, msg: &str) {
+        Sink::debug(self, msg);
+    }
+    fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[Change]) {
+        Sink::progress(self, now, post, known, changes);
     }
 }
 

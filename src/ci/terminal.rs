@@ -55,7 +55,7 @@ impl View {
         let row_style = ProgressStyle::with_template("  {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         for d in dests {
-            let key = format!("{}\u{0}{}", d.post_id, d.key());
+            let key = format!("{}\u{0}{:?}", d.post_id, d.key());
             let bar = self.rows.entry(key).or_insert_with(|| {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_style(row_style.clone());

@@ -1,5 +1,7 @@
 use super::*;
+use crate::api::model::RetryAck;
 use crate::model::Destination;
+use crate::model::State;
 use crate::report::fixtures::dest;
 use serde_json::json;
 
@@ -51,7 +53,7 @@ fn a_retryable_failure_is_requeued_then_polled_to_the_end() {
     p.on_results(S(0), Ok(results(vec![failed("Platform returned 503")])), 0.0);
     let Some(Action::Retry(plan)) = p.take() else { panic!("expected a retry") };
     assert_eq!(plan.body, json!({"account_ids": [7]}));
-    p.on_retry(S(1), &plan, Ok(json!({"data": {"retried_count": 1}})), 0.0);
+    p.on_retry(S(1), &plan, Ok(RetryAck { retried_count: Some(1) }), 0.0);
     assert_eq!(p.due(), Some(S(11)));
     assert_eq!(p.take(), Some(Action::Results));
     // The next results still show the old failure: it is being picked up, not final.
@@ -60,7 +62,7 @@ fn a_retryable_failure_is_requeued_then_polled_to_the_end() {
     p.on_results(S(21), Ok(results(vec![with_status(failed(""), State::Published, "published")])), 0.0);
     assert_eq!(p.finished(), Some(&Finish::Complete));
     assert_eq!(p.retries(), 1);
-    assert_eq!(p.last.as_ref().unwrap().destinations[0].retries, 1);
+    assert_eq!(p.destinations()[0].retries, 1);
 }
 
 #[test]
@@ -86,7 +88,7 @@ fn a_bad_request_switches_to_the_other_body_once() {
     p.on_retry(S(2), &other, Err(refused), 0.0);
     assert_eq!(p.finished(), Some(&Finish::Complete), "no third attempt");
     assert!(p.notes[0].starts_with("retry refused: HTTP 400"));
-    assert!(p.last.as_ref().unwrap().destinations[0].note.as_deref().unwrap().contains("retry refused"));
+    assert!(p.destinations()[0].note.as_deref().unwrap().contains("retry refused"));
 }
 
 #[test]
@@ -101,7 +103,7 @@ fn the_circuit_breaker_is_final() {
     };
     p.on_retry(S(1), &plan, Err(f), 0.0);
     assert_eq!(p.finished(), Some(&Finish::Complete));
-    let d = &p.last.as_ref().unwrap().destinations[0];
+    let d = &p.destinations()[0];
     assert_eq!(d.failure_class(), crate::failure::FailureClass::Permanent);
 }
 
@@ -121,15 +123,49 @@ fn an_ambiguous_retry_is_checked_before_being_repeated() {
 }
 
 #[test]
-fn an_ambiguous_retry_that_did_not_happen_is_sent_again() {
-    let mut p = PostWait::new("p".into(), limits(1));
+fn an_ambiguous_retry_is_sent_again_only_when_the_results_prove_it_did_nothing() {
+    let mut p = PostWait::new("p".into(), limits(2));
     p.take();
     p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
     let Some(Action::Retry(plan)) = p.take() else { panic!() };
     p.on_retry(S(1), &plan, Err(Fault::Transient { reason: "reset".into() }), 0.0);
+    for n in 0..crate::retry::PICKUP_POLLS {
+        assert_eq!(p.take(), Some(Action::Results), "poll {n}: not yet proven");
+        p.on_results(S(11 + 10 * u64::from(n)), Ok(results(vec![failed("boom")])), 0.0);
+        assert_eq!(p.destinations()[0].status, State::Pending);
+    }
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(50), Ok(results(vec![failed("boom")])), 0.0);
+    assert!(matches!(p.take(), Some(Action::Retry(_))), "same failure, same attempts, poll after poll");
+    assert_eq!(p.retries(), 0, "nothing took effect");
+}
+
+#[test]
+fn an_accepted_requeue_is_never_repeated_while_the_results_lag() {
+    let mut p = PostWait::new("p".into(), limits(3));
     p.take();
-    p.on_results(S(11), Ok(results(vec![failed("boom")])), 0.0);
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!() };
+    p.on_retry(S(1), &plan, Ok(RetryAck { retried_count: None }), 0.0);
+    let mut now = 1;
+    while p.finished().is_none() {
+        now += 10;
+        assert_eq!(p.take(), Some(Action::Results), "never a second re-queue");
+        p.on_results(S(now), Ok(results(vec![failed("boom")])), 0.0);
+    }
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+    let d = &p.destinations()[0];
+    assert_eq!((d.status, d.retries), (State::Failed, 1));
+    assert!(d.note.as_deref().unwrap().contains("still show the old failure"), "{:?}", d.note);
+}
+
+#[test]
+fn a_requeue_in_flight_shows_as_pending() {
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
     assert!(matches!(p.take(), Some(Action::Retry(_))));
+    assert_eq!(p.known.tally().pending, 1);
 }
 
 #[test]

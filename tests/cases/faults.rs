@@ -36,7 +36,7 @@ fn rate_limit_retry_after_seconds() {
     let run = Cmd::github(&server.base_url()).run();
     run.expect_code(0);
     assert!(gap(&server) >= 1000, "waited {} ms", gap(&server));
-    assert!(run.stdout.contains("rate limited (HTTP 429 Too Many Requests: rate_limit_exceeded: slow down); waiting 1.0s (as the API asked)"), "{}", run.stdout);
+    assert!(run.stdout.contains("rate limited (HTTP 429 Too Many Requests: rate_limit_exceeded: slow down); next request in 1.0s (as the API asked)"), "{}", run.stdout);
 }
 
 #[test]

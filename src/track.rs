@@ -1,0 +1,304 @@
+//! Every destination a post has listed, by identity (`Destination::key`), across polls:
+//! duplicates within one answer are merged, a destination missing from a later answer
+//! keeps its last known state with a note (it is never forgotten, so a pending one never
+//! silently turns a post green), and each carries its re-queue bookkeeping. What is shown
+//! (`state`) is the API's state, except that a failure being re-queued is pending. Pure.
+
+use std::collections::HashMap;
+
+use crate::model::{DestKey, Destination, State, Tally};
+use crate::retry::Entry;
+
+/// Above this many destinations a merge looks identities up in a map, not by scanning.
+const SCAN_LIMIT: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// As the API last reported it.
+    pub dest: Destination,
+    pub retry: Entry,
+    /// Absent from the latest answer.
+    pub missing: bool,
+    /// Listed more than once in one answer at some point.
+    pub duplicated: bool,
+    /// The answer that last listed it (to spot duplicates within one answer).
+    seen_in: u64,
+    /// What was last shown, to report changes.
+    shown: Option<Shown>,
+}
+
+impl Tracked {
+    /// The state to show and count.
+    pub fn state(&self) -> State {
+        if self.dest.status == State::Failed && self.retry.holds() {
+            State::Pending
+        } else {
+            self.dest.status
+        }
+    }
+
+    /// Our remarks on it, one line.
+    pub fn note(&self) -> Option<String> {
+        let mut notes: Vec<&str> = Vec::new();
+        if let Some(why) = self.retry.stop_reason() {
+            notes.push(why);
+        }
+        if self.retry.holds() && self.dest.status == State::Failed {
+            notes.push("re-queued; the results still show the earlier failure");
+        }
+        if self.missing {
+            notes.push("missing from the latest answer; last known state shown");
+        }
+        if self.duplicated {
+            notes.push("listed more than once in one answer; merged");
+        }
+        (!notes.is_empty()).then(|| notes.join("; "))
+    }
+
+    /// The destination as reported: shown state, re-queues that took effect, our note.
+    pub fn report(&self) -> Destination {
+        let mut d = self.dest.clone();
+        d.status = self.state();
+        d.retries = self.retry.took_effect;
+        d.note = self.note();
+        d
+    }
+}
+
+/// What a destination showed: its state, the API's status word, and whether it was missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub state: State,
+    pub raw_status: String,
+    pub missing: bool,
+}
+
+/// One shown change: the destination's index and what it showed before (`None`: new).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub index: usize,
+    pub before: Option<Shown>,
+}
+
+/// Whether `a` should win over `b` when one answer lists the same destination twice:
+/// not final beats failed beats published, so a duplicate can never make it greener.
+fn outranks(a: &Destination, b: &Destination) -> bool {
+    let rank = |s: State| match s {
+        State::Pending => 2,
+        State::Failed => 1,
+        State::Published => 0,
+    };
+    rank(a.status) > rank(b.status)
+}
+
+/// Whether two listings are the same destination by what both say of it: the account when
+/// both name one, else the destination id when both have one, else platform and name (an
+/// absent name matches any).
+fn same(a: &Destination, b: &Destination) -> bool {
+    match (a.key(), b.key()) {
+        (DestKey::Account(..), DestKey::Account(..)) => a.key() == b.key(),
+        _ if a.id.is_some() && b.id.is_some() => a.id == b.id,
+        _ => {
+            let names = match (&a.account_name, &b.account_name) {
+                (Some(x), Some(y)) => x == y,
+                _ => true,
+            };
+            a.platform == b.platform && names
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    items: Vec<Tracked>,
+    answers: u64,
+}
+
+impl Known {
+    pub fn items(&self) -> &[Tracked] {
+        &self.items
+    }
+
+    pub fn items_mut(&mut self) -> &mut [Tracked] {
+        &mut self.items
+    }
+
+    /// Answers taken in so far.
+    pub fn answers(&self) -> u64 {
+        self.answers
+    }
+
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for i in &self.items {
+            t.add(i.state());
+        }
+        t
+    }
+
+    /// Takes in one answer's destinations.
+    pub fn merge(&mut self, fresh: Vec<Destination>) {
+        self.answers += 1;
+        let answer = self.answers;
+        let index: Option<HashMap<DestKey<'_>, usize>> = (self.items.len() > SCAN_LIMIT)
+            .then(|| self.items.iter().enumerate().map(|(i, t)| (t.dest.key(), i)).collect());
+        let mut matched: Vec<Option<usize>> = Vec::with_capacity(fresh.len());
+        for (n, d) in fresh.iter().enumerate() {
+            let key = d.key();
+            let same_place = self.items.get(n).filter(|t| t.dest.key() == key).map(|_| n);
+            let found = same_place.or_else(|| match &index {
+                Some(map) => map.get(&key).copied(),
+                None => self.items.iter().position(|t| t.dest.key() == key),
+            });
+            matched.push(found);
+        }
+        drop(index);
+        for t in &mut self.items {
+            t.missing = true;
+        }
+        for (d, found) in fresh.into_iter().zip(matched) {
+            // Not found by its identity: a duplicate of one first seen in this very answer,
+            // or one whose identity drifted between answer shapes (then it is the same
+            // destination by whatever both answers say of it).
+            let fallback = || {
+                self.items.iter().position(|t| t.seen_in == answer && t.dest.key() == d.key()).or_else(|| {
+                    self.items.iter().position(|t| t.seen_in != answer && t.missing && same(&t.dest, &d))
+                })
+            };
+            let i = match found {
+                Some(i) => i,
+                None => match fallback() {
+                    Some(i) => i,
+                    None => {
+                        self.items.push(Tracked {
+                            dest: d,
+                            retry: Entry::default(),
+                            missing: false,
+                            duplicated: false,
+                            seen_in: answer,
+                            shown: None,
+                        });
+                        continue;
+                    }
+                },
+            };
+            let t = &mut self.items[i];
+            if t.seen_in == answer {
+                t.duplicated = true;
+                if outranks(&d, &t.dest) {
+                    t.dest = d;
+                }
+            } else {
+                t.dest = d;
+                t.seen_in = answer;
+            }
+            t.missing = false;
+        }
+        for t in &mut self.items {
+            if !t.missing {
+                t.retry.observe(&t.dest);
+            }
+        }
+    }
+
+    /// What is shown differently since the last call.
+    pub fn changes(&mut self) -> Vec<Change> {
+        let mut out = Vec::new();
+        for (index, t) in self.items.iter_mut().enumerate() {
+            let state = t.state();
+            let same = t.shown.as_ref().is_some_and(|s| {
+                s.state == state && s.missing == t.missing && s.raw_status == t.dest.raw_status
+            });
+            if !same {
+                let now = Shown { state, raw_status: t.dest.raw_status.clone(), missing: t.missing };
+                out.push(Change { index, before: t.shown.replace(now) });
+            }
+        }
+        out
+    }
+
+    /// The destinations as reported.
+    pub fn report(&self) -> Vec<Destination> {
+        self.items.iter().map(Tracked::report).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::dest;
+    use serde_json::json;
+
+    fn d(platform: &str, account: i64, status: State) -> Destination {
+        let mut d = dest(platform, "@a", status);
+        d.account_id = Some(json!(account));
+        d
+    }
+
+    #[test]
+    fn a_destination_is_never_forgotten() {
+        let mut k = Known::default();
+        k.merge(vec![d("x", 1, State::Published), d("li", 2, State::Pending)]);
+        k.merge(vec![d("x", 1, State::Published)]);
+        assert_eq!(k.tally(), Tally { total: 2, published: 1, failed: 0, pending: 1 });
+        assert!(k.items()[1].missing);
+        assert!(k.items()[1].note().unwrap().contains("missing from the latest answer"));
+        k.merge(vec![d("x", 1, State::Published), d("li", 2, State::Published)]);
+        assert!(!k.items()[1].missing);
+        assert_eq!(k.tally().published, 2);
+    }
+
+    #[test]
+    fn duplicates_merge_and_never_turn_greener() {
+        let mut k = Known::default();
+        k.merge(vec![d("x", 1, State::Published), d("x", 1, State::Failed), d("x", 1, State::Published)]);
+        assert_eq!(k.items().len(), 1);
+        assert_eq!(k.items()[0].state(), State::Failed);
+        assert!(k.items()[0].duplicated);
+        // "5" and 5 are the same account.
+        let mut s = d("x", 1, State::Pending);
+        s.account_id = Some(json!("1"));
+        k.merge(vec![d("x", 1, State::Failed), s]);
+        assert_eq!((k.items().len(), k.items()[0].state()), (1, State::Pending));
+    }
+
+    #[test]
+    fn identities_hold_when_the_order_changes_and_at_scale() {
+        let mut k = Known::default();
+        let many: Vec<Destination> = (0..100).map(|n| d("x", n, State::Pending)).collect();
+        k.merge(many.clone());
+        let mut reversed: Vec<Destination> = many.into_iter().rev().collect();
+        reversed[0].status = State::Published;
+        k.merge(reversed);
+        assert_eq!(k.items().len(), 100);
+        assert_eq!(k.items()[99].state(), State::Published);
+        assert_eq!(k.tally().pending, 99);
+    }
+
+    #[test]
+    fn an_identity_that_drifts_between_shapes_is_still_one_destination() {
+        let mut k = Known::default();
+        let mut bare = dest("x", "@a", State::Pending);
+        bare.account_id = None;
+        bare.account_name = None;
+        k.merge(vec![bare]);
+        k.merge(vec![d("x", 1, State::Published)]);
+        assert_eq!(k.items().len(), 1);
+        assert_eq!(k.tally().published, 1);
+        // Two accounts on one platform stay two.
+        k.merge(vec![d("x", 1, State::Published), d("x", 2, State::Pending)]);
+        assert_eq!(k.items().len(), 2);
+    }
+
+    #[test]
+    fn changes_are_reported_once() {
+        let mut k = Known::default();
+        k.merge(vec![d("x", 1, State::Pending)]);
+        assert_eq!(k.changes(), vec![Change { index: 0, before: None }]);
+        k.merge(vec![d("x", 1, State::Pending)]);
+        assert!(k.changes().is_empty());
+        k.merge(vec![d("x", 1, State::Published)]);
+        let before = Shown { state: State::Pending, raw_status: "pending".into(), missing: false };
+        assert_eq!(k.changes(), vec![Change { index: 0, before: Some(before) }]);
+    }
+}
