@@ -32,13 +32,13 @@ fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("posteverywhere-wait: error: {e}");
+            say(&mut std::io::stderr(), &format!("posteverywhere-wait: error: {e}\n"));
             return ExitCode::from(outcome::code::USAGE);
         }
     };
     match command {
-        cli::Command::Help => print!("{}", cli::help()),
-        cli::Command::Version => println!("{}", cli::version()),
+        cli::Command::Help => say(&mut std::io::stdout(), &cli::help()),
+        cli::Command::Version => say(&mut std::io::stdout(), &format!("{}\n", cli::version())),
         cli::Command::Run | cli::Command::Demo => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             return match runtime {
@@ -49,11 +49,19 @@ fn main() -> ExitCode {
                     ExitCode::from(code)
                 }
                 Err(e) => {
-                    eprintln!("posteverywhere-wait: error: cannot start the async runtime: {e}");
+                    let msg = format!("posteverywhere-wait: error: cannot start the async runtime: {e}\n");
+                    say(&mut std::io::stderr(), &msg);
                     ExitCode::from(outcome::code::API)
                 }
             };
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Writes text, ignoring a closed pipe: `posteverywhere-wait --version | true` must not
+/// panic (`println!` would).
+fn say(out: &mut impl std::io::Write, text: &str) {
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }

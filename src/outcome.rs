@@ -70,6 +70,8 @@ pub mod code {
     pub const TIMEOUT: u8 = 3;
     /// The API stopped the wait (refused, unreachable, unusable answers).
     pub const API: u8 = 4;
+    /// An output, the summary or a report file could not be written.
+    pub const WRITE: u8 = 5;
     /// Cancelled by SIGINT (128 + 2).
     pub const SIGINT: u8 = 130;
     /// Cancelled by SIGTERM (128 + 15).

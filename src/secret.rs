@@ -1,9 +1,14 @@
 //! The API key: a string that never reaches `Debug`, `Display` or any output.
 //!
 //! `ApiKey` owns the secret; `Redactor` is the last line of defence that scrubs it from
-//! every byte we print or write, in case the API (or a library error) ever echoes it.
+//! every byte we print or write, in case the API (or a library error) echoes it: as it is,
+//! and in every form GitHub's masker knows (base64 at each of the three byte offsets, the
+//! JSON-, URI- and XML-escaped forms, `\"` and `''` quoting) plus percent-encoding of every
+//! byte in upper or lower case, because outputs and files are never masked by the runner.
 
 use std::fmt;
+
+use memchr::memmem::Finder;
 
 /// A PostEverywhere API key. Its `Debug` prints `ApiKey(redacted)`; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -26,33 +31,87 @@ impl fmt::Debug for ApiKey {
     }
 }
 
-/// Replaces every occurrence of the secret with `***` in text about to leave the process.
+/// What replaces the key.
+pub const MASK: &str = "***";
+
+/// Replaces every form of the secret with `***` in text about to leave the process.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    secret: Option<String>,
+    forms: Vec<Finder<'static>>,
 }
+
+/// Forms shorter than this would redact ordinary words (the real key has 40 characters).
+const MIN_FORM: usize = 4;
 
 impl Redactor {
     pub fn new(key: Option<&ApiKey>) -> Self {
-        // Very short "keys" would redact ordinary words; the real format is 40 characters.
-        let secret = key.map(|k| k.expose().to_owned()).filter(|k| k.len() >= 4);
-        Self { secret }
+        let Some(key) = key.map(ApiKey::expose).filter(|k| k.len() >= MIN_FORM) else {
+            return Self::default();
+        };
+        let mut forms: Vec<String> = encoded_forms(key).into_iter().filter(|f| f.len() >= MIN_FORM).collect();
+        // Longest first, so that a form holding another is replaced whole.
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        Self { forms: forms.iter().map(|f| Finder::new(f.as_bytes()).into_owned()).collect() }
+    }
+
+    /// Where the secret appears in `bytes`, as sorted, merged ranges.
+    fn ranges(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        for f in &self.forms {
+            let len = f.needle().len();
+            found.extend(f.find_iter(bytes).map(|at| (at, at + len)));
+        }
+        if found.len() > 1 {
+            found.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
+            for (a, b) in found {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            return merged;
+        }
+        found
+    }
+
+    fn replace(bytes: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut at = 0;
+        for &(a, b) in ranges {
+            out.extend_from_slice(&bytes[at..a]);
+            out.extend_from_slice(MASK.as_bytes());
+            at = b;
+        }
+        out.extend_from_slice(&bytes[at..]);
+        out
+    }
+
+    /// Whether any form of the secret is in `text`.
+    pub fn finds(&self, text: &[u8]) -> bool {
+        self.forms.iter().any(|f| f.find(text).is_some())
     }
 
     /// Scrubs a raw body, leaving it untouched (no copy) when the secret is not in it.
     pub fn scrub_bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
-        match &self.secret {
-            Some(s) if bytes.windows(s.len()).any(|w| w == s.as_bytes()) => {
-                self.scrub(&String::from_utf8_lossy(&bytes)).into_bytes()
-            }
-            _ => bytes,
-        }
+        let ranges = self.ranges(&bytes);
+        if ranges.is_empty() { bytes } else { Self::replace(&bytes, &ranges) }
     }
 
     pub fn scrub(&self, text: &str) -> String {
-        match &self.secret {
-            Some(s) if text.contains(s.as_str()) => text.replace(s.as_str(), "***"),
-            _ => text.to_owned(),
+        let ranges = self.ranges(text.as_bytes());
+        if ranges.is_empty() {
+            return text.to_owned();
+        }
+        // Every form is ASCII or whole UTF-8 sequences, so the cuts are on char boundaries.
+        String::from_utf8_lossy(&Self::replace(text.as_bytes(), &ranges)).into_owned()
+    }
+
+    /// Scrubs a string in place, without a copy when the secret is not in it.
+    pub fn scrub_in_place(&self, text: &mut String) {
+        if self.finds(text.as_bytes()) {
+            *text = self.scrub(text);
         }
     }
 }
@@ -63,13 +122,99 @@ impl fmt::Debug for Redactor {
     }
 }
 
+/// The key as it may appear after an encoder got hold of it.
+fn encoded_forms(key: &str) -> Vec<String> {
+    let escape = |pairs: &[(char, &str)]| -> String {
+        key.chars()
+            .map(|c| {
+                pairs
+                    .iter()
+                    .find(|(from, _)| *from == c)
+                    .map_or_else(|| c.to_string(), |(_, to)| (*to).to_owned())
+            })
+            .collect()
+    };
+    let json: String = key
+        .chars()
+        .map(|c| match c {
+            '"' => "\\\"".to_owned(),
+            '\\' => "\\\\".to_owned(),
+            c if c.is_control() => format!("\\u{:04x}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect();
+    let mut forms = vec![
+        key.to_owned(),
+        json,
+        escape(&[('"', "\\\"")]),
+        escape(&[('\'', "''")]),
+        escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
+    ];
+    for upper in [true, false] {
+        let hex = |b: u8| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") };
+        let reserved = |b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        forms.push(
+            key.bytes().map(|b| if reserved(b) { hex(b) } else { char::from(b).to_string() }).collect(),
+        );
+        forms.push(key.bytes().map(hex).collect());
+    }
+    for alphabet in [STANDARD, URL_SAFE] {
+        for offset in 0..3 {
+            forms.push(base64_core(key.as_bytes(), offset, alphabet));
+        }
+    }
+    forms
+}
+
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The base64 characters that stand for `data` whatever precedes it (`offset` bytes into a
+/// 3-byte group) and whatever follows: the characters that mix in a neighbour's bits are cut.
+fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> String {
+    let mut bytes = vec![0u8; offset];
+    bytes.extend_from_slice(data);
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    // Leading characters carry the unknown bytes before; a trailing partial group's last
+    // character carries the unknown bytes after.
+    let lead = [0, 2, 3][offset];
+    let trail = usize::from(bytes.len() % 3 != 0);
+    out.get(lead..out.len().saturating_sub(trail)).unwrap_or_default().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const KEY: &str = "pe_live_0123456789abcdef0123456789abcdef";
+
+    /// Plain standard base64 with padding (an oracle independent of `base64_core`).
+    fn b64(data: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    char::from(STANDARD[((n >> (18 - 6 * i)) & 63) as usize])
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
     #[test]
     fn debug_never_shows_the_key() {
-        let key = ApiKey::new("pe_live_0123456789abcdef0123456789abcdef".into());
+        let key = ApiKey::new(KEY.into());
         assert_eq!(format!("{key:?}"), "ApiKey(redacted)");
         let r = Redactor::new(Some(&key));
         assert!(!format!("{r:?}").contains("pe_live"));
@@ -83,5 +228,47 @@ mod tests {
         assert_eq!(Redactor::new(None).scrub("pe_live_secret"), "pe_live_secret");
         assert_eq!(r.scrub_bytes(b"{\"k\": \"pe_live_secret\"}".to_vec()), b"{\"k\": \"***\"}");
         assert_eq!(r.scrub_bytes(b"\xff plain".to_vec()), b"\xff plain", "untouched without the secret");
+    }
+
+    #[test]
+    fn base64_at_every_offset_and_in_any_surroundings() {
+        let r = Redactor::new(Some(&ApiKey::new(KEY.into())));
+        for prefix in ["", "a", "ab", "abc", "Bearer ", "user:"] {
+            for suffix in ["", "x", "xy", "xyz"] {
+                let echo = b64(format!("{prefix}{KEY}{suffix}").as_bytes());
+                let out = r.scrub(&format!("token={echo}&"));
+                assert!(out.contains(MASK), "{prefix:?}+key+{suffix:?}: {out}");
+                assert!(!out.contains(&echo[echo.len() / 2 - 4..echo.len() / 2 + 4]), "{out}");
+            }
+        }
+        assert_eq!(b64(b"Man"), "TWFu");
+        assert_eq!(b64(b"Ma"), "TWE=");
+        assert_eq!(b64(b"M"), "TQ==");
+    }
+
+    #[test]
+    fn escaped_and_percent_encoded_forms() {
+        let key = "pe_live_a\"b'c&d<e>f/g h";
+        let r = Redactor::new(Some(&ApiKey::new(key.into())));
+        let upper: String = key.bytes().map(|b| format!("%{b:02X}")).collect();
+        let lower: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let uri = "pe_live_a%22b%27c%26d%3Ce%3Ef%2Fg%20h";
+        let json = "pe_live_a\\\"b'c&d<e>f/g h";
+        let xml = "pe_live_a&quot;b&apos;c&amp;d&lt;e&gt;f/g h";
+        for echo in [upper.as_str(), lower.as_str(), uri, &uri.to_lowercase(), json, xml, key] {
+            assert_eq!(r.scrub(&format!("<{echo}>")), "<***>", "{echo}");
+        }
+    }
+
+    #[test]
+    fn in_place_scrubbing_copies_only_when_needed() {
+        let r = Redactor::new(Some(&ApiKey::new(KEY.into())));
+        let mut clean = String::from("nothing here");
+        let before = clean.as_ptr();
+        r.scrub_in_place(&mut clean);
+        assert_eq!(clean.as_ptr(), before);
+        let mut dirty = format!("x{KEY}y");
+        r.scrub_in_place(&mut dirty);
+        assert_eq!(dirty, "x***y");
     }
 }

@@ -164,16 +164,18 @@ impl Client {
                 &mut d.next_retry_at,
             ];
             for s in fields.into_iter().flatten() {
-                *s = red.scrub(s);
+                red.scrub_in_place(s);
             }
             if let Some(Value::String(s)) = &mut d.account_id {
-                *s = red.scrub(s);
+                red.scrub_in_place(s);
             }
-            d.platform = red.scrub(&d.platform);
-            d.raw_status = red.scrub(&d.raw_status);
+            red.scrub_in_place(&mut d.platform);
+            red.scrub_in_place(&mut d.raw_status);
         }
-        for s in r.post_status.iter_mut().chain(r.unknown_statuses.iter_mut()) {
-            *s = red.scrub(s);
+        for s in
+            r.post_status.iter_mut().chain(r.scheduled_for.iter_mut()).chain(r.unknown_statuses.iter_mut())
+        {
+            red.scrub_in_place(s);
         }
     }
 
@@ -204,7 +206,7 @@ impl Client {
         let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
         let mut err = parsed.as_ref().map(decode_error).unwrap_or_else(|_| ErrorBody::default());
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
-            *s = self.redactor.scrub(s);
+            self.redactor.scrub_in_place(s);
         }
         let wait = ratelimit::rate_limited_wait(
             retry_after.as_deref(),

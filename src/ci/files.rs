@@ -1,14 +1,82 @@
-//! Writing report files: appends in one call (the runner parses files after we exit, so
-//! a record is never half there), and whole-file replacement through a temporary file and
-//! a rename, so a reader never sees a half-written results file.
+//! Writing report files: appends in one call (the runner parses files after we exit, so a
+//! record is never half there), and whole-file replacement through a temporary file and a
+//! rename, so a reader never sees a half-written results file. Nothing that is not a regular
+//! file is ever replaced: a link is written through to the regular file it names, and a
+//! device, pipe, socket or folder is refused (`check` says so before the wait begins).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub(super) fn append(path: &Path, text: &str) -> io::Result<()> {
     let mut f = OpenOptions::new().create(true).append(true).open(path)?;
-    f.write_all(text.as_bytes())
+    f.write_all(text.as_bytes())?;
+    f.flush()
+}
+
+/// What kind of thing a path names, in words, when it is not a regular file.
+fn kind(t: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() { "a folder" } else { "not a regular file" }
+}
+
+/// The regular file a report goes to: `path` itself, or the file a link at `path` names.
+/// `Ok(None)` when nothing is there yet.
+fn resolve(path: &Path) -> Result<Option<PathBuf>, String> {
+    let Ok(meta) = fs::symlink_metadata(path) else { return Ok(None) };
+    if meta.file_type().is_symlink() {
+        let target =
+            fs::canonicalize(path).map_err(|_| "is a link to a file that does not exist".to_owned())?;
+        let t = fs::metadata(&target).map_err(|e| format!("is a link that cannot be followed ({e})"))?;
+        if !t.is_file() {
+            return Err(format!(
+                "is a link to {} ({}), not a regular file",
+                target.display(),
+                kind(t.file_type())
+            ));
+        }
+        return Ok(Some(target));
+    }
+    if !meta.is_file() {
+        return Err(format!(
+            "is {}, not a regular file; give the path of a file to write",
+            kind(meta.file_type())
+        ));
+    }
+    Ok(Some(path.to_owned()))
+}
+
+/// Checks, before the wait, that a report can be written at `path`: nothing but a regular
+/// file (or a link to one) is there, its folder exists, and a file can be created in it.
+pub fn check(path: &Path) -> Result<(), String> {
+    let target = resolve(path)?.unwrap_or_else(|| path.to_owned());
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!("folder {} does not exist", dir.display()));
+    }
+    let probe = dir.join(format!(".posteverywhere-wait-probe.{}", crate::rand::token()));
+    match fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot create files in folder {}: {e}", dir.display())),
+    }
 }
 
 /// Replaces the file with `text` and a final line break.
@@ -16,15 +84,16 @@ pub(super) fn replace(path: &Path, text: &str) -> io::Result<()> {
     if text.ends_with('\n') { replace_exact(path, text) } else { replace_exact(path, &format!("{text}\n")) }
 }
 
-/// Replaces the file with exactly `text`.
+/// Replaces the file with exactly `text` (through a link, the file it names).
 pub(super) fn replace_exact(path: &Path, text: &str) -> io::Result<()> {
+    let path = resolve(path).map_err(io::Error::other)?.unwrap_or_else(|| path.to_owned());
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::rand::token()));
     let res = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, &path)
     })();
     if res.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -46,5 +115,41 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         append(&p, "x").unwrap();
         assert!(fs::read_to_string(&p).unwrap().ends_with("}\nx"));
+        check(&p).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "the probe is removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        replace(&link, "new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_pipes_folders_and_dangling_links_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, want) in
+            [(PathBuf::from("/dev/null"), "a character device"), (dir.path().to_owned(), "a folder")]
+        {
+            let e = check(&p).unwrap_err();
+            assert!(e.contains(want), "{e}");
+            assert!(replace(&p, "x").is_err());
+        }
+        let link = dir.path().join("stdout");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        assert!(check(&link).unwrap_err().contains("not a regular file"));
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("missing"), &dangling).unwrap();
+        assert!(check(&dangling).unwrap_err().contains("does not exist"));
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device(), "never replaced");
     }
 }

@@ -3,6 +3,7 @@
 //! through the redactor and the workflow-command neutraliser on its way out.
 
 mod files;
+pub use files::check as check_target;
 mod github;
 mod gitlab;
 mod terminal;
@@ -73,17 +74,44 @@ pub struct Sink {
     ci: Ci,
     targets: Targets,
     redactor: Redactor,
+    /// Writes that failed (each is also reported as an error).
+    failed_writes: std::cell::Cell<u32>,
     debug: bool,
     view: RefCell<Option<terminal::View>>,
 }
 
 impl Sink {
     pub fn new(ci: Ci, targets: Targets, debug: bool) -> Self {
-        Self { ci, targets, redactor: Redactor::default(), debug, view: RefCell::new(None) }
+        Self {
+            ci,
+            targets,
+            redactor: Redactor::default(),
+            failed_writes: std::cell::Cell::new(0),
+            debug,
+            view: RefCell::new(None),
+        }
     }
 
     pub fn targets(&self) -> &Targets {
         &self.targets
+    }
+
+    /// Points the reports at `targets` (the files the inputs name are known after the config).
+    pub fn retarget(&mut self, targets: Targets) {
+        self.targets = targets;
+    }
+
+    /// Checks, before the wait, that the runner's own files (step outputs, job summary) can
+    /// be appended to: a step that cannot publish its outputs must not pretend to.
+    pub fn check_runner_files(&self) -> Result<(), String> {
+        for (what, path) in
+            [("GITHUB_OUTPUT", &self.targets.output), ("GITHUB_STEP_SUMMARY", &self.targets.summary)]
+        {
+            if let Some(p) = path {
+                files::append(p, "").map_err(|e| format!("cannot write {what} ({}): {e}", p.display()))?;
+            }
+        }
+        Ok(())
     }
 
     /// Registers the key with the runner's masker (first thing printed) and the redactor.
@@ -153,8 +181,9 @@ impl Sink {
         raw_stderr(&neutralise_line(&format!("posteverywhere-wait: error: {msg}")));
     }
 
-    /// Writes everything the final report produces: files, annotations, the table.
-    pub fn finish(&self, r: &Report, want_summary: bool) {
+    /// Writes everything the final report produces: files, annotations, the table. Returns
+    /// whether every write succeeded.
+    pub fn finish(&self, r: &Report, want_summary: bool) -> bool {
         if let Some(view) = self.view.borrow_mut().take() {
             view.clear();
         }
@@ -192,7 +221,8 @@ impl Sink {
             match dotenv::validate(&text) {
                 Ok(()) => self.report_io("dotenv-file", p, files::replace_exact(p, &text)),
                 Err(e) => {
-                    self.error(&format!("the dotenv report would be rejected by GitLab ({e}); not written"))
+                    self.failed_writes.set(self.failed_writes.get() + 1);
+                    self.error(&format!("the dotenv report would be rejected by GitLab ({e}); not written"));
                 }
             }
         }
@@ -206,10 +236,12 @@ impl Sink {
             let line = neutralise_line(&scrub(&line));
             raw_stdout(&if self.ci == Ci::Terminal { terminal::paint_line(&line) } else { line });
         }
+        self.failed_writes.get() == 0
     }
 
     fn report_io(&self, what: &str, path: &Path, res: std::io::Result<()>) {
         if let Err(e) = res {
+            self.failed_writes.set(self.failed_writes.get() + 1);
             self.error(&format!("cannot write {what} to {}: {e}", path.display()));
         }
     }

@@ -13,7 +13,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use crate::escape::one_line;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, Redactor};
 pub use inputs::INPUTS;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
@@ -95,8 +95,8 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Where each input's value came from, for error messages.
-struct Sources(Vec<(&'static str, String)>);
+/// Where each input's value came from, for error messages, and the key to keep out of them.
+struct Sources(Vec<(&'static str, String)>, Redactor);
 
 impl Sources {
     fn var(&self, input: &str) -> String {
@@ -107,34 +107,46 @@ impl Sources {
     }
 
     fn bad(&self, input: &str, value: &str, why: &str) -> ConfigError {
+        // Scrubbed before it is cut: a cut could leave part of the key.
         ConfigError(format!(
             "input '{input}' (from {}) has a bad value {:?}: {why}",
             self.var(input),
-            one_line(value, 100)
+            one_line(&self.1.scrub(value), 100)
         ))
     }
+}
+
+/// The variable an input is read from and its trimmed value, when set and not empty.
+fn lookup(vars: &[(String, String)], input: &str) -> Option<(String, String)> {
+    env_names(input).into_iter().find_map(|name| {
+        let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
+        let v = v.trim();
+        (!v.is_empty()).then(|| (name, v.to_owned()))
+    })
+}
+
+/// The API key as given, before anything is validated: the redactor and the runner's
+/// masker must know it before the first line is printed, a configuration error included.
+pub fn api_key(vars: &[(String, String)]) -> Option<ApiKey> {
+    lookup(vars, "api-key").map(|(_, v)| ApiKey::new(v))
 }
 
 impl Config {
     /// Builds the config from any set of variables (tests pass vectors).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let redactor = Redactor::new(api_key(&vars).as_ref());
         let mut picked = Vec::new();
         let mut sources = Vec::new();
         for spec in INPUTS {
-            let found = env_names(spec.name).into_iter().find_map(|name| {
-                let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
-                let v = v.trim();
-                (!v.is_empty()).then(|| (name, v.to_owned()))
-            });
-            if let Some((var, value)) = found {
+            if let Some((var, value)) = lookup(&vars, spec.name) {
                 sources.push((spec.name, var));
                 picked.push((spec.name.to_owned(), value));
             }
         }
         let raw: RawInputs =
             envy::from_iter(picked).map_err(|e| ConfigError(format!("cannot read inputs: {e}")))?;
-        Self::validate(raw, &Sources(sources))
+        Self::validate(raw, &Sources(sources, redactor))
     }
 
     fn validate(raw: RawInputs, src: &Sources) -> Result<Self, ConfigError> {
@@ -307,17 +319,11 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// A file we will write at the end: its folder must exist now, not after a 5-minute wait.
+/// A file we will write at the end: checked now, not after a 5-minute wait (its folder
+/// exists and takes new files; nothing but a regular file, or a link to one, is there).
 fn check_output_path(p: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(p);
-    if path.is_dir() {
-        return Err("is a directory".into());
-    }
-    let parent =
-        path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| std::path::Path::new("."));
-    if !parent.is_dir() {
-        return Err(format!("folder {} does not exist", parent.display()));
-    }
+    crate::ci::check_target(&path)?;
     Ok(path)
 }
 
