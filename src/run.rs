@@ -330,3 +330,6 @@ fn handle<E: Events>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

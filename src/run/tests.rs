@@ -1,0 +1,602 @@
+//! Property tests of the real driver (`run`) and state machines on tokio's paused clock,
+//! against an API whose every answer is drawn at random: status sequences, duplicated and
+//! vanishing rows, faults, 429 hints, retry answers and latencies. After each run the
+//! invariants are checked against what the scripted API actually said and when.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::api::model::decode_results;
+use crate::model::{Destination, State, Tally};
+use crate::outcome::Status;
+use crate::poll::DEADLINE_GRACE;
+use crate::post::Finish;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Word {
+    Queued,
+    Publishing,
+    Published,
+    /// A failure a retry can fix.
+    Failed,
+    /// A failure a retry cannot fix.
+    Reconnect,
+    /// A failure the platform will retry by itself.
+    Scheduled,
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    account: i64,
+    word: Word,
+    attempts: u64,
+    twice: Option<Word>,
+}
+
+#[derive(Debug, Clone)]
+enum ResultsStep {
+    Listed(Vec<Row>),
+    Transient,
+    Limited(Option<u64>),
+    Fatal,
+}
+
+#[derive(Debug, Clone)]
+enum RetryStep {
+    Accepted(Option<u64>),
+    Transient,
+    Limited(Option<u64>),
+    Refused(u16),
+}
+
+#[derive(Debug, Clone)]
+struct Script {
+    results: Vec<ResultsStep>,
+    retries: Vec<RetryStep>,
+    latencies_ms: Vec<u64>,
+}
+
+#[derive(Debug, Clone)]
+enum Outcome {
+    Listed(Vec<Destination>),
+    Accepted(Option<u64>),
+    Failed,
+    Limited,
+    Refused,
+}
+
+#[derive(Debug, Clone)]
+struct Logged {
+    post: String,
+    body: Option<Value>,
+    start: Duration,
+    end: Duration,
+    outcome: Outcome,
+}
+
+struct Fake {
+    script: Script,
+    t0: Instant,
+    log: Mutex<Vec<Logged>>,
+    counts: Mutex<HashMap<(String, u8), usize>>,
+}
+
+fn row_json(post: &str, r: &Row, word: Word) -> Value {
+    let (status, error, retry_at) = match word {
+        Word::Queued => ("queued", None, None),
+        Word::Publishing => ("publishing", None, None),
+        Word::Published => ("published", None, None),
+        Word::Failed => ("failed", Some("Platform returned 503"), None),
+        Word::Reconnect => ("failed", Some("Token expired. Please reconnect."), None),
+        Word::Scheduled => ("failed", Some("Platform returned 503"), Some("2099-01-01T00:00:00Z")),
+    };
+    json!({
+        "account_id": r.account, "account_name": format!("@a{}", r.account), "platform": format!("p{}", r.account),
+        "id": format!("d{}", r.account), "status": status, "error": error, "attempts": r.attempts,
+        "next_retry_at": retry_at,
+        "platform_post_url": (word == Word::Published).then(|| format!("https://x.example/{post}/{}", r.account)),
+    })
+}
+
+impl Fake {
+    fn next(&self, post: &str, kind: u8) -> usize {
+        let mut c = self.counts.lock().unwrap();
+        let n = c.entry((post.to_owned(), kind)).or_default();
+        *n += 1;
+        *n - 1
+    }
+
+    /// Waits for the scripted latency (or the request's timeout); whether it timed out.
+    async fn latency(&self, n: usize, timeout: Duration) -> bool {
+        let l = Duration::from_millis(self.script.latencies_ms[n % self.script.latencies_ms.len()]);
+        tokio::time::sleep(l.min(timeout)).await;
+        l > timeout
+    }
+
+    fn record(&self, post: &str, body: Option<Value>, start: Duration, outcome: Outcome) {
+        let end = self.t0.elapsed();
+        self.log.lock().unwrap().push(Logged { post: post.to_owned(), body, start, end, outcome });
+    }
+}
+
+fn transient() -> Fault {
+    Fault::Transient { reason: "HTTP 503".into() }
+}
+
+fn limited(ms: Option<u64>) -> Fault {
+    Fault::RateLimited { wait: ms.map(Duration::from_millis), reason: "HTTP 429".into() }
+}
+
+fn answer<T>(value: T) -> Answer<T> {
+    Answer { value, rate: RateInfo::default() }
+}
+
+impl Api for Fake {
+    async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
+        let start = self.t0.elapsed();
+        let n = self.next(post_id, 0);
+        let step = self.script.results[n.min(self.script.results.len() - 1)].clone();
+        if self.latency(n, timeout).await {
+            self.record(post_id, None, start, Outcome::Failed);
+            return Err(transient());
+        }
+        let (outcome, reply) = match step {
+            ResultsStep::Listed(rows) => {
+                let mut list = Vec::new();
+                for r in &rows {
+                    list.push(row_json(post_id, r, r.word));
+                    if let Some(w) = r.twice {
+                        list.push(row_json(post_id, r, w));
+                    }
+                }
+                let body =
+                    json!({"data": {"post_id": post_id, "post_status": "publishing", "results": list}});
+                let r = decode_results(post_id, &body).expect("the fake's answers decode");
+                (Outcome::Listed(r.destinations.clone()), Ok(answer(r)))
+            }
+            ResultsStep::Transient => (Outcome::Failed, Err(transient())),
+            ResultsStep::Limited(ms) => (Outcome::Limited, Err(limited(ms))),
+            ResultsStep::Fatal => {
+                (Outcome::Refused, Err(Fault::Fatal { status: Some(401), message: "HTTP 401".into() }))
+            }
+        };
+        self.record(post_id, None, start, outcome);
+        reply
+    }
+
+    async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
+        let start = self.t0.elapsed();
+        let n = self.next(post_id, 1);
+        let timed_out = self.latency(n, timeout).await;
+        self.record(post_id, None, start, Outcome::Accepted(None));
+        if timed_out {
+            return Err(transient());
+        }
+        let post = Results {
+            post_status: Some("publishing".into()),
+            scheduled_for: None,
+            destinations: Vec::new(),
+            unknown_statuses: Vec::new(),
+        };
+        Ok(answer(post))
+    }
+
+    async fn retry(&self, post_id: &str, body: &Value, timeout: Duration) -> Result<Answer<RetryAck>, Fault> {
+        let start = self.t0.elapsed();
+        let n = self.next(post_id, 2);
+        let step = self.script.retries[n.min(self.script.retries.len() - 1)].clone();
+        let (outcome, reply) = if self.latency(n, timeout).await {
+            (Outcome::Failed, Err(transient()))
+        } else {
+            match step {
+                RetryStep::Accepted(c) => (Outcome::Accepted(c), Ok(answer(RetryAck { retried_count: c }))),
+                RetryStep::Transient => (Outcome::Failed, Err(transient())),
+                RetryStep::Limited(ms) => (Outcome::Limited, Err(limited(ms))),
+                RetryStep::Refused(s) => (
+                    Outcome::Refused,
+                    Err(Fault::Fatal { status: Some(s), message: format!("HTTP {s}: refused") }),
+                ),
+            }
+        };
+        self.record(post_id, Some(body.clone()), start, outcome);
+        reply
+    }
+}
+
+/// Records announcements of the next request, with the time they were made.
+struct Recorder {
+    t0: Instant,
+    said: Mutex<Vec<(usize, Duration, Duration)>>,
+}
+
+impl Events for Recorder {
+    fn info(&self, _: &str) {}
+    fn warn(&self, _: &str) {}
+    fn debug(&self, _: &str) {}
+    fn progress(&self, _: Duration, _: Option<&str>, _: &Known, _: &[crate::track::Change]) {}
+    fn announce(&self, post: usize, at: Duration, _: &str) {
+        self.said.lock().unwrap().push((post, self.t0.elapsed(), at));
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Setup {
+    posts: usize,
+    timeout_ms: u64,
+    interval_ms: u64,
+    retry_failed: u32,
+    max_errors: u32,
+    rate_limit: u32,
+}
+
+fn word() -> impl Strategy<Value = Word> {
+    prop_oneof![
+        2 => Just(Word::Queued),
+        2 => Just(Word::Publishing),
+        4 => Just(Word::Published),
+        3 => Just(Word::Failed),
+        1 => Just(Word::Reconnect),
+        1 => Just(Word::Scheduled),
+    ]
+}
+
+fn listing() -> impl Strategy<Value = ResultsStep> {
+    proptest::collection::vec((word(), 0u64..4, proptest::option::weighted(0.1, word()), 0u8..10), 1..4)
+        .prop_map(|rows| {
+            let rows = rows
+                .into_iter()
+                .enumerate()
+                // About one row in ten is missing from a given answer.
+                .filter(|(_, (.., present))| *present != 0)
+                .map(|(i, (word, attempts, twice, _))| Row { account: i as i64 + 1, word, attempts, twice })
+                .collect();
+            ResultsStep::Listed(rows)
+        })
+}
+
+fn script() -> impl Strategy<Value = Script> {
+    // Real APIs repeat themselves: each answer comes one to six times in a row.
+    let step = prop_oneof![
+        8 => listing(),
+        2 => Just(ResultsStep::Transient),
+        2 => proptest::option::of(0u64..3000).prop_map(ResultsStep::Limited),
+        1 => Just(ResultsStep::Fatal),
+    ];
+    let results = proptest::collection::vec((step, 1usize..7), 1..8)
+        .prop_map(|steps| steps.into_iter().flat_map(|(s, n)| std::iter::repeat_n(s, n)).collect::<Vec<_>>());
+    let retries = proptest::collection::vec(
+        prop_oneof![
+            4 => proptest::option::of(0u64..2).prop_map(RetryStep::Accepted),
+            2 => Just(RetryStep::Transient),
+            1 => proptest::option::of(0u64..2000).prop_map(RetryStep::Limited),
+            1 => prop_oneof![Just(400u16), Just(422), Just(403)].prop_map(RetryStep::Refused),
+        ],
+        1..5,
+    );
+    let latencies = proptest::collection::vec(prop_oneof![5 => 0u64..50, 1 => 50u64..40_000], 1..6);
+    (results, retries, latencies).prop_map(|(results, retries, latencies_ms)| Script {
+        results,
+        retries,
+        latencies_ms,
+    })
+}
+
+fn setup() -> impl Strategy<Value = Setup> {
+    (
+        1usize..4,
+        500u64..20_000,
+        50u64..2000,
+        0u32..4,
+        1u32..5,
+        prop_oneof![Just(5u32), Just(60), Just(600), Just(60_000)],
+    )
+        .prop_map(|(posts, timeout_ms, interval_ms, retry_failed, max_errors, rate_limit)| Setup {
+            posts,
+            timeout_ms,
+            interval_ms,
+            retry_failed,
+            max_errors,
+            rate_limit,
+        })
+}
+
+fn config(s: &Setup) -> Config {
+    let ids: Vec<String> = (0..s.posts).map(|i| format!("p{i}")).collect();
+    let vars = [
+        ("INPUT_API-KEY", "pe_live_0123456789abcdef0123456789abcdef".to_owned()),
+        ("INPUT_POST-ID", ids.join(" ")),
+        ("INPUT_BASE-URL", "http://127.0.0.1:9/api/v1".to_owned()),
+        ("INPUT_TIMEOUT", format!("{}ms", s.timeout_ms)),
+        ("INPUT_POLL-INTERVAL", format!("{}ms", s.interval_ms)),
+        ("INPUT_RETRY-FAILED", s.retry_failed.to_string()),
+        ("INPUT_MAX-ERRORS", s.max_errors.to_string()),
+        ("INPUT_RATE-LIMIT", s.rate_limit.to_string()),
+    ];
+    Config::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone()))).expect("a valid config")
+}
+
+/// The accounts a retry body names.
+fn named(body: &Value) -> Vec<i64> {
+    let accounts = body["account_ids"].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect());
+    let ids = || {
+        body["destinationIds"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()?.strip_prefix('d')?.parse().ok()).collect())
+    };
+    accounts.or_else(ids).unwrap_or_default()
+}
+
+/// What the API last said of each account of a post, duplicates merged as the spec says:
+/// not final beats failed beats published.
+fn last_said(log: &[Logged], post: &str) -> HashMap<i64, State> {
+    let rank = |s: State| match s {
+        State::Pending => 2,
+        State::Failed => 1,
+        State::Published => 0,
+    };
+    let mut said = HashMap::new();
+    for l in log.iter().filter(|l| l.post == post) {
+        let Outcome::Listed(dests) = &l.outcome else { continue };
+        let mut this: HashMap<i64, State> = HashMap::new();
+        for d in dests {
+            let a = d.account_number().expect("the fake always sends an account");
+            let s = this.entry(a).or_insert(d.status);
+            if rank(d.status) > rank(*s) {
+                *s = d.status;
+            }
+        }
+        said.extend(this);
+    }
+    said
+}
+
+/// A re-queue the API accepted is never sent again until the results move away from that
+/// failure; one whose call failed is repeated only after the results showed the same failure
+/// with the same attempt count poll after poll.
+fn requeued_only_when_proven(log: &[Logged], post: &str) -> Result<(), TestCaseError> {
+    struct Open {
+        attempts: Option<u64>,
+        accepted: bool,
+        unchanged: u32,
+    }
+    let mut open: HashMap<i64, Open> = HashMap::new();
+    let mut attempts: HashMap<i64, Option<u64>> = HashMap::new();
+    for l in log.iter().filter(|l| l.post == post) {
+        if let Outcome::Listed(dests) = &l.outcome {
+            open.retain(|a, o| {
+                let rows: Vec<&Destination> =
+                    dests.iter().filter(|d| d.account_number() == Some(*a)).collect();
+                if rows.is_empty() {
+                    return true;
+                }
+                let moved = rows.iter().any(|d| {
+                    d.status != State::Failed
+                        || matches!((o.attempts, d.attempts), (Some(b), Some(n)) if n > b)
+                });
+                o.unchanged += 1;
+                let disproved =
+                    !o.accepted && o.attempts.is_some() && o.unchanged > crate::retry::PICKUP_POLLS;
+                !(moved || disproved)
+            });
+            for d in dests {
+                attempts.insert(d.account_number().unwrap(), d.attempts);
+            }
+        }
+        let Some(body) = &l.body else { continue };
+        for a in named(body) {
+            prop_assert!(
+                !open.contains_key(&a),
+                "account {a} re-queued again at {:?} without proof",
+                l.start
+            );
+            let accepted = match l.outcome {
+                Outcome::Accepted(_) => true,
+                Outcome::Failed => false,
+                _ => continue,
+            };
+            open.insert(a, Open { attempts: attempts.get(&a).copied().flatten(), accepted, unchanged: 0 });
+        }
+    }
+    Ok(())
+}
+
+fn check(s: &Setup, cfg: &Config, fake: &Fake, rec: &Recorder, w: Waited) -> Result<(), TestCaseError> {
+    let log = fake.log.lock().unwrap().clone();
+    let timeout = cfg.timeout;
+    // The request budget: never more than rate-limit starts in any 60 s window.
+    let mut starts: Vec<Duration> = log.iter().map(|l| l.start).collect();
+    starts.sort();
+    for (i, t) in starts.iter().enumerate() {
+        let in_window = starts[i..].iter().take_while(|u| **u < *t + Duration::from_secs(60)).count();
+        prop_assert!(in_window <= s.rate_limit as usize, "{in_window} requests in a window from {t:?}");
+    }
+    // No request starts after the deadline; none runs past it plus the grace.
+    for l in &log {
+        prop_assert!(l.start <= timeout + START_SLACK, "a request started at {:?}", l.start);
+        prop_assert!(
+            l.end <= timeout + DEADLINE_GRACE + Duration::from_millis(1),
+            "a request ended at {:?}",
+            l.end
+        );
+    }
+    // The deadline holds, and a wait that ended on it lasted until it.
+    prop_assert!(w.elapsed <= timeout + DEADLINE_GRACE + Duration::from_millis(5), "ran {:?}", w.elapsed);
+    let on_deadline =
+        w.posts.iter().any(|p| matches!(p.finished(), Some(Finish::Poll(crate::poll::End::Deadline { .. }))));
+    if on_deadline {
+        prop_assert!(w.elapsed >= timeout, "ended at {:?}, before the deadline", w.elapsed);
+    }
+    // Every announced request is made when announced (one post: nothing else competes),
+    // and after "no further request" none is.
+    if s.posts == 1 {
+        for (_, said_at, at) in rec.said.lock().unwrap().iter() {
+            let next = log.iter().map(|l| l.start).filter(|t| t > said_at).min();
+            if *at <= timeout {
+                let want = (*at).max(*said_at);
+                prop_assert!(
+                    next.is_some_and(|t| t.abs_diff(want) <= Duration::from_millis(2)),
+                    "announced {want:?}, made {next:?}"
+                );
+            } else {
+                prop_assert!(next.is_none(), "no request was announced, yet one was made at {next:?}");
+            }
+        }
+    }
+    let report = crate::verdict::report(cfg, w);
+    for p in &report.posts {
+        // Re-queues: never more than retry-failed calls that could have worked; what
+        // took effect is between what the API accepted and what it may have accepted.
+        let mut sent: HashMap<i64, (u32, u32)> = HashMap::new();
+        for l in log.iter().filter(|l| l.post == p.post_id) {
+            let Some(body) = &l.body else { continue };
+            for a in named(body) {
+                let e = sent.entry(a).or_default();
+                match l.outcome {
+                    Outcome::Accepted(Some(0)) => e.1 += 1,
+                    Outcome::Accepted(_) => {
+                        e.0 += 1;
+                        e.1 += 1;
+                    }
+                    Outcome::Failed => e.1 += 1,
+                    _ => {}
+                }
+            }
+        }
+        for (a, (accepted, could)) in &sent {
+            prop_assert!(
+                *could <= s.retry_failed,
+                "account {a}: {could} re-queues, retry-failed {}",
+                s.retry_failed
+            );
+            let d = p.destinations.iter().find(|d| d.account_number() == Some(*a));
+            let took = d.map_or(0, |d| d.retries);
+            prop_assert!(
+                *accepted <= took && took <= *could,
+                "account {a}: took {took}, accepted {accepted}, sent {could}"
+            );
+        }
+        requeued_only_when_proven(&log, &p.post_id)?;
+        // Never a lie: every destination the API listed is reported, as the API last said
+        // (a failure being re-queued shows as pending).
+        let said = last_said(&log, &p.post_id);
+        prop_assert_eq!(said.len(), p.destinations.len(), "post {}: {:?}", p.post_id, p.destinations);
+        for d in &p.destinations {
+            let want = said[&d.account_number().unwrap()];
+            prop_assert!(
+                d.status == want || (want == State::Failed && d.status == State::Pending),
+                "{:?} vs {want:?}",
+                d
+            );
+        }
+        // Counts agree with the destinations and the status.
+        let t = Tally::of(&p.destinations);
+        prop_assert_eq!(t, p.tally);
+        match p.status {
+            Status::Published => prop_assert!(t.total > 0 && t.failed == 0 && t.pending == 0),
+            Status::Partial | Status::Failed => prop_assert!(t.pending == 0 && t.failed > 0),
+            Status::Timeout => {
+                prop_assert!(t.pending > 0 || t.total == 0, "timeout with nothing pending: {t:?}")
+            }
+            _ => {}
+        }
+    }
+    // fail-on any: green only when every destination published.
+    if report.exit_code == 0 {
+        prop_assert!(
+            report.destinations().all(|d| d.status == State::Published),
+            "green with {:?}",
+            report.tally
+        );
+    }
+    Ok(())
+}
+
+/// Runs the driver on a paused clock against the script; checks every invariant and
+/// returns what the API saw and when the wait ended.
+fn simulate(s: &Setup, script: Script) -> Result<(Vec<Logged>, Duration), TestCaseError> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let cfg = config(s);
+        let t0 = Instant::now();
+        let fake = Arc::new(Fake { script, t0, log: Mutex::default(), counts: Mutex::default() });
+        let rec = Recorder { t0, said: Mutex::default() };
+        let w = run(&cfg, fake.clone(), &rec, std::future::pending()).await;
+        let elapsed = w.elapsed;
+        check(s, &cfg, &fake, &rec, w)?;
+        let log = fake.log.lock().unwrap().clone();
+        Ok((log, elapsed))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_driver_keeps_every_promise_whatever_the_api_does(s in setup(), script in script()) {
+        simulate(&s, script)?;
+    }
+}
+
+#[test]
+fn a_long_rate_limit_hint_waits_for_one_last_poll_at_the_deadline() {
+    let s = Setup {
+        posts: 1,
+        timeout_ms: 10_000,
+        interval_ms: 1000,
+        retry_failed: 0,
+        max_errors: 3,
+        rate_limit: 600,
+    };
+    let pending = ResultsStep::Listed(vec![Row { account: 1, word: Word::Queued, attempts: 0, twice: None }]);
+    let script = Script {
+        results: vec![pending, ResultsStep::Limited(Some(60_000)), ResultsStep::Limited(Some(60_000))],
+        retries: vec![RetryStep::Transient],
+        latencies_ms: vec![10],
+    };
+    let (log, elapsed) = simulate(&s, script).unwrap();
+    let last = log.iter().map(|l| l.start).max().unwrap();
+    assert_eq!(last, Duration::from_secs(10), "the last poll lands on the deadline: {log:?}");
+    assert!(elapsed >= Duration::from_secs(10));
+}
+
+#[test]
+fn a_request_the_budget_cannot_fit_is_not_announced_and_the_wait_lasts() {
+    // 2 s between polls, a 3 s deadline, the API unreachable, 50 requests a minute.
+    let s = Setup {
+        posts: 1,
+        timeout_ms: 3000,
+        interval_ms: 2000,
+        retry_failed: 0,
+        max_errors: 10,
+        rate_limit: 50,
+    };
+    let script = Script {
+        results: vec![ResultsStep::Transient],
+        retries: vec![RetryStep::Transient],
+        latencies_ms: vec![0],
+    };
+    let (log, elapsed) = simulate(&s, script).unwrap();
+    assert!(elapsed >= Duration::from_secs(3), "ended at {elapsed:?}");
+    assert!(log.len() >= 2, "{log:?}");
+}
+
+#[test]
+fn an_accepted_requeue_is_not_repeated_while_the_results_lag() {
+    let s = Setup {
+        posts: 1,
+        timeout_ms: 20_000,
+        interval_ms: 500,
+        retry_failed: 3,
+        max_errors: 3,
+        rate_limit: 600,
+    };
+    let stale = ResultsStep::Listed(vec![Row { account: 1, word: Word::Failed, attempts: 1, twice: None }]);
+    let script =
+        Script { results: vec![stale], retries: vec![RetryStep::Accepted(None)], latencies_ms: vec![5] };
+    let (log, _) = simulate(&s, script).unwrap();
+    assert_eq!(log.iter().filter(|l| l.body.is_some()).count(), 1, "{log:#?}");
+}
