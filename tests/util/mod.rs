@@ -160,20 +160,54 @@ impl Cmd {
         assert!(masks <= 1, "the key was masked {masks} times");
         let stdout: String =
             run.stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
-        for (what, text) in [
-            ("stdout", &stdout),
-            ("stderr", &run.stderr),
-            ("outputs", &raw_outputs),
-            ("summary", &run.summary),
-            ("results file", &results_text),
-        ] {
-            assert!(!text.contains(KEY), "the API key leaked into {what}:\n{text}");
-            assert!(!text.contains(&KEY[8..]), "part of the API key leaked into {what}");
+        let mut texts = vec![
+            ("stdout".to_owned(), stdout),
+            ("stderr".to_owned(), run.stderr.clone()),
+            ("outputs".to_owned(), raw_outputs),
+            ("summary".to_owned(), run.summary.clone()),
+        ];
+        // Every file the run left in its folder (results, reports, summary-file…).
+        for entry in std::fs::read_dir(run.dir.path()).unwrap().flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                texts.push((entry.path().display().to_string(), text));
+            }
+        }
+        for (what, text) in &texts {
+            for form in key_forms() {
+                assert!(!text.contains(&form), "the API key leaked into {what} as {form:?}:\n{text}");
+            }
         }
         assert_no_injected_commands(&run.stdout);
         assert_no_injected_commands(&run.stderr);
         run
     }
+}
+
+/// Standard base64 with padding.
+pub fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { char::from(A[((n >> (18 - 6 * i)) & 63) as usize]) } else { '=' });
+        }
+    }
+    out
+}
+
+/// Forms of the key that must never appear: as is, its secret part, its base64 (the
+/// middle, whatever precedes it) and its percent-encoding in either case.
+pub fn key_forms() -> Vec<String> {
+    let mut forms = vec![KEY.to_owned(), KEY[8..].to_owned()];
+    for prefix in ["", "a", "ab"] {
+        let b = base64(format!("{prefix}{KEY}").as_bytes());
+        forms.push(b[4..b.len() - 4].to_owned());
+    }
+    forms.push(KEY.bytes().map(|b| format!("%{b:02X}")).collect());
+    forms.push(KEY.bytes().map(|b| format!("%{b:02x}")).collect());
+    forms
 }
 
 /// What a process needs from the environment on this OS even when sealed: Windows cannot
