@@ -18,10 +18,13 @@ pub fn one_line(s: &str, max: usize) -> String {
     out
 }
 
-/// Makes one line of our log inert for the runner's command parser: a leading `::`
-/// (after whitespace) gets a `\` in front and every `##[` becomes `##\[`.
+/// Makes text one inert line of our log: every control character (CR and LF included,
+/// which the runner splits lines at) becomes a space, so no part of it can start a line of
+/// its own; then a leading `::` (after whitespace) gets a `\` in front and every `##[`
+/// becomes `##\[`, so the runner's command parser sees no command in it.
 pub fn neutralise_line(line: &str) -> String {
-    let mut out = line.replace("##[", "##\\[");
+    let flat: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
+    let mut out = flat.replace("##[", "##\\[");
     let trimmed = out.trim_start();
     if trimmed.starts_with("::") {
         let indent = out.len() - trimmed.len();
@@ -59,24 +62,56 @@ fn markup_entity(c: char) -> Option<&'static str> {
 pub fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if let Some(e) = markup_entity(c) {
-            out.push_str(e);
-            continue;
-        }
-        match c {
-            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", u32::from(c))),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
+        xml_push(&mut out, c);
     }
     out
 }
 
-/// Text for a Markdown table cell: HTML-escaped, pipes and backticks neutralised, links
-/// and images impossible, newlines as `<br>`.
+/// Appends one character escaped for XML.
+pub fn xml_push(out: &mut String, c: char) {
+    if let Some(e) = markup_entity(c) {
+        out.push_str(e);
+        return;
+    }
+    match c {
+        '\t' => out.push_str("&#9;"),
+        '\n' => out.push_str("&#10;"),
+        '\r' => out.push_str("&#13;"),
+        c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+        c => out.push(c),
+    }
+}
+
+/// U+200B ZERO WIDTH SPACE: invisible, and it breaks the autolink patterns GitHub's
+/// renderer looks for in plain text (`www.`, `scheme://`, `mailto:`, `user@host`).
+const BREAK: char = '\u{200B}';
+
+/// Text for a Markdown table cell: HTML-escaped, pipes and backticks neutralised, links and
+/// images impossible (autolinks included: a zero-width space goes after `www`, after the
+/// `:` of `scheme:` and before `@`), newlines as `<br>`.
 pub fn md_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let rest = &s[i + c.len_utf8()..];
+        if c == '@' {
+            out.push(BREAK);
+        }
+        if c == ':' && (rest.starts_with("//") || rest.starts_with("\\") || mail_scheme(&s[..i]))
+        {
+            out.push(':');
+            out.push(BREAK);
+            continue;
+        }
+        if matches!(c, 'w' | 'W') && rest.len() >= 3 && rest.as_bytes()[..3].eq_ignore_ascii_case(b"ww.") {
+            // `www.` → `w` `w` `w` BREAK `.`: handled by emitting the three w's here.
+            out.push(c);
+            out.push_str(&rest[..2]);
+            out.push(BREAK);
+            chars.next();
+            chars.next();
+            continue;
+        }
         if let Some(e) = markup_entity(c) {
             out.push_str(e);
             continue;
@@ -98,22 +133,48 @@ pub fn md_cell(s: &str) -> String {
     out
 }
 
-/// A URL safe to put inside `[text](…)`, or `None` unless it is `http`/`https`.
-pub fn md_url(url: &str) -> Option<String> {
-    let url = url.trim();
+/// Whether `before` ends with a scheme GitHub's renderer autolinks without `//`.
+fn mail_scheme(before: &str) -> bool {
+    let b = before.as_bytes();
+    ["mailto", "xmpp"]
+        .iter()
+        .any(|m| b.len() >= m.len() && b[b.len() - m.len()..].eq_ignore_ascii_case(m.as_bytes()))
+}
+
+/// Links are made only from URLs up to this long.
+pub const MAX_LINK_URL: usize = 2048;
+
+/// A published URL fit to be a link: `https://` with a host, at most `MAX_LINK_URL` bytes,
+/// no whitespace or control characters. Anything else is shown as text, never linked.
+pub fn link_url(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
-    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) || rest.is_empty() {
-        return None;
-    }
+    let ok = scheme.eq_ignore_ascii_case("https")
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && url.len() <= MAX_LINK_URL
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(url)
+}
+
+/// A link destination for `[text](…)` in a table cell whose target, once the renderer has
+/// split the row (`\|` is a pipe inside a cell) and decoded entities and backslash escapes,
+/// is exactly `url`: the `<…>` form, with `&`, `\`, `<`, `>` and `|` escaped. `None` unless
+/// `link_url` accepts the URL.
+pub fn md_url(url: &str) -> Option<String> {
+    let url = link_url(url)?;
     let mut out = String::with_capacity(url.len() + 8);
-    for b in url.bytes() {
-        let safe = b.is_ascii_alphanumeric() || b"-._~:/?#@!$&'*+,;=%".contains(&b);
-        if safe {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    out.push('<');
+    for c in url.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '\\' | '<' | '>' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
         }
     }
+    out.push('>');
     Some(out)
 }
 
@@ -147,11 +208,41 @@ mod tests {
 
     #[test]
     fn markdown_urls() {
-        assert_eq!(md_url("https://x.com/p/1?a=b#c").as_deref(), Some("https://x.com/p/1?a=b#c"));
-        assert_eq!(md_url("https://x.com/a b)c").as_deref(), Some("https://x.com/a%20b%29c"));
-        assert_eq!(md_url("javascript:alert(1)"), None);
-        assert_eq!(md_url("ftp://x"), None);
-        assert_eq!(md_url("https://"), None);
+        assert_eq!(md_url("https://x.com/p/1?a=b#c").as_deref(), Some("<https://x.com/p/1?a=b#c>"));
+        assert_eq!(
+            md_url("https://x.com/a)c&quot;\\<").as_deref(),
+            Some("<https://x.com/a)c&amp;quot;\\\\\\<>")
+        );
+        for bad in
+            ["javascript:alert(1)", "ftp://x", "https://", "http://x.com", "https:///x", "https://x.com/a b"]
+        {
+            assert_eq!(md_url(bad), None, "{bad}");
+        }
+        assert_eq!(md_url(&format!("https://x.com/{}", "a".repeat(MAX_LINK_URL))), None);
+    }
+
+    #[test]
+    fn autolink_triggers_are_broken() {
+        let c = md_cell("see www.evil.example/x and https://evil.example and a@b.co and mailto:x");
+        assert_eq!(
+            c,
+            "see www\u{200B}.evil.example/x and https:\u{200B}//evil.example and a\u{200B}@b.co and mailto:\u{200B}x"
+        );
+        assert_eq!(md_cell("WWW.X.Y"), "WWW\u{200B}.X.Y");
+        assert_eq!(md_cell("14:30 ww w"), "14:30 ww w");
+    }
+
+    #[test]
+    fn log_lines_are_one_inert_line() {
+        assert_eq!(
+            neutralise_line("a\n::set-output name=x::y\r::error::z"),
+            "a ::set-output name=x::y ::error::z"
+        );
+        assert_eq!(
+            neutralise_line("\n::error::x"),
+            " \\::error::x",
+            "a line that would have started with ::"
+        );
     }
 
     /// Undoes `command_data` the way the runner does (`%25` last).
@@ -172,8 +263,10 @@ mod tests {
         }
 
         #[test]
-        fn neutralised_lines_are_inert(s in "[ \t:#\\[a-z]{0,12}") {
+        fn neutralised_lines_are_inert(s in "[ \t\r\n\u{85}:#\\[a-z]{0,16}") {
             let l = neutralise_line(&s);
+            let breaks = ['\r', '\n', '\u{85}'];
+            prop_assert!(!l.contains(breaks));
             prop_assert!(!l.trim_start().starts_with("::"));
             prop_assert!(!l.contains("##["));
         }

@@ -104,7 +104,16 @@ const CONTENT: &[&str] = &[
 /// Classifies a destination's error text (case-insensitive substring rules, in order:
 /// permanent, reconnect, transient, content, else retryable).
 pub fn classify_failure(error: Option<&str>) -> FailureClass {
-    let text = error.unwrap_or_default().to_lowercase();
+    // What an error says is in its first few hundred characters; a huge one is not read whole.
+    let mut text = error.unwrap_or_default();
+    if text.len() > 2048 {
+        let mut end = 2048;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text = &text[..end];
+    }
+    let text = text.to_lowercase();
     let any = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if any(PERMANENT) {
         FailureClass::Permanent

@@ -50,6 +50,10 @@ pub struct Destination {
     pub retries: u32,
     /// Our own remark (e.g. why a retry was refused); part of the failure's classification.
     pub note: Option<String>,
+    /// The failure's class, once worked out for the report (`failure_class` computes it
+    /// otherwise): reports read it several times per destination, at any scale.
+    #[serde(skip)]
+    pub class: Option<crate::failure::FailureClass>,
 }
 
 impl Destination {
@@ -62,6 +66,9 @@ impl Destination {
     /// Why it failed, judged from the API's error text and our own note.
     /// Our note only matters when the API's circuit breaker refused a re-queue.
     pub fn failure_class(&self) -> crate::failure::FailureClass {
+        if let Some(c) = self.class {
+            return c;
+        }
         if self.note.as_deref().is_some_and(|n| n.contains("circuit_breaker")) {
             return crate::failure::FailureClass::Permanent;
         }
@@ -271,6 +278,7 @@ mod tests {
             next_retry_at: None,
             retries: 0,
             note: None,
+            class: None,
         };
         let a = d(Some("dest_1"), serde_json::json!(5));
         assert_eq!(a.key(), d(None, serde_json::json!(5)).key());

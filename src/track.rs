@@ -61,6 +61,7 @@ impl Tracked {
         d.status = self.state();
         d.retries = self.retry.took_effect;
         d.note = self.note();
+        d.class = (d.status == State::Failed).then(|| d.failure_class());
         d
     }
 }

@@ -129,6 +129,7 @@ fn destination(post_id: &str, v: &Value) -> Result<(Destination, bool), DecodeEr
         next_retry_at,
         retries: 0,
         note: None,
+        class: None,
     };
     Ok((dest, unknown))
 }

@@ -3,6 +3,7 @@
 //! through the redactor and the workflow-command neutraliser on its way out.
 
 mod files;
+mod reports;
 pub use files::check as check_target;
 mod github;
 mod gitlab;
@@ -10,11 +11,11 @@ mod terminal;
 
 use std::cell::RefCell;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::escape::{command_data, neutralise_line};
-use crate::report::{Report, dotenv, json, junit, links, outputs, summary, text};
+use crate::report::{Report, text};
 use crate::secret::{ApiKey, Redactor};
 use crate::track::{Change, Known};
 
@@ -74,8 +75,8 @@ pub struct Sink {
     ci: Ci,
     targets: Targets,
     redactor: Redactor,
-    /// Writes that failed (each is also reported as an error).
-    failed_writes: std::cell::Cell<u32>,
+    /// Warnings printed so far.
+    warnings: std::cell::Cell<usize>,
     debug: bool,
     view: RefCell<Option<terminal::View>>,
 }
@@ -86,7 +87,7 @@ impl Sink {
             ci,
             targets,
             redactor: Redactor::default(),
-            failed_writes: std::cell::Cell::new(0),
+            warnings: std::cell::Cell::new(0),
             debug,
             view: RefCell::new(None),
         }
@@ -165,10 +166,15 @@ impl Sink {
         }
     }
 
+    /// A warning: an annotation on GitHub while the live budget lasts (the report needs the
+    /// rest), else a log line.
     pub fn warn(&self, msg: &str) {
         let msg = self.redactor.scrub(msg);
+        let n = self.warnings.get();
+        self.warnings.set(n + 1);
         match self.ci {
-            Ci::GitHub => raw_stdout(&github::command("warning", None, &msg)),
+            Ci::GitHub if n < github::LIVE_WARNINGS => raw_stdout(&github::command("warning", None, &msg)),
+            Ci::GitHub => raw_stdout(&neutralise_line(&format!("posteverywhere-wait: warning: {msg}"))),
             _ => raw_stderr(&neutralise_line(&format!("posteverywhere-wait: warning: {msg}"))),
         }
     }
@@ -181,8 +187,8 @@ impl Sink {
         raw_stderr(&neutralise_line(&format!("posteverywhere-wait: error: {msg}")));
     }
 
-    /// Writes everything the final report produces: files, annotations, the table. Returns
-    /// whether every write succeeded.
+    /// Writes everything the final report produces: files, then annotations (why the step
+    /// ended first), then the table. Returns whether every write succeeded.
     pub fn finish(&self, r: &Report, want_summary: bool) -> bool {
         if let Some(view) = self.view.borrow_mut().take() {
             view.clear();
@@ -190,60 +196,25 @@ impl Sink {
         if self.ci == Ci::GitLab {
             raw_stdout(&gitlab::section_end());
         }
-        let scrub = |s: &str| self.redactor.scrub(s);
+        let failures = reports::write_all(self, r, want_summary);
+        for e in &failures {
+            raw_stderr(&neutralise_line(&format!("posteverywhere-wait: error: {}", self.redactor.scrub(e))));
+        }
         if self.ci == Ci::GitHub {
-            for a in github::annotations(r) {
-                raw_stdout(&scrub(&a));
+            for a in github::annotations(r, &failures, self.warnings.get().min(github::LIVE_WARNINGS)) {
+                raw_stdout(&self.redactor.scrub(&a));
             }
-        }
-        let t = &self.targets;
-        if let Some(p) = &t.output {
-            let (list, note) = outputs::outputs(r);
-            if let Some(note) = note {
-                self.warn(&note);
-            }
-            let list: Vec<(&str, String)> = list.iter().map(|(k, v)| (*k, scrub(v))).collect();
-            self.report_io("outputs", p, files::append(p, &outputs::encode(&list)));
-        }
-        let has_summary = r.answered() || r.message.is_some();
-        if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
-            self.report_io("summary", p, files::append(p, &scrub(&summary::render(r))));
-        }
-        if let Some(p) = &t.summary_file {
-            self.report_io("summary-file", p, files::replace(p, &scrub(&summary::render(r))));
-        }
-        if let Some(p) = &t.results {
-            self.report_io("results-file", p, files::replace(p, &scrub(&json::document(r))));
-        }
-        if let Some(p) = &t.dotenv {
-            let results = t.results.as_deref().map(|p| p.display().to_string());
-            let text = scrub(&dotenv::render(r, results.as_deref()));
-            match dotenv::validate(&text) {
-                Ok(()) => self.report_io("dotenv-file", p, files::replace_exact(p, &text)),
-                Err(e) => {
-                    self.failed_writes.set(self.failed_writes.get() + 1);
-                    self.error(&format!("the dotenv report would be rejected by GitLab ({e}); not written"));
-                }
-            }
-        }
-        if let Some(p) = &t.junit {
-            self.report_io("junit-file", p, files::replace(p, &scrub(&junit::render(r))));
-        }
-        if let Some(p) = &t.annotations {
-            self.report_io("annotations-file", p, files::replace(p, &scrub(&links::render(r))));
         }
         for line in text::table(r) {
-            let line = neutralise_line(&scrub(&line));
+            let line = neutralise_line(&self.redactor.scrub(&line));
             raw_stdout(&if self.ci == Ci::Terminal { terminal::paint_line(&line) } else { line });
         }
-        self.failed_writes.get() == 0
+        failures.is_empty()
     }
 
-    fn report_io(&self, what: &str, path: &Path, res: std::io::Result<()>) {
-        if let Err(e) = res {
-            self.failed_writes.set(self.failed_writes.get() + 1);
-            self.error(&format!("cannot write {what} to {}: {e}", path.display()));
-        }
+    /// Removes the key, in every form, from text about to be written.
+    fn scrub(&self, text: &str) -> String {
+        self.redactor.scrub(text)
     }
 }
 

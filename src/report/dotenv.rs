@@ -3,6 +3,13 @@
 //! no blank lines, comments or multi-line values, at most 20 variables, under 5 KB
 //! (ci-conventions §8). `render` builds within those limits, shortening long values with a
 //! marker, and `validate` enforces them before anything is written.
+//!
+//! GitLab stores the values as expandable and expands them twice on the way to the next
+//! job (Rails: `$X`, `${X}`, `%X%` for known variables, leaving `$$` and `%%` alone; then
+//! the runner: `$X`, `${X}`, `$$` to `$`). So every `$` is written `$$`, which arrives as
+//! `$`: exact. `%X%` cannot be escaped exactly (nothing turns `%%` back into `%`): a value
+//! (or one item of a list) holding such a sequence has each of its `%` doubled, which no
+//! one expands.
 
 use super::Report;
 
@@ -16,6 +23,36 @@ const MARKER: &str = " …(cut; full data in results-file)";
 /// A single line: control characters become spaces, and GitLab strips the ends anyway.
 fn clean(v: &str) -> String {
     v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
+}
+
+/// Whether GitLab would read `%NAME%` in `v` as a variable reference.
+fn has_percent_reference(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && b.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic() || *n == b'_')
+            && b[i + 1..]
+                .iter()
+                .position(|x| !(x.is_ascii_alphanumeric() || *x == b'_'))
+                .is_some_and(|n| b[i + 1 + n] == b'%')
+    })
+}
+
+/// `v` as GitLab must receive it to hand the next job `v` itself: `$` doubled (exact), and
+/// `%` doubled when `v` holds a `%NAME%` reference (inert, not exact).
+pub fn inert(v: &str) -> String {
+    let v = if has_percent_reference(v) { v.replace('%', "%%") } else { v.to_owned() };
+    v.replace('$', "$$")
+}
+
+/// `v` cut so that, once made `inert`, it takes at most `max` bytes.
+fn inert_within(v: &str, max: usize) -> String {
+    let out = inert(v);
+    if out.len() <= max {
+        return out;
+    }
+    // Doubling at most doubles the length: cut the raw text to half, then mark it.
+    inert(&text_within(v, max / 2))
 }
 
 /// Keeps whole space-separated items while they fit in `max` bytes, then says how many
@@ -53,10 +90,9 @@ fn text_within(v: &str, max: usize) -> String {
 
 /// The report's variables, every value one line, each within its budget.
 pub fn render(r: &Report, results_file: Option<&str>) -> String {
-    let urls: Vec<String> =
-        r.published_urls().map(|u| clean(u).replace(' ', "%20")).filter(|u| !u.is_empty()).collect();
+    let urls: Vec<String> = r.published_urls().filter_map(crate::escape::link_url).map(inert).collect();
     let platforms: Vec<String> = r.failed_platforms().iter().map(|p| p.replace(' ', "_")).collect();
-    let posts: Vec<String> = r.posts.iter().map(|p| clean(&p.post_id)).collect();
+    let posts: Vec<String> = r.posts.iter().map(|p| inert(&clean(&p.post_id).replace(' ', "_"))).collect();
     let vars: Vec<(&str, String)> = vec![
         ("STATUS", r.status.as_str().to_owned()),
         ("EXIT_CODE", r.exit_code.to_string()),
@@ -66,10 +102,10 @@ pub fn render(r: &Report, results_file: Option<&str>) -> String {
         ("PENDING_COUNT", r.tally.pending.to_string()),
         ("RETRIED_COUNT", r.retried().to_string()),
         ("PUBLISHED_URLS", items_within(&urls, 2800)),
-        ("FAILED_PLATFORMS", text_within(&platforms.join(","), 300)),
+        ("FAILED_PLATFORMS", inert_within(&platforms.join(","), 300)),
         ("POST_IDS", items_within(&posts, 600)),
-        ("MESSAGE", text_within(&clean(r.message.as_deref().unwrap_or("")), 600)),
-        ("RESULTS_FILE", results_file.map(clean).map(|p| text_within(&p, 300)).unwrap_or_default()),
+        ("MESSAGE", inert_within(&clean(r.message.as_deref().unwrap_or("")), 600)),
+        ("RESULTS_FILE", results_file.map(clean).map(|p| inert_within(&p, 300)).unwrap_or_default()),
     ];
     let mut out = String::new();
     for (k, v) in vars.into_iter().filter(|(_, v)| !v.is_empty()) {
@@ -146,6 +182,15 @@ mod tests {
         assert!(text.contains("more (full list in results-file)"));
         assert!(text.contains("full data in results-file"));
         assert!(!text.contains("\nKEY=evil"));
+    }
+
+    #[test]
+    fn values_survive_gitlab_expansion() {
+        assert_eq!(inert("token ${CI_JOB_TOKEN} $HOME $$"), "token $${CI_JOB_TOKEN} $$HOME $$$$");
+        assert_eq!(inert("https://x/?$top=1&a=%41%20"), "https://x/?$$top=1&a=%41%20", "no %NAME% here");
+        assert_eq!(inert("a %CI_JOB_TOKEN% b %41"), "a %%CI_JOB_TOKEN%% b %%41");
+        assert_eq!(inert("%E2%80%99"), "%%E2%%80%%99", "E2 could be a variable's name");
+        assert!(inert_within(&"$".repeat(1000), 300).len() <= 300);
     }
 
     #[test]

@@ -121,6 +121,7 @@ pub(crate) mod fixtures {
             next_retry_at: None,
             retries: 0,
             note: None,
+            class: None,
         }
     }
 

@@ -39,8 +39,17 @@ fn join_capped<'a>(
 
 /// The outputs, in a stable order, and a note for each value that had to be cut.
 pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
-    let urls = r.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref());
-    let (urls, urls_dropped) = join_capped(urls, "\n", URL_MAX_BYTES, URLS_MAX_BYTES);
+    // Links everywhere follow one rule: https, at most 2 KiB, one line.
+    let published =
+        r.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref());
+    let mut unfit = 0;
+    let urls = published.filter(|u| {
+        let fit = crate::escape::link_url(u).is_some();
+        unfit += usize::from(!fit);
+        fit
+    });
+    let (urls, cut) = join_capped(urls, "\n", URL_MAX_BYTES, URLS_MAX_BYTES);
+    let urls_dropped = cut + unfit;
     let mut failed_platforms: Vec<String> = Vec::new();
     for d in r.destinations().filter(|d| d.status == State::Failed) {
         let p = crate::escape::one_line(&d.platform, 64).replace(',', " ");
@@ -52,7 +61,9 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
         join_capped(failed_platforms.iter().map(String::as_str), ",", 256, PLATFORMS_MAX_BYTES);
     let (results, mut note) = capped_results(r);
     if urls_dropped > 0 {
-        let n = format!("published-urls leaves out {urls_dropped} over-long URL(s); results-file has them");
+        let n = format!(
+            "published-urls leaves out {urls_dropped} URL(s) that are not https://, over 2 KiB, or past its size limit; results-file has them"
+        );
         note = Some(note.map_or(n.clone(), |m| format!("{m}; {n}")));
     }
     let list = vec![
@@ -156,7 +167,7 @@ mod tests {
         let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
         assert_eq!(get("published-urls"), "");
         assert!(!get("failed-platforms").contains('\n') && get("failed-platforms").starts_with("li  nk"));
-        assert!(note.unwrap().contains("over-long URL"));
+        assert!(note.unwrap().contains("not https://, over 2 KiB"));
     }
 
     #[test]

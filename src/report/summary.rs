@@ -1,17 +1,24 @@
 //! The job summary: GitHub-flavoured Markdown a person can scan. Untrusted text is escaped
-//! for table cells, links are only made for http(s) URLs, and the whole summary stays
-//! under the runner's 1 MiB cap, with a note when rows had to be left out.
+//! for table cells (no HTML, no links, no autolinks), the only links are our own "view post"
+//! links to validated `https://` URLs, failed rows come first, and the whole text fits the
+//! room it is given, everything counted: rows that do not fit are left out with a note that
+//! points to the results file.
 
 use std::fmt::Write as _;
 
-use super::{Report, human_duration};
+use super::{Report, human_duration, text::plural};
 use crate::escape::{md_cell, md_url, one_line};
 use crate::failure::FailureClass;
 use crate::model::{Destination, State};
 use crate::outcome::Status;
 
-/// Stay well under the runner's 1 MiB step-summary limit.
+/// The runner drops a step summary over 1 MiB entirely; we stay well under it.
 pub const MAX_SUMMARY_BYTES: usize = 900 * 1024;
+/// `summary-file` is meant for a pull or merge request comment: GitHub takes 65,536
+/// characters at most.
+pub const MAX_COMMENT_BYTES: usize = 64_000;
+/// Kept free for the note that says rows were left out.
+const NOTE_ROOM: usize = 1024;
 
 fn headline(r: &Report) -> String {
     let t = r.tally;
@@ -24,7 +31,7 @@ fn headline(r: &Report) -> String {
             "⚠️ PostEverywhere: {} of {} destinations published, {} failed{posts}",
             t.published, t.total, t.failed
         ),
-        Status::Failed => format!("❌ PostEverywhere: all {} destinations failed{posts}", t.total),
+        Status::Failed => format!("❌ PostEverywhere: all {} failed{posts}", plural(t.total, "destination")),
         Status::Timeout if t.total == 0 => {
             format!(
                 "⏱️ PostEverywhere: timed out after {} with no destinations listed",
@@ -41,12 +48,10 @@ fn headline(r: &Report) -> String {
         Status::Cancelled => format!("⏹️ PostEverywhere: cancelled after {}", human_duration(r.elapsed)),
         Status::Scheduled => {
             match (r.posts.len(), r.posts.first().and_then(|p| p.scheduled_for.as_deref())) {
-                (1, Some(at)) => {
-                    format!(
-                        "🗓️ PostEverywhere: scheduled for {}, after the deadline; not waited for",
-                        md_cell(at)
-                    )
-                }
+                (1, Some(at)) => format!(
+                    "🗓️ PostEverywhere: scheduled for {}, after the deadline; not waited for",
+                    md_cell(&one_line(at, 60))
+                ),
                 _ => "🗓️ PostEverywhere: scheduled after the deadline; not waited for".to_owned(),
             }
         }
@@ -72,11 +77,32 @@ fn status_symbol(s: Status) -> &'static str {
     }
 }
 
+/// Failed first, then pending, then published.
+fn rank(s: State) -> u8 {
+    match s {
+        State::Failed => 0,
+        State::Pending => 1,
+        State::Published => 2,
+    }
+}
+
+/// Posts that need attention first.
+fn post_rank(s: Status) -> u8 {
+    match s {
+        Status::Error | Status::Failed => 0,
+        Status::Timeout | Status::Cancelled | Status::Partial => 1,
+        Status::Scheduled | Status::Published => 2,
+    }
+}
+
 fn row(d: &Destination, retries: bool) -> String {
     let status = match d.status {
         State::Failed => format!("failed ({})", d.failure_class().as_str()),
         State::Pending if d.next_retry_at.is_some() => {
-            format!("pending: platform retry at {}", md_cell(d.next_retry_at.as_deref().unwrap_or("")))
+            format!(
+                "pending: platform retry at {}",
+                md_cell(&one_line(d.next_retry_at.as_deref().unwrap_or(""), 40))
+            )
         }
         State::Pending => format!("pending ({})", md_cell(&one_line(&d.raw_status, 40))),
         State::Published => "published".to_owned(),
@@ -99,75 +125,89 @@ fn row(d: &Destination, retries: bool) -> String {
     )
 }
 
-fn next_steps(r: &Report) -> Vec<String> {
+fn next_steps(r: &Report) -> String {
     // One step per kind of failure, naming up to ten destinations each.
-    let mut groups: Vec<(FailureClass, Vec<String>)> = Vec::new();
+    let mut groups: Vec<(FailureClass, Vec<String>, usize)> = Vec::new();
     for d in r.destinations().filter(|d| d.status == State::Failed) {
         let class = d.failure_class();
-        let label = format!("**{}**", md_cell(&one_line(&d.label(), 120)));
-        match groups.iter_mut().find(|(c, _)| *c == class) {
-            Some((_, labels)) => labels.push(label),
-            None => groups.push((class, vec![label])),
+        let i = groups.iter().position(|(c, ..)| *c == class).unwrap_or_else(|| {
+            groups.push((class, Vec::new(), 0));
+            groups.len() - 1
+        });
+        let (_, labels, count) = &mut groups[i];
+        *count += 1;
+        if labels.len() < 10 {
+            labels.push(format!("**{}**", md_cell(&one_line(&d.label(), 120))));
         }
     }
     let mut steps: Vec<String> = groups
         .into_iter()
-        .map(|(class, labels)| {
-            let more = labels.len().saturating_sub(10);
-            let mut who = labels.into_iter().take(10).collect::<Vec<_>>().join(", ");
-            if more > 0 {
-                who.push_str(&format!(" and {more} more"));
+        .map(|(class, labels, count)| {
+            let mut who = labels.join(", ");
+            if count > labels.len() {
+                let _ = write!(who, " and {} more", count - labels.len());
             }
             format!("{who}: {}.", class.advice())
         })
         .collect();
     match r.status {
         Status::Timeout if r.tally.total == 0 => steps.push(
-            "The API listed no destinations: check that post-id is the id the create call returned, \
-             and look at the post in PostEverywhere."
+            "Check that post-id is the id the create call returned, and look at the post in PostEverywhere."
                 .to_owned(),
         ),
-        Status::Timeout => steps.push(format!(
-            "{} destination(s) were still pending after {}: raise `timeout`, or check the post in PostEverywhere \
-             (video on Instagram and TikTok can take minutes to process).",
-            r.tally.pending,
-            human_duration(r.timeout)
-        )),
+        Status::Timeout => steps.push(
+            "Raise `timeout`, or check the post in PostEverywhere (video on Instagram and TikTok can take \
+             minutes to process)."
+                .to_owned(),
+        ),
         Status::Error => steps.push("Fix the cause named above and run the job again.".to_owned()),
-        Status::Cancelled => steps.push("The job was cancelled; the table shows the last known state.".to_owned()),
+        Status::Cancelled => {
+            steps.push("The job was cancelled; the table shows the last known state.".to_owned())
+        }
         _ => {}
     }
-    steps
-}
-
-/// The destinations table of one post, rows added while `budget` lasts.
-fn table(out: &mut String, dests: &[Destination], retries: bool, left: &mut usize) {
-    if retries {
-        out.push_str("| | Platform | Account | Status | Link | Attempts | Retried | Error |\n|---|---|---|---|---|---|---|---|\n");
-    } else {
-        out.push_str(
-            "| | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n",
-        );
+    if steps.is_empty() {
+        return String::new();
     }
-    for (n, d) in dests.iter().enumerate() {
-        let line = row(d, retries);
-        if line.len() > *left {
-            let _ = writeln!(
-                out,
-                "\n…and {} more destination(s) not shown (summary size limit); see the `results` output or results-file.",
-                dests.len() - n
-            );
-            *left = 0;
-            break;
-        }
-        *left -= line.len();
-        out.push_str(&line);
+    let mut out = String::from("### What to do next\n\n");
+    for s in steps {
+        let _ = writeln!(out, "- {s}");
     }
     out.push('\n');
+    out
 }
 
-/// Renders the summary for one step.
-pub fn render(r: &Report) -> String {
+/// The destinations table of one post, failed rows first, while `left` lasts. Returns
+/// how many rows were shown.
+fn table(out: &mut String, dests: &[Destination], retries: bool, left: &mut usize) -> usize {
+    let header = if retries {
+        "| | Platform | Account | Status | Link | Attempts | Retried | Error |\n|---|---|---|---|---|---|---|---|\n"
+    } else {
+        "| | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n"
+    };
+    let mut sorted: Vec<&Destination> = dests.iter().collect();
+    sorted.sort_by_key(|d| rank(d.status));
+    let mut shown = 0;
+    for d in sorted {
+        let line = row(d, retries);
+        let need = line.len() + if shown == 0 { header.len() + 1 } else { 0 };
+        if need > *left {
+            break;
+        }
+        if shown == 0 {
+            out.push_str(header);
+        }
+        *left -= need;
+        out.push_str(&line);
+        shown += 1;
+    }
+    if shown > 0 {
+        out.push('\n');
+    }
+    shown
+}
+
+fn header(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## {}\n", headline(r));
     if r.simulated {
@@ -180,168 +220,118 @@ pub fn render(r: &Report) -> String {
     let retried = if r.retried() > 0 { format!(" · {} re-queued", r.retried()) } else { String::new() };
     let _ = writeln!(
         out,
-        "{what} · status **{}** · exit code {} · waited {} · {} request(s){retried}\n",
+        "{what} · status **{}** · exit code {} · waited {} · {}{retried}\n",
         r.status.as_str(),
         r.exit_code,
         human_duration(r.elapsed),
-        r.requests
+        plural(r.requests as usize, "request"),
     );
     if let Some(m) = &r.message {
         let _ = writeln!(out, "> {}\n", md_cell(&one_line(m, 1000)));
     }
+    out
+}
+
+/// The overview of several posts, those that need attention first.
+fn overview(out: &mut String, r: &Report, left: &mut usize) -> usize {
+    let head = "| | Post | Status | Published | Failed | Pending | Note |\n|---|---|---|---|---|---|---|\n";
+    if head.len() + 1 > *left {
+        return 0;
+    }
+    out.push_str(head);
+    *left -= head.len() + 1;
+    let mut posts: Vec<_> = r.posts.iter().collect();
+    posts.sort_by_key(|p| post_rank(p.status));
+    let mut shown = 0;
+    for p in posts {
+        let note = p.message.as_deref().or(p.scheduled_for.as_deref()).unwrap_or("");
+        let line = format!(
+            "| {} | <code>{}</code> | {} | {} | {} | {} | {} |\n",
+            status_symbol(p.status),
+            md_cell(&one_line(&p.post_id, 100)),
+            p.status.as_str(),
+            p.tally.published,
+            p.tally.failed,
+            p.tally.pending,
+            md_cell(&one_line(note, 200))
+        );
+        if line.len() > *left {
+            break;
+        }
+        *left -= line.len();
+        out.push_str(&line);
+        shown += 1;
+    }
+    out.push('\n');
+    shown
+}
+
+/// Renders the summary so that it takes at most `room` bytes, or nothing when not even its
+/// headline fits.
+pub fn render(r: &Report, room: usize) -> String {
+    let head = header(r);
+    let steps = next_steps(r);
+    if head.len() + NOTE_ROOM > room {
+        return String::new();
+    }
+    let mut out = head;
+    let mut left = room - out.len() - NOTE_ROOM;
+    let steps_fit = steps.len() <= left;
+    if steps_fit {
+        left -= steps.len();
+    }
     let retries = r.destinations().any(|d| d.retries > 0);
-    let mut left = MAX_SUMMARY_BYTES - 64 * 1024;
+    let total = r.tally.total;
+    let mut shown = 0;
+    let mut posts_shown = r.posts.len();
     if let [one] = r.posts.as_slice() {
         if !one.destinations.is_empty() {
-            table(&mut out, &one.destinations, retries, &mut left);
+            shown = table(&mut out, &one.destinations, retries, &mut left);
         } else if one.answered {
             out.push_str("The API has listed no destinations for this post yet.\n\n");
         }
     } else {
-        out.push_str(
-            "| | Post | Status | Published | Failed | Pending | Note |\n|---|---|---|---|---|---|---|\n",
-        );
-        for p in &r.posts {
-            let note = p.message.as_deref().or(p.scheduled_for.as_deref()).unwrap_or("");
-            let line = format!(
-                "| {} | <code>{}</code> | {} | {} | {} | {} | {} |\n",
-                status_symbol(p.status),
-                md_cell(&one_line(&p.post_id, 100)),
-                p.status.as_str(),
-                p.tally.published,
-                p.tally.failed,
-                p.tally.pending,
-                md_cell(&one_line(note, 200))
-            );
-            if line.len() > left {
-                out.push_str("\n…more posts not shown (summary size limit).\n");
-                left = 0;
-                break;
-            }
-            left -= line.len();
-            out.push_str(&line);
-        }
-        out.push('\n');
-        for p in r.posts.iter().filter(|p| !p.destinations.is_empty()) {
-            if left < 1024 {
-                break;
-            }
-            let _ = writeln!(
-                out,
-                "### Post <code>{}</code>: {}\n",
+        posts_shown = overview(&mut out, r, &mut left);
+        let mut posts: Vec<_> = r.posts.iter().filter(|p| !p.destinations.is_empty()).collect();
+        posts.sort_by_key(|p| post_rank(p.status));
+        for p in posts {
+            let heading = format!(
+                "### Post <code>{}</code>: {}\n\n",
                 md_cell(&one_line(&p.post_id, 200)),
                 p.status.as_str()
             );
-            table(&mut out, &p.destinations, retries, &mut left);
+            if heading.len() + 512 > left {
+                break;
+            }
+            let before = out.len();
+            out.push_str(&heading);
+            left -= heading.len();
+            let n = table(&mut out, &p.destinations, retries, &mut left);
+            if n == 0 {
+                out.truncate(before);
+                break;
+            }
+            shown += n;
         }
     }
-    let steps = next_steps(r);
-    if !steps.is_empty() {
-        out.push_str("### What to do next\n\n");
-        for s in steps {
-            let _ = writeln!(out, "- {s}");
-        }
-        out.push('\n');
+    if shown < total || posts_shown < r.posts.len() {
+        let posts = if r.posts.len() > 1 {
+            format!(" and {posts_shown} of {}", plural(r.posts.len(), "post"))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "> ⚠️ This summary shows {shown} of {}{posts}, to stay within GitHub's size limit for a \
+             summary. The results file (input `results-file`) and the `results` output have all of them.\n",
+            plural(total, "destination"),
+        );
+    }
+    if steps_fit {
+        out.push_str(&steps);
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::fixtures::{dest, report};
-
-    #[test]
-    fn partial_summary() {
-        let mut r = report(
-            Status::Partial,
-            vec![
-                dest("instagram", "@mybrand", State::Published),
-                dest("linkedin", "My Brand", State::Failed),
-            ],
-        );
-        r.exit_code = 1;
-        let s = render(&r);
-        let expected = "## ⚠️ PostEverywhere: 1 of 2 destinations published, 1 failed\n\n\
-Post <code>post&#95;1</code> · status **partial** · exit code 1 · waited 12s · 4 request(s)\n\n\
-| | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n\
-| ✅ | instagram | @mybrand | published | [view post](https://instagram.example/p/1) | 1 |  |\n\
-| ❌ | linkedin | My Brand | failed (reconnect) |  | 1 | Token expired. Please reconnect. |\n\n\
-### What to do next\n\n\
-- **linkedin My Brand**: reconnect this account in PostEverywhere, then retry the post.\n\n";
-        assert_eq!(s, expected);
-    }
-
-    #[test]
-    fn hostile_text_is_escaped_and_bad_links_dropped() {
-        let mut d = dest("x|<b>", "`@a`", State::Published);
-        d.url = Some("javascript:alert(1)".into());
-        let mut f = dest("li", "B", State::Failed);
-        f.error = Some("line1\n::error::x | <script>".into());
-        let s = render(&report(Status::Partial, vec![d, f]));
-        assert!(s.contains("| x&#124;&lt;b&gt; | &#96;@a&#96; |"));
-        assert!(!s.contains("javascript"));
-        assert!(s.contains("line1 ::error::x &#124; &lt;script&gt;"));
-        for line in s.lines() {
-            assert!(!line.trim_start().starts_with("::"));
-        }
-    }
-
-    #[test]
-    fn timeout_and_error_explain_what_to_do() {
-        let r = report(Status::Timeout, vec![dest("x", "@a", State::Pending)]);
-        let s = render(&r);
-        assert!(
-            s.starts_with("## ⏱️ PostEverywhere: timed out after 5m00s with 1 of 1 destinations pending")
-        );
-        assert!(s.contains("raise `timeout`"));
-        let mut r = report(Status::Error, vec![]);
-        r.posts[0].answered = false;
-        r.message = Some("HTTP 401 Unauthorized; check the key".into());
-        let s = render(&r);
-        assert!(s.contains("> HTTP 401 Unauthorized; check the key"));
-        assert!(!s.contains("| |"));
-    }
-
-    #[test]
-    fn stays_under_the_size_cap() {
-        let mut d = dest("x", "@a", State::Failed);
-        d.error = Some("e".repeat(290));
-        let r = report(Status::Failed, vec![d; 5000]);
-        let s = render(&r);
-        assert!(s.len() < MAX_SUMMARY_BYTES, "{}", s.len());
-        assert!(s.contains("more destination(s) not shown"));
-    }
-}
-
-#[cfg(test)]
-mod several {
-    use super::*;
-    use crate::report::fixtures::{dest, post, report};
-
-    #[test]
-    fn one_section_per_post_and_an_overview() {
-        let mut r = report(Status::Partial, vec![]);
-        let mut a = post(Status::Published, vec![dest("x", "@a", State::Published)]);
-        a.post_id = "post_a".into();
-        let mut b = post(Status::Failed, vec![dest("li", "B", State::Failed)]);
-        b.post_id = "post_b".into();
-        b.destinations[0].retries = 1;
-        b.retried = 1;
-        let mut c = post(Status::Scheduled, vec![]);
-        c.post_id = "post_c".into();
-        c.scheduled_for = Some("2035-01-01T09:00:00Z".into());
-        r.posts = vec![a, b, c];
-        let s = render(&r);
-        assert!(s.contains("3 posts · status **partial**"), "{s}");
-        assert!(s.contains("· 1 re-queued"), "{s}");
-        assert!(
-            s.contains("| 🗓️ | <code>post&#95;c</code> | scheduled | 0 | 0 | 0 | 2035-01-01T09:00:00Z |"),
-            "{s}"
-        );
-        assert!(s.contains("### Post <code>post&#95;a</code>: published"));
-        assert!(s.contains("### Post <code>post&#95;b</code>: failed"));
-        assert!(!s.contains("### Post <code>post&#95;c</code>"), "no empty section");
-        assert!(s.contains("| Attempts | Retried | Error |"));
-    }
-}
+mod tests;

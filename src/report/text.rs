@@ -145,9 +145,27 @@ pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-/// Aligned lines for a set of destinations, indented by `indent`.
-fn rows(dests: &[Destination], indent: &str, lines: &mut Vec<String>) {
-    let rows: Vec<[String; 4]> = dests
+/// Lines for destinations in the final table at most (post headings included); the rest
+/// are counted, so a log stays readable at any scale.
+pub const TABLE_LINES: usize = 50;
+
+/// Failed first, then pending, then published.
+fn rank(s: State) -> u8 {
+    match s {
+        State::Failed => 0,
+        State::Pending => 1,
+        State::Published => 2,
+    }
+}
+
+/// Aligned lines for a set of destinations, failed first, indented by `indent`, while
+/// `left` lasts; returns how many were shown.
+fn rows(dests: &[Destination], indent: &str, lines: &mut Vec<String>, left: &mut usize) -> usize {
+    let mut sorted: Vec<&Destination> = dests.iter().collect();
+    sorted.sort_by_key(|d| rank(d.status));
+    sorted.truncate(*left);
+    *left -= sorted.len();
+    let rows: Vec<[String; 4]> = sorted
         .iter()
         .map(|d| {
             let (mark, status, tail) = match d.status {
@@ -173,37 +191,64 @@ fn rows(dests: &[Destination], indent: &str, lines: &mut Vec<String>) {
     for [mark, platform, account, rest] in rows {
         lines.push(format!("{indent}{mark} {platform:<w1$}  {account:<w2$}  {}", rest.trim_end()));
     }
+    sorted.len()
 }
 
-/// The final report as aligned plain-text lines.
+/// The final report as aligned plain-text lines: failed first, at most `TABLE_LINES` of
+/// them, and a count of what was left out.
 pub fn table(r: &Report) -> Vec<String> {
     let what = match r.posts.as_slice() {
         [one] => format!("post {}", one_line(&one.post_id, 80)),
-        posts => format!("{} posts", posts.len()),
+        posts => plural(posts.len(), "post"),
     };
     let mut lines = vec![format!(
-        "posteverywhere-wait: {} — {} ({what}, {}, {} request(s), exit code {})",
+        "posteverywhere-wait: {} — {} ({what}, {}, {}, exit code {})",
         r.status.as_str(),
         counts(r.tally),
         human_duration(r.elapsed),
-        r.requests,
+        plural(r.requests as usize, "request"),
         r.exit_code
     )];
     if let Some(m) = &r.message {
         lines.push(format!("  {}", one_line(m, 500)));
     }
+    let mut left = TABLE_LINES;
+    let mut shown = 0;
+    let mut posts_shown = 0;
     if let [one] = r.posts.as_slice() {
-        rows(&one.destinations, "  ", &mut lines);
-        return lines;
-    }
-    for p in &r.posts {
-        let mut head =
-            format!("  post {}: {} — {}", one_line(&p.post_id, 80), p.status.as_str(), counts(p.tally));
-        if let Some(m) = p.message.as_deref().or(p.scheduled_for.as_deref()) {
-            head.push_str(&format!(" ({})", one_line(m, 200)));
+        shown = rows(&one.destinations, "  ", &mut lines, &mut left);
+        posts_shown = 1;
+    } else {
+        let mut posts: Vec<_> = r.posts.iter().collect();
+        posts.sort_by_key(|p| match p.status {
+            crate::outcome::Status::Error | crate::outcome::Status::Failed => 0,
+            crate::outcome::Status::Published | crate::outcome::Status::Scheduled => 2,
+            _ => 1,
+        });
+        for p in posts {
+            if left == 0 {
+                break;
+            }
+            left -= 1;
+            posts_shown += 1;
+            let mut head =
+                format!("  post {}: {} — {}", one_line(&p.post_id, 80), p.status.as_str(), counts(p.tally));
+            if let Some(m) = p.message.as_deref().or(p.scheduled_for.as_deref()) {
+                let _ = write!(head, " ({})", one_line(m, 200));
+            }
+            lines.push(head);
+            shown += rows(&p.destinations, "    ", &mut lines, &mut left);
         }
-        lines.push(head);
-        rows(&p.destinations, "    ", &mut lines);
+    }
+    let total = r.tally.total;
+    if shown < total || posts_shown < r.posts.len() {
+        let posts =
+            if r.posts.len() > 1 { format!(" in {}", plural(r.posts.len(), "post")) } else { String::new() };
+        lines.push(format!(
+            "  …{} of {}{posts} not shown here; the results file and the job summary have them",
+            total - shown,
+            plural(total, "destination")
+        ));
     }
     lines
 }
@@ -279,11 +324,24 @@ mod tests {
         let t = table(&r);
         assert_eq!(
             t[0],
-            "posteverywhere-wait: partial — 1/2 published, 1 failed, 0 pending (post post_1, 12s, 4 request(s), exit code 0)"
+            "posteverywhere-wait: partial — 1/2 published, 1 failed, 0 pending (post post_1, 12s, 4 requests, exit code 0)"
         );
-        assert_eq!(t[1], "  ✓ instagram  @mybrand  published https://instagram.example/p/1");
-        assert!(t[2].starts_with(
+        assert!(t[1].starts_with(
             "  ✗ x          B         failed/reconnect Token expired. Please reconnect. → reconnect"
         ));
+        assert_eq!(t[2], "  ✓ instagram  @mybrand  published https://instagram.example/p/1");
+    }
+
+    #[test]
+    fn the_log_stays_readable_at_scale() {
+        let mut dests = vec![dest("x", "@a", State::Published); 3000];
+        dests.push(dest("li", "B", State::Failed));
+        let t = table(&report(Status::Partial, dests));
+        assert_eq!(t.len(), 1 + TABLE_LINES + 1);
+        assert!(t[1].contains("✗ li"), "failed first: {}", t[1]);
+        assert_eq!(
+            t.last().unwrap(),
+            "  …2951 of 3001 destinations not shown here; the results file and the job summary have them"
+        );
     }
 }

@@ -203,7 +203,11 @@ fn failed_writes_fail_the_step() {
         // A full disk: the summary cannot be written at the end.
         let run = Cmd::github(&server.base_url()).env("GITHUB_STEP_SUMMARY", "/dev/full").run();
         run.expect_code(5);
-        assert!(run.stdout.contains("::error::cannot write summary"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("a report was not written::cannot write summary to /dev/full"),
+            "{}",
+            run.stdout
+        );
         assert_eq!(run.output("status"), "published", "the outputs still say what happened");
         // A folder that takes no new files (sysfs refuses even root).
         let run = Cmd::github(&server.base_url()).input("results-file", "/sys/kernel/pew-results.json").run();

@@ -30,11 +30,12 @@ fn hostile_api_text_stays_inert_everywhere() {
     let results = run.results();
     assert_eq!(results[1]["error"], HOSTILE, "values round-trip exactly through GITHUB_OUTPUT");
     let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
-    assert_eq!(annotations.len(), 1, "{}", run.stdout);
+    assert_eq!(annotations.len(), 2, "why the step failed, then the destination:\n{}", run.stdout);
+    assert!(annotations[0].contains("destinations failed"), "{}", annotations[0]);
     assert!(
-        annotations[0].contains("%0A::set-output") && annotations[0].contains("%250A%2525"),
+        annotations[1].contains("pwned ::set-output") && annotations[1].contains("%250A%2525"),
         "{}",
-        annotations[0]
+        annotations[1]
     );
     assert!(!run.summary.contains("](javascript") && !run.summary.contains("**bold**"));
     for bad in ["<script>", "](", "`code`"] {
@@ -42,7 +43,7 @@ fn hostile_api_text_stays_inert_everywhere() {
         assert!(!in_table, "{bad} reached the summary table:\n{}", run.summary);
     }
     assert!(
-        run.summary.contains("[view post](https://instagram.example/p/1?a=%28b%29%7Cc)"),
+        run.summary.contains("[view post](<https://instagram.example/p/1?a=(b)\\|c>)"),
         "{}",
         run.summary
     );

@@ -1,0 +1,74 @@
+//! Writing the report files the targets name: step outputs, the job summary (within what is
+//! left of the runner's limit for the step), `summary-file` (sized for a pull request
+//! comment), the results JSON, and the GitLab dotenv, JUnit and annotations reports. Every
+//! text is scrubbed of the key on its way out. Failures are collected, not printed: the
+//! caller reports them (they fail the step).
+
+use std::path::Path;
+
+use super::{Sink, files};
+use crate::report::{Report, dotenv, json, junit, links, outputs, summary};
+
+/// Writes every report; returns a line for each that could not be written.
+pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<String> {
+    let t = sink.targets();
+    let mut failed = Vec::new();
+    let mut io = |what: &str, path: &Path, res: std::io::Result<()>| {
+        if let Err(e) = res {
+            failed.push(format!("cannot write {what} to {}: {e}", path.display()));
+        }
+    };
+    let mut dotenv_refused = None;
+    let has_summary = r.answered() || r.message.is_some();
+    if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
+        // The runner's limit is for the whole file: what an earlier writer left counts.
+        let used = std::fs::metadata(p).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
+        let text = summary::render(r, summary::MAX_SUMMARY_BYTES.saturating_sub(used));
+        if text.is_empty() {
+            sink.warn("the job summary file is already full; no summary written");
+        } else {
+            io("summary", p, files::append(p, &sink.scrub(&text)));
+        }
+    }
+    if let Some(p) = &t.summary_file {
+        io(
+            "summary-file",
+            p,
+            files::replace(p, &sink.scrub(&summary::render(r, summary::MAX_COMMENT_BYTES))),
+        );
+    }
+    if let Some(p) = &t.results {
+        io("results-file", p, files::replace(p, &sink.scrub(&json::document(r))));
+    }
+    if let Some(p) = &t.dotenv {
+        let results = t.results.as_deref().map(|p| p.display().to_string());
+        let text = sink.scrub(&dotenv::render(r, results.as_deref()));
+        match dotenv::validate(&text) {
+            Ok(()) => io("dotenv-file", p, files::replace_exact(p, &text)),
+            Err(e) => {
+                dotenv_refused =
+                    Some(format!("the dotenv report would be rejected by GitLab ({e}); not written"))
+            }
+        }
+    }
+    if let Some(p) = &t.junit {
+        io("junit-file", p, files::replace(p, &sink.scrub(&junit::render(r))));
+    }
+    if let Some(p) = &t.annotations {
+        let (text, note) = links::render(r);
+        if let Some(note) = note {
+            sink.warn(&note);
+        }
+        io("annotations-file", p, files::replace(p, &sink.scrub(&text)));
+    }
+    if let Some(p) = &t.output {
+        let (list, note) = outputs::outputs(r);
+        if let Some(note) = note {
+            sink.warn(&note);
+        }
+        let list: Vec<(&str, String)> = list.iter().map(|(k, v)| (*k, sink.scrub(v))).collect();
+        io("step outputs", p, files::append(p, &outputs::encode(&list)));
+    }
+    failed.extend(dotenv_refused);
+    failed
+}
