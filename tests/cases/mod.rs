@@ -6,3 +6,4 @@ mod reports;
 mod retry;
 mod security;
 mod simulate;
+mod tls;
