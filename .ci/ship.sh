@@ -3,7 +3,8 @@
 # quietly, builds the static musl binary, then runs, in order,
 #   .ci/validate.sh        actionlint, check-jsonschema, zizmor, hadolint, shellcheck,
 #                          action.yml vs --help and README
-#   .ci/action-test.sh     action/install.sh against a fake release server on 127.0.0.1
+#   .ci/action-test.sh     action/install.sh against a fake release server on 127.0.0.1,
+#                          with curl, GNU wget and busybox wget
 #   .ci/container-test.sh  the binary in a FROM-scratch image run like a container action
 # and exits non-zero if any of them failed.
 #
@@ -27,6 +28,10 @@ command -v runc >/dev/null 2>&1 || need="$need runc"
 command -v x86_64-linux-musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
 command -v unzip >/dev/null 2>&1 || need="$need unzip"
 command -v curl >/dev/null 2>&1 || need="$need curl"
+# action-test.sh runs install.sh with each downloader: curl, GNU wget, busybox wget.
+wget --version 2>/dev/null | grep -q 'GNU Wget' || need="$need wget"
+command -v busybox >/dev/null 2>&1 || need="$need busybox-static"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
 if [ -n "$need" ]; then
   echo "apt:$need"
