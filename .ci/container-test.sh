@@ -9,8 +9,8 @@
 #   2. a post that stays pending: `podman kill --signal TERM` ends the container within 2 s
 #      with exit 143 and status=cancelled;
 #   3. a missing post-id: exit 2.
-# The real Dockerfile's base images cannot be pulled here, so it is only linted
-# (validate.sh); this image has the same entrypoint path. Prints the test image size.
+# The real Dockerfile is built by image-test.sh (its release path); this image has the
+# same entrypoint path. Prints the test image size.
 #
 # PEW_BIN: the x86_64 musl binary. Unset: built with cargo into the default target dir.
 # Needs podman (and runc where podman's defaults cannot run containers: see below).

@@ -6,6 +6,8 @@
 #   .ci/action-test.sh     action/install.sh against a fake release server on 127.0.0.1,
 #                          with curl, GNU wget and busybox wget
 #   .ci/container-test.sh  the binary in a FROM-scratch image run like a container action
+#   .ci/image-test.sh      the real Dockerfile's release path: the image holds the release
+#                          binary byte for byte and runs it (entrypoint and GitLab's sh -c)
 # and exits non-zero if any of them failed.
 #
 # PEW_BIN: use this musl binary instead of building one. PEW_VENV: where the Python tools go
@@ -69,7 +71,7 @@ if command -v file >/dev/null 2>&1; then file -b "$PEW_BIN"; fi
 
 # ---------------------------------------------------------------- the checks
 failed=""
-for check in validate action-test container-test; do
+for check in validate action-test container-test image-test; do
   step "$check"
   t=$(date +%s)
   if bash ".ci/$check.sh"; then
