@@ -247,7 +247,7 @@ fi
 for MODE in $MODES; do
   case "$MODE" in
     curl) MODE_PATH=$PATH ;;
-    gnu-wget) MODE_PATH=$(path_without_curl) ;;
+    gnu-wget) MODE_PATH=$(path_without curl) ;;
     busybox) MODE_PATH=$(busybox_path) ;;
     *)
       echo "unknown downloader: $MODE" >&2
@@ -300,6 +300,17 @@ check "exit non-zero" is_not_zero "$(rc_of plainhttp)"
 check "says why" stderr_has plainhttp "refusing to download over plain HTTP"
 check "no build" cargo_not_called
 show "$f" plainhttp
+
+section "neither curl nor wget: clear error before any download"
+f=$fails
+MODE_PATH=$(path_without curl wget)
+run_install nodl PEW_ACTION_REF="v$VERSION" GITHUB_ACTION_PATH="$(action_dir "v$VERSION")" \
+  POSTEVERYWHERE_WAIT_DOWNLOAD_URL="$SRV/good/releases/download"
+MODE_PATH=$PATH
+check "exit non-zero" is_not_zero "$(rc_of nodl)"
+check "says why" stderr_has nodl "::error title=$TOOL::neither curl nor wget is installed"
+check "no request, no build" eval "no_requests && cargo_not_called"
+show "$f" nodl
 
 printf '\naction-test (downloaders: %s): %d passed, %d failed\n' "${MODES# }" "$passes" "$fails"
 [ "$fails" -eq 0 ]

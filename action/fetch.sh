@@ -16,21 +16,20 @@
 PEW_DOWNLOADER=""
 PEW_TLS_WARNED=""
 
-# Which downloader this machine has: curl, gnu-wget or wget (busybox or another minimal one).
-pew_downloader() {
-  if [ -z "$PEW_DOWNLOADER" ]; then
-    if command -v curl >/dev/null 2>&1; then
-      PEW_DOWNLOADER=curl
-    elif command -v wget >/dev/null 2>&1; then
-      case "$(wget --version 2>/dev/null || true)" in
-        "GNU Wget"*) PEW_DOWNLOADER=gnu-wget ;;
-        *) PEW_DOWNLOADER=wget ;;
-      esac
-    else
-      pew_die "neither curl nor wget is installed: cannot download the release"
-    fi
+# Sets PEW_DOWNLOADER to the downloader this machine has: curl, gnu-wget, or wget (busybox
+# or another minimal one). Not in a subshell: a missing downloader must stop the script.
+pew_pick_downloader() {
+  [ -z "$PEW_DOWNLOADER" ] || return 0
+  if command -v curl >/dev/null 2>&1; then
+    PEW_DOWNLOADER=curl
+  elif command -v wget >/dev/null 2>&1; then
+    case "$(wget --version 2>/dev/null || true)" in
+      "GNU Wget"*) PEW_DOWNLOADER=gnu-wget ;;
+      *) PEW_DOWNLOADER=wget ;;
+    esac
+  else
+    pew_die "neither curl nor wget is installed: cannot download the release"
   fi
-  printf '%s' "$PEW_DOWNLOADER"
 }
 
 # The URL a Location header points to, from the URL that answered with it.
@@ -70,7 +69,7 @@ pew_get_once() {
   local url=$1 out=$2 log="$2.log" rc=0 res=""
   PEW_CODE=""
   PEW_LOCATION=""
-  case "$(pew_downloader)" in
+  case "$PEW_DOWNLOADER" in
     curl)
       res=$(curl -sS --proto '=https,http' --connect-timeout 20 --max-time 300 -o "$out" \
         -w '%{http_code} %{redirect_url}' "$url" 2>"$log") || rc=$?
@@ -101,10 +100,10 @@ pew_get_once() {
   fi
   PEW_ERROR=$(grep -v '^  ' "$log" | grep -v '^ *$' | tail -n 1 || true)
   if [ -z "$PEW_ERROR" ]; then
-    case "$(pew_downloader)/$rc" in
+    case "$PEW_DOWNLOADER/$rc" in
       gnu-wget/4) PEW_ERROR="wget: network failure" ;;
       gnu-wget/5) PEW_ERROR="wget: TLS certificate verification failed" ;;
-      *) PEW_ERROR="$(pew_downloader) exit $rc" ;;
+      *) PEW_ERROR="$PEW_DOWNLOADER exit $rc" ;;
     esac
   fi
 }
@@ -118,6 +117,7 @@ pew_fetch() {
     http://127.0.0.1[:/]* | http://localhost[:/]* | http://\[::1\][:/]*) ;;
     *) pew_die "refusing to download over plain HTTP from a non-loopback host: $url" ;;
   esac
+  pew_pick_downloader
   while :; do
     tries=1
     pew_get_once "$url" "$out"
@@ -131,7 +131,7 @@ pew_fetch() {
       tries=$((tries + 1))
       pew_get_once "$url" "$out"
     done
-    if [ "$(pew_downloader)" = wget ]; then
+    if [ "$PEW_DOWNLOADER" = wget ]; then
       if grep -q 'TLS certificate validation not implemented' "$out.log" && [ -z "$PEW_TLS_WARNED" ]; then
         PEW_TLS_WARNED=1
         pew_warn "This busybox wget does not verify TLS certificates, so the release download is checked only against SHA256SUMS from the same server: that catches corruption, not an attacker on the network. Install curl in the job's image for a verified download."
@@ -143,7 +143,7 @@ pew_fetch() {
       200) return 0 ;;
       404 | 410) return 10 ;;
       301 | 302 | 303 | 307 | 308)
-        [ "$(pew_downloader)" != wget ] && [ -n "$PEW_LOCATION" ] ||
+        [ "$PEW_DOWNLOADER" != wget ] && [ -n "$PEW_LOCATION" ] ||
           pew_die "download failed (HTTP $PEW_CODE, redirect not followed: $PEW_ERROR): $url"
         hops=$((hops + 1))
         [ "$hops" -le 5 ] || pew_die "download failed (more than 5 redirects): $1"

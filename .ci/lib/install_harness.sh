@@ -176,15 +176,18 @@ CLOSED_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 
 # The PATH for each downloader: curl: this host's; gnu-wget: this host's without curl (a
 # directory of links to everything else); busybox: busybox's applets and bash, nothing else.
-path_without_curl() {
-  local d farm="$W/path-nocurl"
+path_without() { # path_without NAME... -> a directory of links to this PATH but NAMEs
+  local d farm
+  farm="$W/path-without-$(printf '%s-' "$@")"
   mkdir -p "$farm"
-  local IFS=:
-  for d in $PATH; do
-    # Links to every file of each directory; the first directory on PATH wins a name.
-    [ -d "$d" ] && ln -s "$d"/* "$farm/" 2>/dev/null || true
-  done
-  rm -f "$farm/curl"
+  (
+    IFS=:
+    for d in $PATH; do
+      # Links to every file of each directory; the first directory on PATH wins a name.
+      [ -d "$d" ] && ln -s "$d"/* "$farm/" 2>/dev/null || true
+    done
+  )
+  for d in "$@"; do rm -f "$farm/$d"; done
   printf '%s' "$farm"
 }
 busybox_path() {
