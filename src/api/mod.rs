@@ -7,6 +7,7 @@ pub mod model;
 pub mod ratelimit;
 mod trust;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -37,9 +38,9 @@ pub struct Client {
     base: Url,
     /// Removes the key from anything the server sends back, before it is cut or escaped.
     redactor: Redactor,
-    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` entries that gave no certificate: named when a
-    /// server's certificate is refused.
-    trust_notes: Vec<String>,
+    /// What TLS trusts (https only): its notes on unusable `SSL_CERT_*` entries are named
+    /// when a server's certificate is refused.
+    trust: Option<Arc<trust::Trust>>,
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -77,11 +78,11 @@ impl Client {
         // A proxy between us and a loopback API would see the key in clear (and could not
         // reach our loopback anyway): loopback is always direct.
         let builder = if crate::config::is_loopback(base) { builder.no_proxy() } else { builder };
-        let mut trust_notes = Vec::new();
+        let mut trust = None;
         let builder = if base.scheme() == "https" {
-            // SSL_CERT_FILE / SSL_CERT_DIR, the bundled web roots, then the OS store.
-            let (tls, notes) = trust::client_config().context("cannot set up TLS")?;
-            trust_notes = notes;
+            // The bundled web roots, SSL_CERT_FILE / SSL_CERT_DIR, then the OS store.
+            let (tls, t) = trust::client_config().context("cannot set up TLS")?;
+            trust = Some(t);
             builder.tls_backend_preconfigured(tls)
         } else {
             // Plain http is only allowed to loopback; skip loading any trust store.
@@ -93,7 +94,7 @@ impl Client {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        Ok(Self { http, base, redactor: Redactor::new(key), trust_notes })
+        Ok(Self { http, base, redactor: Redactor::new(key), trust })
     }
 
     fn url(&self, post_id: &str, tail: &str) -> anyhow::Result<Url> {
@@ -266,9 +267,9 @@ impl Client {
         }
         let mut text = format!("{what}: {}", one_line(&self.redactor.scrub(&cause), 200));
         if cause.contains("invalid peer certificate") {
-            for note in &self.trust_notes {
+            for note in self.trust.iter().flat_map(|t| t.notes()) {
                 text.push_str("; ");
-                text.push_str(&one_line(note, 300));
+                text.push_str(&one_line(&note, 300));
             }
         }
         text

@@ -1,15 +1,15 @@
 //! What the HTTPS client trusts, decided the same way on every OS. A server certificate is
 //! accepted when it chains to any of
-//!   1. a CA in `SSL_CERT_FILE`, or in a file of a directory listed in `SSL_CERT_DIR`
-//!      (separated by `:`, or `;` on Windows), read once when the client is built;
-//!   2. the bundled Mozilla roots (`webpki-root-certs`);
+//!   1. the bundled Mozilla roots (`webpki-root-certs`);
+//!   2. a CA in `SSL_CERT_FILE`, or in a file of a directory listed in `SSL_CERT_DIR`
+//!      (separated by `:`, or `;` on Windows);
 //!   3. the OS store: on Linux the PEM files in /etc/ssl/certs and /etc/pki/tls/certs (where
 //!      distributions install their bundle and the CAs added with update-ca-certificates or
 //!      update-ca-trust); on macOS and Windows the system verifier (Keychain, CryptoAPI).
 //!
-//! 1 and 2 are checked in-process by webpki, identically everywhere. 3 is consulted only
-//! when they refuse the certificate, and is loaded on first use, so a server with a public
-//! certificate never costs a read of the OS store.
+//! 1 and 2 are checked in-process by webpki, identically everywhere. The sources are asked in
+//! that order, each loaded the first time a certificate reaches it: a server with a public
+//! certificate costs no file read at all, however large the `SSL_CERT_*` bundles are.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -24,22 +24,31 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 
 type Verifier = Arc<dyn ServerCertVerifier>;
-type OsLoader = Box<dyn Fn(&Arc<CryptoProvider>) -> Option<Verifier> + Send + Sync>;
+type Loader = Box<dyn Fn(&Arc<CryptoProvider>) -> Loaded + Send + Sync>;
 
-/// The TLS configuration of the API client, and notes on `SSL_CERT_FILE` / `SSL_CERT_DIR`
-/// entries that could not be used (shown if a handshake then fails for an unknown issuer).
-pub fn client_config() -> anyhow::Result<(rustls::ClientConfig, Vec<String>)> {
+/// The TLS configuration of the API client, and its trust (for `Trust::notes`).
+pub fn client_config() -> anyhow::Result<(rustls::ClientConfig, Arc<Trust>)> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let (mut certs, notes) = env_certs(std::env::var_os("SSL_CERT_FILE"), std::env::var_os("SSL_CERT_DIR"));
-    certs.extend(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
-    let trust = Trust::new(&provider, certs, Box::new(os_verifier))?;
+    let (file, dirs) = (std::env::var_os("SSL_CERT_FILE"), std::env::var_os("SSL_CERT_DIR"));
+    let trust = Arc::new(Trust::new(
+        &provider,
+        vec![
+            Box::new(|p| Loaded::of(webpki_verifier(webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec(), p))),
+            Box::new(move |p| {
+                let (certs, notes) = env_certs(file.clone(), dirs.clone());
+                Loaded { verifier: webpki_verifier(certs, p), notes }
+            }),
+            Box::new(|p| Loaded::of(os_verifier(p))),
+        ],
+    ));
+    let verifier: Verifier = trust.clone();
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(trust))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok((config, notes))
+    Ok((config, trust))
 }
 
 /// The certificates named by `SSL_CERT_FILE` and `SSL_CERT_DIR`, and a note for each entry
@@ -120,33 +129,48 @@ fn os_verifier(provider: &Arc<CryptoProvider>) -> Option<Verifier> {
     webpki_verifier(certs, provider)
 }
 
-/// Sources 1 and 2 first; the OS store, loaded once, when they refuse a certificate.
-struct Trust {
-    local: Verifier,
-    os: OnceLock<Option<Verifier>>,
-    load_os: OsLoader,
+/// What one source of trust gave when it was loaded: a verifier (none if it holds no usable
+/// certificate) and notes on what it could not use.
+struct Loaded {
+    verifier: Option<Verifier>,
+    notes: Vec<String>,
+}
+
+impl Loaded {
+    fn of(verifier: Option<Verifier>) -> Loaded {
+        Loaded { verifier, notes: Vec::new() }
+    }
+}
+
+/// One source of trust, loaded the first time a certificate reaches it.
+struct Source {
+    load: Loader,
+    loaded: OnceLock<Loaded>,
+}
+
+/// The sources in order; a certificate any of them accepts is accepted.
+pub struct Trust {
+    sources: Vec<Source>,
     provider: Arc<CryptoProvider>,
 }
 
 impl fmt::Debug for Trust {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Trust").field("os_loaded", &self.os.get().is_some()).finish_non_exhaustive()
+        let loaded: Vec<bool> = self.sources.iter().map(|s| s.loaded.get().is_some()).collect();
+        f.debug_struct("Trust").field("loaded", &loaded).finish_non_exhaustive()
     }
 }
 
 impl Trust {
-    fn new(
-        provider: &Arc<CryptoProvider>,
-        local: Vec<CertificateDer<'static>>,
-        load_os: OsLoader,
-    ) -> anyhow::Result<Self> {
-        let local = webpki_verifier(local, provider)
-            .ok_or_else(|| anyhow::anyhow!("no usable root certificate for TLS"))?;
-        Ok(Self { local, os: OnceLock::new(), load_os, provider: provider.clone() })
+    fn new(provider: &Arc<CryptoProvider>, loaders: Vec<Loader>) -> Trust {
+        let sources = loaders.into_iter().map(|load| Source { load, loaded: OnceLock::new() }).collect();
+        Trust { sources, provider: provider.clone() }
     }
 
-    fn os(&self) -> Option<&Verifier> {
-        self.os.get_or_init(|| (self.load_os)(&self.provider)).as_ref()
+    /// The `SSL_CERT_FILE` / `SSL_CERT_DIR` entries that gave no certificate, once a refused
+    /// certificate has made them be read (before that, nothing is known).
+    pub fn notes(&self) -> Vec<String> {
+        self.sources.iter().filter_map(|s| s.loaded.get()).flat_map(|l| l.notes.iter().cloned()).collect()
     }
 }
 
@@ -159,19 +183,20 @@ impl ServerCertVerifier for Trust {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let local = self.local.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
-        let Err(Error::InvalidCertificate(local_err)) = local else { return local };
-        // Any store that accepts the certificate is enough (a name, date or usage that is
-        // wrong is wrong for every store, so the OS store cannot accept it either).
-        let Some(os) = self.os() else { return Err(Error::InvalidCertificate(local_err)) };
-        match os.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Ok(verified) => Ok(verified),
-            // The local verdict names what is wrong with a chain it knows; else the OS's.
-            Err(_) if local_err != CertificateError::UnknownIssuer => {
-                Err(Error::InvalidCertificate(local_err))
+        // A name, date or usage that is wrong is wrong for every source, so asking the next
+        // source after any refusal can only add the CAs it knows.
+        let mut refusal: Option<Error> = None;
+        for source in &self.sources {
+            let loaded = source.loaded.get_or_init(|| (source.load)(&self.provider));
+            let Some(verifier) = &loaded.verifier else { continue };
+            match verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+                Ok(verified) => return Ok(verified),
+                // Keep the first refusal that says more than "unknown issuer".
+                Err(e) if refusal.as_ref().is_none_or(is_unknown_issuer) => refusal = Some(e),
+                Err(_) => {}
             }
-            Err(os_err) => Err(os_err),
         }
+        Err(refusal.unwrap_or(Error::InvalidCertificate(CertificateError::UnknownIssuer)))
     }
 
     fn verify_tls12_signature(
@@ -195,6 +220,10 @@ impl ServerCertVerifier for Trust {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
     }
+}
+
+fn is_unknown_issuer(e: &Error) -> bool {
+    *e == Error::InvalidCertificate(CertificateError::UnknownIssuer)
 }
 
 #[cfg(test)]
@@ -224,18 +253,16 @@ mod tests {
         params.signed_by(&KeyPair::generate().unwrap(), issuer).unwrap().der().clone()
     }
 
-    /// A Trust over `local` whose OS store is `os`, counting how often the OS store is loaded.
-    fn trust(
-        local: Vec<CertificateDer<'static>>,
-        os: Option<CertificateDer<'static>>,
-    ) -> (Trust, Arc<AtomicUsize>) {
-        let loads = Arc::new(AtomicUsize::new(0));
-        let counter = loads.clone();
-        let load_os: OsLoader = Box::new(move |p| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            webpki_verifier(os.iter().cloned().collect(), p)
-        });
-        (Trust::new(&provider(), local, load_os).unwrap(), loads)
+    /// A source trusting `certs`, counting its loads in `loads`.
+    fn source(certs: Vec<CertificateDer<'static>>, loads: &Arc<AtomicUsize>) -> Loader {
+        let loads = loads.clone();
+        Box::new(move |p| {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Loaded {
+                verifier: webpki_verifier(certs.clone(), p),
+                notes: vec![format!("{} certs", certs.len())],
+            }
+        })
     }
 
     fn verify(t: &Trust, cert: &CertificateDer<'_>, host: &str) -> Result<ServerCertVerified, Error> {
@@ -244,59 +271,70 @@ mod tests {
     }
 
     #[test]
-    fn a_local_ca_is_trusted_without_reading_the_os_store() {
-        let (ca_der, _, issuer) = ca("Local CA");
-        let (t, loads) = trust(vec![ca_der], None);
+    fn nothing_is_loaded_before_a_certificate_and_later_sources_only_when_needed() {
+        let (first, _, issuer) = ca("First CA");
+        let (second, _, _) = ca("Second CA");
+        let (a, b) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let t = Trust::new(&provider(), vec![source(vec![first], &a), source(vec![second], &b)]);
+        assert_eq!((a.load(Ordering::SeqCst), b.load(Ordering::SeqCst)), (0, 0));
         assert!(verify(&t, &leaf(&issuer), "api.corp.test").is_ok());
-        assert_eq!(loads.load(Ordering::SeqCst), 0);
+        assert!(verify(&t, &leaf(&issuer), "api.corp.test").is_ok());
+        assert_eq!((a.load(Ordering::SeqCst), b.load(Ordering::SeqCst)), (1, 0));
+        assert_eq!(t.notes(), ["1 certs"], "only what was loaded has notes");
     }
 
     #[test]
-    fn the_os_store_is_trusted_in_addition_and_loaded_once() {
-        let (local, _, _) = ca("Local CA");
-        let (os_ca, _, os_issuer) = ca("OS CA");
-        let (t, loads) = trust(vec![local], Some(os_ca));
-        assert!(verify(&t, &leaf(&os_issuer), "api.corp.test").is_ok());
-        assert!(verify(&t, &leaf(&os_issuer), "api.corp.test").is_ok());
-        assert_eq!(loads.load(Ordering::SeqCst), 1);
+    fn a_later_source_is_trusted_in_addition_and_loaded_once() {
+        let (first, _, _) = ca("First CA");
+        let (second, _, issuer) = ca("Second CA");
+        let (a, b) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let t = Trust::new(&provider(), vec![source(vec![first], &a), source(vec![second], &b)]);
+        assert!(verify(&t, &leaf(&issuer), "api.corp.test").is_ok());
+        assert!(verify(&t, &leaf(&issuer), "api.corp.test").is_ok());
+        assert_eq!((a.load(Ordering::SeqCst), b.load(Ordering::SeqCst)), (1, 1));
         let (_, _, unknown) = ca("Unknown CA");
         let refused = verify(&t, &leaf(&unknown), "api.corp.test");
         assert_eq!(refused.unwrap_err(), Error::InvalidCertificate(CertificateError::UnknownIssuer));
     }
 
     #[test]
-    fn a_local_ca_of_the_same_name_does_not_hide_the_os_store() {
+    fn a_ca_of_the_same_name_in_an_earlier_source_does_not_hide_a_later_one() {
         // Same subject, other key (e.g. a re-keyed corporate CA): webpki reports a bad
-        // signature rather than an unknown issuer; the OS store still decides.
+        // signature rather than an unknown issuer; the later source still decides.
         let (old, _, _) = ca("Corp CA");
         let (new, _, new_issuer) = ca("Corp CA");
-        let (t, _) = trust(vec![old], Some(new));
+        let n = Arc::new(AtomicUsize::new(0));
+        let t = Trust::new(&provider(), vec![source(vec![old], &n), source(vec![new], &n)]);
         assert!(verify(&t, &leaf(&new_issuer), "api.corp.test").is_ok());
     }
 
     #[test]
-    fn a_wrong_name_is_refused_whichever_store_knows_the_ca() {
-        let (ca_der, _, issuer) = ca("Local CA");
-        let (t, _) = trust(vec![ca_der.clone()], Some(ca_der));
+    fn the_refusal_that_names_the_problem_is_reported() {
+        let (other, _, _) = ca("Other CA");
+        let (corp, _, issuer) = ca("Corp CA");
+        let n = Arc::new(AtomicUsize::new(0));
+        let t = Trust::new(&provider(), vec![source(vec![other], &n), source(vec![corp], &n)]);
         let err = verify(&t, &leaf(&issuer), "other.corp.test").unwrap_err();
         assert!(err.to_string().contains("not valid for name"), "{err}");
     }
 
     #[test]
-    fn with_no_ssl_cert_variables_the_bundled_roots_alone_make_a_client() {
-        let (certs, notes) = env_certs(None, Some(OsString::new()));
-        assert!(certs.is_empty() && notes.is_empty());
+    fn the_bundled_roots_refuse_a_private_ca_and_the_config_speaks_http1() {
         let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec();
-        let t = Trust::new(&provider(), bundled, Box::new(|_| None)).unwrap();
+        let t =
+            Trust::new(&provider(), vec![Box::new(move |p| Loaded::of(webpki_verifier(bundled.clone(), p)))]);
         let (_, _, private) = ca("Private CA");
         let refused = verify(&t, &leaf(&private), "api.corp.test");
         assert_eq!(refused.unwrap_err(), Error::InvalidCertificate(CertificateError::UnknownIssuer));
-        let (config, _) = client_config().unwrap();
+        let (config, trust) = client_config().unwrap();
         assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+        assert!(trust.notes().is_empty(), "nothing is read before a handshake");
     }
 
     #[test]
     fn ssl_cert_file_and_every_ssl_cert_dir_entry_are_read() {
+        let (certs, notes) = env_certs(None, Some(OsString::new()));
+        assert!(certs.is_empty() && notes.is_empty());
         let dir = tempfile::tempdir().unwrap();
         let (_, a, _) = ca("A");
         let (_, b, _) = ca("B");
