@@ -74,6 +74,7 @@ command -v openssl >/dev/null 2>&1 || {
 mkdir "$W/tls"
 (
   cd "$W/tls" || exit 1
+  export MSYS_NO_PATHCONV=1 # Git Bash would turn -subj "/CN=…" into a Windows path
   openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Action Test CA"
   openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1"
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >ext.cnf

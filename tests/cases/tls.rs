@@ -1,4 +1,4 @@
-//! TLS trust on every OS (these run on Linux, macOS and Windows, and under Wine and qemu in
+//! TLS trust on every OS (these run on Linux, macOS and Windows, and under Wine in
 //! `.ci/platforms.sh`): a private CA given in `SSL_CERT_FILE` or `SSL_CERT_DIR` is trusted,
 //! an unknown CA is refused before any request is sent, and unusable `SSL_CERT_*` entries
 //! are named in the message. The server is an in-process rustls server on 127.0.0.1 with
