@@ -9,7 +9,8 @@
 #     status): no answer, 408, 429 and 5xx are retried twice, 2 s apart (PEW_RETRY_DELAY:
 #     the pause, for tests), then every failure is a hard error;
 #   - busybox wget built without certificate validation says so; that is passed on as a
-#     warning, since then only the SHA256SUMS check stands between the runner and the network.
+#     warning, since then only the SHA256SUMS check stands between the runner and the network;
+#   - URLs in messages lose their query (a redirect's signed URL carries one).
 # Works with bash 3.2 (macOS) and Git Bash (Windows).
 # shellcheck shell=bash
 
@@ -126,7 +127,7 @@ pew_fetch() {
         '' | 408 | 429 | 5??) ;;
         *) break ;;
       esac
-      pew_say "download of $url failed (${PEW_CODE:+HTTP $PEW_CODE: }$PEW_ERROR); retrying in ${PEW_RETRY_DELAY:-2} s"
+      pew_say "download of ${url%%\?*} failed (${PEW_CODE:+HTTP $PEW_CODE: }$PEW_ERROR); retrying in ${PEW_RETRY_DELAY:-2} s"
       sleep "${PEW_RETRY_DELAY:-2}"
       tries=$((tries + 1))
       pew_get_once "$url" "$out"
@@ -137,24 +138,24 @@ pew_fetch() {
         pew_warn "This busybox wget does not verify TLS certificates, so the release download is checked only against SHA256SUMS from the same server: that catches corruption, not an attacker on the network. Install curl in the job's image for a verified download."
       fi
       hop=$(pew_log_http_hop "$out.log" "$url")
-      [ -z "$hop" ] || pew_die "refusing a redirect to plain HTTP ($hop) while downloading $1: the download was discarded"
+      [ -z "$hop" ] || pew_die "refusing a redirect to plain HTTP (${hop%%\?*}) while downloading $1: the download was discarded"
     fi
     case "$PEW_CODE" in
       200) return 0 ;;
       404 | 410) return 10 ;;
       301 | 302 | 303 | 307 | 308)
         [ "$PEW_DOWNLOADER" != wget ] && [ -n "$PEW_LOCATION" ] ||
-          pew_die "download failed (HTTP $PEW_CODE, redirect not followed: $PEW_ERROR): $url"
+          pew_die "download failed (HTTP $PEW_CODE, redirect not followed: $PEW_ERROR): ${url%%\?*}"
         hops=$((hops + 1))
         [ "$hops" -le 5 ] || pew_die "download failed (more than 5 redirects): $1"
         url=$(pew_resolve "$url" "$PEW_LOCATION")
         case "$url" in
           https://*) ;;
-          *) pew_die "refusing a redirect to plain HTTP ($url) while downloading $1" ;;
+          *) pew_die "refusing a redirect to plain HTTP (${url%%\?*}) while downloading $1" ;;
         esac
         ;;
-      '') pew_die "download failed ($PEW_ERROR): $url" ;;
-      *) pew_die "download failed (HTTP $PEW_CODE): $url" ;;
+      '') pew_die "download failed ($PEW_ERROR): ${url%%\?*}" ;;
+      *) pew_die "download failed (HTTP $PEW_CODE): ${url%%\?*}" ;;
     esac
   done
 }
