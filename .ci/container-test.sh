@@ -8,9 +8,12 @@
 #      results file, the key nowhere in what was written;
 #   2. a post that stays pending: `podman kill --signal TERM` ends the container within 2 s
 #      with exit 143 and status=cancelled;
-#   3. a missing post-id: exit 2.
-# The real Dockerfile's base images cannot be pulled here, so it is only linted
-# (validate.sh); this image has the same entrypoint path. Prints the test image size.
+#   3. a missing post-id: exit 2;
+#   4. HTTPS in this image, which has no CA file at all: a private CA given in SSL_CERT_FILE
+#      (mounted) is trusted; without it the certificate is refused (exit 4) before any
+#      request, and the client still starts (bundled roots).
+# The real Dockerfile is built by image-test.sh (its release path); this image has the
+# same entrypoint path. Prints the test image size.
 #
 # PEW_BIN: the x86_64 musl binary. Unset: built with cargo into the default target dir.
 # Needs podman (and runc where podman's defaults cannot run containers: see below).
@@ -75,7 +78,8 @@ BIN_BYTES=$(wc -c <"$BIN" | tr -d ' ')
 cat >"$W/server.py" <<'PY'
 # GET /api/v1/posts/42/results: "publish" answers publishing once, then published;
 # "pending" always answers publishing. Logs "METHOD PATH auth=ok|bad" per request.
-import http.server, json, sys
+# With CERT and KEY arguments: over TLS.
+import http.server, json, ssl, sys
 mode, port_file, log_file, key = sys.argv[1:5]
 polls = {"n": 0}
 def dest(account_id, platform, status):
@@ -110,6 +114,10 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+if len(sys.argv) > 6:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os; os.replace(port_file + ".tmp", port_file)
@@ -149,8 +157,8 @@ while i < len(lines):
 json.dump(out, sys.stdout)
 PY
 
-start_server() { # start_server MODE NAME -> sets PORT
-  "${PY:-python3}" "$W/server.py" "$1" "$W/$2.port" "$W/$2.requests" "$KEY" &
+start_server() { # start_server MODE NAME [CERT KEY] -> sets PORT
+  "${PY:-python3}" "$W/server.py" "$1" "$W/$2.port" "$W/$2.requests" "$KEY" "${@:3}" &
   PIDS="$PIDS $!"
   for _ in $(seq 1 100); do
     [ -s "$W/$2.port" ] && break
@@ -278,6 +286,38 @@ run_action noid "base-url=http://127.0.0.1:$PORT/api/v1" >"$W/noid.log" 2>&1 || 
 check "exit code 2 (got $rc)" is "$rc" 2
 check "names the input" grep -q "post-id" "$W/noid.log"
 if [ "$fails" -gt "$f" ]; then sed 's/^/  | /' "$W/noid.log"; fi
+
+# ---------------------------------------------------------------- 4. HTTPS, no CA file
+section "HTTPS in an image with no CA file: SSL_CERT_FILE trusted, else refused before any request"
+f=$fails
+mkdir -p "$W/tls"
+(
+  cd "$W/tls" || exit 1
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Container Test CA"
+  openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=localhost"
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
+  openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf
+) >/dev/null 2>&1
+start_server publish tls "$W/tls/srv.pem" "$W/tls/srv.key"
+https_run() { # https_run NAME [podman args...]: one wait against the TLS server
+  local name=$1
+  shift
+  rc=0
+  env "POSTEVERYWHERE_API_KEY=$KEY" podman run --rm --network host -v "$W/tls:/certs:ro" "$@" \
+    -e POSTEVERYWHERE_API_KEY -e POSTEVERYWHERE_POST_ID=42 -e POSTEVERYWHERE_POLL_INTERVAL=200ms \
+    -e POSTEVERYWHERE_MAX_ERRORS=1 -e "POSTEVERYWHERE_BASE_URL=https://localhost:$PORT/api/v1" \
+    "$IMAGE" >"$W/$name.log" 2>&1 || rc=$?
+}
+https_run untrusted
+check "no CA given: exit 4 (got $rc)" is "$rc" 4
+check "no CA given: the certificate is refused, the client started" eval \
+  "grep -q 'invalid peer certificate' '$W/untrusted.log' && ! grep -q 'cannot set up' '$W/untrusted.log'"
+check "no CA given: no request reached the server" test ! -s "$W/tls.requests"
+https_run trusted -e SSL_CERT_FILE=/certs/ca.pem
+check "SSL_CERT_FILE: exit 0 (got $rc)" is "$rc" 0
+check "SSL_CERT_FILE: the API was polled with the key" grep -q "GET /api/v1/posts/42/results auth=ok" "$W/tls.requests"
+check "the key appears in no log" eval "! grep -qF -- '$KEY' '$W/untrusted.log' '$W/trusted.log'"
+if [ "$fails" -gt "$f" ]; then sed 's/^/  | /' "$W/untrusted.log" "$W/trusted.log"; fi
 
 printf '\nmusl binary: %s bytes; test image (FROM scratch): %s bytes (%s MiB)\n' "$BIN_BYTES" "$IMAGE_BYTES" \
   "$(awk -v b="$IMAGE_BYTES" 'BEGIN { printf "%.2f", b / 1048576 }')"

@@ -3,8 +3,11 @@
 # quietly, builds the static musl binary, then runs, in order,
 #   .ci/validate.sh        actionlint, check-jsonschema, zizmor, hadolint, shellcheck,
 #                          action.yml vs --help and README
-#   .ci/action-test.sh     action/install.sh against a fake release server on 127.0.0.1
+#   .ci/action-test.sh     action/install.sh against a fake release server on 127.0.0.1,
+#                          with curl, GNU wget and busybox wget
 #   .ci/container-test.sh  the binary in a FROM-scratch image run like a container action
+#   .ci/image-test.sh      the real Dockerfile's release path: the image holds the release
+#                          binary byte for byte and runs it (entrypoint and GitLab's sh -c)
 # and exits non-zero if any of them failed.
 #
 # PEW_BIN: use this musl binary instead of building one. PEW_VENV: where the Python tools go
@@ -27,6 +30,10 @@ command -v runc >/dev/null 2>&1 || need="$need runc"
 command -v x86_64-linux-musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
 command -v unzip >/dev/null 2>&1 || need="$need unzip"
 command -v curl >/dev/null 2>&1 || need="$need curl"
+# action-test.sh runs install.sh with each downloader: curl, GNU wget, busybox wget.
+wget --version 2>/dev/null | grep -q 'GNU Wget' || need="$need wget"
+command -v busybox >/dev/null 2>&1 || need="$need busybox-static"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
 if [ -n "$need" ]; then
   echo "apt:$need"
@@ -64,10 +71,10 @@ if command -v file >/dev/null 2>&1; then file -b "$PEW_BIN"; fi
 
 # ---------------------------------------------------------------- the checks
 failed=""
-for check in validate action-test container-test; do
+for check in validate action-test container-test image-test; do
   step "$check"
   t=$(date +%s)
-  if bash ".ci/$check.sh"; then
+  if PEW_TLS_CHECKS=required bash ".ci/$check.sh"; then
     echo "($check: $(($(date +%s) - t)) s)"
   else
     failed="$failed $check"

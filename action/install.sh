@@ -14,6 +14,7 @@
 #   RUNNER_TOOL_CACHE, RUNNER_TEMP         where to cache / build
 #   POSTEVERYWHERE_WAIT_DOWNLOAD_URL       release mirror: <url>/<tag>/<asset> (default:
 #                                          https://github.com/<repo>/releases/download)
+# Downloads go through action/fetch.sh (curl, GNU wget or busybox wget).
 # Works with bash 3.2 (macOS) and Git Bash (Windows). Sourcing it defines the functions only.
 set -euo pipefail
 
@@ -21,6 +22,9 @@ PEW_TOOL=posteverywhere-wait
 PEW_DEFAULT_REPO=posteverywhere-wait/posteverywhere-wait
 
 pew_say() { printf '%s: %s\n' "$PEW_TOOL" "$*" >&2; }
+
+# shellcheck source=action/fetch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/fetch.sh"
 
 # Workflow-command data escaping (% first, then CR and LF).
 pew_escape() {
@@ -150,42 +154,6 @@ pew_sha256() {
 # The expected hash of NAME in a SHA256SUMS file ("<hex>  <name>" or "<hex> *<name>").
 pew_expected_sum() {
   tr -d '\r' <"$1" | awk -v name="$2" '$2 == name || $2 == "*" name { print tolower($1); exit }'
-}
-
-# Downloads URL to FILE: 0 on success, 10 when the server says it does not exist,
-# a hard error for anything else (after retries).
-pew_fetch() {
-  local url=$1 out=$2 code rc
-  case "$url" in
-    https://*) ;;
-    http://127.0.0.1[:/]* | http://localhost[:/]* | http://\[::1\][:/]*) ;;
-    *) pew_die "refusing to download over plain HTTP from a non-loopback host: $url" ;;
-  esac
-  if command -v curl >/dev/null 2>&1; then
-    if code=$(curl -sSL --proto '=https,http' --proto-redir '=https' --retry 3 --retry-delay 2 \
-      --connect-timeout 20 --max-time 300 -o "$out" -w '%{http_code}' "$url"); then
-      :
-    else
-      rc=$?
-      pew_die "download failed (curl exit $rc): $url"
-    fi
-    case "$code" in
-      200) return 0 ;;
-      404 | 410) return 10 ;;
-      *) pew_die "download failed (HTTP $code): $url" ;;
-    esac
-  elif command -v wget >/dev/null 2>&1; then
-    if wget -q --tries=3 --timeout=30 -O "$out" "$url"; then
-      return 0
-    else
-      rc=$?
-    fi
-    # wget exit 8: the server answered with an error (most often 404).
-    [ "$rc" -eq 8 ] && return 10
-    pew_die "download failed (wget exit $rc): $url"
-  else
-    pew_die "neither curl nor wget is installed: cannot download $url"
-  fi
 }
 
 pew_extract() {

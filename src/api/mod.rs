@@ -1,11 +1,13 @@
-//! The PostEverywhere HTTP client: one `reqwest::Client` (rustls, bundled and system
-//! roots, no redirects, `User-Agent`, bearer auth) and the calls the wait makes. Every
+//! The PostEverywhere HTTP client: one `reqwest::Client` (rustls trusting what `trust`
+//! says, no redirects, `User-Agent`, bearer auth) and the calls the wait makes. Every
 //! answer is turned into data or a `Fault`; nothing here sleeps or decides to retry.
 
 pub mod fault;
 pub mod model;
 pub mod ratelimit;
+mod trust;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -36,6 +38,9 @@ pub struct Client {
     base: Url,
     /// Removes the key from anything the server sends back, before it is cut or escaped.
     redactor: Redactor,
+    /// What TLS trusts (https only): its notes on unusable `SSL_CERT_*` entries are named
+    /// when a server's certificate is refused.
+    trust: Option<Arc<trust::Trust>>,
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -73,10 +78,12 @@ impl Client {
         // A proxy between us and a loopback API would see the key in clear (and could not
         // reach our loopback anyway): loopback is always direct.
         let builder = if crate::config::is_loopback(base) { builder.no_proxy() } else { builder };
+        let mut trust = None;
         let builder = if base.scheme() == "https" {
-            // The platform verifier reads SSL_CERT_FILE / the system store (corporate CAs);
-            // the bundled web roots make an image with no CA bundle work too.
-            builder.tls_certs_merge(bundled_roots())
+            // The bundled web roots, SSL_CERT_FILE / SSL_CERT_DIR, then the OS store.
+            let (tls, t) = trust::client_config().context("cannot set up TLS")?;
+            trust = Some(t);
+            builder.tls_backend_preconfigured(tls)
         } else {
             // Plain http is only allowed to loopback; skip loading any trust store.
             builder.tls_certs_only(Vec::new())
@@ -87,7 +94,7 @@ impl Client {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        Ok(Self { http, base, redactor: Redactor::new(key) })
+        Ok(Self { http, base, redactor: Redactor::new(key), trust })
     }
 
     fn url(&self, post_id: &str, tail: &str) -> anyhow::Result<Url> {
@@ -268,15 +275,15 @@ impl Client {
         if std::ptr::addr_eq(root, e as &(dyn std::error::Error + 'static)) {
             return what.to_owned();
         }
-        format!("{what}: {}", one_line(&self.redactor.scrub(&cause), 200))
+        let mut text = format!("{what}: {}", one_line(&self.redactor.scrub(&cause), 200));
+        if cause.contains("invalid peer certificate") {
+            for note in self.trust.iter().flat_map(|t| t.notes()) {
+                text.push_str("; ");
+                text.push_str(&one_line(&note, 300));
+            }
+        }
+        text
     }
-}
-
-fn bundled_roots() -> Vec<reqwest::Certificate> {
-    webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok())
-        .collect()
 }
 
 fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {

@@ -7,3 +7,4 @@ mod reports;
 mod retry;
 mod security;
 mod simulate;
+mod tls;
