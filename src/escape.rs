@@ -97,8 +97,7 @@ pub fn md_cell(s: &str) -> String {
         if c == '@' {
             out.push(BREAK);
         }
-        if c == ':' && (rest.starts_with("//") || rest.starts_with("\\") || mail_scheme(&s[..i]))
-        {
+        if c == ':' && (rest.starts_with("//") || rest.starts_with("\\") || mail_scheme(&s[..i])) {
             out.push(':');
             out.push(BREAK);
             continue;
