@@ -89,19 +89,20 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
 /// serialised one at a time, so the cost is one string, whatever the number of posts.
 fn capped_results(r: &Report) -> (String, Option<String>) {
     let mut out = String::from("[");
-    let (mut kept, mut total) = (0usize, 0usize);
+    let mut kept = 0usize;
     for d in r.destinations() {
-        total += 1;
         let entry = serde_json::to_string(&destination(d)).unwrap_or_default();
-        if kept == total - 1 && out.len() + entry.len() + 2 <= RESULTS_MAX_BYTES {
-            if kept > 0 {
-                out.push(',');
-            }
-            out.push_str(&entry);
-            kept += 1;
+        if out.len() + entry.len() + 2 > RESULTS_MAX_BYTES {
+            break;
         }
+        if kept > 0 {
+            out.push(',');
+        }
+        out.push_str(&entry);
+        kept += 1;
     }
     out.push(']');
+    let total = r.tally.total;
     let note = (kept < total).then(|| {
         format!(
             "the results output holds {kept} of {total} destinations (GitHub limits output size); \

@@ -1,5 +1,6 @@
 mod adversarial;
 mod config;
+mod consumers;
 mod core;
 mod faults;
 mod many;

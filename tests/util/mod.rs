@@ -130,15 +130,34 @@ impl Cmd {
 
     /// Waits (at most 60 s) for a spawned child and gathers everything it wrote.
     pub fn collect(self, mut child: Child, start: Instant) -> Run {
-        while child.try_wait().unwrap().is_none() {
+        // Drain both pipes while waiting: a full pipe would block the binary.
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut buf);
+                }
+                buf
+            })
+        };
+        let out_reader = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+        let err_reader = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
             if start.elapsed() > Duration::from_secs(60) {
                 let _ = child.kill();
                 panic!("the binary ran for over 60 s");
             }
             std::thread::sleep(Duration::from_millis(5));
-        }
+        };
         let elapsed = start.elapsed();
-        let out = child.wait_with_output().unwrap();
+        let out = std::process::Output {
+            status,
+            stdout: out_reader.join().unwrap(),
+            stderr: err_reader.join().unwrap(),
+        };
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         let raw_outputs = read(&self.path("github_output"));
         let summary = read(&self.path("step_summary"));
