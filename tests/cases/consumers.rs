@@ -231,3 +231,15 @@ fn a_thousand_posts_and_fifty_thousand_destinations_stay_within_every_limit() {
     assert!(run.stdout.len() < 2_000_000, "{} bytes of log", run.stdout.len());
     assert!(run.summary.contains("This summary shows"), "a cut summary says so");
 }
+
+#[test]
+fn every_line_of_an_error_stays_inert_whatever_its_source() {
+    // An input value, and the OS error that quotes it, both carry a line break.
+    let server = Server::new();
+    let evil = "missing\n::set-output name=status::forged\r::error::injected/summary.md";
+    let run = Cmd::github(&server.base_url()).input("summary-file", evil).run();
+    run.expect_code(2);
+    let commands = github::check_log(&run.stdout, &run.stderr, &["add-mask", "error"]).unwrap();
+    assert_eq!(commands.iter().filter(|c| c.name == "error").count(), 1, "{commands:?}");
+    assert!(run.stderr.lines().count() == 1, "one line: {:?}", run.stderr);
+}
