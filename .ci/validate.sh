@@ -54,11 +54,16 @@ errors = []
 # --help: "    name   text [default: x]" lines between INPUTS and the next blank line.
 help_inputs = {}
 block = help_text.split("\nINPUTS", 1)[1].split("\n\n", 1)[0]
+entries = []  # (name, text), continuation lines (indented further, not "env:") joined
 for line in block.splitlines()[1:]:
     m = re.match(r"^    ([a-z][a-z0-9-]*)\s+(.*)$", line)
-    if m and m.group(1) != "env":
-        d = re.search(r"\[default: (.*)\]\s*$", m.group(2))
-        help_inputs[m.group(1)] = d.group(1) if d else ""
+    if m:
+        entries.append([m.group(1), m.group(2)])
+    elif entries and line.startswith("      ") and not line.strip().startswith("env:"):
+        entries[-1][1] += " " + line.strip()
+for name, text in entries:
+    d = re.search(r"\[default: (.*)\]\s*$", text)
+    help_inputs[name] = d.group(1) if d else ""
 if not help_inputs:
     errors.append("no inputs found in --help")
 

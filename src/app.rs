@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::outcome::code;
 use crate::signal::Signals;
 
-pub async fn start(demo: bool) -> u8 {
+pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     // First, so a signal during start-up is not lost (and works as PID 1).
     let signals = Signals::install();
     let env = |k: &str| std::env::var(k).ok();
@@ -17,7 +17,7 @@ pub async fn start(demo: bool) -> u8 {
     let vars: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
-    let vars = if demo { crate::demo::vars(vars) } else { vars };
+    let vars = if demo.is_some() { crate::demo::vars(vars) } else { vars };
     let mut sink = Sink::new(ci, targets, debug);
     // The runner's masker and our redactor know the key before anything else is printed,
     // a configuration error included.
@@ -35,9 +35,10 @@ pub async fn start(demo: bool) -> u8 {
     targets.dotenv.clone_from(&cfg.dotenv_file);
     targets.junit.clone_from(&cfg.junit_file);
     targets.annotations.clone_from(&cfg.annotations_file);
-    if demo {
+    let mut demo_dir = None;
+    if demo.is_some() {
         match crate::demo::targets(ci, targets) {
-            Ok(t) => targets = t,
+            Ok((t, dir)) => (targets, demo_dir) = (t, dir),
             Err(e) => {
                 sink.error(&format!("cannot create the demo folder: {e}"));
                 return code::USAGE;
@@ -66,9 +67,13 @@ pub async fn start(demo: bool) -> u8 {
     };
     let report = crate::verdict::report(&cfg, waited);
     let written = sink.finish(&report, cfg.summary);
-    if demo {
-        crate::demo::show(&sink);
+    if let Some(d) = demo {
+        crate::demo::show(&sink, d, demo_dir.as_deref());
+        if let (Some(dir), false) = (&demo_dir, d.keep) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+    sink.table(&report);
     // Later steps must not run on missing outputs: a failed write fails the step, unless a
     // signal already ends it.
     match report.exit_code {

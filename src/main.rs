@@ -39,11 +39,15 @@ fn main() -> ExitCode {
     match command {
         cli::Command::Help => say(&mut std::io::stdout(), &cli::help()),
         cli::Command::Version => say(&mut std::io::stdout(), &format!("{}\n", cli::version())),
-        cli::Command::Run | cli::Command::Demo => {
+        cli::Command::Run | cli::Command::Demo { .. } => {
+            let demo = match command {
+                cli::Command::Demo { keep } => Some(demo::Demo { keep }),
+                _ => None,
+            };
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             return match runtime {
                 Ok(rt) => {
-                    let code = rt.block_on(app::start(command == cli::Command::Demo));
+                    let code = rt.block_on(app::start(demo));
                     // Do not wait for a blocking DNS lookup that may never return.
                     rt.shutdown_timeout(std::time::Duration::from_millis(50));
                     ExitCode::from(code)

@@ -85,7 +85,16 @@ pub trait Events {
         let _ = (post, at);
         self.info(line);
     }
+    /// A line that says the wait is alive (a terminal's live view has no use for it).
+    fn heartbeat(&self, line: &str) {
+        self.info(line);
+    }
 }
+
+/// Above this many posts, the log gets one line for all of them instead of a line per post.
+const MANY_POSTS: usize = 10;
+/// With many posts, at most one progress line this often.
+const AGGREGATE_EVERY: Duration = Duration::from_secs(5);
 
 /// How the loop ended.
 pub enum Stop {
@@ -171,11 +180,15 @@ pub async fn run<A: Api>(
     let ctx = Ctx {
         events,
         several: posts.len() > 1,
+        quiet: posts.len() > MANY_POSTS,
         timeout: cfg.timeout,
         interval: cfg.poll_interval,
         max_errors: cfg.max_errors,
     };
     let mut warned: HashSet<String> = HashSet::new();
+    let many = posts.len() > MANY_POSTS;
+    // When the log last said something, and whether there is news it has not said yet.
+    let (mut last_news, mut unsaid) = (Duration::ZERO, false);
     let mut pacer = Pacer::new(cfg.rate_limit, cfg.timeout);
     let mut inflight: JoinSet<(usize, Action, Reply, Duration)> = JoinSet::new();
     // A post that could not fit another request ended early; the wait still lasts until the
@@ -211,6 +224,7 @@ pub async fn run<A: Api>(
             let Some(action) = posts[i].take() else { continue };
             pacer.record(now);
             if let Action::Retry(plan) = &action {
+                last_news = now;
                 events.info(&text::requeueing(
                     now,
                     label(ctx.several, &posts[i].id),
@@ -229,24 +243,46 @@ pub async fn run<A: Api>(
                 (i, action, reply, sent.elapsed())
             });
         };
-        if inflight.is_empty() && wake.is_none() {
-            let now = t0.elapsed();
-            if linger && now < cfg.timeout {
-                tokio::select! {
-                    () = tokio::time::sleep(cfg.timeout - now) => {}
-                    s = &mut stop => break Stop::Signal(s),
-                }
-            }
+        let now = t0.elapsed();
+        // Nothing left to send; a post that could not fit its request still waits for the
+        // deadline (the wait may not end sooner than promised).
+        let idle = inflight.is_empty() && wake.is_none();
+        let lingering = idle && linger && now < cfg.timeout;
+        if idle && !lingering {
             break Stop::Done;
         }
+        // Never silent for longer than `heartbeat`; with many posts, news at most every 5 s.
+        if now >= last_news + cfg.heartbeat || (unsaid && now >= last_news + AGGREGATE_EVERY) {
+            let next = if lingering {
+                text::Next::Nothing
+            } else {
+                next_request(&posts, &pacer, now, inflight.len())
+            };
+            events.heartbeat(&text::heartbeat(now, cfg.timeout, &posts, next));
+            (last_news, unsaid) = (now, false);
+        }
+        let mut alarm = last_news + cfg.heartbeat;
+        if unsaid {
+            alarm = alarm.min(last_news + AGGREGATE_EVERY);
+        }
+        if lingering {
+            alarm = alarm.min(cfg.timeout);
+        }
+        let alarm = alarm.saturating_sub(now);
+        let wake = wake.map_or(alarm, |w| w.min(alarm));
         tokio::select! {
             Some(joined) = inflight.join_next() => {
                 let Ok((i, action, reply, took)) = joined else { continue };
                 let now = t0.elapsed();
                 events.debug(&text::debug_line(&posts[i].id, &action, reply.meta().err(), took));
-                handle(&ctx, i, &mut posts[i], &mut pacer, &mut warned, now, (action, reply));
+                let news = handle(&ctx, i, &mut posts[i], &mut pacer, &mut warned, now, (action, reply));
+                if news && many {
+                    unsaid = true;
+                } else if news {
+                    last_news = now;
+                }
             }
-            () = tokio::time::sleep(wake.unwrap_or(Duration::from_secs(3600))), if wake.is_some() => {}
+            () = tokio::time::sleep(wake) => {}
             s = &mut stop => break Stop::Signal(s),
         }
     };
@@ -260,12 +296,23 @@ fn label(several: bool, id: &str) -> String {
 struct Ctx<'a, E> {
     events: &'a E,
     several: bool,
+    /// Many posts: no line per post (the driver sums them up).
+    quiet: bool,
     timeout: Duration,
     interval: Duration,
     max_errors: u32,
 }
 
-/// Feeds one reply to its post, the pacer and the log.
+/// When the next request of any post goes out, as far as the budget says now.
+fn next_request(posts: &[PostWait], pacer: &Pacer, now: Duration, in_flight: usize) -> text::Next {
+    match posts.iter().filter_map(PostWait::due).min() {
+        Some(due) => text::Next::In(pacer.earliest(due).max(now) - now),
+        None if in_flight > 0 => text::Next::InFlight,
+        None => text::Next::Nothing,
+    }
+}
+
+/// Feeds one reply to its post, the pacer and the log; returns whether it was news.
 fn handle<E: Events>(
     c: &Ctx<'_, E>,
     index: usize,
@@ -274,7 +321,7 @@ fn handle<E: Events>(
     warned: &mut HashSet<String>,
     now: Duration,
     (action, reply): (Action, Reply),
-) {
+) -> bool {
     let jitter = crate::rand::unit();
     let fault = match reply.meta() {
         Ok(rate) => {
@@ -301,8 +348,12 @@ fn handle<E: Events>(
             match (fault, post.due()) {
                 (None, _) => {
                     let changes = post.known.changes();
-                    let id = c.several.then_some(post.id.as_str());
-                    c.events.progress(now, id, &post.known, &changes);
+                    let first = post.known.answers() == 1;
+                    if !c.quiet {
+                        let id = c.several.then_some(post.id.as_str());
+                        c.events.progress(now, id, &post.known, &changes);
+                    }
+                    !changes.is_empty() || first
                 }
                 // Say when the next request goes out, as the budget will allow it, or that
                 // none will.
@@ -313,20 +364,25 @@ fn handle<E: Events>(
                     let line =
                         text::fault_line(now, &label, &f, post.errors(), c.max_errors, next, c.timeout);
                     c.events.announce(index, at, &line);
+                    true
                 }
-                (Some(_), None) => {}
+                (Some(_), None) => false,
             }
         }
-        Reply::Post(r) => post.on_post(now, r.map(|a| a.value), jitter),
+        Reply::Post(r) => {
+            post.on_post(now, r.map(|a| a.value), jitter);
+            false
+        }
         Reply::Retry(r) => {
-            let Action::Retry(plan) = action else { return };
+            let Action::Retry(plan) = action else { return false };
             let r = r.map(|a| a.value);
             c.events.info(&text::requeue_answer(now, label(c.several, &post.id), r.as_ref()));
             post.on_retry(now, &plan, r, jitter);
             let changes = post.known.changes();
-            if !changes.is_empty() {
+            if !changes.is_empty() && !c.quiet {
                 c.events.progress(now, c.several.then_some(post.id.as_str()), &post.known, &changes);
             }
+            true
         }
     }
 }

@@ -12,8 +12,20 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Scenario names accepted by the `simulate` input.
-pub const SCENARIOS: &[&str] = &["published", "partial", "failed", "slow", "retry"];
+/// The scenarios of the `simulate` input, and what each does.
+pub const SCENARIOS: &[(&str, &str)] = &[
+    ("published", "every destination publishes (exit 0)"),
+    ("partial", "LinkedIn fails with an expired token, the rest publish (exit 1)"),
+    ("failed", "every destination fails, each for another reason (exit 1)"),
+    ("timeout", "destinations stay in processing until the deadline (exit 3, in 10 s)"),
+    ("retry", "LinkedIn fails, is re-queued once and publishes; X needs reconnecting (exit 1)"),
+];
+
+/// The scenario a `simulate` value names (`slow` is the old name of `timeout`).
+pub fn scenario(name: &str) -> Option<&'static str> {
+    let name = if name.eq_ignore_ascii_case("slow") { "timeout" } else { name };
+    SCENARIOS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(n, _)| *n)
+}
 
 const ACCOUNTS: [(u64, &str, &str); 3] =
     [(2280, "@yourbrand", "instagram"), (2285, "Your Brand Inc.", "linkedin"), (2290, "@yourbrand", "x")];
@@ -169,7 +181,7 @@ fn destination(
     // Each destination needs a different number of polls to settle: 2, 3 and 2.
     let settles_at = [2, 3, 2][i];
     let since_retry = retried_at.filter(|_| platform == "linkedin").map(|r| n.saturating_sub(r));
-    let status = if scenario == "slow" {
+    let status = if scenario == "timeout" {
         ["processing", "queued", "publishing"][i]
     } else if let Some(k) = since_retry {
         ["queued", "publishing", "published"][(k as usize).min(2)]
@@ -218,7 +230,10 @@ mod tests {
         assert_eq!(statuses("published", 3), ["published", "published", "published"]);
         assert_eq!(statuses("partial", 3), ["published", "failed", "published"]);
         assert_eq!(statuses("failed", 3), ["failed", "failed", "failed"]);
-        assert_eq!(statuses("slow", 50), ["processing", "queued", "publishing"]);
+        assert_eq!(statuses("timeout", 50), ["processing", "queued", "publishing"]);
+        assert_eq!(scenario("slow"), Some("timeout"));
+        assert_eq!(scenario("Retry"), Some("retry"));
+        assert_eq!(scenario("nope"), None);
         assert_eq!(statuses("retry", 3), ["published", "failed", "failed"]);
         let after = |n| destination("retry", n, Some(3), 1, ACCOUNTS[1])["status"].clone();
         assert_eq!(

@@ -41,6 +41,8 @@ pub struct Client {
     /// What TLS trusts (https only): its notes on unusable `SSL_CERT_*` entries are named
     /// when a server's certificate is refused.
     trust: Option<Arc<trust::Trust>>,
+    /// Said with a 404 when the base URL has no API path.
+    path_hint: Option<String>,
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -94,7 +96,9 @@ impl Client {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        Ok(Self { http, base, redactor: Redactor::new(key), trust })
+        // A 404 from a base URL without its API path is about the URL, not the post.
+        let path_hint = crate::config::base_url_hint(&base).filter(|_| key.is_some());
+        Ok(Self { http, base, redactor: Redactor::new(key), trust, path_hint })
     }
 
     fn url(&self, post_id: &str, tail: &str) -> anyhow::Result<Url> {
@@ -221,7 +225,13 @@ impl Client {
             rate,
             SystemTime::now(),
         );
-        Err(fault::classify_status(status.as_u16(), &err, wait))
+        match (fault::classify_status(status.as_u16(), &err, wait), &self.path_hint) {
+            (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Err(Fault::Fatal {
+                status: Some(404),
+                message: format!("{}; {hint}", fault::describe_answer(404, &err)),
+            }),
+            (f, _) => Err(f),
+        }
     }
 
     fn redirect_fault(&self, status: StatusCode, h: &HeaderMap) -> Fault {

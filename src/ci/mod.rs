@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::escape::{command_data, neutralise_line};
-use crate::report::{Report, text};
+use crate::report::{Report, table, text};
 use crate::secret::{ApiKey, Redactor};
 use crate::track::{Change, Known};
 
@@ -188,7 +188,7 @@ impl Sink {
     }
 
     /// Writes everything the final report produces: files, then annotations (why the step
-    /// ended first), then the table. Returns whether every write succeeded.
+    /// ended first); `table` prints the table. Returns whether every write succeeded.
     pub fn finish(&self, r: &Report, want_summary: bool) -> bool {
         if let Some(view) = self.view.borrow_mut().take() {
             view.clear();
@@ -205,11 +205,16 @@ impl Sink {
                 raw_stdout(&self.redactor.scrub(&a));
             }
         }
-        for line in text::table(r) {
+        failures.is_empty()
+    }
+
+    /// The final table: the last thing printed; fitted to a terminal's width.
+    pub fn table(&self, r: &Report) {
+        let cols = (self.ci == Ci::Terminal).then(terminal::columns);
+        for line in table::table(r, cols) {
             let line = neutralise_line(&self.redactor.scrub(&line));
             raw_stdout(&if self.ci == Ci::Terminal { terminal::paint_line(&line) } else { line });
         }
-        failures.is_empty()
     }
 
     /// Removes the key, in every form, from text about to be written.
@@ -230,6 +235,12 @@ impl crate::run::Events for Sink {
     }
     fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[Change]) {
         Sink::progress(self, now, post, known, changes);
+    }
+    fn heartbeat(&self, line: &str) {
+        // The live view shows the time and counts already.
+        if self.view.borrow().is_none() {
+            Sink::info(self, line);
+        }
     }
 }
 

@@ -40,7 +40,8 @@ impl View {
     pub(super) fn new(timeout: Duration) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
         let header = multi.add(ProgressBar::new_spinner());
-        let template = "{spinner:.cyan} waiting {elapsed} of {prefix} · {msg}";
+        // `wide_msg` is cut to the terminal's width, so no line wraps and breaks the view.
+        let template = "{spinner:.cyan} waiting {elapsed} of {prefix} · {wide_msg}";
         header.set_style(
             ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
@@ -52,7 +53,7 @@ impl View {
 
     /// Updates the lines of one post's destinations.
     pub(super) fn update(&mut self, post: Option<&str>, dests: &[Destination]) {
-        let row_style = ProgressStyle::with_template("  {prefix} {msg}")
+        let row_style = ProgressStyle::with_template("  {prefix} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         for d in dests {
             let key = format!("{}\u{0}{:?}", d.post_id, d.key());
@@ -63,7 +64,9 @@ impl View {
                     Some(p) => format!("{} · {}", one_line(p, 20), d.label()),
                     None => d.label(),
                 };
-                bar.set_prefix(format!("{:<32}", one_line(&name, 32)));
+                let cols = (columns() / 3).clamp(12, 32);
+                let name = crate::report::fit::shorten(&one_line(&name, 60), cols);
+                bar.set_prefix(crate::report::fit::pad(&name, cols));
                 bar
             });
             bar.set_message(paint_state(d));
@@ -94,6 +97,11 @@ impl View {
         }
         let _ = self.multi.clear();
     }
+}
+
+/// The terminal's width in columns, or 80 when it cannot be measured.
+pub(super) fn columns() -> usize {
+    console::Term::stdout().size_checked().map_or(80, |(_, cols)| usize::from(cols)).max(20)
 }
 
 /// Colours the mark that starts a final-table line (`✓`, `✗`, `…`).

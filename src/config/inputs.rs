@@ -27,7 +27,11 @@ pub const INPUTS: &[InputSpec] = &[
         default: DEFAULT_BASE_URL,
         help: "API root; https, or http to a loopback host",
     },
-    InputSpec { name: "timeout", default: "300", help: "overall deadline: seconds, or 250ms, 90s, 5m, 1h" },
+    InputSpec {
+        name: "timeout",
+        default: "300",
+        help: "overall deadline: 300 (seconds), 90s, 5m, 1m30s, 5 minutes",
+    },
     InputSpec { name: "poll-interval", default: "10", help: "time between polls (same units as timeout)" },
     InputSpec {
         name: "fail-on",
@@ -68,8 +72,13 @@ pub const INPUTS: &[InputSpec] = &[
         help: "write a GitLab annotations report linking each published post to this path",
     },
     InputSpec {
+        name: "heartbeat",
+        default: "30s",
+        help: "the longest the log stays silent while waiting (a line with time and counts)",
+    },
+    InputSpec {
         name: "simulate",
         default: "",
-        help: "run against the built-in simulator: published, partial, failed, slow, retry",
+        help: "run against the built-in simulator, no key needed: published, partial, failed, timeout, retry",
     },
 ];

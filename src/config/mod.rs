@@ -3,6 +3,7 @@
 //! of the program sees. Each input `x-y` comes from `INPUT_X-Y` or `INPUT_X_Y` (GitHub)
 //! and otherwise from `POSTEVERYWHERE_X_Y` (GitLab, any CI); empty means unset.
 
+mod checks;
 mod inputs;
 mod values;
 
@@ -14,6 +15,8 @@ use serde::Deserialize;
 
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
+pub use checks::{base_url_hint, is_loopback};
+use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
 pub use inputs::INPUTS;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
@@ -48,6 +51,7 @@ struct RawInputs {
     max_errors: Option<String>,
     retry_failed: Option<String>,
     rate_limit: Option<String>,
+    heartbeat: Option<String>,
     simulate: Option<String>,
 }
 
@@ -77,6 +81,8 @@ pub struct Config {
     pub retry_failed: u32,
     /// Requests per minute across all posts, retries included.
     pub rate_limit: u32,
+    /// The longest the log stays silent while waiting (outside a terminal).
+    pub heartbeat: Duration,
     /// Simulator scenario name; the base URL is replaced by the simulator's.
     pub simulate: Option<String>,
     /// Non-fatal remarks to print once the key is masked.
@@ -151,21 +157,19 @@ impl Config {
 
     fn validate(raw: RawInputs, src: &Sources) -> Result<Self, ConfigError> {
         let mut warnings = Vec::new();
-        let simulate = match raw.simulate {
-            Some(s) if crate::sim::SCENARIOS.contains(&s.as_str()) => Some(s),
-            Some(s) => {
-                let names = crate::sim::SCENARIOS.join(", ");
-                return Err(src.bad("simulate", &s, &format!("expected one of {names}")));
+        let simulate = match raw.simulate.as_deref().map(crate::sim::scenario) {
+            Some(Some(s)) => Some(s.to_owned()),
+            Some(None) => {
+                let names = crate::sim::SCENARIOS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+                let given = raw.simulate.unwrap_or_default();
+                return Err(src.bad("simulate", &given, &format!("expected one of {names}")));
             }
             None => None,
         };
         let api_key = match raw.api_key {
-            Some(k) if k.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                return Err(ConfigError(format!(
-                    "input 'api-key' (from {}) contains whitespace or control characters; \
-                     copy the key again without line breaks",
-                    src.var("api-key")
-                )));
+            Some(k) if check_api_key(&k).is_err() => {
+                let why = check_api_key(&k).err().unwrap_or_default();
+                return Err(ConfigError(format!("input 'api-key' (from {}) {why}", src.var("api-key"))));
             }
             Some(k) => {
                 if !k.starts_with("pe_live_") {
@@ -180,7 +184,7 @@ impl Config {
             }
         };
         let post_ids = match raw.post_id {
-            Some(list) => parse_post_ids(&list).map_err(|(bad, why)| src.bad("post-id", &bad, why))?,
+            Some(list) => parse_post_ids(&list).map_err(|(bad, why)| src.bad("post-id", &bad, &why))?,
             None if simulate.is_some() => vec!["sim-post".to_owned()],
             None => return Err(missing("post-id", "the id returned when the post was created")),
         };
@@ -200,8 +204,16 @@ impl Config {
         ) -> Result<Option<T>, ConfigError> {
             v.map(|v| parse(&v).map_err(|why| src.bad(name, &v, &why))).transpose()
         }
+        if simulate.is_none() {
+            warnings.extend(base_url_hint(&base_url));
+        }
+        // The simulator settles in a few seconds, so its runs (and `timeout`) end in seconds.
+        let default_timeout =
+            if simulate.is_some() { Duration::from_secs(10) } else { Duration::from_secs(300) };
         let timeout =
-            parsed(src, "timeout", raw.timeout, parse_positive_duration)?.unwrap_or(Duration::from_secs(300));
+            parsed(src, "timeout", raw.timeout, parse_positive_duration)?.unwrap_or(default_timeout);
+        let heartbeat = parsed(src, "heartbeat", raw.heartbeat, parse_positive_duration)?
+            .unwrap_or(Duration::from_secs(30));
         let default_interval =
             if simulate.is_some() { Duration::from_millis(500) } else { Duration::from_secs(10) };
         let poll_interval = parsed(src, "poll-interval", raw.poll_interval, parse_positive_duration)?
@@ -220,8 +232,10 @@ impl Config {
         let summary = parsed(src, "summary", raw.summary, parse_bool)?.unwrap_or(true);
         let max_errors =
             parsed(src, "max-errors", raw.max_errors, |v| parse_count(v, 1, 1000))?.unwrap_or(10);
-        let retry_failed =
-            parsed(src, "retry-failed", raw.retry_failed, |v| parse_count(v, 0, 10))?.unwrap_or(0);
+        // The `retry` scenario shows a re-queue without further inputs.
+        let default_retries = u32::from(simulate.as_deref() == Some("retry"));
+        let retry_failed = parsed(src, "retry-failed", raw.retry_failed, |v| parse_count(v, 0, 10))?
+            .unwrap_or(default_retries);
         // The simulator is not the shared API: no need to ration it.
         let default_rate = if simulate.is_some() { 6000 } else { 50 };
         let rate_limit =
@@ -248,6 +262,7 @@ impl Config {
             max_errors,
             retry_failed,
             rate_limit,
+            heartbeat,
             simulate,
             warnings,
         })
@@ -257,74 +272,6 @@ impl Config {
 fn missing(input: &str, what: &str) -> ConfigError {
     let [a, _, c] = env_names(input);
     ConfigError(format!("input '{input}' is required: set it to {what} (with: {input}, or {a} / {c})"))
-}
-
-/// Splits on commas, whitespace and newlines; deduplicates keeping the first occurrence.
-fn parse_post_ids(list: &str) -> Result<Vec<String>, (String, &'static str)> {
-    let mut ids: Vec<String> = Vec::new();
-    for id in list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
-        let id = check_post_id(id).map_err(|why| (id.to_owned(), why))?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    if ids.is_empty() {
-        return Err((list.to_owned(), "holds no post id"));
-    }
-    if ids.len() > 1000 {
-        return Err((format!("{} ids", ids.len()), "at most 1000 posts can be waited for in one step"));
-    }
-    Ok(ids)
-}
-
-fn check_post_id(p: &str) -> Result<String, &'static str> {
-    if p.chars().any(char::is_control) {
-        return Err("contains control characters");
-    }
-    if p == "." || p == ".." {
-        return Err("is not a post id");
-    }
-    if p.len() > 200 {
-        return Err("is longer than 200 characters");
-    }
-    Ok(p.to_owned())
-}
-
-/// `https://…`, or `http://` to a loopback host only, so the key never travels in clear.
-fn check_base_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain credentials".into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query string or fragment".into());
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => {
-            Err("plain http is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https".into())
-        }
-        other => Err(format!("scheme {other} is not supported; use https")),
-    }
-}
-
-/// 127.0.0.0/8, `::1` or `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// A file we will write at the end: checked now, not after a 5-minute wait (its folder
-/// exists and takes new files; nothing but a regular file, or a link to one, is there).
-fn check_output_path(p: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(p);
-    crate::ci::check_target(&path)?;
-    Ok(path)
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ fn warnings_for_fast_polling_and_odd_keys() {
         KEY,
         ("INPUT_POST-ID", "p"),
         ("INPUT_POLL-INTERVAL", "2s"),
-        ("INPUT_BASE-URL", "http://127.0.0.1:1"),
+        ("INPUT_BASE-URL", "http://127.0.0.1:1/api/v1"),
     ]);
     assert!(c.warnings.is_empty());
 }

@@ -42,21 +42,52 @@ pub fn parse_bool(v: &str) -> Result<bool, String> {
     }
 }
 
-/// `300`, `2.5`, `250ms`, `90s`, `5m`, `1h` (a number and an optional unit).
+/// What a duration input looks like, for error messages.
+const DURATION_EXAMPLES: &str = "expected a duration such as 90s, 5m, 1m30s, 1h 30m, 5 minutes, 30 seconds or 250ms (a plain number is seconds)";
+
+/// The unit a word names, in seconds.
+fn unit(word: &str) -> Option<f64> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 0.001,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+        _ => return None,
+    })
+}
+
+/// A duration as people write it: `300` or `2.5` (seconds), or numbers each followed by a
+/// unit, with or without spaces: `250ms`, `90s`, `5 m`, `1m30s`, `1h 30m`, `5 minutes`.
 pub fn parse_duration(v: &str) -> Result<Duration, String> {
-    const EXPECTED: &str = "expected seconds, or a number with ms, s, m or h (e.g. 250ms, 90s, 5m)";
-    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
-    let (num, unit) = v.split_at(split);
-    let n: f64 = num.parse().map_err(|_| EXPECTED.to_owned())?;
-    let scale = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "s" | "sec" | "secs" => 1.0,
-        "ms" => 0.001,
-        "m" | "min" | "mins" => 60.0,
-        "h" | "hr" | "hrs" => 3600.0,
-        _ => return Err(EXPECTED.to_owned()),
-    };
-    let secs = n * scale;
-    if !secs.is_finite() || secs > 7.0 * 24.0 * 3600.0 {
+    let bad = || DURATION_EXAMPLES.to_owned();
+    let v = v.trim();
+    if let Ok(n) = v.parse::<f64>() {
+        return check_range(n);
+    }
+    let mut rest = v;
+    let mut secs = 0.0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = rest[digits..].trim_start();
+        let word = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        secs += n * unit(&rest[..word]).ok_or_else(bad)?;
+        rest = rest[word..].trim_start_matches([' ', ',']).trim_start();
+        rest = rest.strip_prefix("and ").unwrap_or(rest);
+        parts += 1;
+    }
+    if parts == 0 {
+        return Err(bad());
+    }
+    check_range(secs)
+}
+
+fn check_range(secs: f64) -> Result<Duration, String> {
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(DURATION_EXAMPLES.to_owned());
+    }
+    if secs > 7.0 * 24.0 * 3600.0 {
         return Err("must be at most a week".into());
     }
     Ok(Duration::from_secs_f64(secs))
@@ -90,9 +121,25 @@ mod tests {
         ok("1h", 3_600_000);
         ok("1H", 3_600_000);
         ok("0", 0);
-        for bad in ["", "abc", "5x", "-1", "1.2.3", "ms", "1 d", "1e3", "9999999h"] {
+        for (text, ms) in [
+            ("5 minutes", 300_000),
+            ("30 seconds", 30_000),
+            ("1m30s", 90_000),
+            ("1h 30m", 5_400_000),
+            ("1 hour, 30 minutes", 5_400_000),
+            ("1 min and 5 secs", 65_000),
+            ("1.5m", 90_000),
+            ("5 m", 300_000),
+            ("2hr", 7_200_000),
+            ("5mins", 300_000),
+            ("1 millisecond", 1),
+        ] {
+            ok(text, ms);
+        }
+        for bad in ["", "abc", "5x", "-1", "1.2.3", "ms", "1 d", "9999999h", "5 minutes ago", "m5", "1m 30"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} must be rejected");
         }
+        assert!(parse_duration("5x").unwrap_err().contains("1m30s"), "the error shows examples");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! table. Nothing here writes anywhere; `ci` decides where the strings go.
 
 pub mod dotenv;
+pub mod fit;
 pub mod json;
 pub mod junit;
 pub mod links;
 pub mod outputs;
 pub mod summary;
+pub mod table;
 pub mod text;
 
 use std::time::{Duration, SystemTime};

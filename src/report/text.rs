@@ -1,11 +1,11 @@
-//! Plain-text rendering for logs and terminals: the progress line printed when a poll
-//! changed something, and the final table. Lines may hold API text; the printer in `ci`
-//! neutralises workflow-command syntax before anything reaches stdout.
+//! Plain-text lines for the log: progress when a poll changed something, the heartbeat,
+//! re-queues, failed requests and what comes next, debug detail. Lines may hold API text;
+//! the printer in `ci` flattens and neutralises them before anything reaches stdout.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{Report, human_duration};
+use super::human_duration;
 use crate::api::Fault;
 use crate::api::model::RetryAck;
 use crate::escape::one_line;
@@ -13,7 +13,7 @@ use crate::model::{Destination, State, Tally};
 use crate::post::Action;
 use crate::track::{Change, Known};
 
-fn counts(t: Tally) -> String {
+pub fn counts(t: Tally) -> String {
     format!("{}/{} published, {} failed, {} pending", t.published, t.total, t.failed, t.pending)
 }
 
@@ -65,6 +65,37 @@ fn detail(d: &Destination, shown: State) -> String {
             .map(|t| format!(" (platform retry at {})", one_line(t, 40)))
             .unwrap_or_default(),
     }
+}
+
+/// What the wait does next, for the heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    /// A request goes out in this long.
+    In(Duration),
+    /// A request is on its way.
+    InFlight,
+    /// No request fits before the deadline any more.
+    Nothing,
+}
+
+/// The line that says the wait is alive: time against the deadline, counts, what is next.
+pub fn heartbeat(now: Duration, timeout: Duration, posts: &[crate::post::PostWait], next: Next) -> String {
+    let mut t = Tally::default();
+    for p in posts {
+        t += p.known.tally();
+    }
+    let done = posts.iter().filter(|p| p.finished().is_some()).count();
+    let what = if posts.len() > 1 {
+        format!("{done} of {} final", plural(posts.len(), "post"))
+    } else {
+        "still waiting".to_owned()
+    };
+    let next = match next {
+        Next::In(d) => format!("next request in {}", human_duration(d)),
+        Next::InFlight => "a request is on its way".to_owned(),
+        Next::Nothing => "no further request fits before the deadline".to_owned(),
+    };
+    format!("[{:>6} of {}] {what} · {} · {next}", human_duration(now), human_duration(timeout), counts(t))
 }
 
 /// `[  1.2s] post p: re-queueing 2 failed destinations with {"account_ids":[1,2]}`.
@@ -145,119 +176,10 @@ pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-/// Lines for destinations in the final table at most (post headings included); the rest
-/// are counted, so a log stays readable at any scale.
-pub const TABLE_LINES: usize = 50;
-
-/// Failed first, then pending, then published.
-fn rank(s: State) -> u8 {
-    match s {
-        State::Failed => 0,
-        State::Pending => 1,
-        State::Published => 2,
-    }
-}
-
-/// Aligned lines for a set of destinations, failed first, indented by `indent`, while
-/// `left` lasts; returns how many were shown.
-fn rows(dests: &[Destination], indent: &str, lines: &mut Vec<String>, left: &mut usize) -> usize {
-    let mut sorted: Vec<&Destination> = dests.iter().collect();
-    sorted.sort_by_key(|d| rank(d.status));
-    sorted.truncate(*left);
-    *left -= sorted.len();
-    let rows: Vec<[String; 4]> = sorted
-        .iter()
-        .map(|d| {
-            let (mark, status, tail) = match d.status {
-                State::Published => ("✓", "published".to_owned(), d.url.clone().unwrap_or_default()),
-                State::Failed => {
-                    let class = d.failure_class();
-                    let why = d.error.as_deref().or(d.note.as_deref()).unwrap_or("no error text");
-                    ("✗", format!("failed/{}", class.as_str()), format!("{why} → {}", class.advice()))
-                }
-                State::Pending => ("…", format!("pending/{}", d.raw_status), String::new()),
-            };
-            let retried = if d.retries > 0 { format!(" (re-queued {}×)", d.retries) } else { String::new() };
-            [
-                mark.to_owned(),
-                one_line(&d.platform, 20),
-                one_line(&d.label_account(), 40),
-                format!("{}{retried} {}", one_line(&status, 40), one_line(&tail, 300)),
-            ]
-        })
-        .collect();
-    let w1 = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
-    let w2 = rows.iter().map(|r| r[2].chars().count()).max().unwrap_or(0);
-    for [mark, platform, account, rest] in rows {
-        lines.push(format!("{indent}{mark} {platform:<w1$}  {account:<w2$}  {}", rest.trim_end()));
-    }
-    sorted.len()
-}
-
-/// The final report as aligned plain-text lines: failed first, at most `TABLE_LINES` of
-/// them, and a count of what was left out.
-pub fn table(r: &Report) -> Vec<String> {
-    let what = match r.posts.as_slice() {
-        [one] => format!("post {}", one_line(&one.post_id, 80)),
-        posts => plural(posts.len(), "post"),
-    };
-    let mut lines = vec![format!(
-        "posteverywhere-wait: {} — {} ({what}, {}, {}, exit code {})",
-        r.status.as_str(),
-        counts(r.tally),
-        human_duration(r.elapsed),
-        plural(r.requests as usize, "request"),
-        r.exit_code
-    )];
-    if let Some(m) = &r.message {
-        lines.push(format!("  {}", one_line(m, 500)));
-    }
-    let mut left = TABLE_LINES;
-    let mut shown = 0;
-    let mut posts_shown = 0;
-    if let [one] = r.posts.as_slice() {
-        shown = rows(&one.destinations, "  ", &mut lines, &mut left);
-        posts_shown = 1;
-    } else {
-        let mut posts: Vec<_> = r.posts.iter().collect();
-        posts.sort_by_key(|p| match p.status {
-            crate::outcome::Status::Error | crate::outcome::Status::Failed => 0,
-            crate::outcome::Status::Published | crate::outcome::Status::Scheduled => 2,
-            _ => 1,
-        });
-        for p in posts {
-            if left == 0 {
-                break;
-            }
-            left -= 1;
-            posts_shown += 1;
-            let mut head =
-                format!("  post {}: {} — {}", one_line(&p.post_id, 80), p.status.as_str(), counts(p.tally));
-            if let Some(m) = p.message.as_deref().or(p.scheduled_for.as_deref()) {
-                let _ = write!(head, " ({})", one_line(m, 200));
-            }
-            lines.push(head);
-            shown += rows(&p.destinations, "    ", &mut lines, &mut left);
-        }
-    }
-    let total = r.tally.total;
-    if shown < total || posts_shown < r.posts.len() {
-        let posts =
-            if r.posts.len() > 1 { format!(" in {}", plural(r.posts.len(), "post")) } else { String::new() };
-        lines.push(format!(
-            "  …{} of {}{posts} not shown here; the results file and the job summary have them",
-            total - shown,
-            plural(total, "destination")
-        ));
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Status;
-    use crate::report::fixtures::{dest, report};
+    use crate::report::fixtures::dest;
 
     #[test]
     fn progress_only_on_change() {
@@ -313,35 +235,5 @@ mod tests {
             s(10),
         );
         assert!(l.ends_with("next request in 2.0s (backoff)"), "{l}");
-    }
-
-    #[test]
-    fn final_table_is_aligned() {
-        let r = report(
-            Status::Partial,
-            vec![dest("instagram", "@mybrand", State::Published), dest("x", "B", State::Failed)],
-        );
-        let t = table(&r);
-        assert_eq!(
-            t[0],
-            "posteverywhere-wait: partial — 1/2 published, 1 failed, 0 pending (post post_1, 12s, 4 requests, exit code 0)"
-        );
-        assert!(t[1].starts_with(
-            "  ✗ x          B         failed/reconnect Token expired. Please reconnect. → reconnect"
-        ));
-        assert_eq!(t[2], "  ✓ instagram  @mybrand  published https://instagram.example/p/1");
-    }
-
-    #[test]
-    fn the_log_stays_readable_at_scale() {
-        let mut dests = vec![dest("x", "@a", State::Published); 3000];
-        dests.push(dest("li", "B", State::Failed));
-        let t = table(&report(Status::Partial, dests));
-        assert_eq!(t.len(), 1 + TABLE_LINES + 1);
-        assert!(t[1].contains("✗ li"), "failed first: {}", t[1]);
-        assert_eq!(
-            t.last().unwrap(),
-            "  …2951 of 3001 destinations not shown here; the results file and the job summary have them"
-        );
     }
 }

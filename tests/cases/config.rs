@@ -21,12 +21,31 @@ fn rejected(cmd: Cmd, needle: &str) {
 
 #[test]
 fn every_config_error_exits_2_naming_the_input() {
-    let base = || Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY).env("POSTEVERYWHERE_POST_ID", "p");
+    // A closed loopback port, so that nothing is sent anywhere else should a case pass.
+    let base = || {
+        Cmd::plain()
+            .env("POSTEVERYWHERE_API_KEY", KEY)
+            .env("POSTEVERYWHERE_POST_ID", "p")
+            .env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api/v1")
+    };
     rejected(Cmd::plain().env("POSTEVERYWHERE_POST_ID", "p"), "input 'api-key' is required");
     rejected(Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY), "input 'post-id' is required");
     rejected(
-        base().env("POSTEVERYWHERE_TIMEOUT", "5 minutes"),
-        "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5 minutes\"",
+        base().env("POSTEVERYWHERE_TIMEOUT", "5 fortnights"),
+        "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5 fortnights\": expected a duration such as 90s, 5m, 1m30s",
+    );
+    rejected(
+        base().env("POSTEVERYWHERE_POST_ID", "{\"id\": 123}"),
+        "looks like JSON; give the post's id alone",
+    );
+    rejected(base().env("POSTEVERYWHERE_POST_ID", "a/b"), "has a character no post id has ('/')");
+    rejected(
+        base().env("POSTEVERYWHERE_API_KEY", &format!("Bearer {KEY}")),
+        "input 'api-key' (from POSTEVERYWHERE_API_KEY) starts with 'Bearer ': give the key alone",
+    );
+    rejected(
+        base().env("POSTEVERYWHERE_API_KEY", "ghp_0123456789abcdef"),
+        "looks like a GitHub token (ghp_…)",
     );
     rejected(
         base().env("INPUT_POLL-INTERVAL", "fast"),

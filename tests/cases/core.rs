@@ -148,14 +148,15 @@ fn values_with_newlines_and_hostile_text_survive_the_output_file() {
 }
 
 #[test]
-fn post_ids_are_url_encoded() {
-    let server = Server::new().route(
-        "GET",
-        "/api/v1/posts/a%2Fb%3Fc%23d%25/results",
-        vec![Reply::ok(results(json!([dest("x", "published")])))],
-    );
-    let run = Cmd::github(&server.base_url()).input("post-id", "a/b?c#d%").run();
-    run.expect_code(0);
+fn durations_as_people_write_them() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    for (timeout, interval) in [("1 minute", "20 milliseconds"), ("1m30s", "0.02"), ("1h 30m", "20ms")] {
+        Cmd::github(&server.base_url())
+            .input("timeout", timeout)
+            .input("poll-interval", interval)
+            .run()
+            .expect_code(0);
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod consumers;
 mod core;
 mod faults;
 mod many;
+mod people;
 mod reports;
 mod retry;
 mod security;

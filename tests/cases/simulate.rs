@@ -8,6 +8,7 @@ fn each_scenario_earns_its_outcome() {
         ("published", "published", 0),
         ("partial", "partial", 1),
         ("failed", "failed", 1),
+        ("timeout", "timeout", 3),
         ("slow", "timeout", 3),
     ] {
         let run = Cmd::github("https://unused.invalid")
@@ -34,14 +35,17 @@ fn simulate_ignores_base_url_and_key() {
 
 #[test]
 fn demo_writes_files_and_shows_them() {
-    let run = Cmd::plain().env("TMPDIR", "/tmp").run_args(&["--demo"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let run = Cmd::plain().env("TMPDIR", tmp.path().to_str().unwrap()).run_args(&["--demo", "--keep"]);
     run.expect_code(1);
-    assert!(run.stdout.contains("── step outputs: "), "{}", run.stdout);
+    assert!(run.stdout.contains("── The step outputs"), "{}", run.stdout);
     assert!(run.stdout.contains("status: partial"));
     assert!(run.stdout.contains("retried-count: 1"), "the demo shows a retry recovering a destination");
     assert!(run.stdout.contains("## ⚠️ PostEverywhere: 2 of 3 destinations published, 1 failed"));
-    let path = run.stdout.lines().find_map(|l| l.strip_prefix("── results JSON: ")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = run.stdout.lines().find_map(|l| l.strip_prefix("── The files are kept in ")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(std::path::Path::new(dir).join("results.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(doc["status"], "partial");
-    let _ = std::fs::remove_dir_all(std::path::Path::new(path).parent().unwrap());
 }

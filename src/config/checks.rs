@@ -1,0 +1,183 @@
+//! Checks of single inputs that catch the mistakes people make, each with the hint that
+//! fits it: a post id pasted as JSON, a key with its `Bearer ` prefix or from another
+//! product, a base URL without its API path, a report path that cannot be written.
+
+use std::path::PathBuf;
+
+use reqwest::Url;
+
+/// Splits on commas, whitespace and newlines; deduplicates keeping the first occurrence.
+pub(super) fn parse_post_ids(list: &str) -> Result<Vec<String>, (String, String)> {
+    let t = list.trim();
+    if t.starts_with(['{', '[']) || t.contains('"') {
+        return Err((
+            list.to_owned(),
+            "looks like JSON; give the post's id alone (the post_id of the create call's answer), \
+             e.g. 3f0c2a1e-58cc-4372-a567-0e02b2c3d479"
+                .to_owned(),
+        ));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for id in list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+        check_post_id(id).map_err(|why| (id.to_owned(), why))?;
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    if ids.is_empty() {
+        return Err((list.to_owned(), "holds no post id".to_owned()));
+    }
+    if ids.len() > 1000 {
+        return Err((
+            format!("{} ids", ids.len()),
+            "at most 1000 posts can be waited for in one step".to_owned(),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Post ids are UUIDs, `post_abc123` or numbers: letters, digits and `-_.~`.
+fn check_post_id(p: &str) -> Result<(), String> {
+    if let Some(c) = p.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.~".contains(*c))) {
+        return Err(format!(
+            "has a character no post id has ({c:?}); post ids look like 3f0c2a1e-58cc-… or post_abc123, \
+             separated by commas, spaces or new lines"
+        ));
+    }
+    if p.chars().all(|c| c == '.') {
+        return Err("is not a post id".into());
+    }
+    if p.len() > 200 {
+        return Err("is longer than 200 characters".into());
+    }
+    Ok(())
+}
+
+/// Prefixes of other products' secrets: sending one to PostEverywhere would leak it.
+const FOREIGN_KEYS: &[(&str, &str)] = &[
+    ("github_pat_", "a GitHub token"),
+    ("ghp_", "a GitHub token"),
+    ("gho_", "a GitHub token"),
+    ("ghu_", "a GitHub token"),
+    ("ghs_", "a GitHub token"),
+    ("ghr_", "a GitHub token"),
+    ("glpat-", "a GitLab token"),
+    ("sk_live_", "a Stripe key"),
+    ("sk_test_", "a Stripe key"),
+    ("rk_live_", "a Stripe key"),
+    ("xoxb-", "a Slack token"),
+    ("xoxp-", "a Slack token"),
+    ("sk-ant-", "an Anthropic key"),
+    ("sk-proj-", "an OpenAI key"),
+    ("AKIA", "an AWS access key id"),
+    ("AIza", "a Google API key"),
+    ("npm_", "an npm token"),
+];
+
+/// What is wrong with an API key, if anything is. Never quotes the key.
+pub(super) fn check_api_key(k: &str) -> Result<(), String> {
+    if k.len() > 7 && k[..7].eq_ignore_ascii_case("bearer ") {
+        return Err("starts with 'Bearer ': give the key alone, the 'Bearer ' is added for you".into());
+    }
+    if k.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "contains whitespace or control characters; copy the key again without line breaks".into()
+        );
+    }
+    if let Some((prefix, what)) = FOREIGN_KEYS.iter().find(|(p, _)| k.starts_with(p)) {
+        return Err(format!(
+            "looks like {what} ({prefix}…), not a PostEverywhere API key (pe_live_…); it is not sent anywhere. \
+             Create a key in PostEverywhere under Settings → API keys"
+        ));
+    }
+    Ok(())
+}
+
+/// The hint for a base URL whose path cannot be the API root, if it cannot.
+pub fn base_url_hint(url: &Url) -> Option<String> {
+    let path = url.path().trim_end_matches('/');
+    (!path.ends_with("/v1")).then(|| {
+        format!(
+            "base-url {url} has no /api/v1 path: the API root is {} (a 404 then means the URL, not the post)",
+            super::DEFAULT_BASE_URL
+        )
+    })
+}
+
+/// `https://…`, or `http://` to a loopback host only, so the key never travels in clear.
+pub(super) fn check_base_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query string or fragment".into());
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => {
+            Err("plain http is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https".into())
+        }
+        other => Err(format!("scheme {other} is not supported; use https")),
+    }
+}
+
+/// 127.0.0.0/8, `::1` or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A file we will write at the end: checked now, not after a 5-minute wait (its folder
+/// exists and takes new files; nothing but a regular file, or a link to one, is there).
+pub(super) fn check_output_path(p: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(p);
+    crate::ci::check_target(&path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_ids_that_cannot_be_ids_get_a_hint() {
+        assert_eq!(parse_post_ids("a, b\nc a").unwrap(), ["a", "b", "c"]);
+        assert_eq!(parse_post_ids("3f0c2a1e-58cc-4372-a567-0e02b2c3d479 post_abc123 42").unwrap().len(), 3);
+        let (_, why) = parse_post_ids("{\"id\": 123}").unwrap_err();
+        assert!(why.contains("looks like JSON"), "{why}");
+        let (bad, why) = parse_post_ids("ok a/b").unwrap_err();
+        assert_eq!(bad, "a/b");
+        assert!(why.contains("'/'"), "{why}");
+        assert!(parse_post_ids("..").is_err());
+    }
+
+    #[test]
+    fn key_mistakes_get_the_hint_that_fits() {
+        check_api_key("pe_live_0123456789abcdef0123456789abcdef").unwrap();
+        check_api_key("some_other_format").unwrap();
+        assert!(check_api_key("Bearer pe_live_abc").unwrap_err().contains("'Bearer '"));
+        assert!(check_api_key("bearer pe_live_abc").unwrap_err().contains("'Bearer '"));
+        assert!(check_api_key("pe_live_abc\n").unwrap_err().contains("whitespace"));
+        for (key, what) in
+            [("ghp_abc123", "GitHub"), ("glpat-x", "GitLab"), ("sk_live_x", "Stripe"), ("AKIAABC", "AWS")]
+        {
+            let e = check_api_key(key).unwrap_err();
+            assert!(e.contains(what) && !e.contains(key), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_base_url_without_its_api_path_is_named() {
+        let hint = |u: &str| base_url_hint(&Url::parse(u).unwrap());
+        assert!(hint("https://app.posteverywhere.ai").unwrap().contains("/api/v1"));
+        assert!(hint("https://app.posteverywhere.ai/api").is_some());
+        assert_eq!(hint("https://app.posteverywhere.ai/api/v1/"), None);
+        assert_eq!(hint("http://127.0.0.1:9/api/v1"), None);
+    }
+}
