@@ -224,11 +224,11 @@ def have_valgrind():
     return shutil.which("valgrind") is not None
 
 
-def instructions(argv, env, limit=600):
+def instructions(argv, env, limit=600, valgrind_args=()):
     """Instructions executed by a command and every process it starts (callgrind `Ir`)."""
     with tempfile.TemporaryDirectory(dir=OUT) as d:
         vg = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--smc-check=all-non-file",
-              f"--callgrind-out-file={d}/cg.%p"]
+              f"--callgrind-out-file={d}/cg.%p", *valgrind_args]
         p = subprocess.run(vg + argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=limit)
         if p.returncode != 0:
             raise RuntimeError(f"{argv[0]} under callgrind exited {p.returncode}: {p.stderr.decode()[-400:]}")

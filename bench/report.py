@@ -26,10 +26,19 @@ def ratio(a, b, target=None):
     if a is None or b is None or not b or math.isnan(a) or math.isnan(b):
         return "—"
     r = a / b
-    cell = f"{r:.2f}×"
+    cell = f"{r:.2f}×" if abs(r) >= 0.1 else f"{r:.2g}×"
     if target is not None:
         cell += f" (≤ {target}× {'✅' if r <= target else '❌'})"
     return cell
+
+
+def by_polls(ins):
+    """{N: [variants measured with N polls]}, variants named as in the table."""
+    out = {}
+    for v, d in ins.items():
+        name = h.NAMES[v.split("@")[0]] + (" (glibc)" if v.endswith("@gnu") else "")
+        out.setdefault(d["polls"], []).append(name)
+    return out
 
 
 def row(label, values, fmt, target=None):
@@ -91,8 +100,8 @@ def render(res, machine, args):
     say("\nexec → first request runs from the `execvp` in `bench/measure.c` to the kernel's arrival time "
         "of the first request bytes on the server's socket. Peak RSS is the largest single process "
         "(for bash: bash, curl or jq, whichever peaked highest). Instructions come from callgrind "
-        "(`Ir`, every process the command starts); per poll = (I(N polls) − I(1 poll)) / (N − 1) with "
-        + ", ".join(f"N = {v['polls']} for {k}" for k, v in ins.items()) + ".\n")
+        "(`Ir`, every process the command starts; median of the runs); per poll = (I(N polls) − I(1 poll)) "
+        "/ (N − 1) with " + ", ".join(f"N = {n} for {', '.join(ks)}" for n, ks in by_polls(ins).items()) + ".\n")
 
     say("### Reaction latency\n")
     say("The last of three destinations turns final at a fixed grid of moments after the tool's first "
