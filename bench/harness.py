@@ -224,16 +224,25 @@ def have_valgrind():
     return shutil.which("valgrind") is not None
 
 
-def instructions(argv, env, limit=600, valgrind_args=()):
-    """Instructions executed by a command and every process it starts (callgrind `Ir`)."""
+def instructions(argv, env, limit=600, valgrind_args=(), until=None):
+    """Instructions executed by a command and every process it starts (callgrind `Ir`).
+    With `until` (a function name, e.g. `writev`), only those executed before its first
+    call: callgrind dumps there, and the first dump is counted (None if it never ran)."""
     with tempfile.TemporaryDirectory(dir=OUT) as d:
         vg = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--smc-check=all-non-file",
               f"--callgrind-out-file={d}/cg.%p", *valgrind_args]
+        if until:
+            vg.append(f"--dump-before={until}")
         p = subprocess.run(vg + argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=limit)
         if p.returncode != 0:
             raise RuntimeError(f"{argv[0]} under callgrind exited {p.returncode}: {p.stderr.decode()[-400:]}")
+        files = glob.glob(f"{d}/cg.*")
+        if until:
+            files = [f for f in files if f.endswith(".1")]
+            if not files:
+                return None
         total = 0
-        for path in glob.glob(f"{d}/cg.*"):
+        for path in files:
             with open(path) as f:
-                total += next((int(l.split()[1]) for l in f if l.startswith("summary:")), 0)
+                total += next((int(l.split()[1]) for l in f if l.startswith(("summary:", "totals:"))), 0)
         return total

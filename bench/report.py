@@ -83,6 +83,9 @@ def render(res, machine, args):
             continue
         one = {c: ins[v]["one_poll"] for c in COLS for v in [c + suffix if c in ("ours", "floor") else c] if v in ins}
         per = {c: ins[v]["per_poll"] for c in COLS for v in [c + suffix if c in ("ours", "floor") else c] if v in ins}
+        if suffix and all(ins.get(c + suffix, {}).get("to_first") for c in ("ours", "floor")):
+            first = {c: ins[c + suffix]["to_first"] for c in ("ours", "floor")}
+            say(row(f"instructions, exec → first request ({libc})", first, instr, TARGETS["exec_ms"]))
         say(row(f"instructions, one-poll run ({libc})", one, instr, TARGETS["one_poll"]))
         say(row(f"instructions per poll ({libc})", per, instr, TARGETS["per_poll"]))
     lat = res["latency"]
@@ -100,7 +103,9 @@ def render(res, machine, args):
     say("\nexec → first request runs from the `execvp` in `bench/measure.c` to the kernel's arrival time "
         "of the first request bytes on the server's socket. Peak RSS is the largest single process "
         "(for bash: bash, curl or jq, whichever peaked highest). Instructions come from callgrind "
-        "(`Ir`, every process the command starts; median of the runs); per poll = (I(N polls) − I(1 poll)) "
+        "(`Ir`, every process the command starts; median of the runs); \"exec → first request\" counts up "
+        "to the first `writev` (hyper's write of the request; glibc builds, where callgrind sees the "
+        "symbol); per poll = (I(N polls) − I(1 poll)) "
         "/ (N − 1) with " + ", ".join(f"N = {n} for {', '.join(ks)}" for n, ks in by_polls(ins).items()) + ".\n")
 
     say("### Reaction latency\n")

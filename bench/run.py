@@ -91,7 +91,14 @@ def instructions(server, bins, variant, polls, reps):
             runs.append(h.instructions(argv, h.environment(variant, server, ["p1"], interval, 600, 60000)))
         return med(runs)
     one, many = count(1), count(polls)
-    return {"one_poll": one, "per_poll": (many - one) / (polls - 1), "polls": polls}
+    out = {"one_poll": one, "per_poll": (many - one) / (polls - 1), "polls": polls}
+    if variant.endswith("@gnu"):
+        # Up to the request's first write (hyper writes it with writev; only the dynamic
+        # glibc builds let callgrind see that symbol).
+        server.play(all_published())
+        argv = h.command(variant, bins, server, ["p1"], 1)
+        out["to_first"] = h.instructions(argv, h.environment(variant, server, ["p1"], 1, 30), until="writev")
+    return out
 
 
 # ---------------------------------------------------------------- 3. reaction latency
