@@ -19,7 +19,7 @@ def ms(x):
 
 
 def mb(x):
-    return "—" if x is None else f"{x:.2f} MB"
+    return "—" if x is None else f"{x:.2f} MiB"
 
 
 def ratio(a, b, target=None):
