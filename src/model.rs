@@ -169,16 +169,24 @@ fn retry_ahead(next_retry_at: &str, now: SystemTime) -> bool {
 
 /// Classifies a status word at `now`. Returns the state and whether the word was unknown.
 pub fn classify(raw_status: &str, next_retry_at: Option<&str>, now: SystemTime) -> (State, bool) {
-    let word = normalise_status(raw_status);
-    if PUBLISHED.contains(&word.as_str()) {
+    // Most words arrive normalised already: compare them as they are, without a copy.
+    let trimmed = raw_status.trim();
+    let word: std::borrow::Cow<str> =
+        if trimmed.bytes().any(|b| b.is_ascii_uppercase() || b == b'-' || b == b' ') {
+            normalise_status(trimmed).into()
+        } else {
+            trimmed.into()
+        };
+    let word: &str = &word;
+    if PUBLISHED.contains(&word) {
         (State::Published, false)
-    } else if FAILED.contains(&word.as_str()) {
+    } else if FAILED.contains(&word) {
         // A failure the platform will retry by itself is not final yet.
         let retry_scheduled = next_retry_at.is_some_and(|t| retry_ahead(t, now));
         let state = if retry_scheduled { State::Pending } else { State::Failed };
         (state, false)
     } else {
-        (State::Pending, !KNOWN_PENDING.contains(&word.as_str()))
+        (State::Pending, !KNOWN_PENDING.contains(&word))
     }
 }
 

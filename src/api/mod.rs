@@ -6,6 +6,7 @@ pub mod fault;
 pub mod model;
 pub mod ratelimit;
 mod trust;
+mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -18,7 +19,7 @@ use serde_json::Value;
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use fault::Fault;
-use model::{ErrorBody, Results, RetryAck, decode_error, decode_results};
+use model::{DecodeError, Results, RetryAck, decode_error, decode_post, decode_results};
 pub use ratelimit::RateInfo;
 
 /// Bodies larger than this are refused rather than buffered.
@@ -101,40 +102,29 @@ impl Client {
         Ok(Self { http, base, redactor: Redactor::new(key), trust, path_hint })
     }
 
-    fn url(&self, post_id: &str, tail: &str) -> anyhow::Result<Url> {
-        self.base
-            .join(&format!("posts/{}{tail}", encode_segment(post_id)))
-            .context("cannot build the request URL")
+    /// `{base}posts/{id}{tail}`. Only the path is parsed (the base was parsed once), as a
+    /// relative `join` would, so dot segments resolve the same way.
+    fn url(&self, post_id: &str, tail: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        url.set_path(&format!("{}posts/{}{tail}", self.base.path(), encode_segment(post_id)));
+        url
     }
 
     /// `GET {base}/posts/{id}/results`.
     pub async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
-        let url = self
-            .url(post_id, "/results")
-            .map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
-        let req = self.http.get(url).timeout(timeout);
-        let (body, rate) = self.send(req).await?;
-        let mut value = decode_results(post_id, &body)
-            .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {}", e.0) })?;
+        let req = self.http.get(self.url(post_id, "/results")).timeout(timeout);
+        let (bytes, rate) = self.send(req).await?;
+        let mut value = decode_results(post_id, &bytes).map_err(|e| unusable(&bytes, e))?;
         self.scrub_results(&mut value);
         Ok(Answer { value, rate })
     }
 
     /// `GET {base}/posts/{id}`: the post's status and schedule (destinations if listed).
     pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
-        let url =
-            self.url(post_id, "").map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
-        let (body, rate) = self.send(self.http.get(url).timeout(timeout)).await?;
-        let field = |key: &str| {
-            let data = body.get("data").filter(|d| d.is_object()).unwrap_or(&body);
-            data.get(key).and_then(Value::as_str).map(str::to_owned)
-        };
-        let mut value = Results {
-            post_status: field("status").or_else(|| field("post_status")),
-            scheduled_for: field("scheduled_for").or_else(|| field("scheduled_at")),
-            destinations: decode_results(post_id, &body).map(|r| r.destinations).unwrap_or_default(),
-            unknown_statuses: Vec::new(),
-        };
+        let (bytes, rate) = self.send(self.http.get(self.url(post_id, "")).timeout(timeout)).await?;
+        let mut value = decode_post(post_id, &bytes).map_err(|e| unusable(&bytes, e))?;
         self.scrub_results(&mut value);
         Ok(Answer { value, rate })
     }
@@ -148,16 +138,13 @@ impl Client {
         body: &Value,
         timeout: Duration,
     ) -> Result<Answer<RetryAck>, Fault> {
-        let url = self
-            .url(post_id, "/retry")
-            .map_err(|e| Fault::Fatal { status: None, message: format!("{e:#}") })?;
         let req = self
             .http
-            .post(url)
+            .post(self.url(post_id, "/retry"))
             .timeout(timeout)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        let (bytes, rate) = self.send_raw(req).await?;
+        let (bytes, rate) = self.send(req).await?;
         Ok(Answer { value: model::decode_retry_ack(&bytes), rate })
     }
 
@@ -190,17 +177,8 @@ impl Client {
         }
     }
 
-    /// Sends, reads a capped body, and sorts the answer into JSON or a `Fault`.
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Value, RateInfo), Fault> {
-        let (bytes, rate) = self.send_raw(req).await?;
-        match serde_json::from_slice(&bytes) {
-            Ok(v) => Ok((v, rate)),
-            Err(e) => Err(Fault::Transient { reason: not_json(&bytes, &e) }),
-        }
-    }
-
-    /// Sends and reads a capped, scrubbed body; a non-2xx answer becomes a `Fault`.
-    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
+    /// Sends and reads a capped, scrubbed body; an answer other than 2xx becomes a `Fault`.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
         let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
@@ -214,8 +192,7 @@ impl Client {
         if status.is_success() {
             return Ok((bytes, rate));
         }
-        let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
-        let mut err = parsed.as_ref().map(decode_error).unwrap_or_else(|_| ErrorBody::default());
+        let mut err = decode_error(&bytes);
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
         }
@@ -254,7 +231,9 @@ impl Client {
         if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(too_big());
         }
-        let mut buf = Vec::new();
+        // Sized from Content-Length (already capped), so the body is not copied as it grows.
+        let expected = resp.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(0));
+        let mut buf = Vec::with_capacity(expected);
         while let Some(chunk) =
             resp.chunk().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?
         {
@@ -309,6 +288,15 @@ fn too_big() -> Fault {
     Fault::Transient {
         reason: format!("answer body larger than {} MiB; refused", MAX_BODY_BYTES / (1024 * 1024)),
     }
+}
+
+/// A 2xx body we cannot use, as a transient fault (the next poll may do better).
+fn unusable(bytes: &[u8], e: DecodeError) -> Fault {
+    let reason = match e {
+        DecodeError::NotJson(e) => not_json(bytes, &e),
+        DecodeError::Unusable(why) => format!("unexpected answer: {why}"),
+    };
+    Fault::Transient { reason }
 }
 
 fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {

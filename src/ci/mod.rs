@@ -7,6 +7,12 @@ mod reports;
 pub use files::check as check_target;
 mod github;
 mod gitlab;
+// The live view exists only in builds with the `terminal` feature; without it a terminal
+// gets the plain lines (see no_terminal.rs).
+#[cfg(feature = "terminal")]
+mod terminal;
+#[cfg(not(feature = "terminal"))]
+#[path = "no_terminal.rs"]
 mod terminal;
 
 use std::cell::RefCell;
@@ -26,7 +32,8 @@ pub enum Ci {
     GitHub,
     /// `GITLAB_CI=true`: collapsible log sections; reports through the file inputs.
     GitLab,
-    /// A person: stdout is a terminal and no CI is detected. Live view, colours.
+    /// A person: stdout is a terminal and no CI is detected. Live view and colours in
+    /// builds with the `terminal` feature, plain lines in others.
     Terminal,
     /// Anything else (another CI, a pipe): plain lines on stdout and stderr.
     Plain,
@@ -127,7 +134,7 @@ impl Sink {
     pub fn begin(&self, timeout: Duration) {
         match self.ci {
             Ci::GitLab => raw_stdout(&gitlab::section_start("Waiting for PostEverywhere results")),
-            Ci::Terminal => *self.view.borrow_mut() = Some(terminal::View::new(timeout)),
+            Ci::Terminal => *self.view.borrow_mut() = terminal::View::new(timeout),
             _ => {}
         }
     }

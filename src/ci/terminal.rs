@@ -1,7 +1,7 @@
 //! The view for a person at a terminal (stdout is a TTY and no CI is detected): a live,
 //! in-place block with a header (elapsed time against the deadline, counts) and one line
 //! per destination, drawn by indicatif; then a coloured final table. `NO_COLOR` is
-//! honoured by the `console` crate underneath.
+//! honoured by the `console` crate underneath. Built only with the `terminal` feature.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -37,7 +37,7 @@ fn paint_state(d: &Destination) -> String {
 }
 
 impl View {
-    pub(super) fn new(timeout: Duration) -> Self {
+    pub(super) fn new(timeout: Duration) -> Option<Self> {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
         let header = multi.add(ProgressBar::new_spinner());
         // `wide_msg` is cut to the terminal's width, so no line wraps and breaks the view.
@@ -48,7 +48,7 @@ impl View {
         header.set_prefix(human_duration(timeout));
         header.set_message("asking PostEverywhere…");
         header.enable_steady_tick(Duration::from_millis(120));
-        Self { multi, header, rows: HashMap::new(), tallies: HashMap::new() }
+        Some(Self { multi, header, rows: HashMap::new(), tallies: HashMap::new() })
     }
 
     /// Updates the lines of one post's destinations.
@@ -101,7 +101,8 @@ impl View {
 
 /// The terminal's width in columns, or 80 when it cannot be measured.
 pub(super) fn columns() -> usize {
-    console::Term::stdout().size_checked().map_or(80, |(_, cols)| usize::from(cols)).max(20)
+    let measured = console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols));
+    measured.or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok()).unwrap_or(80).max(20)
 }
 
 /// Colours the mark that starts a final-table line (`✓`, `✗`, `…`).

@@ -155,7 +155,8 @@ impl Api for Fake {
                 }
                 let body =
                     json!({"data": {"post_id": post_id, "post_status": "publishing", "results": list}});
-                let r = decode_results(post_id, &body).expect("the fake's answers decode");
+                let r =
+                    decode_results(post_id, body.to_string().as_bytes()).expect("the fake's answers decode");
                 (Outcome::Listed(r.destinations.clone()), Ok(answer(r)))
             }
             ResultsStep::Transient => (Outcome::Failed, Err(transient())),

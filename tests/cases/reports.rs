@@ -168,7 +168,7 @@ fn pending_then_done() -> Server {
     ])
 }
 
-#[cfg(target_os = "linux")] // util-linux script(1) provides the pseudo-terminal
+#[cfg(all(target_os = "linux", feature = "terminal"))] // script(1): a pseudo-terminal
 #[test]
 fn a_terminal_gets_a_live_view_and_a_coloured_table() {
     let screen = under_pty(&pending_then_done(), &[]);
@@ -189,6 +189,18 @@ fn no_color_turns_colours_off() {
     for sgr in ["\u{1b}[31m", "\u{1b}[32m", "\u{1b}[33m", "\u{1b}[36m", "\u{1b}[1m"] {
         assert!(!screen.contains(sgr), "{sgr:?} in {screen:?}");
     }
+}
+
+/// Builds without the `terminal` feature (every CI build) have no live view: a terminal
+/// gets the same plain lines as a pipe, and the same final table.
+#[cfg(all(target_os = "linux", not(feature = "terminal")))] // script(1): a pseudo-terminal
+#[test]
+fn without_the_terminal_feature_a_terminal_gets_plain_lines() {
+    let screen = under_pty(&pending_then_done(), &[]);
+    assert!(!screen.contains('\u{1b}'), "no colours, no redrawing: {screen:?}");
+    assert!(screen.contains("[  0.0s] 0/2 published"), "{screen:?}");
+    assert!(screen.contains("posteverywhere-wait: partial"), "{screen:?}");
+    assert!(screen.contains("instagram @instagram"), "{screen:?}");
 }
 
 #[test]
