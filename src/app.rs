@@ -4,9 +4,14 @@
 
 use std::io::IsTerminal as _;
 
+use std::sync::Arc;
+
+use crate::api::Client;
 use crate::ci::{self, Sink};
 use crate::config::Config;
 use crate::outcome::code;
+use crate::publish::{Ended, Record};
+use crate::run::{Clock, Waited, run, waits};
 use crate::signal::Signals;
 
 pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
@@ -17,8 +22,21 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     let vars: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
-    let vars = if demo.is_some() { crate::demo::vars(vars) } else { vars };
     let mut sink = Sink::new(ci, targets, debug);
+    let mut demo_dir = None;
+    let vars = match demo {
+        Some(_) => match crate::demo::folder(ci) {
+            Ok(dir) => {
+                demo_dir = dir;
+                crate::demo::vars(vars, demo_dir.as_deref())
+            }
+            Err(e) => {
+                sink.error(&format!("cannot create the demo folder: {e}"));
+                return code::USAGE;
+            }
+        },
+        None => vars,
+    };
     // The runner's masker and our redactor know the key before anything else is printed,
     // a configuration error included.
     sink.protect(crate::config::api_key(&vars).as_ref());
@@ -26,6 +44,9 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         Ok(c) => c,
         Err(e) => {
             sink.error(&e.0);
+            if let Some(dir) = &demo_dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
             return code::USAGE;
         }
     };
@@ -35,15 +56,8 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     targets.dotenv.clone_from(&cfg.dotenv_file);
     targets.junit.clone_from(&cfg.junit_file);
     targets.annotations.clone_from(&cfg.annotations_file);
-    let mut demo_dir = None;
     if demo.is_some() {
-        match crate::demo::targets(ci, targets) {
-            Ok((t, dir)) => (targets, demo_dir) = (t, dir),
-            Err(e) => {
-                sink.error(&format!("cannot create the demo folder: {e}"));
-                return code::USAGE;
-            }
-        }
+        targets = crate::demo::targets(targets, demo_dir.as_deref());
     }
     sink.retarget(targets);
     if let Err(e) = sink.check_runner_files() {
@@ -61,11 +75,11 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         sink.warn(w);
     }
     sink.begin(cfg.timeout);
-    let waited = match crate::run::connect(&cfg).await {
-        Ok(client) => crate::run::run(&cfg, std::sync::Arc::new(client), &sink, signals.recv()).await,
-        Err(e) => crate::run::Waited::not_started(&cfg, e),
+    let (waited, published) = match crate::run::connect(&cfg).await {
+        Ok(client) => wait(&cfg, client, &sink, &mut signals).await,
+        Err(e) => (Waited::not_started(&cfg, e), None),
     };
-    let report = crate::verdict::report(&cfg, waited);
+    let report = crate::verdict::report(&cfg, waited, published);
     let written = sink.finish(&report, cfg.summary);
     if let Some(d) = demo {
         crate::demo::show(&sink, d, demo_dir.as_deref());
@@ -80,5 +94,29 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         code::SIGINT | code::SIGTERM => report.exit_code,
         _ if !written => code::WRITE,
         c => c,
+    }
+}
+
+/// Publishes the post first when the config says so, then waits for the posts.
+async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) -> (Waited, Option<Record>) {
+    let mut clock = Clock::start(cfg);
+    let Some(p) = &cfg.publish else {
+        let posts = waits(cfg, &clock, &cfg.post_ids);
+        return (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, None);
+    };
+    let ended = {
+        let mut stop = std::pin::pin!(signals.recv());
+        crate::publish::publish(cfg, p, &client, sink, &mut clock, &mut stop).await
+    };
+    match ended {
+        Ended::Stop { record, status, code, message } => {
+            (Waited::early(&clock, status, code, message), Some(record))
+        }
+        Ended::Wait(record) => {
+            let id = record.post_id.clone().unwrap_or_default();
+            let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
+            posts[0].seed(record.skipped_destinations(&id));
+            (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, Some(record))
+        }
     }
 }

@@ -17,33 +17,64 @@ pub struct Demo {
     pub keep: bool,
 }
 
+/// A 1×1 PNG: the demo's media file.
+const PIXEL: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00,
+    0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x60, 0x60, 0xF8, 0x0F, 0x00, 0x01,
+    0x04, 0x01, 0x00, 0x5F, 0xE5, 0xC3, 0x4B, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
+    0x60, 0x82,
+];
+
+/// The demo's folder in the temp dir, with its media file (none inside GitHub Actions,
+/// where the runner's own files are used).
+pub fn folder(ci: Ci) -> std::io::Result<Option<PathBuf>> {
+    if ci == Ci::GitHub {
+        return Ok(None);
+    }
+    let dir = std::env::temp_dir().join(format!("posteverywhere-wait-demo-{}", &crate::rand::token()[..8]));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("launch.png"), PIXEL)?;
+    Ok(Some(dir))
+}
+
 /// The environment for a demo: the caller's variables minus any API key or base URL,
-/// then our defaults (which the caller's own settings override).
-pub fn vars(env: Vec<(String, String)>) -> Vec<(String, String)> {
+/// then our defaults (which the caller's own settings override): publish a post with a
+/// picture to three accounts of the simulator, and wait for it.
+pub fn vars(env: Vec<(String, String)>, dir: Option<&Path>) -> Vec<(String, String)> {
     let dropped: Vec<String> = ["api-key", "base-url"].iter().flat_map(|i| env_names(i)).collect();
     let mut v: Vec<(String, String)> = env.into_iter().filter(|(k, _)| !dropped.contains(k)).collect();
-    for (k, val) in [
-        ("POSTEVERYWHERE_SIMULATE", "retry"),
-        ("POSTEVERYWHERE_POST_ID", "demo-post"),
-        ("POSTEVERYWHERE_POLL_INTERVAL", "300ms"),
-    ] {
-        v.push((k.to_owned(), val.to_owned()));
+    let given = |input: &str| {
+        env_names(input).iter().any(|n| v.iter().any(|(k, val)| k == n && !val.trim().is_empty()))
+    };
+    let mut defaults = vec![
+        ("POSTEVERYWHERE_SIMULATE", "retry".to_owned()),
+        ("POSTEVERYWHERE_POLL_INTERVAL", "300ms".to_owned()),
+    ];
+    if !given("post-id") && !given("content") && !given("content-file") {
+        defaults.push((
+            "POSTEVERYWHERE_CONTENT",
+            "Version 2.0 is out: faster builds and a new dashboard.".to_owned(),
+        ));
+        defaults.push(("POSTEVERYWHERE_ACCOUNTS", "instagram, linkedin, x".to_owned()));
+        if let Some(d) = dir {
+            defaults.push(("POSTEVERYWHERE_MEDIA", d.join("launch.png").display().to_string()));
+        }
+    }
+    for (k, val) in defaults {
+        v.push((k.to_owned(), val));
     }
     v
 }
 
-/// Files for the demo: the runner's own when inside GitHub Actions, else a temp folder
-/// (returned, to be removed).
-pub fn targets(ci: Ci, mut t: Targets) -> std::io::Result<(Targets, Option<PathBuf>)> {
-    if ci == Ci::GitHub {
-        return Ok((t, None));
+/// Files for the demo: the runner's own when inside GitHub Actions, else the demo folder.
+pub fn targets(mut t: Targets, dir: Option<&Path>) -> Targets {
+    if let Some(dir) = dir {
+        t.output = Some(dir.join("outputs.txt"));
+        t.summary = Some(dir.join("summary.md"));
+        t.results.get_or_insert_with(|| dir.join("results.json"));
     }
-    let dir = std::env::temp_dir().join(format!("posteverywhere-wait-demo-{}", &crate::rand::token()[..8]));
-    std::fs::create_dir_all(&dir)?;
-    t.output = Some(dir.join("outputs.txt"));
-    t.summary = Some(dir.join("summary.md"));
-    t.results.get_or_insert_with(|| dir.join("results.json"));
-    Ok((t, Some(dir)))
+    t
 }
 
 /// Reads back heredoc records (`name<<DELIM`, lines, `DELIM`) for display.

@@ -16,6 +16,7 @@ mod outcome;
 mod pace;
 mod poll;
 mod post;
+mod publish;
 mod rand;
 mod report;
 mod retry;

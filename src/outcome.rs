@@ -24,6 +24,9 @@ pub enum Status {
     Cancelled,
     /// Scheduled to publish after the deadline; not waited for.
     Scheduled,
+    /// `dry-run`: checked what would be posted, posted nothing.
+    #[serde(rename = "dry-run")]
+    DryRun,
 }
 
 impl Status {
@@ -36,6 +39,7 @@ impl Status {
             Status::Error => "error",
             Status::Cancelled => "cancelled",
             Status::Scheduled => "scheduled",
+            Status::DryRun => "dry-run",
         }
     }
 
@@ -81,7 +85,7 @@ pub mod code {
 /// The exit code for a final status.
 pub fn exit_code(status: Status, tally: Tally, fail_on: FailOn, signal: Option<Signal>) -> u8 {
     match status {
-        Status::Published | Status::Scheduled => code::OK,
+        Status::Published | Status::Scheduled | Status::DryRun => code::OK,
         Status::Partial | Status::Failed => {
             let fails = match fail_on {
                 FailOn::Any => tally.failed > 0,

@@ -135,6 +135,11 @@ impl PostWait {
         self.requests
     }
 
+    /// Destinations of our own, reported with the API's (accounts skipped before posting).
+    pub fn seed(&mut self, dests: Vec<Destination>) {
+        self.known.seed(dests);
+    }
+
     /// The destinations as reported.
     pub fn destinations(&self) -> Vec<Destination> {
         self.known.report()
@@ -195,7 +200,9 @@ impl PostWait {
             .iter()
             .enumerate()
             .filter(|(i, _)| only.is_none_or(|o| o.contains(i)))
-            .filter(|(_, t)| !t.missing && retry::eligible(&t.dest, &t.retry, self.limits.retry_failed))
+            .filter(|(_, t)| {
+                !t.missing && !t.is_local() && retry::eligible(&t.dest, &t.retry, self.limits.retry_failed)
+            })
             .map(|(i, _)| i)
             .collect();
         if targets.is_empty() {
@@ -214,7 +221,8 @@ impl PostWait {
             .post_status
             .as_deref()
             .is_some_and(|s| matches!(normalise_status(s).as_str(), "scheduled" | "draft"));
-        let all_waiting = self.known.items().iter().all(|t| waiting(&t.dest.raw_status));
+        let all_waiting =
+            self.known.items().iter().filter(|t| !t.is_local()).all(|t| waiting(&t.dest.raw_status));
         if !all_waiting && !post_says {
             // Publishing has started: the schedule is no longer in question.
             self.schedule_checked = true;

@@ -103,6 +103,35 @@ pub enum Stop {
     Signal(Signal),
     /// The wait could not start (simulator, HTTP client).
     Setup(String),
+    /// Publishing stopped before there was a post to wait for (or a dry run ended it).
+    Early {
+        status: crate::outcome::Status,
+        code: u8,
+        message: String,
+    },
+}
+
+/// The step's clock and request budget, shared by publishing and waiting.
+pub struct Clock {
+    pub t0: Instant,
+    pub started_at: SystemTime,
+    pub pacer: Pacer,
+}
+
+impl Clock {
+    pub fn start(cfg: &Config) -> Clock {
+        Clock {
+            t0: Instant::now(),
+            started_at: SystemTime::now(),
+            pacer: Pacer::new(cfg.rate_limit, cfg.timeout),
+        }
+    }
+}
+
+/// A wait for each of `ids`, on `clock`'s deadline.
+pub fn waits(cfg: &Config, clock: &Clock, ids: &[String]) -> Vec<PostWait> {
+    let limits = limits(cfg, clock.started_at);
+    ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect()
 }
 
 /// What came back for one action.
@@ -140,6 +169,12 @@ impl Waited {
         let posts = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
         Waited { posts, stop: Stop::Setup(why), started_at: SystemTime::now(), elapsed: Duration::ZERO }
     }
+
+    /// Publishing ended the step before any wait.
+    pub fn early(clock: &Clock, status: crate::outcome::Status, code: u8, message: String) -> Waited {
+        let stop = Stop::Early { status, code, message };
+        Waited { posts: Vec::new(), stop, started_at: clock.started_at, elapsed: clock.t0.elapsed() }
+    }
 }
 
 fn limits(cfg: &Config, started_at: SystemTime) -> Limits {
@@ -172,11 +207,10 @@ pub async fn run<A: Api>(
     api: Arc<A>,
     events: &impl Events,
     stop: impl Future<Output = Signal>,
+    clock: Clock,
+    mut posts: Vec<PostWait>,
 ) -> Waited {
-    let started_at = SystemTime::now();
-    let t0 = Instant::now();
-    let limits = limits(cfg, started_at);
-    let mut posts: Vec<PostWait> = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
+    let Clock { t0, started_at, mut pacer } = clock;
     let ctx = Ctx {
         events,
         several: posts.len() > 1,
@@ -189,7 +223,6 @@ pub async fn run<A: Api>(
     let many = posts.len() > MANY_POSTS;
     // When the log last said something, and whether there is news it has not said yet.
     let (mut last_news, mut unsaid) = (Duration::ZERO, false);
-    let mut pacer = Pacer::new(cfg.rate_limit, cfg.timeout);
     let mut inflight: JoinSet<(usize, Action, Reply, Duration)> = JoinSet::new();
     // A post that could not fit another request ended early; the wait still lasts until the
     // deadline (it may not end sooner than promised), racing the signal.

@@ -25,6 +25,9 @@ pub struct Tracked {
     seen_in: u64,
     /// What was last shown, to report changes.
     shown: Option<Shown>,
+    /// Ours, not the API's (an account skipped before posting): never missing, never
+    /// re-queued.
+    local: bool,
 }
 
 impl Tracked {
@@ -35,6 +38,11 @@ impl Tracked {
         } else {
             self.dest.status
         }
+    }
+
+    /// Ours, not the API's.
+    pub fn is_local(&self) -> bool {
+        self.local
     }
 
     /// Our remarks on it, one line.
@@ -137,24 +145,42 @@ impl Known {
         t
     }
 
+    /// Adds destinations of our own (accounts skipped before posting): reported with the
+    /// rest, never looked for in answers.
+    pub fn seed(&mut self, dests: Vec<Destination>) {
+        for d in dests {
+            let t = Tracked {
+                dest: d,
+                retry: Entry::default(),
+                missing: false,
+                duplicated: false,
+                seen_in: 0,
+                shown: None,
+                local: true,
+            };
+            self.items.push(t);
+        }
+    }
+
     /// Takes in one answer's destinations.
     pub fn merge(&mut self, fresh: Vec<Destination>) {
         self.answers += 1;
         let answer = self.answers;
-        let index: Option<HashMap<DestKey<'_>, usize>> = (self.items.len() > SCAN_LIMIT)
-            .then(|| self.items.iter().enumerate().map(|(i, t)| (t.dest.key(), i)).collect());
+        let index: Option<HashMap<DestKey<'_>, usize>> = (self.items.len() > SCAN_LIMIT).then(|| {
+            self.items.iter().enumerate().filter(|(_, t)| !t.local).map(|(i, t)| (t.dest.key(), i)).collect()
+        });
         let mut matched: Vec<Option<usize>> = Vec::with_capacity(fresh.len());
         for (n, d) in fresh.iter().enumerate() {
             let key = d.key();
-            let same_place = self.items.get(n).filter(|t| t.dest.key() == key).map(|_| n);
+            let same_place = self.items.get(n).filter(|t| !t.local && t.dest.key() == key).map(|_| n);
             let found = same_place.or_else(|| match &index {
                 Some(map) => map.get(&key).copied(),
-                None => self.items.iter().position(|t| t.dest.key() == key),
+                None => self.items.iter().position(|t| !t.local && t.dest.key() == key),
             });
             matched.push(found);
         }
         drop(index);
-        for t in &mut self.items {
+        for t in self.items.iter_mut().filter(|t| !t.local) {
             t.missing = true;
         }
         for (d, found) in fresh.into_iter().zip(matched) {
@@ -162,9 +188,14 @@ impl Known {
             // or one whose identity drifted between answer shapes (then it is the same
             // destination by whatever both answers say of it).
             let fallback = || {
-                self.items.iter().position(|t| t.seen_in == answer && t.dest.key() == d.key()).or_else(|| {
-                    self.items.iter().position(|t| t.seen_in != answer && t.missing && same(&t.dest, &d))
-                })
+                self.items
+                    .iter()
+                    .position(|t| !t.local && t.seen_in == answer && t.dest.key() == d.key())
+                    .or_else(|| {
+                        self.items
+                            .iter()
+                            .position(|t| !t.local && t.seen_in != answer && t.missing && same(&t.dest, &d))
+                    })
             };
             let i = match found {
                 Some(i) => i,
@@ -178,6 +209,7 @@ impl Known {
                             duplicated: false,
                             seen_in: answer,
                             shown: None,
+                            local: false,
                         });
                         continue;
                     }

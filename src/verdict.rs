@@ -64,11 +64,12 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
             (Status::Cancelled, Some(format!("cancelled by {name}; results are the last known state")))
         }
         (None, Stop::Setup(m)) => (Status::Error, Some(m.clone())),
+        (None, Stop::Early { status, message, .. }) => (*status, Some(message.clone())),
         (None, Stop::Done) => (Status::Error, Some("the wait ended without a result (a bug; please report it)".into())),
     }
 }
 
-pub fn report(cfg: &Config, w: Waited) -> Report {
+pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) -> Report {
     let signal = match w.stop {
         Stop::Signal(s) => Some(s),
         _ => None,
@@ -104,13 +105,16 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
         .iter()
         .map(|p| PostOutcome { status: p.status, tally: p.tally, exit_code: p.exit_code })
         .collect();
-    let (status, exit_code) = aggregate(&outcomes);
+    let (status, exit_code) = match &w.stop {
+        Stop::Early { status, code, .. } => (*status, *code),
+        _ => aggregate(&outcomes),
+    };
     let mut tally = Tally::default();
     for p in &posts {
         tally += p.tally;
     }
     let message = match (&w.stop, posts.as_slice()) {
-        (Stop::Setup(m), _) => Some(m.clone()),
+        (Stop::Setup(m) | Stop::Early { message: m, .. }, _) => Some(m.clone()),
         (_, [one]) => one.message.clone(),
         (_, many) => {
             let troubled: Vec<String> = many
@@ -121,7 +125,11 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
             match troubled.len() {
                 0 => None,
                 n if n <= 3 => Some(troubled.join("; ")),
-                n => Some(format!("{}; and {} more post(s)", troubled[..3].join("; "), n - 3)),
+                n => Some(format!(
+                    "{}; and {} more",
+                    troubled[..3].join("; "),
+                    crate::report::text::plural(n - 3, "post")
+                )),
             }
         }
     };
@@ -137,5 +145,6 @@ pub fn report(cfg: &Config, w: Waited) -> Report {
         requests,
         started_at: w.started_at,
         simulated: cfg.simulate.is_some(),
+        publish,
     }
 }

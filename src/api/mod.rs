@@ -4,6 +4,7 @@
 
 pub mod fault;
 pub mod model;
+pub mod publish;
 pub mod ratelimit;
 mod trust;
 mod wire;
@@ -44,6 +45,8 @@ pub struct Client {
     trust: Option<Arc<trust::Trust>>,
     /// Said with a 404 when the base URL has no API path.
     path_hint: Option<String>,
+    /// For upload hosts (built when first needed): never carries the key.
+    storage: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -99,7 +102,14 @@ impl Client {
         }
         // A 404 from a base URL without its API path is about the URL, not the post.
         let path_hint = crate::config::base_url_hint(&base).filter(|_| key.is_some());
-        Ok(Self { http, base, redactor: Redactor::new(key), trust, path_hint })
+        Ok(Self {
+            http,
+            base,
+            redactor: Redactor::new(key),
+            trust,
+            path_hint,
+            storage: std::sync::OnceLock::new(),
+        })
     }
 
     /// `{base}posts/{id}{tail}`. Only the path is parsed (the base was parsed once), as a

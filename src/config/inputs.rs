@@ -20,7 +20,47 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "post-id",
         default: "",
-        help: "the post(s) to wait for, separated by commas, spaces or newlines (required)",
+        help: "the post(s) to wait for, separated by commas, spaces or newlines (or publish with content)",
+    },
+    InputSpec {
+        name: "content",
+        default: "",
+        help: "publish a post with this text, then wait for it (instead of post-id)",
+    },
+    InputSpec {
+        name: "content-file",
+        default: "",
+        help: "publish a post with the text of this UTF-8 file (instead of content)",
+    },
+    InputSpec {
+        name: "accounts",
+        default: "",
+        help: "with content: where to post: platforms (x, linkedin), platform:@handle, account ids, or all",
+    },
+    InputSpec {
+        name: "media",
+        default: "",
+        help: "with content: image or video files to attach (jpg, png, gif, webp, mp4, mov, webm; up to 10)",
+    },
+    InputSpec {
+        name: "schedule-at",
+        default: "",
+        help: "with content: publish at this time (2026-12-01T09:00:00Z or with an offset) instead of now",
+    },
+    InputSpec {
+        name: "skip-unhealthy",
+        default: "false",
+        help: "with content: post to the healthy accounts and report the others as failed, instead of stopping",
+    },
+    InputSpec {
+        name: "dry-run",
+        default: "false",
+        help: "with content: check accounts and media and say what would be posted, but post nothing",
+    },
+    InputSpec {
+        name: "dedupe",
+        default: "24h",
+        help: "with content: reuse a post with the same content and accounts made within this time (0: never)",
     },
     InputSpec {
         name: "base-url",

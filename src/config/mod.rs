@@ -5,6 +5,7 @@
 
 mod checks;
 mod inputs;
+pub mod publish;
 mod values;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use crate::secret::{ApiKey, Redactor};
 pub use checks::{base_url_hint, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
 pub use inputs::INPUTS;
+pub use publish::Publish;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
 
@@ -53,6 +55,14 @@ struct RawInputs {
     rate_limit: Option<String>,
     heartbeat: Option<String>,
     simulate: Option<String>,
+    content: Option<String>,
+    content_file: Option<String>,
+    accounts: Option<String>,
+    media: Option<String>,
+    schedule_at: Option<String>,
+    skip_unhealthy: Option<String>,
+    dry_run: Option<String>,
+    dedupe: Option<String>,
 }
 
 /// Stage two: everything validated.
@@ -85,6 +95,8 @@ pub struct Config {
     pub heartbeat: Duration,
     /// Simulator scenario name; the base URL is replaced by the simulator's.
     pub simulate: Option<String>,
+    /// Set when the step creates the post itself (then `post_ids` is empty until it has).
+    pub publish: Option<Publish>,
     /// Non-fatal remarks to print once the key is masked.
     pub warnings: Vec<String>,
 }
@@ -166,6 +178,7 @@ impl Config {
             }
             None => None,
         };
+        let publish = publish_inputs(&raw, src)?;
         let api_key = match raw.api_key {
             Some(k) if check_api_key(&k).is_err() => {
                 let why = check_api_key(&k).err().unwrap_or_default();
@@ -183,10 +196,26 @@ impl Config {
                 return Err(missing("api-key", "the PostEverywhere API key, e.g. from a secret"));
             }
         };
-        let post_ids = match raw.post_id {
-            Some(list) => parse_post_ids(&list).map_err(|(bad, why)| src.bad("post-id", &bad, &why))?,
-            None if simulate.is_some() => vec!["sim-post".to_owned()],
-            None => return Err(missing("post-id", "the id returned when the post was created")),
+        let post_ids = match (&raw.post_id, &publish) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "inputs 'post-id' and 'content' are exclusive: post-id waits for a post that exists, \
+                     content (or content-file) publishes one; give one of them"
+                        .into(),
+                ));
+            }
+            (Some(list), None) => {
+                parse_post_ids(list).map_err(|(bad, why)| src.bad("post-id", &bad, &why))?
+            }
+            (None, Some(_)) => Vec::new(),
+            (None, None) if simulate.is_some() => vec!["sim-post".to_owned()],
+            (None, None) => {
+                return Err(ConfigError(
+                    "input 'post-id' or 'content' is required: post-id (the id the create call returned) to wait \
+                     for a post, or content / content-file (with accounts) to publish one and wait for it"
+                        .into(),
+                ));
+            }
         };
         let base_url = match raw.base_url {
             // The simulator replaces the base URL, so a bad one does not matter there.
@@ -264,9 +293,85 @@ impl Config {
             rate_limit,
             heartbeat,
             simulate,
+            publish,
             warnings,
         })
     }
+}
+
+/// The publish inputs, when the step is to create the post; checked before any request.
+fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, ConfigError> {
+    use publish::{check_content, parse_accounts, parse_media, parse_schedule, read_content};
+    let content = match (&raw.content, &raw.content_file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError(
+                "inputs 'content' and 'content-file' are exclusive: give one of them".into(),
+            ));
+        }
+        (Some(c), None) => {
+            check_content(c).map_err(|why| src.bad("content", c, &why))?;
+            Some((c.clone(), "input content".to_owned()))
+        }
+        (None, Some(f)) => {
+            Some((read_content(f).map_err(|why| src.bad("content-file", f, &why))?, f.clone()))
+        }
+        (None, None) => None,
+    };
+    let Some((content, content_from)) = content else {
+        let stray = [
+            ("accounts", &raw.accounts),
+            ("media", &raw.media),
+            ("schedule-at", &raw.schedule_at),
+            ("skip-unhealthy", &raw.skip_unhealthy),
+            ("dry-run", &raw.dry_run),
+        ];
+        if let Some((name, _)) = stray.iter().find(|(_, v)| v.is_some()) {
+            return Err(ConfigError(format!(
+                "input '{name}' is set, but no content or content-file (an empty content counts as none): \
+                 give the text to publish, or leave '{name}' out to wait for a post-id"
+            )));
+        }
+        return Ok(None);
+    };
+    let accounts = match &raw.accounts {
+        Some(a) => parse_accounts(a).map_err(|why| src.bad("accounts", a, &why))?,
+        None => {
+            return Err(missing(
+                "accounts",
+                "the accounts to post to: platforms (x, linkedin), platform:@handle, ids, or all",
+            ));
+        }
+    };
+    let media = match &raw.media {
+        Some(m) => parse_media(m).map_err(|why| src.bad("media", m, &why))?,
+        None => Vec::new(),
+    };
+    let schedule_at = match &raw.schedule_at {
+        Some(v) => Some(
+            parse_schedule(v, std::time::SystemTime::now()).map_err(|why| src.bad("schedule-at", v, &why))?,
+        ),
+        None => None,
+    };
+    let flag = |name: &str, v: &Option<String>| -> Result<bool, ConfigError> {
+        v.as_deref()
+            .map(|v| parse_bool(v).map_err(|why| src.bad(name, v, &why)))
+            .transpose()
+            .map(|b| b.unwrap_or(false))
+    };
+    let dedupe = match &raw.dedupe {
+        Some(v) => values::parse_duration(v).map_err(|why| src.bad("dedupe", v, &why))?,
+        None => Duration::from_secs(24 * 3600),
+    };
+    Ok(Some(Publish {
+        content,
+        content_from,
+        accounts,
+        media,
+        schedule_at,
+        skip_unhealthy: flag("skip-unhealthy", &raw.skip_unhealthy)?,
+        dry_run: flag("dry-run", &raw.dry_run)?,
+        dedupe,
+    }))
 }
 
 fn missing(input: &str, what: &str) -> ConfigError {

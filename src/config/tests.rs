@@ -49,7 +49,7 @@ fn every_error_names_the_input_and_value() {
     let e = err(&[("INPUT_POST-ID", "p")]);
     assert!(e.starts_with("input 'api-key' is required"), "{e}");
     let e = err(&[KEY]);
-    assert!(e.starts_with("input 'post-id' is required"), "{e}");
+    assert!(e.starts_with("input 'post-id' or 'content' is required"), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_TIMEOUT", "5x")]);
     assert!(e.starts_with("input 'timeout' (from INPUT_TIMEOUT) has a bad value \"5x\""), "{e}");
     let e = err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_TIMEOUT", "0ms")]);

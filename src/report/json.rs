@@ -72,6 +72,26 @@ struct Document<'a> {
     timing: Value,
     posts: Vec<Value>,
     destinations: Vec<DestJson<'a>>,
+    publish: Option<Value>,
+}
+
+/// What publishing did, for the results file.
+fn publish(p: &crate::publish::Record) -> Value {
+    json!({
+        "dry_run": p.dry_run,
+        "created": p.created,
+        "reused_post": p.reused,
+        "post_id": p.post_id,
+        "media_ids": p.media_ids,
+        "accounts": p.accounts.iter().map(|(id, label)| json!({"id": id, "label": label})).collect::<Vec<_>>(),
+        "skipped": p.skipped.iter().map(|(a, why)| json!({"id": a.id, "label": a.label(), "reason": why})).collect::<Vec<_>>(),
+        "create_calls": p.create_calls,
+        "first_line": p.first_line,
+        "characters": p.chars,
+        "media_files": p.media_files,
+        "scheduled_for": p.scheduled_for,
+        "problems": p.problems,
+    })
 }
 
 /// The whole document written to `results-file`, pretty-printed.
@@ -112,6 +132,7 @@ pub fn document(r: &Report) -> String {
             })
             .collect(),
         destinations: r.destinations().map(destination).collect(),
+        publish: r.publish.as_ref().map(publish),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }

@@ -54,6 +54,8 @@ pub struct Report {
     pub started_at: SystemTime,
     /// Set when the simulator produced these results.
     pub simulated: bool,
+    /// What publishing did, when the step published the post.
+    pub publish: Option<crate::publish::Record>,
 }
 
 impl Report {
@@ -156,6 +158,7 @@ pub(crate) mod fixtures {
             requests: 4,
             started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_784_000_000),
             simulated: false,
+            publish: None,
         }
     }
 }

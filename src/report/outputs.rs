@@ -77,12 +77,21 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
         ("failed-platforms", platforms),
         ("retried-count", r.retried().to_string()),
         ("results", results),
+        ("post-id", post_ids(r)),
+        ("created", r.publish.as_ref().is_some_and(|p| p.created).to_string()),
+        ("reused-post", r.publish.as_ref().is_some_and(|p| p.reused).to_string()),
+        ("media-ids", r.publish.as_ref().map(|p| p.media_ids.join("\n")).unwrap_or_default()),
         (
             "message",
             r.message.as_deref().map(|m| crate::escape::one_line(m, MESSAGE_MAX_CHARS)).unwrap_or_default(),
         ),
     ];
     (list, note)
+}
+
+/// The post(s) waited for, one a line (capped like the other lists).
+fn post_ids(r: &Report) -> String {
+    join_capped(r.posts.iter().map(|p| p.post_id.as_str()), "\n", 256, URLS_MAX_BYTES).0
 }
 
 /// The `results` array, cut to whole entries that fit `RESULTS_MAX_BYTES`. Entries are

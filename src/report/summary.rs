@@ -44,7 +44,11 @@ fn headline(r: &Report) -> String {
             t.pending,
             t.total
         ),
+        Status::Error if r.posts.is_empty() && r.publish.is_some() => {
+            "🛑 PostEverywhere: nothing was posted".to_owned()
+        }
         Status::Error => "🛑 PostEverywhere: the wait stopped on an error".to_owned(),
+        Status::DryRun => "🧪 PostEverywhere: dry run; nothing was posted".to_owned(),
         Status::Cancelled => format!("⏹️ PostEverywhere: cancelled after {}", human_duration(r.elapsed)),
         Status::Scheduled => {
             match (r.posts.len(), r.posts.first().and_then(|p| p.scheduled_for.as_deref())) {
@@ -74,6 +78,7 @@ fn status_symbol(s: Status) -> &'static str {
         Status::Timeout => "⏱️",
         Status::Cancelled => "⏹️",
         Status::Scheduled => "🗓️",
+        Status::DryRun => "🧪",
     }
 }
 
@@ -91,7 +96,7 @@ fn post_rank(s: Status) -> u8 {
     match s {
         Status::Error | Status::Failed => 0,
         Status::Timeout | Status::Cancelled | Status::Partial => 1,
-        Status::Scheduled | Status::Published => 2,
+        Status::Scheduled | Status::Published | Status::DryRun => 2,
     }
 }
 
@@ -214,6 +219,7 @@ fn header(r: &Report) -> String {
         out.push_str("> Simulated results (input `simulate`): nothing was published.\n\n");
     }
     let what = match r.posts.as_slice() {
+        [] => "No post".to_owned(),
         [one] => format!("Post <code>{}</code>", md_cell(&one_line(&one.post_id, 200))),
         posts => format!("{} posts", posts.len()),
     };
@@ -226,10 +232,85 @@ fn header(r: &Report) -> String {
         human_duration(r.elapsed),
         plural(r.requests as usize, "request"),
     );
-    if let Some(m) = &r.message {
+    // A timeout's message repeats the headline; say only what it adds.
+    let message = match r.status {
+        Status::Timeout => r.message.as_deref().and_then(|m| m.split_once("; ").map(|(_, rest)| rest)),
+        _ => r.message.as_deref(),
+    };
+    if let Some(m) = message {
         let _ = writeln!(out, "> {}\n", md_cell(&one_line(m, 1000)));
     }
+    if let Some(p) = &r.publish {
+        published(&mut out, p);
+    }
     out
+}
+
+/// What was (or would have been) posted, to whom, and what stopped it.
+fn published(out: &mut String, p: &crate::publish::Record) {
+    let names = |list: Vec<String>| {
+        let more = list.len().saturating_sub(20);
+        let mut s =
+            list.into_iter().take(20).map(|l| md_cell(&one_line(&l, 80))).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            let _ = write!(s, " and {more} more");
+        }
+        s
+    };
+    let _ = writeln!(out, "### {}\n", if p.dry_run { "What would be posted" } else { "What was posted" });
+    let _ = writeln!(out, "> {}\n", md_cell(&p.first_line));
+    let media = if p.media_files > 0 {
+        format!(" · {}", plural(p.media_files, "media file"))
+    } else {
+        String::new()
+    };
+    let when = p
+        .scheduled_for
+        .as_deref()
+        .map_or("now".to_owned(), |t| format!("scheduled for {}", md_cell(&one_line(t, 40))));
+    let _ = writeln!(out, "{} characters{media} · {when}\n", p.chars);
+    if !p.accounts.is_empty() {
+        let _ = writeln!(
+            out,
+            "To: {}\n",
+            names(p.accounts.iter().map(|(id, l)| format!("{l} (id {id})")).collect())
+        );
+    }
+    if !p.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "Skipped (skip-unhealthy): {}\n",
+            names(p.skipped.iter().map(|(a, why)| format!("{}: {why}", a.label())).collect())
+        );
+    }
+    let post = |id: &str| format!("<code>{}</code>", md_cell(&one_line(id, 200)));
+    match (&p.post_id, p.reused, p.create_calls) {
+        (Some(id), true, _) => {
+            let _ = writeln!(
+                out,
+                "Reused post {}: an earlier run made it with the same content and accounts (input dedupe).\n",
+                post(id)
+            );
+        }
+        (Some(id), false, n) if n > 1 => {
+            let _ = writeln!(
+                out,
+                "Created post {} ({n} create calls; answers were lost, and each was checked for a post before the next).\n",
+                post(id)
+            );
+        }
+        (Some(id), false, _) => {
+            let _ = writeln!(out, "Created post {}.\n", post(id));
+        }
+        (None, ..) => {}
+    }
+    if !p.problems.is_empty() {
+        out.push_str("To fix before posting:\n\n");
+        for line in p.problems.iter().take(20) {
+            let _ = writeln!(out, "- {}", md_cell(&one_line(line, 300)));
+        }
+        out.push('\n');
+    }
 }
 
 /// The overview of several posts, those that need attention first.

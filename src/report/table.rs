@@ -126,6 +126,7 @@ pub fn table(r: &Report, cols: Option<usize>) -> Vec<String> {
         None => lines.push(format!("{first}{t}")),
     };
     let what = match r.posts.as_slice() {
+        [] => "no post".to_owned(),
         [one] => format!("post {}", one_line(&one.post_id, 80)),
         posts => plural(posts.len(), "post"),
     };

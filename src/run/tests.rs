@@ -447,7 +447,7 @@ fn check(s: &Setup, cfg: &Config, fake: &Fake, rec: &Recorder, w: Waited) -> Res
             }
         }
     }
-    let report = crate::verdict::report(cfg, w);
+    let report = crate::verdict::report(cfg, w, None);
     for p in &report.posts {
         // Re-queues: never more than retry-failed calls that could have worked; what
         // took effect is between what the API accepted and what it may have accepted.
@@ -525,7 +525,9 @@ fn simulate(s: &Setup, script: Script) -> Result<(Vec<Logged>, Duration), TestCa
         let t0 = Instant::now();
         let fake = Arc::new(Fake { script, t0, log: Mutex::default(), counts: Mutex::default() });
         let rec = Recorder { t0, said: Mutex::default() };
-        let w = run(&cfg, fake.clone(), &rec, std::future::pending()).await;
+        let clock = Clock::start(&cfg);
+        let posts = waits(&cfg, &clock, &cfg.post_ids);
+        let w = run(&cfg, fake.clone(), &rec, std::future::pending(), clock, posts).await;
         let elapsed = w.elapsed;
         check(s, &cfg, &fake, &rec, w)?;
         let log = fake.log.lock().unwrap().clone();

@@ -29,7 +29,7 @@ fn every_config_error_exits_2_naming_the_input() {
             .env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api/v1")
     };
     rejected(Cmd::plain().env("POSTEVERYWHERE_POST_ID", "p"), "input 'api-key' is required");
-    rejected(Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY), "input 'post-id' is required");
+    rejected(Cmd::plain().env("POSTEVERYWHERE_API_KEY", KEY), "input 'post-id' or 'content' is required");
     rejected(
         base().env("POSTEVERYWHERE_TIMEOUT", "5 fortnights"),
         "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5 fortnights\": expected a duration such as 90s, 5m, 1m30s",

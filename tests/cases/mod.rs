@@ -5,6 +5,7 @@ mod core;
 mod faults;
 mod many;
 mod people;
+mod publish;
 mod reports;
 mod retry;
 mod security;

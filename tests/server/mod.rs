@@ -202,7 +202,8 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
                 body: String::from_utf8_lossy(&body).into_owned(),
                 at: started.elapsed(),
             });
-            match st.routes.iter_mut().find(|r| r.method == method && r.path == path) {
+            // A route scripted later for the same request takes precedence.
+            match st.routes.iter_mut().rev().find(|r| r.method == method && r.path == path) {
                 Some(r) => {
                     let reply = r.replies[r.next.min(r.replies.len() - 1)].clone();
                     r.next += 1;

@@ -27,30 +27,46 @@ pub fn scenario(name: &str) -> Option<&'static str> {
     SCENARIOS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(n, _)| *n)
 }
 
+mod publish;
+
+/// The healthy accounts every simulated post goes to (unless it names fewer).
 const ACCOUNTS: [(u64, &str, &str); 3] =
     [(2280, "@yourbrand", "instagram"), (2285, "Your Brand Inc.", "linkedin"), (2290, "@yourbrand", "x")];
 
 /// Per post: results requests so far, and the poll at which LinkedIn was re-queued.
-type Polls = Arc<Mutex<HashMap<String, (u32, Option<u32>)>>>;
+type Polls = Mutex<HashMap<String, (u32, Option<u32>)>>;
+
+/// One simulator: its scenario, address, and what it was asked to do.
+struct Sim {
+    scenario: String,
+    /// `http://127.0.0.1:<port>`, for the upload URLs it hands out.
+    origin: String,
+    polls: Polls,
+    made: Mutex<publish::Made>,
+}
 
 /// Starts the simulator; returns the API base URL to use.
 pub async fn start(scenario: &str) -> std::io::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr: SocketAddr = listener.local_addr()?;
-    let scenario = scenario.to_owned();
-    let polls: Polls = Arc::default();
+    let sim = Arc::new(Sim {
+        scenario: scenario.to_owned(),
+        origin: format!("http://{addr}"),
+        polls: Mutex::default(),
+        made: Mutex::default(),
+    });
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (scenario, polls) = (scenario.clone(), polls.clone());
+            let sim = sim.clone();
             tokio::spawn(async move {
-                let _ = serve(stream, &scenario, &polls).await;
+                let _ = serve(stream, &sim).await;
             });
         }
     });
     Ok(format!("http://{addr}/api/v1"))
 }
 
-async fn serve(mut stream: TcpStream, scenario: &str, polls: &Polls) -> std::io::Result<()> {
+async fn serve(mut stream: TcpStream, sim: &Sim) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -69,18 +85,34 @@ async fn serve(mut stream: TcpStream, scenario: &str, polls: &Polls) -> std::io:
         })
         .unwrap_or(0)
         .min(64 * 1024);
+    let declared: u64 = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0);
+    let mut parts = head.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    // Uploads are counted, not kept: any size, flat memory.
+    let keep = !path.starts_with("/storage/");
     let mut body = buf[split..].to_vec();
-    while body.len() < length {
+    let mut received = body.len() as u64;
+    while received < declared && (!keep || body.len() < length) {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
             break;
         }
-        body.extend_from_slice(&chunk[..n]);
+        received += n as u64;
+        if keep {
+            body.extend_from_slice(&chunk[..n]);
+        }
     }
-    let mut parts = head.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let authorized = head.lines().any(|l| l.to_ascii_lowercase().starts_with("authorization:"));
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (status, body) = route(method, path, &request, scenario, polls);
+    let (status, body) = match path.strip_prefix("/storage/") {
+        Some(id) => publish::store(sim, id, authorized, received, declared),
+        None => route(method, path, &request, sim),
+    };
     let reset = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 60;
     let body = body.to_string();
     let reply = format!(
@@ -96,7 +128,12 @@ fn envelope(data: Value) -> Value {
     json!({"data": data, "error": null, "meta": {"request_id": "sim_0001"}})
 }
 
-fn route(method: &str, path: &str, request: &Value, scenario: &str, polls: &Polls) -> (&'static str, Value) {
+fn route(method: &str, path: &str, request: &Value, sim: &Sim) -> (&'static str, Value) {
+    let path = path.split('?').next().unwrap_or("");
+    if let Some(answer) = publish::route(method, path, request, sim) {
+        return answer;
+    }
+    let (scenario, polls) = (sim.scenario.as_str(), &sim.polls);
     let rest = path.strip_prefix("/api/v1/posts/").unwrap_or("");
     let (post_id, tail) = rest.split_once('/').unwrap_or((rest, ""));
     match (method, tail) {
@@ -107,9 +144,12 @@ fn route(method: &str, path: &str, request: &Value, scenario: &str, polls: &Poll
                 entry.0 += 1;
                 (entry.0 - 1, entry.1)
             };
+            // A post made here goes to the accounts it named; any other to all three.
+            let named = publish::accounts_of(sim, post_id);
             let results: Vec<Value> = ACCOUNTS
                 .iter()
                 .enumerate()
+                .filter(|(_, a)| named.as_ref().is_none_or(|ids| ids.contains(&a.0)))
                 .map(|(i, a)| destination(scenario, n, retried_at, i, *a))
                 .collect();
             (

@@ -1,0 +1,401 @@
+//! The calls that publish a post: the connected accounts, the three-step media upload
+//! (ask for an upload URL, `PUT` the bytes there, mark it complete, then watch it become
+//! ready), creating the post, and listing recent posts (to find one a failed create may
+//! have made, or a re-run's). Answers are read tolerantly (envelope or bare, `id` or
+//! `post_id`, …) and scrubbed of the key. The upload host gets no `Authorization` header.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::Url;
+use reqwest::header::{self, HeaderValue};
+use serde_json::{Map, Value, json};
+
+use super::{Answer, Client, Fault};
+use crate::config::publish::MediaFile;
+
+/// A connected social account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: i64,
+    pub platform: String,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub active: bool,
+    pub health: Option<String>,
+    pub health_message: Option<String>,
+    pub can_post: Option<bool>,
+}
+
+impl Account {
+    /// `x @yourbrand`, `linkedin Your Brand Inc.`, `x #2280`.
+    pub fn label(&self) -> String {
+        let name =
+            self.username.as_deref().map(|u| if u.starts_with('@') { u.to_owned() } else { format!("@{u}") });
+        match name.or_else(|| self.display_name.clone()) {
+            Some(n) => format!("{} {n}", self.platform),
+            None => format!("{} #{}", self.platform, self.id),
+        }
+    }
+
+    /// Why nothing can be posted to it, if so: inactive, or its health says reconnect.
+    pub fn unusable(&self) -> Option<String> {
+        if !self.active {
+            return Some("the account is inactive in PostEverywhere".into());
+        }
+        let status = self.health.as_deref().unwrap_or("").to_ascii_lowercase();
+        let broken =
+            matches!(status.as_str(), "expired" | "unhealthy" | "broken") || self.can_post == Some(false);
+        broken.then(|| {
+            let why = self.health_message.as_deref().unwrap_or("its token expired");
+            format!(
+                "health {}: {}",
+                if status.is_empty() { "cannot post" } else { &status },
+                crate::escape::one_line(why, 200)
+            )
+        })
+    }
+}
+
+/// Where to `PUT` a media file.
+#[derive(Debug, Clone)]
+pub struct UploadSlot {
+    pub media_id: String,
+    pub url: Url,
+}
+
+/// A listed post, for finding one with the same content and accounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub post_id: String,
+    pub content: Option<String>,
+    pub account_ids: Vec<i64>,
+    pub created_at: Option<SystemTime>,
+}
+
+fn data(body: &Value) -> &Value {
+    body.get("data").filter(|d| !d.is_null()).unwrap_or(body)
+}
+
+fn text(o: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| match o.get(*n) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn number(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
+}
+
+fn account(v: &Value) -> Option<Account> {
+    let o = v.as_object()?;
+    let health = o.get("health");
+    let h = |k: &str| health.and_then(|h| h.get(k));
+    Some(Account {
+        id: o.get("id").or_else(|| o.get("account_id")).and_then(number)?,
+        platform: text(o, &["platform"])?.to_ascii_lowercase(),
+        username: text(o, &["platform_username", "username", "handle"]),
+        display_name: text(o, &["display_name", "name", "account_name"]),
+        active: o.get("is_active").and_then(Value::as_bool).unwrap_or(true),
+        health: health
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| h("status")?.as_str().map(str::to_owned)),
+        health_message: h("message").and_then(Value::as_str).map(str::to_owned),
+        can_post: h("can_post").or_else(|| o.get("can_post")).and_then(Value::as_bool),
+    })
+}
+
+/// The accounts of a `GET /accounts` answer: `accounts` under `data` or at the top, or
+/// `data` as the list.
+pub fn decode_accounts(body: &Value) -> Result<Vec<Account>, String> {
+    let d = data(body);
+    let list = d.get("accounts").or_else(|| body.get("accounts")).unwrap_or(d);
+    let items = list.as_array().ok_or("no accounts list in the answer")?;
+    Ok(items.iter().filter_map(account).collect())
+}
+
+/// A listed post's accounts: `account_ids`, or its destinations' `account_id`.
+fn listed(v: &Value) -> Option<Listed> {
+    let o = v.as_object()?;
+    let mut account_ids: Vec<i64> = o
+        .get("account_ids")
+        .and_then(Value::as_array)
+        .map_or_else(Vec::new, |a| a.iter().filter_map(number).collect());
+    if account_ids.is_empty() {
+        let dests = o.get("destinations").or_else(|| o.get("results")).and_then(Value::as_array);
+        account_ids = dests.map_or_else(Vec::new, |d| {
+            d.iter()
+                .filter_map(|x| x.get("account_id").or_else(|| x.get("social_account_id")).and_then(number))
+                .collect()
+        });
+    }
+    Some(Listed {
+        post_id: text(o, &["post_id", "id"])?,
+        content: text(o, &["content", "text"]),
+        account_ids,
+        created_at: text(o, &["created_at"]).and_then(|t| humantime::parse_rfc3339_weak(&t).ok()),
+    })
+}
+
+/// One page of `GET /posts`, and whether there are more.
+pub fn decode_posts(body: &Value) -> Result<(Vec<Listed>, bool), String> {
+    let d = data(body);
+    let list = d.get("posts").or_else(|| body.get("posts")).unwrap_or(d);
+    let items = list.as_array().ok_or("no posts list in the answer")?;
+    let more = d.get("pagination").and_then(|p| p.get("has_more")).and_then(Value::as_bool);
+    Ok((items.iter().filter_map(listed).collect(), more.unwrap_or(items.len() >= PAGE)))
+}
+
+/// Posts asked for a page.
+pub const PAGE: usize = 100;
+
+/// A file's bytes as a request body, read from disk as it is sent (memory stays flat
+/// whatever the file's size), with its length announced.
+struct FileBody {
+    file: tokio::fs::File,
+    left: u64,
+    buf: Vec<u8>,
+}
+
+impl http_body::Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        use tokio::io::AsyncRead as _;
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let this = &mut *self;
+        let want = usize::try_from(this.left.min(64 * 1024)).unwrap_or(64 * 1024);
+        this.buf.resize(want, 0);
+        let mut rb = tokio::io::ReadBuf::new(&mut this.buf);
+        match Pin::new(&mut this.file).poll_read(cx, &mut rb) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) if rb.filled().is_empty() => {
+                Poll::Ready(Some(Err(std::io::Error::other("the file got shorter while it was sent"))))
+            }
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                this.left -= n as u64;
+                Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::copy_from_slice(&this.buf[..n])))))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+}
+
+/// A JSON request body.
+fn with_json(req: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
+    req.header(header::CONTENT_TYPE, "application/json").body(body.to_string())
+}
+
+fn fatal(message: String) -> Fault {
+    Fault::Fatal { status: None, message }
+}
+
+impl Client {
+    /// The client for upload hosts: no key, no redirects, the same trust as the API's; a
+    /// loopback host (the simulator's storage) is reached directly, others as the proxy
+    /// settings say.
+    fn storage(&self, url: &Url) -> anyhow::Result<reqwest::Client> {
+        let loopback = crate::config::is_loopback(url);
+        if let (Some(c), false) = (self.storage.get(), loopback) {
+            return Ok(c.clone());
+        }
+        let (tls, _) = super::trust::client_config()?;
+        let builder = reqwest::Client::builder()
+            .user_agent(super::USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .tls_backend_preconfigured(tls);
+        if loopback {
+            return Ok(builder.no_proxy().build()?);
+        }
+        let c = builder.build()?;
+        Ok(self.storage.get_or_init(|| c).clone())
+    }
+
+    fn api_url(&self, path: &str) -> Result<Url, Fault> {
+        self.base.join(path).map_err(|e| fatal(format!("cannot build the request URL: {e}")))
+    }
+
+    /// Sends and reads a JSON answer (these calls are few: a `Value` is fine here).
+    async fn json(&self, req: reqwest::RequestBuilder) -> Result<Answer<Value>, Fault> {
+        let (bytes, rate) = self.send(req).await?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| Fault::Transient { reason: super::not_json(&bytes, &e) })?;
+        Ok(Answer { value, rate })
+    }
+
+    /// `GET {base}/accounts`.
+    pub async fn accounts(&self, timeout: Duration) -> Result<Answer<Vec<Account>>, Fault> {
+        let a = self.json(self.http.get(self.api_url("accounts")?).timeout(timeout)).await?;
+        let mut list = decode_accounts(&a.value)
+            .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {e}") })?;
+        for acc in &mut list {
+            for s in [&mut acc.username, &mut acc.display_name, &mut acc.health_message].into_iter().flatten()
+            {
+                self.redactor.scrub_in_place(s);
+            }
+        }
+        Ok(Answer { value: list, rate: a.rate })
+    }
+
+    /// `POST {base}/media/upload`: where to upload a file.
+    pub async fn media_slot(&self, file: &MediaFile, timeout: Duration) -> Result<Answer<UploadSlot>, Fault> {
+        let body = json!({"filename": file.name, "content_type": file.content_type, "file_size": file.size});
+        let req = with_json(self.http.post(self.api_url("media/upload")?).timeout(timeout), &body);
+        let a = self.json(req).await?;
+        let d = data(&a.value).as_object().cloned().unwrap_or_default();
+        let unexpected =
+            |what: &str| Fault::Transient { reason: format!("unexpected answer: no {what} for the upload") };
+        let media_id = text(&d, &["media_id", "id"]).ok_or_else(|| unexpected("media_id"))?;
+        let url = text(&d, &["upload_url", "url"]).ok_or_else(|| unexpected("upload_url"))?;
+        let url: Url = url.parse().map_err(|_| unexpected("usable upload_url"))?;
+        Ok(Answer { value: UploadSlot { media_id, url }, rate: a.rate })
+    }
+
+    /// `PUT` a file's bytes to its upload URL: a storage host, which never gets the key,
+    /// over https (plain http only to a loopback host).
+    pub async fn upload(&self, slot: &UploadSlot, file: &MediaFile, timeout: Duration) -> Result<(), Fault> {
+        let url = &slot.url;
+        let plain_ok = url.scheme() == "http" && crate::config::is_loopback(url);
+        if url.scheme() != "https" && !plain_ok {
+            return Err(fatal(format!(
+                "the API gave an upload URL that is not https ({}://{}); refusing to send the file in clear",
+                url.scheme(),
+                url.host_str().unwrap_or("")
+            )));
+        }
+        let storage =
+            self.storage(url).map_err(|e| fatal(format!("cannot set up the upload client: {e:#}")))?;
+        let f = tokio::fs::File::open(&file.path)
+            .await
+            .map_err(|e| fatal(format!("cannot read {}: {e}", file.path.display())))?;
+        let body = FileBody { file: f, left: file.size, buf: Vec::new() };
+        let req = storage
+            .put(url.clone())
+            .timeout(timeout)
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type))
+            .header(header::CONTENT_LENGTH, file.size)
+            .body(reqwest::Body::wrap(body));
+        let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let what = format!("the upload host answered HTTP {}", status.as_u16());
+        if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408 {
+            Err(Fault::Transient { reason: what })
+        } else {
+            Err(Fault::Fatal {
+                status: Some(status.as_u16()),
+                message: format!("{what}; the upload URL may have expired"),
+            })
+        }
+    }
+
+    /// `POST {base}/media/{id}/complete`.
+    pub async fn media_complete(&self, media_id: &str, timeout: Duration) -> Result<Answer<()>, Fault> {
+        let url = self.api_url(&format!("media/{}/complete", super::encode_segment(media_id)))?;
+        let (_, rate) = self.send(self.http.post(url).timeout(timeout)).await?;
+        Ok(Answer { value: (), rate })
+    }
+
+    /// `GET {base}/media/{id}`: `ready`, `failed` (with why), or anything else (not yet).
+    pub async fn media_state(
+        &self,
+        media_id: &str,
+        timeout: Duration,
+    ) -> Result<Answer<(String, Option<String>)>, Fault> {
+        let url = self.api_url(&format!("media/{}", super::encode_segment(media_id)))?;
+        let a = self.json(self.http.get(url).timeout(timeout)).await?;
+        let d = data(&a.value).as_object().cloned().unwrap_or_default();
+        let state = text(&d, &["upload_status", "status"]).unwrap_or_default().to_ascii_lowercase();
+        let mut why = text(&d, &["error", "message"]);
+        if let Some(w) = &mut why {
+            self.redactor.scrub_in_place(w);
+        }
+        Ok(Answer { value: (state, why), rate: a.rate })
+    }
+
+    /// `POST {base}/posts`: the new post's id (when the answer names it).
+    pub async fn create(&self, body: &Value, timeout: Duration) -> Result<Answer<Option<String>>, Fault> {
+        let req = with_json(self.http.post(self.api_url("posts")?).timeout(timeout), body);
+        let (bytes, rate) = self.send(req).await?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let id = data(&v).as_object().and_then(|o| text(o, &["post_id", "id"]));
+        Ok(Answer { value: id, rate })
+    }
+
+    /// `GET {base}/posts`, newest first, created after `since` (older servers ignore the
+    /// filters; the caller checks `created_at` itself).
+    pub async fn list_posts(
+        &self,
+        offset: usize,
+        since: SystemTime,
+        timeout: Duration,
+    ) -> Result<Answer<(Vec<Listed>, bool)>, Fault> {
+        let mut url = self.api_url("posts")?;
+        url.query_pairs_mut()
+            .append_pair("limit", &PAGE.to_string())
+            .append_pair("offset", &offset.to_string())
+            .append_pair("created_after", &humantime::format_rfc3339_seconds(since).to_string())
+            .append_pair("sort", "created_at")
+            .append_pair("order", "desc");
+        let a = self.json(self.http.get(url).timeout(timeout)).await?;
+        let page = decode_posts(&a.value)
+            .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {e}") })?;
+        Ok(Answer { value: page, rate: a.rate })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_in_every_shape() {
+        let body = json!({"data": {"accounts": [
+            {"id": 2280, "platform": "Instagram", "platform_username": "yourbrand", "display_name": "Your Brand", "is_active": true, "health": {"status": "healthy"}},
+            {"id": "2285", "platform": "linkedin", "display_name": "Your Brand Inc.", "is_active": true, "health": {"status": "expired", "message": "Token expired"}},
+            {"id": 2290, "platform": "x", "is_active": false},
+            {"platform": "no id"}]}});
+        let a = decode_accounts(&body).unwrap();
+        assert_eq!(a.len(), 3);
+        assert_eq!((a[0].label(), a[0].unusable()), ("instagram @yourbrand".to_owned(), None));
+        assert_eq!(a[1].unusable().unwrap(), "health expired: Token expired");
+        assert!(a[2].unusable().unwrap().contains("inactive"));
+        assert_eq!(decode_accounts(&json!({"data": [{"id": 1, "platform": "x"}]})).unwrap().len(), 1);
+        assert!(decode_accounts(&json!({"data": {"nope": 1}})).is_err());
+    }
+
+    #[test]
+    fn listed_posts_name_their_accounts_either_way() {
+        let body = json!({"data": {"posts": [
+            {"post_id": "p1", "content": "hi", "account_ids": [1, 2], "created_at": "2026-11-30T10:00:00Z"},
+            {"id": "p2", "content": "yo", "destinations": [{"account_id": 3}]}], "pagination": {"has_more": false}}});
+        let (posts, more) = decode_posts(&body).unwrap();
+        assert!(!more);
+        assert_eq!(posts[0].account_ids, [1, 2]);
+        assert_eq!(posts[1].account_ids, [3]);
+        assert!(posts[0].created_at.is_some());
+    }
+}

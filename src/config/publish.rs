@@ -1,0 +1,301 @@
+//! The inputs that make the step publish the post itself (`content` or `content-file`,
+//! `accounts`, `media`, `schedule-at`, `skip-unhealthy`, `dry-run`, `dedupe`), checked
+//! before any request: content that is there, accounts written as platforms, handles, ids
+//! or `all`, media files that exist and are of a type and size a platform takes, and a
+//! schedule in the future.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// Platforms PostEverywhere connects (its docs and SDKs), and other names people use.
+pub const PLATFORMS: &[&str] = &[
+    "instagram",
+    "x",
+    "linkedin",
+    "facebook",
+    "youtube",
+    "tiktok",
+    "threads",
+    "pinterest",
+    "bluesky",
+    "telegram",
+    "discord",
+    "wordpress",
+];
+
+/// How an account is named in `accounts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountSpec {
+    /// Every active account.
+    All,
+    Id(i64),
+    Platform(String),
+    /// `platform:@handle` (the handle or display name, `@` optional).
+    Handle {
+        platform: String,
+        handle: String,
+    },
+}
+
+impl std::fmt::Display for AccountSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountSpec::All => f.write_str("all"),
+            AccountSpec::Id(n) => write!(f, "{n}"),
+            AccountSpec::Platform(p) => f.write_str(p),
+            AccountSpec::Handle { platform, handle } => write!(f, "{platform}:{handle}"),
+        }
+    }
+}
+
+/// A media file, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub path: PathBuf,
+    /// The file name sent to the API.
+    pub name: String,
+    pub content_type: &'static str,
+    pub size: u64,
+}
+
+/// What publishing needs; `Config::publish` is `Some` when the step creates the post.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    pub content: String,
+    /// Where the content came from, for messages.
+    pub content_from: String,
+    pub accounts: Vec<AccountSpec>,
+    pub media: Vec<MediaFile>,
+    /// When to publish (UTC, RFC 3339), or now.
+    pub schedule_at: Option<(SystemTime, String)>,
+    pub skip_unhealthy: bool,
+    pub dry_run: bool,
+    /// How far back an identical post counts as this one (0: never reuse).
+    pub dedupe: Duration,
+}
+
+/// At most this many media files a post.
+pub const MAX_MEDIA: usize = 10;
+const MIB: u64 = 1024 * 1024;
+
+/// The type of a media file from its extension, and the largest size we send.
+fn media_type(ext: &str) -> Option<(&'static str, u64)> {
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "jpg" | "jpeg" => ("image/jpeg", 20 * MIB),
+        "png" => ("image/png", 20 * MIB),
+        "gif" => ("image/gif", 20 * MIB),
+        "webp" => ("image/webp", 20 * MIB),
+        "mp4" => ("video/mp4", 1024 * MIB),
+        "mov" => ("video/quicktime", 1024 * MIB),
+        "webm" => ("video/webm", 1024 * MIB),
+        "m4v" => ("video/x-m4v", 1024 * MIB),
+        _ => return None,
+    })
+}
+
+/// Splits a list input on commas and whitespace.
+fn items(list: &str) -> impl Iterator<Item = &str> {
+    list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty())
+}
+
+/// The nearest known platform name, for "did you mean".
+fn nearest(word: &str) -> Option<&'static str> {
+    let dist = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    PLATFORMS.iter().copied().filter(|p| dist(word, p) <= 2).min_by_key(|p| dist(word, p))
+}
+
+fn platform(word: &str) -> Result<String, String> {
+    let w = word.to_ascii_lowercase();
+    let w = if w == "twitter" { "x".to_owned() } else { w };
+    if PLATFORMS.contains(&w.as_str()) {
+        return Ok(w);
+    }
+    let hint = nearest(&w).map(|p| format!(" (did you mean {p}?)")).unwrap_or_default();
+    Err(format!("'{word}' is no platform PostEverywhere posts to{hint}; platforms: {}", PLATFORMS.join(", ")))
+}
+
+/// `x, linkedin, instagram:@yourbrand, 2280` or `all`.
+pub fn parse_accounts(list: &str) -> Result<Vec<AccountSpec>, String> {
+    let mut out = Vec::new();
+    for item in items(list) {
+        let spec = if item.eq_ignore_ascii_case("all") {
+            AccountSpec::All
+        } else if let Ok(n) = item.parse::<i64>() {
+            AccountSpec::Id(n)
+        } else if let Some((p, h)) = item.split_once(':') {
+            let handle = h.trim_start_matches('@');
+            if handle.is_empty() {
+                return Err(format!("'{item}' names no account after the ':' (write platform:@handle)"));
+            }
+            AccountSpec::Handle { platform: platform(p)?, handle: handle.to_owned() }
+        } else {
+            AccountSpec::Platform(platform(item)?)
+        };
+        if !out.contains(&spec) {
+            out.push(spec);
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            "names no account: give platforms (x, linkedin), platform:@handle, account ids, or all".into()
+        );
+    }
+    if out.len() > 1 && out.contains(&AccountSpec::All) {
+        return Err("'all' already names every account; give it alone".into());
+    }
+    Ok(out)
+}
+
+/// Media files, each checked: it exists, is a readable regular file, of a known type and
+/// within its size limit.
+pub fn parse_media(list: &str) -> Result<Vec<MediaFile>, String> {
+    let mut out: Vec<MediaFile> = Vec::new();
+    for item in list.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()) {
+        let path = PathBuf::from(item);
+        let meta = std::fs::metadata(&path).map_err(|e| format!("{item}: cannot read it ({e})"))?;
+        if !meta.is_file() {
+            return Err(format!("{item}: not a regular file"));
+        }
+        std::fs::File::open(&path).map_err(|e| format!("{item}: cannot read it ({e})"))?;
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let (content_type, max) = media_type(ext).ok_or_else(|| {
+            format!("{item}: a .{ext} file is no image or video PostEverywhere takes (jpg, png, gif, webp, mp4, mov, webm, m4v)")
+        })?;
+        if meta.len() == 0 {
+            return Err(format!("{item}: the file is empty"));
+        }
+        if meta.len() > max {
+            return Err(format!(
+                "{item}: {} MiB, over the {} MiB a {content_type} file may have",
+                meta.len() / MIB,
+                max / MIB
+            ));
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !out.iter().any(|m| m.path == path) {
+            out.push(MediaFile { path, name, content_type, size: meta.len() });
+        }
+    }
+    if out.len() > MAX_MEDIA {
+        return Err(format!("{} files; a post takes at most {MAX_MEDIA}", out.len()));
+    }
+    Ok(out)
+}
+
+/// The content from `content` or the file `content-file`: text that is not empty.
+pub fn read_content(file: &str) -> Result<String, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read it ({e})"))?;
+    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
+    check_content(&text)?;
+    Ok(text)
+}
+
+pub fn check_content(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("is empty: there is nothing to post".into());
+    }
+    Ok(())
+}
+
+/// `2026-12-01T09:00:00Z` or with an offset (`+02:00`); must be in the future. Returns the
+/// time and its UTC form for the API.
+pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), String> {
+    let bad = || "expected a time like 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00".to_owned();
+    let v = v.trim();
+    let (base, offset) = match v.len().checked_sub(6).map(|i| v.split_at(i)) {
+        Some((b, o)) if (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':' => {
+            let sign: i64 = if o.starts_with('-') { -1 } else { 1 };
+            let h: i64 = o[1..3].parse().map_err(|_| bad())?;
+            let m: i64 = o[4..6].parse().map_err(|_| bad())?;
+            (format!("{b}Z"), sign * (h * 3600 + m * 60))
+        }
+        _ => (v.to_owned(), 0),
+    };
+    let local = humantime::parse_rfc3339_weak(&base).map_err(|_| bad())?;
+    let at = if offset >= 0 {
+        local - Duration::from_secs(offset.unsigned_abs())
+    } else {
+        local + Duration::from_secs(offset.unsigned_abs())
+    };
+    if at <= now {
+        return Err("is in the past; leave schedule-at out to publish now".into());
+    }
+    Ok((at, humantime::format_rfc3339_seconds(at).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_as_people_write_them() {
+        let a = parse_accounts("x, linkedin\ninstagram:@yourbrand 2280 Twitter").unwrap();
+        assert_eq!(
+            a,
+            vec![
+                AccountSpec::Platform("x".into()),
+                AccountSpec::Platform("linkedin".into()),
+                AccountSpec::Handle { platform: "instagram".into(), handle: "yourbrand".into() },
+                AccountSpec::Id(2280),
+            ]
+        );
+        assert_eq!(parse_accounts("ALL").unwrap(), vec![AccountSpec::All]);
+        assert!(parse_accounts("linkdin").unwrap_err().contains("did you mean linkedin?"));
+        assert!(parse_accounts("all, x").is_err());
+        assert!(parse_accounts("x:").is_err());
+        assert!(parse_accounts(" , ").is_err());
+    }
+
+    #[test]
+    fn media_files_are_checked_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("launch.png");
+        std::fs::write(&png, b"\x89PNG....").unwrap();
+        let m = parse_media(png.to_str().unwrap()).unwrap();
+        assert_eq!((m[0].content_type, m[0].size, m[0].name.as_str()), ("image/png", 8, "launch.png"));
+        let txt = dir.path().join("notes.txt");
+        std::fs::write(&txt, b"x").unwrap();
+        assert!(parse_media(txt.to_str().unwrap()).unwrap_err().contains("a .txt file"));
+        assert!(parse_media("/no/such/file.png").unwrap_err().contains("cannot read it"));
+        let empty = dir.path().join("empty.jpg");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(parse_media(empty.to_str().unwrap()).unwrap_err().contains("empty"));
+        let big = dir.path().join("big.png");
+        std::fs::File::create(&big).unwrap().set_len(21 * MIB).unwrap();
+        assert!(parse_media(big.to_str().unwrap()).unwrap_err().contains("over the 20 MiB"));
+    }
+
+    #[test]
+    fn schedules_are_future_times() {
+        let now = humantime::parse_rfc3339("2026-11-30T12:00:00Z").unwrap();
+        assert_eq!(parse_schedule("2026-12-01T09:00:00Z", now).unwrap().1, "2026-12-01T09:00:00Z");
+        assert_eq!(parse_schedule("2026-12-01T10:00:00+01:00", now).unwrap().1, "2026-12-01T09:00:00Z");
+        assert_eq!(parse_schedule("2026-12-01T04:00:00-05:00", now).unwrap().1, "2026-12-01T09:00:00Z");
+        assert!(parse_schedule("2026-11-29T09:00:00Z", now).unwrap_err().contains("in the past"));
+        assert!(parse_schedule("tomorrow", now).unwrap_err().contains("expected a time"));
+    }
+
+    #[test]
+    fn content_must_say_something() {
+        assert!(check_content("  \n ").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.md");
+        std::fs::write(&f, b"\xff\xfe").unwrap();
+        assert!(read_content(f.to_str().unwrap()).unwrap_err().contains("UTF-8"));
+        std::fs::write(&f, "Launch day!\n").unwrap();
+        assert_eq!(read_content(f.to_str().unwrap()).unwrap(), "Launch day!\n");
+    }
+}

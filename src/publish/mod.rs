@@ -1,0 +1,241 @@
+//! Publishing the post before waiting for it, all within the step's deadline and request
+//! budget: the accounts resolved (and checked) before anything is created, a dry run that
+//! stops there, a post a re-run already made reused, media uploaded, and the post created,
+//! never twice: a create whose answer was lost is repeated only when the post it may have
+//! made is not there. `run` then waits for the post as for any `post-id`.
+
+pub mod accounts;
+pub mod dedupe;
+mod steps;
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use crate::api::Client;
+use crate::api::publish::Account;
+use crate::config::{Config, Publish};
+use crate::outcome::{Signal, Status, code};
+use crate::run::{Clock, Events};
+use steps::{Failed, Steps};
+
+/// What publishing did, for the report.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub dry_run: bool,
+    /// This run created the post.
+    pub created: bool,
+    /// An earlier run's post with the same content and accounts was reused.
+    pub reused: bool,
+    pub post_id: Option<String>,
+    pub media_ids: Vec<String>,
+    /// The accounts posted to: id and label.
+    pub accounts: Vec<(i64, String)>,
+    /// Accounts left out (`skip-unhealthy`): the account and why.
+    pub skipped: Vec<(Account, String)>,
+    /// `POST /posts` calls sent.
+    pub create_calls: u32,
+    /// The content's first line and its length in characters.
+    pub first_line: String,
+    pub chars: usize,
+    pub media_files: usize,
+    pub scheduled_for: Option<String>,
+    /// What stopped the post, one line each (accounts to fix…).
+    pub problems: Vec<String>,
+}
+
+impl Record {
+    /// The accounts left out, as failed destinations of `post_id` (what to do: reconnect).
+    pub fn skipped_destinations(&self, post_id: &str) -> Vec<crate::model::Destination> {
+        self.skipped
+            .iter()
+            .map(|(a, why)| crate::model::Destination {
+                post_id: post_id.to_owned(),
+                id: None,
+                account_id: Some(serde_json::json!(a.id)),
+                account_name: a
+                    .username
+                    .as_ref()
+                    .map(|u| format!("@{}", u.trim_start_matches('@')))
+                    .or_else(|| a.display_name.clone()),
+                platform: a.platform.clone(),
+                status: crate::model::State::Failed,
+                raw_status: "skipped".into(),
+                url: None,
+                error: Some(format!("not posted to: {why}")),
+                attempts: None,
+                published_at: None,
+                next_retry_at: None,
+                retries: 0,
+                note: Some("skipped before posting (skip-unhealthy)".into()),
+                class: Some(crate::failure::FailureClass::Reconnect),
+            })
+            .collect()
+    }
+}
+
+/// How publishing ended.
+pub enum Ended {
+    /// Wait for this post.
+    Wait(Record),
+    /// Nothing to wait for: stopped (or a dry run), with the step's status and exit code.
+    Stop { record: Record, status: Status, code: u8, message: String },
+}
+
+fn first_line(content: &str) -> String {
+    crate::escape::one_line(content.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim(), 120)
+}
+
+/// Publishes the post `p` describes. `stop` ends it early on a signal.
+pub async fn publish<E, S>(
+    cfg: &Config,
+    p: &Publish,
+    client: &Client,
+    events: &E,
+    clock: &mut Clock,
+    stop: &mut S,
+) -> Ended
+where
+    E: Events,
+    S: std::future::Future<Output = Signal> + Unpin,
+{
+    let mut record = Record {
+        dry_run: p.dry_run,
+        first_line: first_line(&p.content),
+        chars: p.content.chars().count(),
+        media_files: p.media.len(),
+        scheduled_for: p.schedule_at.as_ref().map(|(_, s)| s.clone()),
+        ..Record::default()
+    };
+    let mut s = Steps::new(cfg, client, events, clock, stop);
+    let specs: Vec<String> = p.accounts.iter().map(ToString::to_string).collect();
+    s.say(&format!(
+        "publishing \"{}\" ({} characters{}) to {}",
+        record.first_line,
+        record.chars,
+        if p.media.is_empty() { String::new() } else { format!(", {} media", p.media.len()) },
+        specs.join(", ")
+    ));
+    // Pre-flight: nothing is created unless every account named can be posted to.
+    let connected = match s.call("GET accounts", true, |t| client.accounts(t)).await {
+        Ok(a) => a,
+        Err(f) => return s.stopped(record, f, "the accounts could not be read"),
+    };
+    let resolved = match accounts::resolve(&p.accounts, &connected, p.skip_unhealthy) {
+        Ok(r) => r,
+        Err(problems) => {
+            for pr in &problems {
+                s.say(&format!("✗ {}", pr.line));
+            }
+            let input = problems.iter().any(|p| p.input);
+            record.problems = problems.iter().map(|p| p.line.clone()).collect();
+            let n = problems.len();
+            let message = format!(
+                "nothing was posted: {} to fix before posting ({}): {}",
+                crate::report::text::plural(n, "account problem"),
+                if input { "input accounts" } else { "in PostEverywhere" },
+                problems[0].line
+            );
+            let code = if input { code::USAGE } else { code::API };
+            return Ended::Stop { record, status: Status::Error, code, message };
+        }
+    };
+    for w in &resolved.warnings {
+        events.warn(w);
+    }
+    for (a, why) in &resolved.skipped {
+        s.say(&format!("skipping {} (id {}): {why}", a.label(), a.id));
+    }
+    record.accounts = resolved.targets.iter().map(|a| (a.id, a.label())).collect();
+    record.skipped = resolved.skipped.clone();
+    let ids: Vec<i64> = resolved.targets.iter().map(|a| a.id).collect();
+    if p.dry_run {
+        s.say("dry run: this is what would be posted, and nothing was:");
+        s.say(&format!("  content ({}): {}", p.content_from, record.first_line));
+        for a in &resolved.targets {
+            s.say(&format!(
+                "  to {} (id {}), health {}",
+                a.label(),
+                a.id,
+                a.health.as_deref().unwrap_or("unknown")
+            ));
+        }
+        for m in &p.media {
+            s.say(&format!("  with {} ({}, {} bytes)", m.path.display(), m.content_type, m.size));
+        }
+        s.say(&format!(
+            "  {}",
+            record.scheduled_for.as_ref().map_or("now".to_owned(), |t| format!("at {t}"))
+        ));
+        let message = format!(
+            "dry run: would post to {}; nothing was posted",
+            crate::report::text::plural(ids.len(), "account")
+        );
+        return Ended::Stop { record, status: Status::DryRun, code: code::OK, message };
+    }
+    // A run of this job (or any within the dedupe window) that already posted this.
+    let content = dedupe::normal(&p.content);
+    if !p.dedupe.is_zero() {
+        let rerun = std::env::var("GITHUB_RUN_ATTEMPT")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .is_some_and(|n| n > 1);
+        let window = if rerun { p.dedupe.max(Duration::from_secs(7 * 24 * 3600)) } else { p.dedupe };
+        let since = SystemTime::now() - window;
+        match s.find(&content, &ids, since, 5).await {
+            Ok(Some(found)) => {
+                s.say(&format!(
+                    "post {} has the same content and accounts (made {}): reusing it, not posting again \
+                     (dedupe {}; set dedupe: 0 to post again)",
+                    found.post_id,
+                    found
+                        .created_at
+                        .map_or("recently".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string()),
+                    humantime::format_duration(window)
+                ));
+                record.reused = true;
+                record.post_id = Some(found.post_id);
+                return Ended::Wait(record);
+            }
+            Ok(None) => {}
+            Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { .. }) => {
+                events.warn(&format!(
+                    "could not look for an earlier post with this content ({}); posting",
+                    f.describe()
+                ));
+            }
+            Err(f) => return s.stopped(record, f, "could not look for an earlier post with this content"),
+        }
+    }
+    let mut media_ids = Vec::new();
+    for m in &p.media {
+        match s.media(m).await {
+            Ok(id) => media_ids.push(id),
+            Err(f) => {
+                record.media_ids = media_ids;
+                return s.stopped(record, f, &format!("{} could not be uploaded", m.path.display()));
+            }
+        }
+    }
+    record.media_ids.clone_from(&media_ids);
+    let mut body = json!({"content": p.content, "account_ids": ids});
+    if !media_ids.is_empty() {
+        body["media_ids"] = json!(media_ids);
+    }
+    if let Some(at) = &record.scheduled_for {
+        body["scheduled_for"] = json!(at);
+    }
+    match s.create(&body, &content, &ids).await {
+        Ok((id, calls)) => {
+            record.create_calls = calls;
+            record.created = true;
+            s.say(&format!("created post {id}; waiting for its destinations"));
+            record.post_id = Some(id);
+            Ended::Wait(record)
+        }
+        Err((f, calls)) => {
+            record.create_calls = calls;
+            s.stopped(record, f, "the post was not created")
+        }
+    }
+}

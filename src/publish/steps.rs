@@ -1,0 +1,302 @@
+//! The requests of publishing, each within the step's deadline and request budget (and
+//! creates within 20 a minute as well), raced against a stop signal: a 429 is waited out,
+//! a 5xx or lost answer is repeated with backoff only where repeating cannot post twice.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use super::{Ended, Record, dedupe};
+use crate::api::publish::{Listed, PAGE};
+use crate::api::{Answer, Client, Fault};
+use crate::config::Config;
+use crate::config::publish::MediaFile;
+use crate::outcome::{Signal, Status, code};
+use crate::pace::Pacer;
+use crate::poll::{DEADLINE_GRACE, MAX_REQUEST_TIME};
+use crate::report::human_duration;
+use crate::run::{Clock, Events};
+
+/// `POST /posts` calls at most, each after the API showed no post from the one before.
+pub const MAX_CREATES: u32 = 3;
+/// PostEverywhere's own limit on creating posts, per key.
+const CREATES_PER_MINUTE: u32 = 20;
+
+/// Why a step did not get its answer.
+pub enum Failed {
+    Fault(Fault),
+    Deadline,
+    Signal(Signal),
+}
+
+pub struct Steps<'a, E, S> {
+    cfg: &'a Config,
+    client: &'a Client,
+    events: &'a E,
+    clock: &'a mut Clock,
+    stop: &'a mut S,
+    creates: Pacer,
+}
+
+impl<'a, E, S> Steps<'a, E, S>
+where
+    E: Events,
+    S: Future<Output = Signal> + Unpin,
+{
+    pub fn new(
+        cfg: &'a Config,
+        client: &'a Client,
+        events: &'a E,
+        clock: &'a mut Clock,
+        stop: &'a mut S,
+    ) -> Self {
+        let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
+        Self { cfg, client, events, clock, stop, creates }
+    }
+
+    fn now(&self) -> Duration {
+        self.clock.t0.elapsed()
+    }
+
+    /// A log line stamped with the time since the start.
+    pub fn say(&self, line: &str) {
+        self.events.info(&format!("[{:>6}] {line}", human_duration(self.now())));
+    }
+
+    /// How a failed step ends the run.
+    pub fn stopped(&self, record: Record, f: Failed, what: &str) -> Ended {
+        let (status, code, message) = match f {
+            Failed::Fault(f) => (Status::Error, code::API, format!("{what}: {}", f.describe())),
+            Failed::Deadline => (Status::Timeout, code::TIMEOUT, format!("{what} before the deadline")),
+            Failed::Signal(s) => {
+                let (name, c) = if s == Signal::Terminate {
+                    ("SIGTERM", code::SIGTERM)
+                } else {
+                    ("SIGINT", code::SIGINT)
+                };
+                (Status::Cancelled, c, format!("cancelled by {name}: {what}"))
+            }
+        };
+        Ended::Stop { record, status, code, message }
+    }
+
+    async fn sleep_until(&mut self, at: Duration) -> Result<(), Failed> {
+        let wait = at.saturating_sub(self.now());
+        tokio::select! {
+            () = tokio::time::sleep(wait) => Ok(()),
+            s = &mut *self.stop => Err(Failed::Signal(s)),
+        }
+    }
+
+    /// Waits `wait` (if that ends before the deadline) before trying again.
+    async fn back_off(&mut self, wait: Duration) -> Result<(), Failed> {
+        let at = self.now() + wait;
+        if at > self.cfg.timeout {
+            return Err(Failed::Deadline);
+        }
+        self.sleep_until(at).await
+    }
+
+    /// One API request, paced: a 429 is waited out and repeated; a transient fault is
+    /// repeated with backoff when `repeat` (up to max-errors), else returned.
+    pub async fn call<T, F, Fut>(&mut self, what: &str, repeat: bool, mut make: F) -> Result<T, Failed>
+    where
+        F: FnMut(Duration) -> Fut,
+        Fut: Future<Output = Result<Answer<T>, Fault>>,
+    {
+        let mut errors = 0u32;
+        loop {
+            let at = self.clock.pacer.earliest(self.now());
+            if at > self.cfg.timeout {
+                return Err(Failed::Deadline);
+            }
+            self.sleep_until(at).await?;
+            let now = self.now();
+            self.clock.pacer.record(now);
+            let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
+            let r = tokio::select! {
+                r = make(t) => r,
+                s = &mut *self.stop => return Err(Failed::Signal(s)),
+            };
+            let now = self.now();
+            match r {
+                Ok(a) => {
+                    self.clock.pacer.observe(now, a.rate);
+                    return Ok(a.value);
+                }
+                Err(Fault::RateLimited { wait, reason }) => {
+                    let wait = wait.unwrap_or(self.cfg.poll_interval.min(Duration::from_secs(10)));
+                    self.clock.pacer.block(now + wait);
+                    let next = self.clock.pacer.earliest(now);
+                    if next > self.cfg.timeout {
+                        return Err(Failed::Deadline);
+                    }
+                    self.say(&format!(
+                        "{what}: rate limited ({reason}); next request in {}",
+                        human_duration(next - now)
+                    ));
+                }
+                Err(Fault::Transient { reason }) if repeat => {
+                    errors += 1;
+                    if errors >= self.cfg.max_errors {
+                        return Err(Failed::Fault(Fault::Transient {
+                            reason: format!("{errors} failed requests in a row; the last: {reason}"),
+                        }));
+                    }
+                    let wait =
+                        self.cfg.poll_interval.min(Duration::from_secs(2)).saturating_mul(1 << errors.min(5));
+                    self.say(&format!("{what} failed ({reason}); trying again in {}", human_duration(wait)));
+                    self.back_off(wait).await?;
+                }
+                Err(f) => return Err(Failed::Fault(f)),
+            }
+        }
+    }
+
+    /// The newest listed post made since `since` with `content` for `accounts`, looking
+    /// through at most `pages` pages.
+    pub async fn find(
+        &mut self,
+        content: &str,
+        accounts: &[i64],
+        since: SystemTime,
+        pages: usize,
+    ) -> Result<Option<Listed>, Failed> {
+        let client = self.client;
+        for page in 0..pages {
+            let (posts, more) =
+                self.call("GET posts", true, |t| client.list_posts(page * PAGE, since, t)).await?;
+            if let Some(p) = dedupe::find(&posts, content, accounts, since) {
+                return Ok(Some(p.clone()));
+            }
+            let older = !posts.is_empty() && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));
+            if !more || older {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Uploads one media file (ask for a URL, send the bytes, mark it complete, wait until
+    /// it is ready); returns its media id.
+    pub async fn media(&mut self, m: &MediaFile) -> Result<String, Failed> {
+        let client = self.client;
+        self.say(&format!("uploading {} ({}, {} bytes)", m.name, m.content_type, m.size));
+        let mut slot = self.call("POST media/upload", true, |t| client.media_slot(m, t)).await?;
+        let (mut errors, mut renewed) = (0u32, false);
+        loop {
+            // The bytes go to the storage host, not the API: no request budget, and the
+            // whole time left (a large file takes a while).
+            let t = self.cfg.timeout.saturating_sub(self.now()) + DEADLINE_GRACE;
+            let r = tokio::select! {
+                r = client.upload(&slot, m, t) => r,
+                s = &mut *self.stop => return Err(Failed::Signal(s)),
+            };
+            match r {
+                Ok(()) => break,
+                Err(Fault::Transient { reason }) => {
+                    errors += 1;
+                    if errors >= self.cfg.max_errors {
+                        return Err(Failed::Fault(Fault::Transient { reason }));
+                    }
+                    let wait = Duration::from_secs(1) * errors;
+                    self.say(&format!(
+                        "the upload failed ({reason}); sending it again in {}",
+                        human_duration(wait)
+                    ));
+                    self.back_off(wait).await?;
+                }
+                Err(Fault::Fatal { status: Some(_), .. }) if !renewed => {
+                    // An upload URL can expire: ask for a new one, once.
+                    renewed = true;
+                    self.say("the upload host refused the file; asking for a new upload URL");
+                    slot = self.call("POST media/upload", true, |t| client.media_slot(m, t)).await?;
+                }
+                Err(f) => return Err(Failed::Fault(f)),
+            }
+        }
+        let id = slot.media_id.clone();
+        self.call("POST media/complete", true, |t| client.media_complete(&id, t)).await?;
+        loop {
+            let (state, why) = self.call("GET media", true, |t| client.media_state(&id, t)).await?;
+            match state.as_str() {
+                "ready" | "complete" | "completed" | "processed" | "uploaded" => {
+                    self.say(&format!("{} is ready (media {id})", m.name));
+                    return Ok(id);
+                }
+                "failed" | "error" => {
+                    let why = why.unwrap_or_else(|| "no reason given".into());
+                    return Err(Failed::Fault(Fault::Fatal {
+                        status: None,
+                        message: format!("processing failed: {why}"),
+                    }));
+                }
+                _ => self.back_off(self.cfg.poll_interval.min(Duration::from_secs(2))).await?,
+            }
+        }
+    }
+
+    /// Looks for the post a create call may have made: now and once more a little later.
+    async fn made(
+        &mut self,
+        content: &str,
+        accounts: &[i64],
+        since: SystemTime,
+    ) -> Result<Option<Listed>, Failed> {
+        let pause = self.cfg.poll_interval.min(Duration::from_secs(2));
+        for _ in 0..2 {
+            self.back_off(pause).await?;
+            if let Some(p) = self.find(content, accounts, since, 1).await? {
+                return Ok(Some(p));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Creates the post, never twice: a call whose answer was lost is repeated only when
+    /// the API shows no post from it. Returns the post id and the calls made.
+    pub async fn create(
+        &mut self,
+        body: &Value,
+        content: &str,
+        accounts: &[i64],
+    ) -> Result<(String, u32), (Failed, u32)> {
+        let client = self.client;
+        let mut calls = 0;
+        loop {
+            let at = self.creates.earliest(self.now());
+            if at > self.cfg.timeout {
+                return Err((Failed::Deadline, calls));
+            }
+            self.sleep_until(at).await.map_err(|f| (f, calls))?;
+            self.creates.record(self.now());
+            // Clocks differ: a post made by this call may be stamped a little earlier.
+            let since = SystemTime::now() - Duration::from_secs(60);
+            calls += 1;
+            let lost = match self.call("POST posts", false, |t| client.create(body, t)).await {
+                Ok(Some(id)) => return Ok((id, calls)),
+                Ok(None) => "the API accepted the post but did not say its id".to_owned(),
+                Err(Failed::Fault(Fault::Transient { reason })) => reason,
+                Err(f) => return Err((f, calls)),
+            };
+            self.say(&format!(
+                "the create call's answer was lost ({lost}): it may have made the post; looking for it"
+            ));
+            match self.made(content, accounts, since).await {
+                Ok(Some(p)) => {
+                    self.say(&format!("found it, post {}: not posting again", p.post_id));
+                    return Ok((p.post_id, calls));
+                }
+                Ok(None) if calls < MAX_CREATES => {
+                    self.say(&format!("no such post: posting again (call {} of {MAX_CREATES})", calls + 1));
+                }
+                Ok(None) => {
+                    let reason = format!("{calls} create calls failed and made no post; the last: {lost}");
+                    return Err((Failed::Fault(Fault::Transient { reason }), calls));
+                }
+                Err(f) => return Err((f, calls)),
+            }
+        }
+    }
+}
