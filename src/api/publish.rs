@@ -219,12 +219,16 @@ impl Client {
         if let (Some(c), false) = (self.storage.get(), loopback) {
             return Ok(c.clone());
         }
-        let (tls, _) = super::trust::client_config()?;
         let builder = reqwest::Client::builder()
             .user_agent(super::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .tls_backend_preconfigured(tls);
+            .connect_timeout(Duration::from_secs(10));
+        if loopback && url.scheme() == "http" {
+            // Plain http to this machine: no trust store to load.
+            return Ok(builder.no_proxy().tls_certs_only(Vec::new()).build()?);
+        }
+        let (tls, _) = super::trust::client_config()?;
+        let builder = builder.tls_backend_preconfigured(tls);
         if loopback {
             return Ok(builder.no_proxy().build()?);
         }
