@@ -39,16 +39,21 @@ pub(super) fn accounts_of(sim: &Sim, post_id: &str) -> Option<Vec<u64>> {
     made(sim).posts.get(post_id).cloned()
 }
 
+/// A handle only for names that are one (`@yourbrand`); a company page has a display name.
+fn username(name: &str) -> Value {
+    name.strip_prefix('@').map_or(Value::Null, |u| json!(u))
+}
+
 fn accounts() -> Value {
     let mut list: Vec<Value> = ACCOUNTS
         .iter()
         .map(|(id, name, platform)| {
-            json!({"id": id, "platform": platform, "platform_username": name.trim_start_matches('@'),
+            json!({"id": id, "platform": platform, "platform_username": username(name),
                    "display_name": name, "is_active": true, "health": {"status": "healthy", "message": null}})
         })
         .collect();
     let (id, name, platform) = UNHEALTHY;
-    list.push(json!({"id": id, "platform": platform, "platform_username": name.trim_start_matches('@'), "display_name": name,
+    list.push(json!({"id": id, "platform": platform, "platform_username": username(name), "display_name": name,
                      "is_active": true, "health": {"status": "expired", "message": "Token expired: reconnect TikTok"}}));
     envelope(json!({"accounts": list}))
 }
