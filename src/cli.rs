@@ -55,16 +55,17 @@ pub fn version() -> String {
 }
 
 /// `text` in lines of at most `width` characters, broken between words, each line after
-/// the first starting with `indent`.
+/// the first starting with `indent`; the first line keeps `text`'s own leading spaces.
 fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let body = text.trim_start_matches(' ');
     let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+    let mut line = text[..text.len() - body.len()].to_owned();
+    for word in body.split(' ') {
+        if !line.trim_start().is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(&line);
             out.push('\n');
             line = indent.to_owned();
-        } else if !line.is_empty() {
+        } else if !line.trim_start().is_empty() {
             line.push(' ');
         }
         line.push_str(word);
@@ -134,6 +135,11 @@ mod tests {
                 assert!(h.contains(name), "{name}");
             }
         }
+        for spec in INPUTS {
+            let entry = format!("\n    {:<17} ", spec.name);
+            assert!(h.contains(&entry), "{} is not listed as {entry:?}", spec.name);
+        }
+        assert!(h.contains("\n                      env: INPUT_API-KEY or POSTEVERYWHERE_API_KEY\n"));
         for line in h.lines() {
             assert!(line.chars().count() <= HELP_WIDTH, "{} columns: {line}", line.chars().count());
         }
