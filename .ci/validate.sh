@@ -108,6 +108,18 @@ if len(section) == 2:
             readme_outputs += re.findall(r"`([^`]+)`", first)
 if not readme_outputs:
     errors.append("no outputs found in README's '## Outputs' table")
+# README "## Inputs" table: every input, by its backticked name in the first cell.
+section = readme.split("\n## Inputs", 1)
+readme_inputs = []
+if len(section) == 2:
+    for line in section[1].split("\n## ", 1)[0].splitlines():
+        if line.startswith("|") and not re.match(r"^\|\s*-", line):
+            readme_inputs += re.findall(r"`([^`]+)`", line.split("|")[1])
+for name in sorted(set(inputs) - set(readme_inputs)):
+    errors.append("input %r is in action.yml but not in README's Inputs table" % name)
+for name in sorted(set(readme_inputs) - set(inputs)):
+    errors.append("input %r is in README's Inputs table but not in action.yml" % name)
+
 outputs = action.get("outputs") or {}
 for name in sorted(set(readme_outputs) - set(outputs)):
     errors.append("output %r is in README but not in action.yml" % name)
@@ -122,7 +134,7 @@ if len(action.get("description", "")) > 125:
 
 for e in errors:
     print("   " + e)
-print("   %d inputs match --help, %d outputs match README" % (len(help_inputs), len(readme_outputs))
+print("   %d inputs match --help and README, %d outputs match README" % (len(help_inputs), len(readme_outputs))
       if not errors else "   %d problem(s)" % len(errors))
 sys.exit(1 if errors else 0)
 PY
