@@ -47,8 +47,10 @@ pub fn render(r: &Report) -> (String, Option<String>) {
         ));
     }
     if unfit > 0 {
+        let (are, them) = if unfit == 1 { ("is", "it is") } else { ("are", "they are") };
         notes.push(format!(
-            "{unfit} published URL(s) are not https:// or longer than 2 KiB and are not linked"
+            "{} {are} not https:// or longer than 2 KiB, so {them} not linked",
+            crate::report::text::plural(unfit, "published URL")
         ));
     }
     let text = serde_json::to_string(&json!({ SECTION: links })).unwrap_or_default();
@@ -77,7 +79,7 @@ mod tests {
         assert_eq!(links.len(), 1);
         assert_eq!(links[0]["external_link"]["label"], "instagram @a");
         assert_eq!(links[0]["external_link"]["url"], "https://instagram.example/p/1");
-        assert!(note.unwrap().contains("2 published URL(s) are not https://"));
+        assert!(note.unwrap().contains("2 published URLs are not https://"));
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
     let (results, mut note) = capped_results(r);
     if urls_dropped > 0 {
         let n = format!(
-            "published-urls leaves out {urls_dropped} URL(s) that are not https://, over 2 KiB, or past its size limit; results-file has them"
+            "published-urls leaves out {} that {} not https://, over 2 KiB, or past its size limit; results-file has them",
+            crate::report::text::plural(urls_dropped, "URL"),
+            if urls_dropped == 1 { "is" } else { "are" }
         );
         note = Some(note.map_or(n.clone(), |m| format!("{m}; {n}")));
     }

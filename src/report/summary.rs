@@ -25,12 +25,17 @@ fn headline(r: &Report) -> String {
     let posts = if r.posts.len() > 1 { format!(" across {} posts", r.posts.len()) } else { String::new() };
     match r.status {
         Status::Published => {
-            format!("✅ PostEverywhere: published to {} of {} destinations{posts}", t.published, t.total)
+            format!(
+                "✅ PostEverywhere: published to {} of {}{posts}",
+                t.published,
+                plural(t.total, "destination")
+            )
         }
         Status::Partial => format!(
             "⚠️ PostEverywhere: {} of {} destinations published, {} failed{posts}",
             t.published, t.total, t.failed
         ),
+        Status::Failed if t.total == 1 => "❌ PostEverywhere: the one destination failed".to_owned(),
         Status::Failed => format!("❌ PostEverywhere: all {} failed{posts}", plural(t.total, "destination")),
         Status::Timeout if t.total == 0 => {
             format!(
@@ -39,10 +44,10 @@ fn headline(r: &Report) -> String {
             )
         }
         Status::Timeout => format!(
-            "⏱️ PostEverywhere: timed out after {} with {} of {} destinations pending{posts}",
+            "⏱️ PostEverywhere: timed out after {} with {} of {} pending{posts}",
             human_duration(r.timeout),
             t.pending,
-            t.total
+            plural(t.total, "destination")
         ),
         Status::Error if r.posts.is_empty() && r.publish.is_some() => {
             "🛑 PostEverywhere: nothing was posted".to_owned()

@@ -42,7 +42,7 @@ fn hostile_text_is_escaped_and_bad_links_dropped() {
 fn timeout_and_error_explain_what_to_do() {
     let r = report(Status::Timeout, vec![dest("x", "@a", State::Pending)]);
     let s = render(&r, ROOM);
-    assert!(s.starts_with("## ⏱️ PostEverywhere: timed out after 5m00s with 1 of 1 destinations pending"));
+    assert!(s.starts_with("## ⏱️ PostEverywhere: timed out after 5m00s with 1 of 1 destination pending"));
     assert!(s.contains("Raise `timeout`"));
     let mut r = report(Status::Error, vec![]);
     r.posts[0].answered = false;
