@@ -76,7 +76,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 pub fn help() -> String {
     let mut s = format!(
-        "{}\nWait for a PostEverywhere post's per-destination results, then report them to the CI.\n\n\
+        "{}\nPublish a PostEverywhere post (or take its id), wait for every destination's result, report it.\n\n\
          USAGE:\n    posteverywhere-wait                   wait, using inputs from the environment\n    \
          posteverywhere-wait --demo [--keep]   run against the built-in simulator and show what CI gets\n    \
          posteverywhere-wait --help | --version\n\n\

@@ -116,6 +116,8 @@ pub struct Clock {
     pub t0: Instant,
     pub started_at: SystemTime,
     pub pacer: Pacer,
+    /// API requests made before the wait (publishing the post).
+    pub sent: u32,
 }
 
 impl Clock {
@@ -124,6 +126,7 @@ impl Clock {
             t0: Instant::now(),
             started_at: SystemTime::now(),
             pacer: Pacer::new(cfg.rate_limit, cfg.timeout),
+            sent: 0,
         }
     }
 }
@@ -160,6 +163,8 @@ pub struct Waited {
     pub stop: Stop,
     pub started_at: SystemTime,
     pub elapsed: Duration,
+    /// API requests made before the wait (publishing the post); the posts count the rest.
+    pub sent_before: u32,
 }
 
 impl Waited {
@@ -167,13 +172,25 @@ impl Waited {
     pub fn not_started(cfg: &Config, why: String) -> Waited {
         let limits = limits(cfg, SystemTime::now());
         let posts = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
-        Waited { posts, stop: Stop::Setup(why), started_at: SystemTime::now(), elapsed: Duration::ZERO }
+        Waited {
+            posts,
+            stop: Stop::Setup(why),
+            started_at: SystemTime::now(),
+            elapsed: Duration::ZERO,
+            sent_before: 0,
+        }
     }
 
     /// Publishing ended the step before any wait.
     pub fn early(clock: &Clock, status: crate::outcome::Status, code: u8, message: String) -> Waited {
         let stop = Stop::Early { status, code, message };
-        Waited { posts: Vec::new(), stop, started_at: clock.started_at, elapsed: clock.t0.elapsed() }
+        Waited {
+            posts: Vec::new(),
+            stop,
+            started_at: clock.started_at,
+            elapsed: clock.t0.elapsed(),
+            sent_before: clock.sent,
+        }
     }
 }
 
@@ -210,7 +227,7 @@ pub async fn run<A: Api>(
     clock: Clock,
     mut posts: Vec<PostWait>,
 ) -> Waited {
-    let Clock { t0, started_at, mut pacer } = clock;
+    let Clock { t0, started_at, mut pacer, sent: sent_before } = clock;
     let ctx = Ctx {
         events,
         several: posts.len() > 1,
@@ -319,7 +336,7 @@ pub async fn run<A: Api>(
             s = &mut stop => break Stop::Signal(s),
         }
     };
-    Waited { posts, stop, started_at, elapsed: t0.elapsed() }
+    Waited { posts, stop, started_at, elapsed: t0.elapsed(), sent_before }
 }
 
 fn label(several: bool, id: &str) -> String {

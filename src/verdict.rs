@@ -75,7 +75,7 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         _ => None,
     };
     let mut posts = Vec::with_capacity(w.posts.len());
-    let requests = w.posts.iter().map(PostWait::requests).sum();
+    let requests = w.sent_before + w.posts.iter().map(PostWait::requests).sum::<u32>();
     for p in w.posts {
         let destinations = p.destinations();
         let tally = Tally::of(&destinations);

@@ -40,7 +40,8 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "media",
         default: "",
-        help: "with content: image or video files to attach (jpg, png, gif, webp, mp4, mov, webm; up to 10)",
+        help: "with content: up to 10 files, separated by commas or newlines: images (jpg, png, gif, webp; \
+               20 MiB) or videos (mp4, mov, webm, m4v; 1 GiB)",
     },
     InputSpec {
         name: "schedule-at",

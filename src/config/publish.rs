@@ -165,7 +165,13 @@ pub fn parse_media(list: &str) -> Result<Vec<MediaFile>, String> {
     let mut out: Vec<MediaFile> = Vec::new();
     for item in list.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()) {
         let path = PathBuf::from(item);
-        let meta = std::fs::metadata(&path).map_err(|e| format!("{item}: cannot read it ({e})"))?;
+        let meta = std::fs::metadata(&path).map_err(|e| {
+            // `a.png b.png`: paths may hold spaces, so files are separated by commas or lines.
+            let several = item.split_whitespace().count() > 1
+                && item.split_whitespace().all(|p| std::path::Path::new(p).is_file());
+            let hint = if several { "; separate files with commas or newlines" } else { "" };
+            format!("{item}: cannot read it ({e}){hint}")
+        })?;
         if !meta.is_file() {
             return Err(format!("{item}: not a regular file"));
         }
@@ -276,6 +282,23 @@ mod tests {
         let big = dir.path().join("big.png");
         std::fs::File::create(&big).unwrap().set_len(21 * MIB).unwrap();
         assert!(parse_media(big.to_str().unwrap()).unwrap_err().contains("over the 20 MiB"));
+        let video = dir.path().join("launch.mp4");
+        std::fs::File::create(&video).unwrap().set_len(1024 * MIB).unwrap();
+        assert_eq!(parse_media(video.to_str().unwrap()).unwrap()[0].content_type, "video/mp4");
+        std::fs::File::create(&video).unwrap().set_len(1024 * MIB + 1).unwrap();
+        assert!(parse_media(video.to_str().unwrap()).unwrap_err().contains("over the 1024 MiB"));
+        // At most 10 files; a list written with spaces is told how to separate them.
+        let names: Vec<String> = (0..11)
+            .map(|i| {
+                let p = dir.path().join(format!("{i}.png"));
+                std::fs::write(&p, b"x").unwrap();
+                p.display().to_string()
+            })
+            .collect();
+        assert_eq!(parse_media(&names[..10].join(",")).unwrap().len(), 10);
+        assert!(parse_media(&names.join("\n")).unwrap_err().contains("at most 10"));
+        let e = parse_media(&names[..2].join(" ")).unwrap_err();
+        assert!(e.ends_with("separate files with commas or newlines"), "{e}");
     }
 
     #[test]

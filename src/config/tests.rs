@@ -24,7 +24,13 @@ fn defaults() {
     assert_eq!(c.fail_on, FailOn::Any);
     assert!(c.summary);
     assert_eq!(c.max_errors, 10);
+    assert_eq!((c.retry_failed, c.rate_limit), (0, 50));
+    assert_eq!(c.heartbeat, Duration::from_secs(30));
     assert!(c.warnings.is_empty());
+    let c = ok(&[KEY, ("INPUT_CONTENT", "hi"), ("INPUT_ACCOUNTS", "x")]);
+    let p = c.publish.expect("publishing");
+    assert_eq!((p.dedupe, p.dry_run, p.skip_unhealthy), (Duration::from_secs(86_400), false, false));
+    assert_eq!(p.schedule_at, None);
 }
 
 #[test]
@@ -115,6 +121,16 @@ fn simulate_needs_no_key() {
     assert!(c.api_key.is_none());
     assert_eq!(c.simulate.as_deref(), Some("partial"));
     assert_eq!(c.poll_interval, Duration::from_millis(500));
+    assert_eq!((c.timeout, c.rate_limit, c.retry_failed), (Duration::from_secs(10), 6000, 0));
+    assert_eq!(ok(&[("INPUT_SIMULATE", "retry")]).retry_failed, 1);
+}
+
+#[test]
+fn at_most_1000_posts() {
+    let ids: Vec<String> = (0..1001).map(|i| format!("p{i}")).collect();
+    assert_eq!(ok(&[KEY, ("INPUT_POST-ID", &ids[..1000].join(","))]).post_ids.len(), 1000);
+    let e = err(&[KEY, ("INPUT_POST-ID", &ids.join(","))]);
+    assert!(e.starts_with("input 'post-id'") && e.contains("at most 1000"), "{e}");
 }
 
 #[test]

@@ -114,6 +114,7 @@ where
             self.sleep_until(at).await?;
             let now = self.now();
             self.clock.pacer.record(now);
+            self.clock.sent += 1;
             let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
             let r = tokio::select! {
                 r = make(t) => r,

@@ -111,6 +111,12 @@ async fn serve(mut stream: TcpStream, sim: &Sim) -> std::io::Result<()> {
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (status, body) = match path.strip_prefix("/storage/") {
         Some(id) => publish::store(sim, id, authorized, received, declared),
+        // No key is ever sent to the simulator: one that was would be a leak, so say so.
+        None if authorized => (
+            "401 Unauthorized",
+            json!({"data": null, "error": {"code": "unauthorized", "message":
+                "the simulator takes no API key, and one was sent"}, "meta": {"request_id": "sim_0001"}}),
+        ),
         None => route(method, path, &request, sim),
     };
     let reset = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 60;
@@ -280,5 +286,28 @@ mod tests {
             (after(3), after(4), after(9)),
             (json!("queued"), json!("publishing"), json!("published"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_with_a_key_is_refused() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let base: reqwest::Url = start("published").await.unwrap().parse().unwrap();
+        let ask = |auth: &'static str| {
+            let base = base.clone();
+            async move {
+                let mut s = tokio::net::TcpStream::connect((base.host_str().unwrap(), base.port().unwrap()))
+                    .await
+                    .unwrap();
+                let req =
+                    format!("GET {}/posts/sim-post/results HTTP/1.1\r\nHost: x\r\n{auth}\r\n", base.path());
+                s.write_all(req.as_bytes()).await.unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).await.unwrap();
+                out
+            }
+        };
+        assert!(ask("").await.starts_with("HTTP/1.1 200"));
+        let refused = ask("Authorization: Bearer pe_live_x\r\n").await;
+        assert!(refused.starts_with("HTTP/1.1 401") && refused.contains("takes no API key"), "{refused}");
     }
 }

@@ -44,6 +44,7 @@ fn pending_then_published_sends_auth_and_user_agent() {
     assert_eq!(run.output("total-count"), "2");
     assert_eq!(run.output("published-count"), "2");
     assert_eq!(run.output("pending-count"), "0");
+    assert_eq!(run.output("message"), "", "nothing went wrong, so no message");
     assert_eq!(run.output("published-urls"), "https://instagram.example/p/1\nhttps://x.example/p/1");
     let results = run.results();
     assert_eq!(results[0]["post_id"], "post_1");

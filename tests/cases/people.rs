@@ -79,6 +79,11 @@ fn the_demo_ends_with_its_answer_and_cleans_up() {
     let verdict =
         lines.iter().position(|l| l.starts_with("posteverywhere-wait: partial")).expect("a verdict");
     assert!(lines.len() - verdict <= 8, "the verdict and table are the last lines:\n{}", run.stdout);
+    // It published (a post with a picture), re-queued LinkedIn once, and X needs reconnecting.
+    for shown in ["created: true", "media-ids: sim-media-1", "retried-count: 1", "→ reconnect this account"]
+    {
+        assert!(run.stdout.contains(shown), "{shown}:\n{}", run.stdout);
+    }
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the demo leaves nothing behind");
     // Every suggested command pastes, and runs the scenario it names.
     let suggestions: Vec<&str> =

@@ -152,15 +152,24 @@ fn publishes_with_media_then_waits_and_reports() {
         "{}",
         run.summary
     );
-    let p = &run.results_file.as_ref().unwrap()["publish"];
+    let results = run.results_file.as_ref().unwrap();
+    let p = &results["publish"];
     assert_eq!((p["created"].clone(), p["create_calls"].clone()), (json!(true), json!(1)));
+    // The requests counted are every API request, publishing's included.
+    let api_requests = server.requests().iter().filter(|r| r.path.starts_with("/api/")).count();
+    assert_eq!(results["timing"]["requests"], json!(api_requests));
+    assert!(run.stdout.contains(&format!("{api_requests} requests")), "{}", run.stdout);
 }
 
 #[test]
 fn accounts_are_checked_before_anything_is_created() {
     for (accounts, code, needle) in [
         ("instagram", 2, "2 instagram accounts are connected"),
-        ("pinterest", 2, "no connected account matches"),
+        (
+            "pinterest",
+            2,
+            "no connected account matches; connected: x @brand (id 1), linkedin @Brand Inc (id 2)",
+        ),
         ("x, tiktok", 4, "reconnect or activate it in PostEverywhere"),
         ("threads", 4, "inactive"),
     ] {
@@ -219,6 +228,87 @@ fn a_lost_create_answer_is_looked_for_before_any_repeat() {
     run.expect_code(0);
     assert_eq!(creates(&server).len(), 2);
     assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 2);
+}
+
+#[test]
+fn at_most_three_creates_that_could_have_posted() {
+    let lost = || Reply::status(503, json!({"error": "unavailable"}));
+    let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.05}}));
+    let server = api(vec![limited, lost(), lost(), lost(), created("p-new")], vec![listing(json!([]))]);
+    let run = publish(&server).results_file().run();
+    run.expect_code(4);
+    // The 429 made nothing and is sent again; then three lost answers, each looked for.
+    assert_eq!(creates(&server).len(), 4);
+    assert!(
+        run.output("message").contains("3 create calls failed and made no post"),
+        "{}",
+        run.output("message")
+    );
+    assert_eq!(run.output("created"), "false");
+    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 3);
+}
+
+#[test]
+fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
+    let at = rfc3339(SystemTime::now() + Duration::from_secs(86_400));
+    let queued = Reply::ok(json!({"data": {"post_id": "p-new", "results": [
+        {"account_id": 1, "platform": "x", "status": "queued"},
+        {"account_id": 2, "platform": "linkedin", "status": "queued"}]}}));
+    let server = api(vec![created("p-new")], vec![listing(json!([]))])
+        .route("GET", "/api/v1/posts/p-new/results", vec![queued])
+        .route(
+            "GET",
+            "/api/v1/posts/p-new",
+            vec![Reply::ok(json!({"data": {"id": "p-new", "status": "scheduled", "scheduled_for": at}}))],
+        );
+    let run = publish(&server).input("schedule-at", &at).run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "scheduled");
+    let body: Value = serde_json::from_str(&creates(&server)[0].body).unwrap();
+    assert_eq!(body["scheduled_for"], json!(at));
+}
+
+#[test]
+fn a_refused_post_listing_is_warned_about_and_the_post_made() {
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let server = api(vec![created("p-new")], vec![refused]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(run.stdout.contains("could not look for an earlier post with this content"), "{}", run.stdout);
+}
+
+#[test]
+fn an_upload_is_sent_again_and_a_refused_one_gets_a_new_url_once() {
+    // Lost in transit: the same URL again.
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "PUT",
+        "/storage/m1",
+        vec![Reply::status(500, json!({})), Reply::ok(json!({}))],
+    );
+    let cmd = publish(&server);
+    let media = png(cmd.path("").as_path());
+    cmd.input("media", &media).run().expect_code(0);
+    assert_eq!((server.hits("PUT", "/storage/m1"), server.hits("POST", "/api/v1/media/upload")), (2, 1));
+    // Refused by the storage host (an expired URL): a new URL, once.
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "PUT",
+        "/storage/m1",
+        vec![Reply::status(403, json!({})), Reply::ok(json!({}))],
+    );
+    let cmd = publish(&server);
+    let media = png(cmd.path("").as_path());
+    cmd.input("media", &media).run().expect_code(0);
+    assert_eq!((server.hits("PUT", "/storage/m1"), server.hits("POST", "/api/v1/media/upload")), (2, 2));
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "PUT",
+        "/storage/m1",
+        vec![Reply::status(403, json!({}))],
+    );
+    let cmd = publish(&server);
+    let media = png(cmd.path("").as_path());
+    cmd.input("media", &media).run().expect_code(4);
+    assert_eq!((server.hits("POST", "/api/v1/media/upload"), creates(&server).len()), (2, 0));
 }
 
 #[test]

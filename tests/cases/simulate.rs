@@ -25,7 +25,9 @@ fn each_scenario_earns_its_outcome() {
 
 #[test]
 fn simulate_ignores_base_url_and_key() {
+    // The simulator answers 401 to any request that carries a key: exit 0 shows none did.
     let run = Cmd::plain()
+        .env("POSTEVERYWHERE_API_KEY", crate::util::KEY)
         .env("POSTEVERYWHERE_SIMULATE", "published")
         .env("POSTEVERYWHERE_BASE_URL", "http://example.com/not-allowed")
         .env("POSTEVERYWHERE_TIMEOUT", "5s")
