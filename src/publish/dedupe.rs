@@ -3,7 +3,7 @@
 //! given time. Pure; used both after a create that may have worked and to let a re-run
 //! reuse its first run's post.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::api::publish::Listed;
 
@@ -36,10 +36,32 @@ pub fn find<'a>(
     posts.iter().find(|p| same(p, content, accounts, since))
 }
 
+/// How far back a re-run of a job looks, whatever `dedupe` says.
+pub const RERUN_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How far back to look for this post: `dedupe`, widened for a job that is run again,
+/// whose first run may be older. GitHub says so (`GITHUB_RUN_ATTEMPT` > 1): a week back.
+/// GitLab does not, but a retried job runs in its old pipeline: back to when that pipeline
+/// was created (`CI_PIPELINE_CREATED_AT`, with ten minutes for clocks), at most a week.
+/// `dedupe` 0 turns the search off, re-runs included.
+pub fn window(dedupe: Duration, env: impl Fn(&str) -> Option<String>, now: SystemTime) -> Duration {
+    if dedupe.is_zero() {
+        return dedupe;
+    }
+    let github_rerun =
+        env("GITHUB_RUN_ATTEMPT").and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|n| n > 1);
+    let pipeline_age = env("CI_PIPELINE_CREATED_AT")
+        .filter(|_| env("GITLAB_CI").as_deref() == Some("true"))
+        .and_then(|t| humantime::parse_rfc3339_weak(t.trim()).ok())
+        .and_then(|t| now.duration_since(t).ok())
+        .map(|age| (age + Duration::from_secs(600)).min(RERUN_LOOKBACK));
+    let widened = if github_rerun { Some(RERUN_LOOKBACK) } else { pipeline_age };
+    widened.map_or(dedupe, |w| w.max(dedupe))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn post(content: &str, accounts: &[i64], secs: u64) -> Listed {
         Listed {
@@ -60,5 +82,25 @@ mod tests {
         assert!(!same(&post("Launch day!", &[1, 2], 50), &c, &[1, 2], since), "too old");
         let posts = [post("x", &[1], 150), post("Launch day!", &[1, 2], 160)];
         assert_eq!(find(&posts, &c, &[2, 1], since).unwrap().post_id, "p160");
+    }
+
+    #[test]
+    fn reruns_look_back_to_their_first_run() {
+        let now = humantime::parse_rfc3339("2026-11-30T12:00:00Z").unwrap();
+        let day = Duration::from_secs(86_400);
+        let w = |dedupe: Duration, pairs: &[(&str, &str)]| {
+            window(dedupe, |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()), now)
+        };
+        assert_eq!(w(day, &[]), day);
+        assert_eq!(w(day, &[("GITHUB_RUN_ATTEMPT", "1")]), day);
+        assert_eq!(w(day, &[("GITHUB_RUN_ATTEMPT", "2")]), RERUN_LOOKBACK);
+        assert_eq!(w(Duration::ZERO, &[("GITHUB_RUN_ATTEMPT", "2")]), Duration::ZERO);
+        // GitLab: back to the pipeline's creation (plus ten minutes), at most a week.
+        let gitlab = |at| [("GITLAB_CI", "true"), ("CI_PIPELINE_CREATED_AT", at)];
+        assert_eq!(w(day, &gitlab("2026-11-27T12:00:00Z")), 3 * day + Duration::from_secs(600));
+        assert_eq!(w(day, &gitlab("2026-10-30T12:00:00Z")), RERUN_LOOKBACK);
+        assert_eq!(w(day, &gitlab("2026-11-30T11:00:00Z")), day, "never narrower than dedupe");
+        assert_eq!(w(day, &gitlab("soon")), day);
+        assert_eq!(w(day, &[("CI_PIPELINE_CREATED_AT", "2026-11-27T12:00:00Z")]), day, "not GitLab");
     }
 }

@@ -8,7 +8,7 @@ pub mod accounts;
 pub mod dedupe;
 mod steps;
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::json;
 
@@ -176,11 +176,7 @@ where
     // A run of this job (or any within the dedupe window) that already posted this.
     let content = dedupe::normal(&p.content);
     if !p.dedupe.is_zero() {
-        let rerun = std::env::var("GITHUB_RUN_ATTEMPT")
-            .ok()
-            .and_then(|v| v.parse::<u32>().ok())
-            .is_some_and(|n| n > 1);
-        let window = if rerun { p.dedupe.max(Duration::from_secs(7 * 24 * 3600)) } else { p.dedupe };
+        let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
         let since = SystemTime::now() - window;
         match s.find(&content, &ids, since, 5).await {
             Ok(Some(found)) => {

@@ -345,6 +345,12 @@ fn a_rerun_reuses_its_post_instead_of_posting_again() {
         ("p-old", "true", "false")
     );
     assert!(run.stdout.contains("reusing it, not posting again"), "{}", run.stdout);
+    // A GitLab job retried in its three-day-old pipeline looks back to the pipeline's start.
+    let server = api(vec![created("p-new")], vec![listing(old.clone())]);
+    let pipeline = rfc3339(SystemTime::now() - Duration::from_secs(3 * 86_400));
+    let run = publish(&server).env("GITLAB_CI", "true").env("CI_PIPELINE_CREATED_AT", &pipeline).run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("reused-post")), (0, "true"));
     // A first run, 24 h window: two days is too old, so it posts.
     let server = api(vec![created("p-new")], vec![listing(old)]);
     publish(&server).run().expect_code(0);
