@@ -280,35 +280,20 @@ fn a_refused_post_listing_is_warned_about_and_the_post_made() {
 
 #[test]
 fn an_upload_is_sent_again_and_a_refused_one_gets_a_new_url_once() {
+    // The storage host answers `puts` in turn; returns the server after the run's exit code.
+    let upload = |puts: Vec<Reply>, code: i32| {
+        let server = api(vec![created("p-new")], vec![listing(json!([]))]).route("PUT", "/storage/m1", puts);
+        let cmd = publish(&server);
+        let media = png(cmd.path("").as_path());
+        cmd.input("media", &media).run().expect_code(code);
+        let slots = server.hits("POST", "/api/v1/media/upload");
+        (server.hits("PUT", "/storage/m1"), slots, creates(&server).len())
+    };
     // Lost in transit: the same URL again.
-    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
-        "PUT",
-        "/storage/m1",
-        vec![Reply::status(500, json!({})), Reply::ok(json!({}))],
-    );
-    let cmd = publish(&server);
-    let media = png(cmd.path("").as_path());
-    cmd.input("media", &media).run().expect_code(0);
-    assert_eq!((server.hits("PUT", "/storage/m1"), server.hits("POST", "/api/v1/media/upload")), (2, 1));
+    assert_eq!(upload(vec![Reply::status(500, json!({})), Reply::ok(json!({}))], 0), (2, 1, 1));
     // Refused by the storage host (an expired URL): a new URL, once.
-    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
-        "PUT",
-        "/storage/m1",
-        vec![Reply::status(403, json!({})), Reply::ok(json!({}))],
-    );
-    let cmd = publish(&server);
-    let media = png(cmd.path("").as_path());
-    cmd.input("media", &media).run().expect_code(0);
-    assert_eq!((server.hits("PUT", "/storage/m1"), server.hits("POST", "/api/v1/media/upload")), (2, 2));
-    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
-        "PUT",
-        "/storage/m1",
-        vec![Reply::status(403, json!({}))],
-    );
-    let cmd = publish(&server);
-    let media = png(cmd.path("").as_path());
-    cmd.input("media", &media).run().expect_code(4);
-    assert_eq!((server.hits("POST", "/api/v1/media/upload"), creates(&server).len()), (2, 0));
+    assert_eq!(upload(vec![Reply::status(403, json!({})), Reply::ok(json!({}))], 0), (2, 2, 1));
+    assert_eq!(upload(vec![Reply::status(403, json!({}))], 4), (2, 2, 0));
 }
 
 #[test]
