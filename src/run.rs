@@ -197,8 +197,11 @@ pub async fn connect(cfg: &Config) -> Result<Client, String> {
         None => cfg.base_url.clone(),
     };
     // The simulator never sees the real key.
-    let key = if cfg.simulate.is_some() { None } else { cfg.api_key.as_ref() };
-    Client::new(&base, key).map_err(|e| format!("{e:#}"))
+    let (key, redactor) = match cfg.simulate {
+        Some(_) => (None, crate::secret::Redactor::default()),
+        None => (cfg.api_key.as_ref(), cfg.redactor.clone()),
+    };
+    Client::new(&base, key, redactor).map_err(|e| format!("{e:#}"))
 }
 
 /// Waits for every configured post; returns their state for the report.

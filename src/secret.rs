@@ -7,6 +7,8 @@
 //! byte in upper or lower case, because outputs and files are never masked by the runner.
 
 use std::fmt;
+use std::fmt::Write as _;
+use std::sync::Arc;
 
 use memchr::memmem::Finder;
 
@@ -35,9 +37,10 @@ impl fmt::Debug for ApiKey {
 pub const MASK: &str = "***";
 
 /// Replaces every form of the secret with `***` in text about to leave the process.
+/// Built once per key: a clone shares the searchers (one per distinct form).
 #[derive(Clone, Default)]
 pub struct Redactor {
-    forms: Vec<Finder<'static>>,
+    forms: Arc<[Finder<'static>]>,
 }
 
 /// Forms shorter than this would redact ordinary words (the real key has 40 characters).
@@ -48,9 +51,11 @@ impl Redactor {
         let Some(key) = key.map(ApiKey::expose).filter(|k| k.len() >= MIN_FORM) else {
             return Self::default();
         };
-        let mut forms: Vec<String> = encoded_forms(key).into_iter().filter(|f| f.len() >= MIN_FORM).collect();
-        // Longest first, so that a form holding another is replaced whole.
-        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        let mut forms = encoded_forms(key);
+        forms.retain(|f| f.len() >= MIN_FORM);
+        // Longest first; equal forms (most encoders leave a plain key as it is) get one
+        // searcher, so they must end up next to each other for `dedup`.
+        forms.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         forms.dedup();
         Self { forms: forms.iter().map(|f| Finder::new(f.as_bytes()).into_owned()).collect() }
     }
@@ -58,7 +63,7 @@ impl Redactor {
     /// Where the secret appears in `bytes`, as sorted, merged ranges.
     fn ranges(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
         let mut found: Vec<(usize, usize)> = Vec::new();
-        for f in &self.forms {
+        for f in self.forms.iter() {
             let len = f.needle().len();
             found.extend(f.find_iter(bytes).map(|at| (at, at + len)));
         }
@@ -122,41 +127,52 @@ impl fmt::Debug for Redactor {
     }
 }
 
-/// The key as it may appear after an encoder got hold of it.
+/// The key as it may appear after an encoder got hold of it (each built by pushing onto
+/// one string: no string per character or byte).
 fn encoded_forms(key: &str) -> Vec<String> {
     let escape = |pairs: &[(char, &str)]| -> String {
-        key.chars()
-            .map(|c| {
-                pairs
-                    .iter()
-                    .find(|(from, _)| *from == c)
-                    .map_or_else(|| c.to_string(), |(_, to)| (*to).to_owned())
-            })
-            .collect()
+        let mut out = String::with_capacity(key.len());
+        for c in key.chars() {
+            match pairs.iter().find(|(from, _)| *from == c) {
+                Some((_, to)) => out.push_str(to),
+                None => out.push(c),
+            }
+        }
+        out
     };
-    let json: String = key
-        .chars()
-        .map(|c| match c {
-            '"' => "\\\"".to_owned(),
-            '\\' => "\\\\".to_owned(),
-            c if c.is_control() => format!("\\u{:04x}", u32::from(c)),
-            c => c.to_string(),
-        })
-        .collect();
-    let mut forms = vec![
+    let mut json = String::with_capacity(key.len());
+    for c in key.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(json, "\\u{:04x}", u32::from(c));
+            }
+            c => json.push(c),
+        }
+    }
+    let mut forms = Vec::with_capacity(15);
+    forms.extend([
         key.to_owned(),
         json,
         escape(&[('"', "\\\"")]),
         escape(&[('\'', "''")]),
         escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
-    ];
-    for upper in [true, false] {
-        let hex = |b: u8| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") };
+    ]);
+    for digits in [b"0123456789ABCDEF", b"0123456789abcdef"] {
         let reserved = |b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        forms.push(
-            key.bytes().map(|b| if reserved(b) { hex(b) } else { char::from(b).to_string() }).collect(),
-        );
-        forms.push(key.bytes().map(hex).collect());
+        let (mut some, mut all) = (String::with_capacity(key.len() * 3), String::with_capacity(key.len() * 3));
+        for b in key.bytes() {
+            let hex = ['%', char::from(digits[usize::from(b >> 4)]), char::from(digits[usize::from(b & 15)])];
+            all.extend(hex);
+            if reserved(b) {
+                some.extend(hex);
+            } else {
+                some.push(char::from(b));
+            }
+        }
+        forms.push(some);
+        forms.push(all);
     }
     for alphabet in [STANDARD, URL_SAFE] {
         for offset in 0..3 {
@@ -257,6 +273,68 @@ mod tests {
         let xml = "pe_live_a&quot;b&apos;c&amp;d&lt;e&gt;f/g h";
         for echo in [upper.as_str(), lower.as_str(), uri, &uri.to_lowercase(), json, xml, key] {
             assert_eq!(r.scrub(&format!("<{echo}>")), "<***>", "{echo}");
+        }
+    }
+
+    /// The forms as first written (a string per character and per byte): an oracle for
+    /// `encoded_forms`, which must build exactly the same set.
+    fn reference_forms(key: &str) -> Vec<String> {
+        let escape = |pairs: &[(char, &str)]| -> String {
+            key.chars()
+                .map(|c| {
+                    pairs
+                        .iter()
+                        .find(|(from, _)| *from == c)
+                        .map_or_else(|| c.to_string(), |(_, to)| (*to).to_owned())
+                })
+                .collect()
+        };
+        let json: String = key
+            .chars()
+            .map(|c| match c {
+                '"' => "\\\"".to_owned(),
+                '\\' => "\\\\".to_owned(),
+                c if c.is_control() => format!("\\u{:04x}", u32::from(c)),
+                c => c.to_string(),
+            })
+            .collect();
+        let mut forms = vec![
+            key.to_owned(),
+            json,
+            escape(&[('"', "\\\"")]),
+            escape(&[('\'', "''")]),
+            escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
+        ];
+        for upper in [true, false] {
+            let hex = |b: u8| if upper { format!("%{b:02X}") } else { format!("%{b:02x}") };
+            let reserved = |b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            forms.push(
+                key.bytes().map(|b| if reserved(b) { hex(b) } else { char::from(b).to_string() }).collect(),
+            );
+            forms.push(key.bytes().map(hex).collect());
+        }
+        for alphabet in [STANDARD, URL_SAFE] {
+            for offset in 0..3 {
+                forms.push(base64_core(key.as_bytes(), offset, alphabet));
+            }
+        }
+        forms
+    }
+
+    #[test]
+    fn forms_match_the_reference_and_each_gets_one_searcher() {
+        let keys = [KEY, "pe_live_a\"b'c&d<e>f/g h", "k\\ey\u{1}\u{7f}é€😀 +/?", "pe_live_ÿÿÿ>>>???~~~"];
+        for key in keys {
+            let mut want = reference_forms(key);
+            let mut got = encoded_forms(key);
+            assert_eq!(got, want, "{key:?}");
+            want.retain(|f| f.len() >= MIN_FORM);
+            want.sort();
+            want.dedup();
+            let r = Redactor::new(Some(&ApiKey::new(key.into())));
+            got = r.forms.iter().map(|f| String::from_utf8(f.needle().to_vec()).unwrap()).collect();
+            got.sort();
+            assert_eq!(got, want, "one searcher per distinct form of {key:?}");
         }
     }
 

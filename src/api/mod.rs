@@ -63,7 +63,8 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 impl Client {
-    pub fn new(base: &Url, key: Option<&ApiKey>) -> anyhow::Result<Self> {
+    /// `redactor` is the one built for `key` (or an empty one when there is no key).
+    pub fn new(base: &Url, key: Option<&ApiKey>, redactor: Redactor) -> anyhow::Result<Self> {
         // Installing twice (e.g. the simulator's client) is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
@@ -105,7 +106,7 @@ impl Client {
         Ok(Self {
             http,
             base,
-            redactor: Redactor::new(key),
+            redactor,
             trust,
             path_hint,
             storage: std::sync::OnceLock::new(),

@@ -122,9 +122,10 @@ impl Sink {
         Ok(())
     }
 
-    /// Registers the key with the runner's masker (first thing printed) and the redactor.
-    pub fn protect(&mut self, key: Option<&ApiKey>) {
-        self.redactor = Redactor::new(key);
+    /// Registers the key with the runner's masker (first thing printed) and takes the
+    /// redactor built for it.
+    pub fn protect(&mut self, key: Option<&ApiKey>, redactor: Redactor) {
+        self.redactor = redactor;
         if let (Ci::GitHub, Some(k)) = (self.ci, key) {
             raw_stdout(&github::add_mask(k.expose()));
         }

@@ -99,6 +99,8 @@ pub struct Config {
     pub publish: Option<Publish>,
     /// Non-fatal remarks to print once the key is masked.
     pub warnings: Vec<String>,
+    /// Scrubs every form of `api_key` (empty without a key); built once, shared.
+    pub redactor: Redactor,
 }
 
 /// A bad input: names the input, where it came from and the bad value.
@@ -151,9 +153,15 @@ pub fn api_key(vars: &[(String, String)]) -> Option<ApiKey> {
 
 impl Config {
     /// Builds the config from any set of variables (tests pass vectors).
+    #[cfg(test)]
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
         let redactor = Redactor::new(api_key(&vars).as_ref());
+        Self::with_redactor(vars, redactor)
+    }
+
+    /// `from_vars` with the redactor already built for `api_key(&vars)`.
+    pub fn with_redactor(vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
         let mut picked = Vec::new();
         let mut sources = Vec::new();
         for spec in INPUTS {
@@ -295,6 +303,7 @@ impl Config {
             simulate,
             publish,
             warnings,
+            redactor: src.1.clone(),
         })
     }
 }
