@@ -18,20 +18,14 @@ use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use checks::{base_url_hint, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
-pub use inputs::INPUTS;
+use inputs::lookup;
+pub use inputs::{INPUTS, env_names};
 pub use publish::Publish;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.posteverywhere.ai/api/v1";
 const PRODUCTION_HOST: &str = "app.posteverywhere.ai";
-
-/// Environment variable names an input is read from, in order of precedence.
-pub fn env_names(input: &str) -> [String; 3] {
-    let upper = input.to_ascii_uppercase();
-    let snake = upper.replace('-', "_");
-    [format!("INPUT_{upper}"), format!("INPUT_{snake}"), format!("POSTEVERYWHERE_{snake}")]
-}
 
 /// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
 /// No `Debug`: it holds the raw key.
@@ -136,19 +130,11 @@ impl Sources {
     }
 }
 
-/// The variable an input is read from and its trimmed value, when set and not empty.
-fn lookup(vars: &[(String, String)], input: &str) -> Option<(String, String)> {
-    env_names(input).into_iter().find_map(|name| {
-        let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
-        let v = v.trim();
-        (!v.is_empty()).then(|| (name, v.to_owned()))
-    })
-}
-
 /// The API key as given, before anything is validated: the redactor and the runner's
 /// masker must know it before the first line is printed, a configuration error included.
 pub fn api_key(vars: &[(String, String)]) -> Option<ApiKey> {
-    lookup(vars, "api-key").map(|(_, v)| ApiKey::new(v))
+    let [found] = lookup(vars, ["api-key"]);
+    found.map(|(_, v)| ApiKey::new(v.to_owned()))
 }
 
 impl Config {
@@ -162,12 +148,13 @@ impl Config {
 
     /// `from_vars` with the redactor already built for `api_key(&vars)`.
     pub fn with_redactor(vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
+        let names: [&str; INPUTS.len()] = std::array::from_fn(|i| INPUTS[i].name);
         let mut picked = Vec::new();
         let mut sources = Vec::new();
-        for spec in INPUTS {
-            if let Some((var, value)) = lookup(&vars, spec.name) {
-                sources.push((spec.name, var));
-                picked.push((spec.name.to_owned(), value));
+        for (name, found) in names.into_iter().zip(lookup(&vars, names)) {
+            if let Some((var, value)) = found {
+                sources.push((name, var.to_owned()));
+                picked.push((name.to_owned(), value.to_owned()));
             }
         }
         let raw: RawInputs =
