@@ -77,7 +77,9 @@ impl Api for Client {
 pub trait Events {
     fn info(&self, line: &str);
     fn warn(&self, msg: &str);
-    fn debug(&self, msg: &str);
+    /// Detail for debug logs; `msg` is called only when they are on (no line is built per
+    /// request that nobody reads).
+    fn debug(&self, msg: impl FnOnce() -> String);
     /// A poll's news: what changed among one post's destinations.
     fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[crate::track::Change]);
     /// A line that announces post `post`'s next request, due at `at` (since the start).
@@ -310,7 +312,7 @@ pub async fn run<A: Api>(
             Some(joined) = inflight.join_next() => {
                 let Ok((i, action, reply, took)) = joined else { continue };
                 let now = t0.elapsed();
-                events.debug(&text::debug_line(&posts[i].id, &action, reply.meta().err(), took));
+                events.debug(|| text::debug_line(&posts[i].id, &action, reply.meta().err(), took));
                 let news = handle(&ctx, i, &mut posts[i], &mut pacer, &mut warned, now, (action, reply));
                 if news && many {
                     unsaid = true;

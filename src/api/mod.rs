@@ -9,7 +9,8 @@ pub mod ratelimit;
 mod trust;
 mod wire;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -47,6 +48,27 @@ pub struct Client {
     path_hint: Option<String>,
     /// For upload hosts (built when first needed): never carries the key.
     storage: std::sync::OnceLock<reqwest::Client>,
+    /// Each post's request URLs once built (by `Call`): a poll clones its URL instead of
+    /// setting and parsing the path again.
+    urls: Mutex<HashMap<String, [Option<Url>; 3]>>,
+}
+
+/// A call on one post, and the path after `posts/{id}` it goes to.
+#[derive(Clone, Copy)]
+enum Call {
+    Results,
+    Post,
+    Retry,
+}
+
+impl Call {
+    fn tail(self) -> &'static str {
+        match self {
+            Call::Results => "/results",
+            Call::Post => "",
+            Call::Retry => "/retry",
+        }
+    }
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -110,12 +132,24 @@ impl Client {
             trust,
             path_hint,
             storage: std::sync::OnceLock::new(),
+            urls: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// `{base}posts/{id}{tail}`, built once per post and call.
+    fn url(&self, post_id: &str, call: Call) -> Url {
+        let mut urls = self.urls.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(url) = urls.get(post_id).and_then(|u| u[call as usize].as_ref()) {
+            return url.clone();
+        }
+        let url = self.build_url(post_id, call.tail());
+        urls.entry(post_id.to_owned()).or_default()[call as usize] = Some(url.clone());
+        url
     }
 
     /// `{base}posts/{id}{tail}`. Only the path is parsed (the base was parsed once), as a
     /// relative `join` would, so dot segments resolve the same way.
-    fn url(&self, post_id: &str, tail: &str) -> Url {
+    fn build_url(&self, post_id: &str, tail: &str) -> Url {
         let mut url = self.base.clone();
         url.set_query(None);
         url.set_fragment(None);
@@ -125,7 +159,7 @@ impl Client {
 
     /// `GET {base}/posts/{id}/results`.
     pub async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
-        let req = self.http.get(self.url(post_id, "/results")).timeout(timeout);
+        let req = self.http.get(self.url(post_id, Call::Results)).timeout(timeout);
         let (bytes, rate) = self.send(req).await?;
         let mut value = decode_results(post_id, &bytes).map_err(|e| unusable(&bytes, e))?;
         self.scrub_results(&mut value);
@@ -134,7 +168,7 @@ impl Client {
 
     /// `GET {base}/posts/{id}`: the post's status and schedule (destinations if listed).
     pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
-        let (bytes, rate) = self.send(self.http.get(self.url(post_id, "")).timeout(timeout)).await?;
+        let (bytes, rate) = self.send(self.http.get(self.url(post_id, Call::Post)).timeout(timeout)).await?;
         let mut value = decode_post(post_id, &bytes).map_err(|e| unusable(&bytes, e))?;
         self.scrub_results(&mut value);
         Ok(Answer { value, rate })
@@ -151,7 +185,7 @@ impl Client {
     ) -> Result<Answer<RetryAck>, Fault> {
         let req = self
             .http
-            .post(self.url(post_id, "/retry"))
+            .post(self.url(post_id, Call::Retry))
             .timeout(timeout)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
@@ -347,6 +381,24 @@ mod tests {
         assert_eq!(encode_segment("f47ac10b-58cc"), "f47ac10b-58cc");
         assert_eq!(encode_segment("a/b?c#d e%"), "a%2Fb%3Fc%23d%20e%25");
         assert_eq!(encode_segment(".."), "..");
+    }
+
+    #[test]
+    fn request_urls_are_built_once_per_post_and_call() {
+        let base: Url = "http://127.0.0.1:9/api/v1?q=1#f".parse().unwrap();
+        let c = Client::new(&base, None, Redactor::default()).unwrap();
+        for (id, call, want) in [
+            ("..", Call::Results, "http://127.0.0.1:9/api/v1/results"),
+            ("p1", Call::Post, "http://127.0.0.1:9/api/v1/posts/p1"),
+            ("a/b c", Call::Retry, "http://127.0.0.1:9/api/v1/posts/a%2Fb%20c/retry"),
+            ("..", Call::Results, "http://127.0.0.1:9/api/v1/results"),
+        ] {
+            for _ in 0..2 {
+                assert_eq!(c.url(id, call).as_str(), want);
+                assert_eq!(c.url(id, call), c.build_url(id, call.tail()));
+            }
+        }
+        assert_eq!(c.urls.lock().unwrap().len(), 3);
     }
 
     #[test]

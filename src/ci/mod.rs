@@ -238,8 +238,10 @@ impl crate::run::Events for Sink {
     fn warn(&self, msg: &str) {
         Sink::warn(self, msg);
     }
-    fn debug(&self, msg: &str) {
-        Sink::debug(self, msg);
+    fn debug(&self, msg: impl FnOnce() -> String) {
+        if self.debug {
+            Sink::debug(self, &msg());
+        }
     }
     fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[Change]) {
         Sink::progress(self, now, post, known, changes);
