@@ -257,7 +257,8 @@ impl crate::run::Events for Sink {
 /// Writes one line, ignoring a closed stdout (a pipe to `head` must not panic us).
 fn raw_stdout(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    // What `writeln!` writes, without the formatting machinery.
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"));
     let _ = out.flush();
 }
 
