@@ -41,6 +41,9 @@ pub const MASK: &str = "***";
 #[derive(Clone, Default)]
 pub struct Redactor {
     forms: Arc<[Finder<'static>]>,
+    /// The length of the shortest form: shorter text cannot hold any (most decoded fields
+    /// and many lines are shorter than a 40-character key), so it is not searched.
+    shortest: usize,
 }
 
 /// Forms shorter than this would redact ordinary words (the real key has 40 characters).
@@ -57,12 +60,16 @@ impl Redactor {
         // searcher, so they must end up next to each other for `dedup`.
         forms.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         forms.dedup();
-        Self { forms: forms.iter().map(|f| Finder::new(f.as_bytes()).into_owned()).collect() }
+        let shortest = forms.iter().map(String::len).min().unwrap_or(0);
+        Self { forms: forms.iter().map(|f| Finder::new(f.as_bytes()).into_owned()).collect(), shortest }
     }
 
     /// Where the secret appears in `bytes`, as sorted, merged ranges.
     fn ranges(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
         let mut found: Vec<(usize, usize)> = Vec::new();
+        if bytes.len() < self.shortest {
+            return found;
+        }
         for f in self.forms.iter() {
             let len = f.needle().len();
             found.extend(f.find_iter(bytes).map(|at| (at, at + len)));
@@ -95,7 +102,7 @@ impl Redactor {
 
     /// Whether any form of the secret is in `text`.
     pub fn finds(&self, text: &[u8]) -> bool {
-        self.forms.iter().any(|f| f.find(text).is_some())
+        text.len() >= self.shortest && self.forms.iter().any(|f| f.find(text).is_some())
     }
 
     /// Scrubs a raw body, leaving it untouched (no copy) when the secret is not in it.
@@ -161,7 +168,8 @@ fn encoded_forms(key: &str) -> Vec<String> {
     ]);
     for digits in [b"0123456789ABCDEF", b"0123456789abcdef"] {
         let reserved = |b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let (mut some, mut all) = (String::with_capacity(key.len() * 3), String::with_capacity(key.len() * 3));
+        let (mut some, mut all) =
+            (String::with_capacity(key.len() * 3), String::with_capacity(key.len() * 3));
         for b in key.bytes() {
             let hex = ['%', char::from(digits[usize::from(b >> 4)]), char::from(digits[usize::from(b & 15)])];
             all.extend(hex);
@@ -335,6 +343,14 @@ mod tests {
             got = r.forms.iter().map(|f| String::from_utf8(f.needle().to_vec()).unwrap()).collect();
             got.sort();
             assert_eq!(got, want, "one searcher per distinct form of {key:?}");
+            // Text exactly as long as the shortest form is searched; shorter text cannot hold one.
+            for form in &want {
+                assert_eq!(r.scrub(form), MASK, "{form:?} alone");
+                assert!(r.finds(form.as_bytes()));
+                assert!(
+                    !r.finds(&form.as_bytes()[1..]) || want.iter().any(|w| form[1..].contains(w.as_str()))
+                );
+            }
         }
     }
 
