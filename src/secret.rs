@@ -37,17 +37,45 @@ impl fmt::Debug for ApiKey {
 pub const MASK: &str = "***";
 
 /// Replaces every form of the secret with `***` in text about to leave the process.
-/// Built once per key: a clone shares the searchers (one per distinct form).
+/// Built once per key: a clone shares the forms and their searchers.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    forms: Arc<[Finder<'static>]>,
+    forms: Arc<[Form]>,
     /// The length of the shortest form: shorter text cannot hold any (most decoded fields
     /// and many lines are shorter than a 40-character key), so it is not searched.
     shortest: usize,
 }
 
+/// One distinct form of the key, and a searcher for its first `HEAD` bytes: building a
+/// searcher costs in proportion to its needle (the percent-encoded forms are 120 bytes),
+/// so the head is searched for and the whole form compared where the head is found.
+struct Form {
+    text: Box<[u8]>,
+    head: Finder<'static>,
+}
+
+/// Bytes of a form its searcher looks for.
+const HEAD: usize = 16;
+
 /// Forms shorter than this would redact ordinary words (the real key has 40 characters).
 const MIN_FORM: usize = 4;
+
+impl Form {
+    /// Every start of the form in `bytes`, overlapping ones included, in order.
+    fn starts<'a>(&'a self, bytes: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+        let mut from = 0;
+        std::iter::from_fn(move || {
+            while let Some(i) = self.head.find(bytes.get(from..)?) {
+                let at = from + i;
+                from = at + 1;
+                if bytes[at..].starts_with(&self.text) {
+                    return Some(at);
+                }
+            }
+            None
+        })
+    }
+}
 
 impl Redactor {
     pub fn new(key: Option<&ApiKey>) -> Self {
@@ -56,12 +84,16 @@ impl Redactor {
         };
         let mut forms = encoded_forms(key);
         forms.retain(|f| f.len() >= MIN_FORM);
-        // Longest first; equal forms (most encoders leave a plain key as it is) get one
-        // searcher, so they must end up next to each other for `dedup`.
+        // Longest first; equal forms (most encoders leave a plain key as it is) are kept
+        // once, so they must end up next to each other for `dedup`.
         forms.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         forms.dedup();
-        let shortest = forms.iter().map(String::len).min().unwrap_or(0);
-        Self { forms: forms.iter().map(|f| Finder::new(f.as_bytes()).into_owned()).collect(), shortest }
+        let shortest = forms.iter().map(Vec::len).min().unwrap_or(0);
+        let forms = forms
+            .into_iter()
+            .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f.into() })
+            .collect();
+        Self { forms, shortest }
     }
 
     /// Where the secret appears in `bytes`, as sorted, merged ranges.
@@ -71,8 +103,8 @@ impl Redactor {
             return found;
         }
         for f in self.forms.iter() {
-            let len = f.needle().len();
-            found.extend(f.find_iter(bytes).map(|at| (at, at + len)));
+            let len = f.text.len();
+            found.extend(f.starts(bytes).map(|at| (at, at + len)));
         }
         if found.len() > 1 {
             found.sort_unstable();
@@ -102,7 +134,7 @@ impl Redactor {
 
     /// Whether any form of the secret is in `text`.
     pub fn finds(&self, text: &[u8]) -> bool {
-        text.len() >= self.shortest && self.forms.iter().any(|f| f.find(text).is_some())
+        text.len() >= self.shortest && self.forms.iter().any(|f| f.starts(text).next().is_some())
     }
 
     /// Scrubs a raw body, leaving it untouched (no copy) when the secret is not in it.
@@ -134,49 +166,52 @@ impl fmt::Debug for Redactor {
     }
 }
 
-/// The key as it may appear after an encoder got hold of it (each built by pushing onto
-/// one string: no string per character or byte).
-fn encoded_forms(key: &str) -> Vec<String> {
-    let escape = |pairs: &[(char, &str)]| -> String {
-        let mut out = String::with_capacity(key.len());
-        for c in key.chars() {
-            match pairs.iter().find(|(from, _)| *from == c) {
-                Some((_, to)) => out.push_str(to),
-                None => out.push(c),
-            }
-        }
-        out
-    };
-    let mut json = String::with_capacity(key.len());
-    for c in key.chars() {
-        match c {
-            '"' => json.push_str("\\\""),
-            '\\' => json.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(json, "\\u{:04x}", u32::from(c));
-            }
-            c => json.push(c),
-        }
-    }
+/// The key as it may appear after an encoder got hold of it, as bytes (each form built
+/// by pushing onto one buffer: no string per character or byte).
+fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
     let mut forms = Vec::with_capacity(15);
-    forms.extend([
-        key.to_owned(),
-        json,
-        escape(&[('"', "\\\"")]),
-        escape(&[('\'', "''")]),
-        escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
-    ]);
+    forms.push(key.as_bytes().to_vec());
+    // JSON, `\"` and `''` quoting and XML change only these characters: a key without any
+    // is its own form in each (most keys), and needs no copy per encoder.
+    if key.chars().any(|c| matches!(c, '"' | '\\' | '\'' | '&' | '<' | '>') || c.is_control()) {
+        let escape = |pairs: &[(char, &str)]| -> Vec<u8> {
+            let mut out = String::with_capacity(key.len());
+            for c in key.chars() {
+                match pairs.iter().find(|(from, _)| *from == c) {
+                    Some((_, to)) => out.push_str(to),
+                    None => out.push(c),
+                }
+            }
+            out.into_bytes()
+        };
+        let mut json = String::with_capacity(key.len());
+        for c in key.chars() {
+            match c {
+                '"' => json.push_str("\\\""),
+                '\\' => json.push_str("\\\\"),
+                c if c.is_control() => {
+                    let _ = write!(json, "\\u{:04x}", u32::from(c));
+                }
+                c => json.push(c),
+            }
+        }
+        forms.extend([
+            json.into_bytes(),
+            escape(&[('"', "\\\"")]),
+            escape(&[('\'', "''")]),
+            escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
+        ]);
+    }
     for digits in [b"0123456789ABCDEF", b"0123456789abcdef"] {
         let reserved = |b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let (mut some, mut all) =
-            (String::with_capacity(key.len() * 3), String::with_capacity(key.len() * 3));
+        let (mut some, mut all) = (Vec::with_capacity(key.len() * 3), Vec::with_capacity(key.len() * 3));
         for b in key.bytes() {
-            let hex = ['%', char::from(digits[usize::from(b >> 4)]), char::from(digits[usize::from(b & 15)])];
-            all.extend(hex);
+            let hex = [b'%', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]];
+            all.extend_from_slice(&hex);
             if reserved(b) {
-                some.extend(hex);
+                some.extend_from_slice(&hex);
             } else {
-                some.push(char::from(b));
+                some.push(b);
             }
         }
         forms.push(some);
@@ -195,22 +230,21 @@ const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// The base64 characters that stand for `data` whatever precedes it (`offset` bytes into a
 /// 3-byte group) and whatever follows: the characters that mix in a neighbour's bits are cut.
-fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> String {
+fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
     let mut bytes = vec![0u8; offset];
     bytes.extend_from_slice(data);
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 4);
+    let mut out = Vec::with_capacity(bytes.len() * 4 / 3 + 4);
     for chunk in bytes.chunks(3) {
         let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 63) as usize]));
+        for i in 0..=chunk.len() {
+            out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize]);
         }
     }
     // Leading characters carry the unknown bytes before; a trailing partial group's last
     // character carries the unknown bytes after.
     let lead = [0, 2, 3][offset];
     let trail = usize::from(bytes.len() % 3 != 0);
-    out.get(lead..out.len().saturating_sub(trail)).unwrap_or_default().to_owned()
+    out.get(lead..out.len().saturating_sub(trail)).unwrap_or_default().to_vec()
 }
 
 #[cfg(test)]
@@ -323,26 +357,38 @@ mod tests {
         }
         for alphabet in [STANDARD, URL_SAFE] {
             for offset in 0..3 {
-                forms.push(base64_core(key.as_bytes(), offset, alphabet));
+                forms.push(String::from_utf8(base64_core(key.as_bytes(), offset, alphabet)).unwrap());
             }
         }
         forms
     }
 
+    /// Distinct forms long enough to search for, sorted.
+    fn distinct(forms: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut forms: Vec<String> = forms.into_iter().filter(|f| f.len() >= MIN_FORM).collect();
+        forms.sort();
+        forms.dedup();
+        forms
+    }
+
     #[test]
-    fn forms_match_the_reference_and_each_gets_one_searcher() {
-        let keys = [KEY, "pe_live_a\"b'c&d<e>f/g h", "k\\ey\u{1}\u{7f}é€😀 +/?", "pe_live_ÿÿÿ>>>???~~~"];
+    fn forms_match_the_reference_and_each_is_searched_once() {
+        let keys = [
+            KEY,
+            "pe_live_a\"b'c&d<e>f/g h",
+            "k\\ey\u{1}\u{7f}é€😀 +/?",
+            "pe_live_ÿÿÿ>>>???~~~",
+            "pe_live_\u{85}x",
+            "abcdefghijklmnopqrstuvwxyzabcdefghij<",
+        ];
         for key in keys {
-            let mut want = reference_forms(key);
-            let mut got = encoded_forms(key);
+            let want = distinct(reference_forms(key));
+            let got = distinct(encoded_forms(key).into_iter().map(|f| String::from_utf8(f).unwrap()));
             assert_eq!(got, want, "{key:?}");
-            want.retain(|f| f.len() >= MIN_FORM);
-            want.sort();
-            want.dedup();
             let r = Redactor::new(Some(&ApiKey::new(key.into())));
-            got = r.forms.iter().map(|f| String::from_utf8(f.needle().to_vec()).unwrap()).collect();
-            got.sort();
-            assert_eq!(got, want, "one searcher per distinct form of {key:?}");
+            let got = distinct(r.forms.iter().map(|f| String::from_utf8(f.text.to_vec()).unwrap()));
+            assert_eq!(got, want, "each distinct form of {key:?} once");
+            assert_eq!(r.forms.len(), want.len());
             // Text exactly as long as the shortest form is searched; shorter text cannot hold one.
             for form in &want {
                 assert_eq!(r.scrub(form), MASK, "{form:?} alone");
@@ -352,6 +398,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_form_is_found_where_only_its_head_repeats_and_where_it_overlaps_itself() {
+        // Heads (16 bytes) that occur without the rest, right before the key, and a key
+        // that overlaps itself: every occurrence is masked, as a whole.
+        let key = "aaaaaaaaaaaaaaaaaaaab";
+        let r = Redactor::new(Some(&ApiKey::new(key.into())));
+        assert_eq!(r.scrub(&format!("aaaaaaaaaaaaaaaaaaaaaaaaaaa{key}x")), "aaaaaaaaaaaaaaaaaaaaaaaaaaa***x");
+        let head = &KEY[..HEAD];
+        let r = Redactor::new(Some(&ApiKey::new(KEY.into())));
+        assert_eq!(r.scrub(&format!("{head}{head}{KEY}{head}")), format!("{head}{head}***{head}"));
+        assert_eq!(r.scrub(&format!("{KEY}{KEY}")), "***");
+        assert!(!r.finds(format!("{head}{}", &KEY[HEAD..KEY.len() - 1]).as_bytes()));
     }
 
     #[test]
