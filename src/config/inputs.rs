@@ -1,6 +1,6 @@
 //! The table of inputs: names, defaults and help, in the order `--help`, the README and
-//! action.yml list them, and the environment variables each is read from. Parsing and
-//! validation live in `config`.
+//! action.yml list them, the environment variables each is read from, and the raw strings
+//! found (`RawInputs`). Parsing and validation live in `config`.
 
 use super::DEFAULT_BASE_URL;
 
@@ -124,6 +124,71 @@ pub const INPUTS: &[InputSpec] = &[
     },
 ];
 
+/// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
+/// No `Debug`: it holds the raw key.
+#[derive(Default)]
+pub struct RawInputs {
+    pub api_key: Option<String>,
+    pub post_id: Option<String>,
+    pub base_url: Option<String>,
+    pub timeout: Option<String>,
+    pub poll_interval: Option<String>,
+    pub fail_on: Option<String>,
+    pub summary: Option<String>,
+    pub results_file: Option<String>,
+    pub summary_file: Option<String>,
+    pub dotenv_file: Option<String>,
+    pub junit_file: Option<String>,
+    pub annotations_file: Option<String>,
+    pub max_errors: Option<String>,
+    pub retry_failed: Option<String>,
+    pub rate_limit: Option<String>,
+    pub heartbeat: Option<String>,
+    pub simulate: Option<String>,
+    pub content: Option<String>,
+    pub content_file: Option<String>,
+    pub accounts: Option<String>,
+    pub media: Option<String>,
+    pub schedule_at: Option<String>,
+    pub skip_unhealthy: Option<String>,
+    pub dry_run: Option<String>,
+    pub dedupe: Option<String>,
+}
+
+impl RawInputs {
+    /// The field input `name` is read into (`None` for a name that is not an input).
+    pub fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "api-key" => &mut self.api_key,
+            "post-id" => &mut self.post_id,
+            "base-url" => &mut self.base_url,
+            "timeout" => &mut self.timeout,
+            "poll-interval" => &mut self.poll_interval,
+            "fail-on" => &mut self.fail_on,
+            "summary" => &mut self.summary,
+            "results-file" => &mut self.results_file,
+            "summary-file" => &mut self.summary_file,
+            "dotenv-file" => &mut self.dotenv_file,
+            "junit-file" => &mut self.junit_file,
+            "annotations-file" => &mut self.annotations_file,
+            "max-errors" => &mut self.max_errors,
+            "retry-failed" => &mut self.retry_failed,
+            "rate-limit" => &mut self.rate_limit,
+            "heartbeat" => &mut self.heartbeat,
+            "simulate" => &mut self.simulate,
+            "content" => &mut self.content,
+            "content-file" => &mut self.content_file,
+            "accounts" => &mut self.accounts,
+            "media" => &mut self.media,
+            "schedule-at" => &mut self.schedule_at,
+            "skip-unhealthy" => &mut self.skip_unhealthy,
+            "dry-run" => &mut self.dry_run,
+            "dedupe" => &mut self.dedupe,
+            _ => return None,
+        })
+    }
+}
+
 /// Environment variable names an input is read from, in order of precedence.
 pub fn env_names(input: &str) -> [String; 3] {
     let upper = input.to_ascii_uppercase();
@@ -187,6 +252,19 @@ mod tests {
             let v = v.trim();
             (!v.is_empty()).then(|| (name, v.to_owned()))
         })
+    }
+
+    #[test]
+    fn every_input_has_a_field_of_its_own() {
+        let mut raw = RawInputs::default();
+        let mut slots: Vec<*const Option<String>> =
+            INPUTS.iter().map(|i| std::ptr::from_ref(raw.slot(i.name).expect(i.name))).collect();
+        slots.sort();
+        slots.dedup();
+        assert_eq!(slots.len(), INPUTS.len());
+        // And no field without an input: the struct is exactly one slot per input.
+        assert_eq!(size_of::<RawInputs>(), INPUTS.len() * size_of::<Option<String>>());
+        assert!(raw.slot("api_key").is_none() && raw.slot("").is_none());
     }
 
     #[test]

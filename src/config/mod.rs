@@ -1,4 +1,4 @@
-//! Inputs: read from the environment with envy in two stages. `RawInputs` mirrors the
+//! Inputs: read from the environment in two stages. `RawInputs` (in `inputs`) holds the
 //! inputs as optional strings; `Config` holds validated, typed values and is all the rest
 //! of the program sees. Each input `x-y` comes from `INPUT_X-Y` or `INPUT_X_Y` (GitHub)
 //! and otherwise from `POSTEVERYWHERE_X_Y` (GitLab, any CI); empty means unset.
@@ -12,52 +12,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
-use serde::Deserialize;
 
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use checks::{base_url_hint, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
-use inputs::lookup;
 pub use inputs::{INPUTS, env_names};
+use inputs::{RawInputs, lookup};
 pub use publish::Publish;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.posteverywhere.ai/api/v1";
 const PRODUCTION_HOST: &str = "app.posteverywhere.ai";
-
-/// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
-/// No `Debug`: it holds the raw key.
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct RawInputs {
-    api_key: Option<String>,
-    post_id: Option<String>,
-    base_url: Option<String>,
-    timeout: Option<String>,
-    poll_interval: Option<String>,
-    fail_on: Option<String>,
-    summary: Option<String>,
-    results_file: Option<String>,
-    summary_file: Option<String>,
-    dotenv_file: Option<String>,
-    junit_file: Option<String>,
-    annotations_file: Option<String>,
-    max_errors: Option<String>,
-    retry_failed: Option<String>,
-    rate_limit: Option<String>,
-    heartbeat: Option<String>,
-    simulate: Option<String>,
-    content: Option<String>,
-    content_file: Option<String>,
-    accounts: Option<String>,
-    media: Option<String>,
-    schedule_at: Option<String>,
-    skip_unhealthy: Option<String>,
-    dry_run: Option<String>,
-    dedupe: Option<String>,
-}
 
 /// Stage two: everything validated.
 #[derive(Debug, Clone)]
@@ -149,16 +116,14 @@ impl Config {
     /// `from_vars` with the redactor already built for `api_key(&vars)`.
     pub fn with_redactor(vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
         let names: [&str; INPUTS.len()] = std::array::from_fn(|i| INPUTS[i].name);
-        let mut picked = Vec::new();
+        let mut raw = RawInputs::default();
         let mut sources = Vec::new();
         for (name, found) in names.into_iter().zip(lookup(&vars, names)) {
-            if let Some((var, value)) = found {
+            if let (Some((var, value)), Some(slot)) = (found, raw.slot(name)) {
                 sources.push((name, var.to_owned()));
-                picked.push((name.to_owned(), value.to_owned()));
+                *slot = Some(value.to_owned());
             }
         }
-        let raw: RawInputs =
-            envy::from_iter(picked).map_err(|e| ConfigError(format!("cannot read inputs: {e}")))?;
         Self::validate(raw, &Sources(sources, redactor))
     }
 
