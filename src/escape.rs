@@ -15,7 +15,7 @@ pub fn one_line(s: &str, max: usize) -> String {
 /// `one_line`, appended to `out`.
 pub fn push_one_line(out: &mut String, s: &str, max: usize) {
     // Most text is printable ASCII and short enough: nothing to change (bytes are chars).
-    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if s.len() <= max && !s.bytes().fold(false, |any, b| any | !(0x20..0x7f).contains(&b)) {
         out.push_str(s);
         return;
     }
@@ -51,14 +51,11 @@ pub fn neutralise_line(line: &str) -> String {
 /// pass over the bytes, for the common case.
 fn inert(line: &str) -> bool {
     let b = line.as_bytes();
-    let clean = b.iter().enumerate().all(|(i, &c)| match c {
-        b'\t' => true,
-        0..0x20 | 0x7f => false,
-        0xC2 => !matches!(b.get(i + 1), Some(0x80..=0x9F)),
-        b'#' => !b[i + 1..].starts_with(b"#["),
-        _ => true,
-    });
-    clean && !line.trim_start().starts_with("::")
+    // No early exit: the compiler can check many bytes at a time.
+    let c0 = b.iter().fold(false, |any, &c| any | ((c < 0x20 && c != b'\t') || c == 0x7f));
+    !c0 && !memchr::memchr_iter(0xC2, b).any(|i| matches!(b.get(i + 1), Some(0x80..=0x9F)))
+        && !memchr::memchr_iter(b'#', b).any(|i| b[i + 1..].starts_with(b"#["))
+        && !line.trim_start().starts_with("::")
 }
 
 /// Workflow-command data (the message after the second `::`).
