@@ -72,8 +72,7 @@ fn rows(
     lines: &mut Vec<String>,
     left: &mut usize,
 ) -> usize {
-    let mut sorted: Vec<&Destination> = dests.iter().collect();
-    sorted.sort_by_key(|d| rank(d.status));
+    let mut sorted = super::by_rank(dests.iter(), |d| rank(d.status));
     sorted.truncate(*left);
     *left -= sorted.len();
     let rows: Vec<Row> = sorted.iter().map(|d| row(d)).collect();
@@ -164,8 +163,7 @@ pub fn table(r: &Report, cols: Option<usize>) -> Vec<String> {
         shown = rows(&one.destinations, "  ", cols, &mut lines, &mut left);
         posts_shown = 1;
     } else {
-        let mut posts: Vec<_> = r.posts.iter().collect();
-        posts.sort_by_key(|p| post_rank(p.status));
+        let posts = super::by_rank(r.posts.iter(), |p| post_rank(p.status));
         for p in posts {
             if left == 0 {
                 break;
