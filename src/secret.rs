@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use memchr::memmem::Finder;
 
@@ -37,10 +37,20 @@ impl fmt::Debug for ApiKey {
 pub const MASK: &str = "***";
 
 /// Replaces every form of the secret with `***` in text about to leave the process.
-/// Built once per key: a clone shares the forms and their searchers.
+/// The forms and their searchers are built when first needed (after the first request
+/// has gone out, unless something is printed before), once: clones share them.
 #[derive(Clone, Default)]
-pub struct Redactor {
-    forms: Arc<[Form]>,
+pub struct Redactor(Arc<Lazy>);
+
+#[derive(Default)]
+struct Lazy {
+    key: Option<String>,
+    built: OnceLock<Forms>,
+}
+
+#[derive(Default)]
+struct Forms {
+    forms: Box<[Form]>,
     /// The length of the shortest form: shorter text cannot hold any (most decoded fields
     /// and many lines are shorter than a 40-character key), so it is not searched.
     shortest: usize,
@@ -79,9 +89,18 @@ impl Form {
 
 impl Redactor {
     pub fn new(key: Option<&ApiKey>) -> Self {
-        let Some(key) = key.map(ApiKey::expose).filter(|k| k.len() >= MIN_FORM) else {
-            return Self::default();
-        };
+        let key = key.map(ApiKey::expose).filter(|k| k.len() >= MIN_FORM).map(str::to_owned);
+        Self(Arc::new(Lazy { key, built: OnceLock::new() }))
+    }
+
+    fn forms(&self) -> &Forms {
+        self.0.built.get_or_init(|| self.0.key.as_deref().map(Forms::of).unwrap_or_default())
+    }
+}
+
+impl Forms {
+    /// The distinct forms of `key` long enough to search for, each with its searcher.
+    fn of(key: &str) -> Forms {
         let mut forms = encoded_forms(key);
         forms.retain(|f| f.len() >= MIN_FORM);
         // Longest first; equal forms (most encoders leave a plain key as it is) are kept
@@ -93,7 +112,7 @@ impl Redactor {
             .into_iter()
             .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f.into() })
             .collect();
-        Self { forms, shortest }
+        Forms { forms, shortest }
     }
 
     /// Where the secret appears in `bytes`, as sorted, merged ranges.
@@ -120,6 +139,13 @@ impl Redactor {
         found
     }
 
+    /// Whether any form of the secret is in `text`.
+    fn finds(&self, text: &[u8]) -> bool {
+        text.len() >= self.shortest && self.forms.iter().any(|f| f.starts(text).next().is_some())
+    }
+}
+
+impl Redactor {
     fn replace(bytes: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
         let mut out = Vec::with_capacity(bytes.len());
         let mut at = 0;
@@ -134,17 +160,17 @@ impl Redactor {
 
     /// Whether any form of the secret is in `text`.
     pub fn finds(&self, text: &[u8]) -> bool {
-        text.len() >= self.shortest && self.forms.iter().any(|f| f.starts(text).next().is_some())
+        self.forms().finds(text)
     }
 
     /// Scrubs a raw body, leaving it untouched (no copy) when the secret is not in it.
     pub fn scrub_bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
-        let ranges = self.ranges(&bytes);
+        let ranges = self.forms().ranges(&bytes);
         if ranges.is_empty() { bytes } else { Self::replace(&bytes, &ranges) }
     }
 
     pub fn scrub(&self, text: &str) -> String {
-        let ranges = self.ranges(text.as_bytes());
+        let ranges = self.forms().ranges(text.as_bytes());
         if ranges.is_empty() {
             return text.to_owned();
         }
@@ -386,9 +412,9 @@ mod tests {
             let got = distinct(encoded_forms(key).into_iter().map(|f| String::from_utf8(f).unwrap()));
             assert_eq!(got, want, "{key:?}");
             let r = Redactor::new(Some(&ApiKey::new(key.into())));
-            let got = distinct(r.forms.iter().map(|f| String::from_utf8(f.text.to_vec()).unwrap()));
+            let got = distinct(r.forms().forms.iter().map(|f| String::from_utf8(f.text.to_vec()).unwrap()));
             assert_eq!(got, want, "each distinct form of {key:?} once");
-            assert_eq!(r.forms.len(), want.len());
+            assert_eq!(r.forms().forms.len(), want.len());
             // Text exactly as long as the shortest form is searched; shorter text cannot hold one.
             for form in &want {
                 assert_eq!(r.scrub(form), MASK, "{form:?} alone");
@@ -412,6 +438,21 @@ mod tests {
         assert_eq!(r.scrub(&format!("{head}{head}{KEY}{head}")), format!("{head}{head}***{head}"));
         assert_eq!(r.scrub(&format!("{KEY}{KEY}")), "***");
         assert!(!r.finds(format!("{head}{}", &KEY[HEAD..KEY.len() - 1]).as_bytes()));
+    }
+
+    #[test]
+    fn forms_are_built_once_when_first_needed_and_shared_by_clones() {
+        let r = Redactor::new(Some(&ApiKey::new(KEY.into())));
+        let clone = r.clone();
+        assert!(r.0.built.get().is_none(), "nothing built before the first use");
+        assert_eq!(clone.scrub(&format!("a{KEY}b")), "a***b");
+        assert!(std::ptr::eq(r.forms(), clone.forms()));
+        assert_eq!(
+            Redactor::new(Some(&ApiKey::new("abc".into()))).scrub("abc"),
+            "abc",
+            "too short to search"
+        );
+        assert_eq!(Redactor::default().scrub(KEY), KEY);
     }
 
     #[test]
