@@ -259,18 +259,29 @@ const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
     let mut bytes = vec![0u8; offset];
     bytes.extend_from_slice(data);
-    let mut out = Vec::with_capacity(bytes.len() * 4 / 3 + 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize]);
-        }
+    let mut out = Vec::with_capacity(bytes.len() / 3 * 4 + 4);
+    let char_at = |n: u32, shift: u32| alphabet[((n >> shift) & 63) as usize];
+    let mut groups = bytes.chunks_exact(3);
+    for g in &mut groups {
+        let n = (u32::from(g[0]) << 16) | (u32::from(g[1]) << 8) | u32::from(g[2]);
+        out.extend_from_slice(&[char_at(n, 18), char_at(n, 12), char_at(n, 6), char_at(n, 0)]);
+    }
+    // A partial group: its bytes' characters (one more than its bytes).
+    let rest = groups.remainder();
+    if !rest.is_empty() {
+        let n = rest.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        out.extend((0..=rest.len()).map(|i| char_at(n, 18 - 6 * i as u32)));
     }
     // Leading characters carry the unknown bytes before; a trailing partial group's last
     // character carries the unknown bytes after.
     let lead = [0, 2, 3][offset];
-    let trail = usize::from(bytes.len() % 3 != 0);
-    out.get(lead..out.len().saturating_sub(trail)).unwrap_or_default().to_vec()
+    let end = out.len().saturating_sub(usize::from(!rest.is_empty()));
+    if lead >= end {
+        return Vec::new();
+    }
+    out.truncate(end);
+    out.drain(..lead);
+    out
 }
 
 #[cfg(test)]
@@ -383,10 +394,39 @@ mod tests {
         }
         for alphabet in [STANDARD, URL_SAFE] {
             for offset in 0..3 {
-                forms.push(String::from_utf8(base64_core(key.as_bytes(), offset, alphabet)).unwrap());
+                forms.push(base64_core_ref(key.as_bytes(), offset, alphabet));
             }
         }
         forms
+    }
+
+    /// `base64_core` as first written, character by character.
+    fn base64_core_ref(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> String {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(data);
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        let lead = [0, 2, 3][offset];
+        let trail = usize::from(bytes.len() % 3 != 0);
+        out.get(lead..out.len().saturating_sub(trail)).unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn base64_cores_match_the_reference_for_every_length_and_offset() {
+        for len in 0..12 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 37 + 250) as u8).collect();
+            for alphabet in [STANDARD, URL_SAFE] {
+                for offset in 0..3 {
+                    let got = String::from_utf8(base64_core(&data, offset, alphabet)).unwrap();
+                    assert_eq!(got, base64_core_ref(&data, offset, alphabet), "{len} bytes at {offset}");
+                }
+            }
+        }
     }
 
     /// Distinct forms long enough to search for, sorted.
