@@ -77,8 +77,7 @@ impl Api for Client {
 pub trait Events {
     fn info(&self, line: &str);
     fn warn(&self, msg: &str);
-    /// Detail for debug logs; `msg` is called only when they are on (no line is built per
-    /// request that nobody reads).
+    /// Detail for debug logs; `msg` is called only when they are on (nobody reads it else).
     fn debug(&self, msg: impl FnOnce() -> String);
     /// A poll's news: what changed among one post's destinations.
     fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[crate::track::Change]);
