@@ -23,18 +23,17 @@ import run as bench  # noqa: E402
 
 DEFAULT = [
     ("the request task (URL, send, read, decode, scrub)", "*tokio::runtime::task::raw::poll*"),
-    ("  HTTP send and capped read, key scrub of the raw body", "*Client::send*"),
-    ("  Redactor::ranges (the key's forms searched for)", "*secret::Redactor::ranges*"),
+    ("  HTTP send and capped read (reqwest, hyper)", "*Client::send_unscrubbed*"),
     ("  decoding the body (api::model::read)", "*api::model::read*"),
-    ("  scrubbing the decoded strings (Client::scrub_results)", "*Client::scrub_results*"),
-    ("  request URL (Client::url)", "*Client::url*"),
+    ("  request URL (Client::url, built once per post)", "*Client::url*"),
     ("the main task (app::start: inputs, the wait loop, the report)", "*app::start*"),
-    ("  run::handle", "*run::handle*"),
+    ("  the wait loop (run::run, handle included)", "*run::run*"),
+    ("  run::handle (an answer into the post's state, progress)", "*run::handle*"),
     ("  PostWait::decide", "*PostWait::decide*"),
-    ("  track::Known::changes", "*track::Known::changes*"),
-    ("  reading the inputs (Config::from_vars)", "*Config::from_vars*"),
-    ("  Redactor::new (the key's encoded forms and their searchers)", "*secret::Redactor::new*"),
-    ("  the report files (ci::reports::write_all)", "*ci::reports::write_all*"),
+    ("  progress lines (Sink::progress)", "*Sink*Events*progress*"),
+    ("  checking the inputs (Config::validate)", "*Config::validate*"),
+    ("  scrubbing lines and strings (Redactor::scrub)", "*Redactor::scrub*"),
+    ("  the final table's rows (report::table::rows)", "*report::table::rows*"),
     ("the dynamic loader (glibc)", "*_dl_*"),
 ]
 

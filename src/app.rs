@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::outcome::code;
 use crate::publish::{Ended, Record};
 use crate::run::{Clock, Waited, run, waits};
+use crate::secret::Redactor;
 use crate::signal::Signals;
 
 pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
@@ -38,9 +39,12 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         None => vars,
     };
     // The runner's masker and our redactor know the key before anything else is printed,
-    // a configuration error included.
-    sink.protect(crate::config::api_key(&vars).as_ref());
-    let cfg = match Config::from_vars(vars) {
+    // a configuration error included. One redactor, shared by the sink, the inputs' error
+    // messages and the HTTP client (its searchers are built once).
+    let key = crate::config::api_key(&vars);
+    let redactor = Redactor::new(key.as_ref());
+    sink.protect(key.as_ref(), redactor.clone());
+    let cfg = match Config::with_redactor(vars, redactor) {
         Ok(c) => c,
         Err(e) => {
             sink.error(&e.0);

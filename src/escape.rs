@@ -8,6 +8,17 @@
 /// Collapses control characters to spaces and cuts to `max` characters (with `…`).
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 4));
+    push_one_line(&mut out, s, max);
+    out
+}
+
+/// `one_line`, appended to `out`.
+pub fn push_one_line(out: &mut String, s: &str, max: usize) {
+    // Most text is printable ASCII and short enough: nothing to change (bytes are chars).
+    if s.len() <= max && !s.bytes().fold(false, |any, b| any | !(0x20..0x7f).contains(&b)) {
+        out.push_str(s);
+        return;
+    }
     for (n, c) in s.chars().enumerate() {
         if n == max {
             out.push('…');
@@ -15,7 +26,6 @@ pub fn one_line(s: &str, max: usize) -> String {
         }
         out.push(if c.is_control() { ' ' } else { c });
     }
-    out
 }
 
 /// Makes text one inert line of our log: every control character (CR and LF included,
@@ -23,6 +33,9 @@ pub fn one_line(s: &str, max: usize) -> String {
 /// its own; then a leading `::` (after whitespace) gets a `\` in front and every `##[`
 /// becomes `##\[`, so the runner's command parser sees no command in it.
 pub fn neutralise_line(line: &str) -> String {
+    if inert(line) {
+        return line.to_owned();
+    }
     let flat: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
     let mut out = flat.replace("##[", "##\\[");
     let trimmed = out.trim_start();
@@ -31,6 +44,18 @@ pub fn neutralise_line(line: &str) -> String {
         out.insert(indent, '\\');
     }
     out
+}
+
+/// Whether `neutralise_line` would leave `line` as it is: no control character but tab
+/// (C0, DEL, or C1, which UTF-8 spells `C2 80`–`C2 9F`), no `##[`, no leading `::`. One
+/// pass over the bytes, for the common case.
+fn inert(line: &str) -> bool {
+    let b = line.as_bytes();
+    // No early exit: the compiler can check many bytes at a time.
+    let c0 = b.iter().fold(false, |any, &c| any | ((c < 0x20 && c != b'\t') || c == 0x7f));
+    !c0 && !memchr::memchr_iter(0xC2, b).any(|i| matches!(b.get(i + 1), Some(0x80..=0x9F)))
+        && !memchr::memchr_iter(b'#', b).any(|i| b[i + 1..].starts_with(b"#["))
+        && !line.trim_start().starts_with("::")
 }
 
 /// Workflow-command data (the message after the second `::`).
@@ -188,6 +213,42 @@ mod tests {
         assert_eq!(neutralise_line("   ::warning::x"), "   \\::warning::x");
         assert_eq!(neutralise_line("ok ##[error]x"), "ok ##\\[error]x");
         assert_eq!(neutralise_line("a :: b"), "a :: b");
+    }
+
+    /// `one_line` and `neutralise_line` as first written (every character visited): the
+    /// fast paths must give the same text.
+    fn one_line_ref(s: &str, max: usize) -> String {
+        let mut out = String::new();
+        for (n, c) in s.chars().enumerate() {
+            if n == max {
+                out.push('…');
+                break;
+            }
+            out.push(if c.is_control() { ' ' } else { c });
+        }
+        out
+    }
+
+    fn neutralise_ref(line: &str) -> String {
+        let flat: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
+        let mut out = flat.replace("##[", "##\\[");
+        let trimmed = out.trim_start();
+        if trimmed.starts_with("::") {
+            let indent = out.len() - trimmed.len();
+            out.insert(indent, '\\');
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn fast_paths_change_nothing(
+            s in "([a-z :#\\[\t·✓]|\u{85}|\u{9f}|\u{a0}|\u{7f}|\u{1}|\n|::|##\\[){0,12}",
+            max in 0usize..16,
+        ) {
+            prop_assert_eq!(one_line(&s, max), one_line_ref(&s, max));
+            prop_assert_eq!(neutralise_line(&s), neutralise_ref(&s));
+        }
     }
 
     #[test]

@@ -160,6 +160,18 @@ pub fn normalise_status(raw: &str) -> String {
         .collect()
 }
 
+/// Whether `raw`, normalised as `normalise_status` does, is one of `words` (lower-case
+/// ASCII), without building the normalised copy: the mapping is byte for byte (only ASCII
+/// bytes change), so the lengths and bytes compare directly.
+pub fn status_is(raw: &str, words: &[&str]) -> bool {
+    let t = raw.trim();
+    let norm = |b: u8| match b {
+        b'-' | b' ' => b'_',
+        b => b.to_ascii_lowercase(),
+    };
+    words.iter().any(|w| w.len() == t.len() && t.bytes().map(norm).eq(w.bytes()))
+}
+
 /// Whether a `next_retry_at` value means the platform will still retry: a time in the
 /// future, or anything we cannot read as a time (better to wait than to call it final).
 fn retry_ahead(next_retry_at: &str, now: SystemTime) -> bool {
@@ -292,6 +304,30 @@ mod tests {
         assert_eq!(a.key(), d(None, serde_json::json!(5)).key());
         assert_eq!(a.key(), d(None, serde_json::json!("5")).key());
         assert_ne!(a.key(), d(None, serde_json::json!(6)).key());
+    }
+
+    #[test]
+    fn status_is_compares_the_normalised_word() {
+        let words = ["queued", "scheduled", "draft", "retry_scheduled", "in_progress"];
+        for raw in [
+            "queued",
+            " Queued ",
+            "SCHEDULED",
+            "Retry Scheduled",
+            "retry-scheduled",
+            "in progress",
+            "drafts",
+            "draf",
+            "",
+            "  ",
+            "dräft",
+            "Ｑueued",
+            "queued\u{a0}",
+            "\tdraft\n",
+        ] {
+            let want = words.contains(&normalise_status(raw).as_str());
+            assert_eq!(status_is(raw, &words), want, "{raw:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::api::Fault;
 use crate::api::model::{Results, RetryAck};
-use crate::model::{Destination, normalise_status};
+use crate::model::{Destination, status_is};
 use crate::poll::{End, Next, Observation, Poller};
 use crate::retry::{self, Form, Phase, Plan};
 use crate::track::Known;
@@ -216,11 +216,8 @@ impl PostWait {
     fn decide(&mut self, now: Duration, jitter: f64) {
         let tally = self.known.tally();
         // Waiting words that may mean "not due yet" (or never, for a draft).
-        let waiting = |s: &str| matches!(normalise_status(s).as_str(), "queued" | "scheduled" | "draft");
-        let post_says = self
-            .post_status
-            .as_deref()
-            .is_some_and(|s| matches!(normalise_status(s).as_str(), "scheduled" | "draft"));
+        let waiting = |s: &str| status_is(s, &["queued", "scheduled", "draft"]);
+        let post_says = self.post_status.as_deref().is_some_and(|s| status_is(s, &["scheduled", "draft"]));
         let all_waiting =
             self.known.items().iter().filter(|t| !t.is_local()).all(|t| waiting(&t.dest.raw_status));
         if !all_waiting && !post_says {
@@ -267,7 +264,7 @@ impl PostWait {
             self.schedule_checked = false;
         }
         if let Ok(post) = answer {
-            if post.post_status.as_deref().map(normalise_status).as_deref() == Some("draft") {
+            if post.post_status.as_deref().is_some_and(|s| status_is(s, &["draft"])) {
                 self.step = Step::Done(Finish::Draft);
                 return;
             }

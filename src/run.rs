@@ -77,7 +77,8 @@ impl Api for Client {
 pub trait Events {
     fn info(&self, line: &str);
     fn warn(&self, msg: &str);
-    fn debug(&self, msg: &str);
+    /// Detail for debug logs; `msg` is called only when they are on (nobody reads it else).
+    fn debug(&self, msg: impl FnOnce() -> String);
     /// A poll's news: what changed among one post's destinations.
     fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[crate::track::Change]);
     /// A line that announces post `post`'s next request, due at `at` (since the start).
@@ -214,8 +215,11 @@ pub async fn connect(cfg: &Config) -> Result<Client, String> {
         None => cfg.base_url.clone(),
     };
     // The simulator never sees the real key.
-    let key = if cfg.simulate.is_some() { None } else { cfg.api_key.as_ref() };
-    Client::new(&base, key).map_err(|e| format!("{e:#}"))
+    let (key, redactor) = match cfg.simulate {
+        Some(_) => (None, crate::secret::Redactor::default()),
+        None => (cfg.api_key.as_ref(), cfg.redactor.clone()),
+    };
+    Client::new(&base, key, redactor).map_err(|e| format!("{e:#}"))
 }
 
 /// Waits for every configured post; returns their state for the report.
@@ -324,7 +328,7 @@ pub async fn run<A: Api>(
             Some(joined) = inflight.join_next() => {
                 let Ok((i, action, reply, took)) = joined else { continue };
                 let now = t0.elapsed();
-                events.debug(&text::debug_line(&posts[i].id, &action, reply.meta().err(), took));
+                events.debug(|| text::debug_line(&posts[i].id, &action, reply.meta().err(), took));
                 let news = handle(&ctx, i, &mut posts[i], &mut pacer, &mut warned, now, (action, reply));
                 if news && many {
                     unsaid = true;

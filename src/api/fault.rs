@@ -1,10 +1,12 @@
 //! What went wrong with one API call, sorted by what the wait should do about it:
 //! wait and poll again (`RateLimited`), back off and count (`Transient`), or stop (`Fatal`).
-//! The mapping from an HTTP answer to a `Fault` is pure and table-tested here.
+//! The mapping from an HTTP answer (or a body we cannot use) to a `Fault` is pure and
+//! table-tested here.
 
 use std::time::Duration;
 
-use super::model::ErrorBody;
+use super::MAX_BODY_BYTES;
+use super::model::{DecodeError, ErrorBody};
 use crate::escape::one_line;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,9 +92,39 @@ pub fn classify_status(status: u16, err: &ErrorBody, hinted_wait: Option<Duratio
     Fault::Fatal { status: Some(status), message: format!("{what}; {}", hint(status)) }
 }
 
+pub(super) fn too_big() -> Fault {
+    Fault::Transient {
+        reason: format!("answer body larger than {} MiB; refused", MAX_BODY_BYTES / (1024 * 1024)),
+    }
+}
+
+/// A 2xx body we cannot use, as a transient fault (the next poll may do better).
+pub(super) fn unusable(bytes: &[u8], e: DecodeError) -> Fault {
+    let reason = match e {
+        DecodeError::NotJson(e) => not_json(bytes, &e),
+        DecodeError::Unusable(why) => format!("unexpected answer: {why}"),
+    };
+    Fault::Transient { reason }
+}
+
+pub(super) fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    let start = text.trim_start();
+    if start.starts_with('<') {
+        format!("answer is HTML, not JSON (a proxy or error page?): {}", one_line(start, 80))
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        "answer body is empty".to_owned()
+    } else if e.is_eof() {
+        "answer JSON is truncated".to_owned()
+    } else {
+        format!("answer is not valid JSON ({e}): {}", one_line(start, 80))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn body(code: &str, retryable: Option<bool>) -> ErrorBody {
         ErrorBody {
@@ -137,5 +169,17 @@ mod tests {
             "HTTP 401 Unauthorized: unauthorized: msg (request id req_9); \
              check that the api-key secret holds a valid, unrevoked PostEverywhere API key"
         );
+    }
+
+    #[test]
+    fn html_and_truncated_bodies_are_named() {
+        let e = serde_json::from_slice::<Value>(b"<html>").unwrap_err();
+        assert!(not_json(b"<html><body>502</body></html>", &e).starts_with("answer is HTML"));
+        let e = serde_json::from_slice::<Value>(b"{\"data\": {").unwrap_err();
+        assert_eq!(not_json(b"{\"data\": {", &e), "answer JSON is truncated");
+        for empty in [&b""[..], b" \r\n"] {
+            let e = serde_json::from_slice::<Value>(empty).unwrap_err();
+            assert_eq!(not_json(empty, &e), "answer body is empty");
+        }
     }
 }

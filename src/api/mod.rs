@@ -9,7 +9,8 @@ pub mod ratelimit;
 mod trust;
 mod wire;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use fault::Fault;
+use fault::{too_big, unusable};
 use model::{DecodeError, Results, RetryAck, decode_error, decode_post, decode_results};
 pub use ratelimit::RateInfo;
 
@@ -47,6 +49,27 @@ pub struct Client {
     path_hint: Option<String>,
     /// For upload hosts (built when first needed): never carries the key.
     storage: std::sync::OnceLock<reqwest::Client>,
+    /// Each post's request URLs once built (by `Call`): a poll clones its URL instead of
+    /// setting and parsing the path again.
+    urls: Mutex<HashMap<String, [Option<Url>; 3]>>,
+}
+
+/// A call on one post, and the path after `posts/{id}` it goes to.
+#[derive(Clone, Copy)]
+enum Call {
+    Results,
+    Post,
+    Retry,
+}
+
+impl Call {
+    fn tail(self) -> &'static str {
+        match self {
+            Call::Results => "/results",
+            Call::Post => "",
+            Call::Retry => "/retry",
+        }
+    }
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -63,7 +86,8 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 impl Client {
-    pub fn new(base: &Url, key: Option<&ApiKey>) -> anyhow::Result<Self> {
+    /// `redactor` is the one built for `key` (or an empty one when there is no key).
+    pub fn new(base: &Url, key: Option<&ApiKey>, redactor: Redactor) -> anyhow::Result<Self> {
         // Installing twice (e.g. the simulator's client) is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
@@ -105,16 +129,28 @@ impl Client {
         Ok(Self {
             http,
             base,
-            redactor: Redactor::new(key),
+            redactor,
             trust,
             path_hint,
             storage: std::sync::OnceLock::new(),
+            urls: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// `{base}posts/{id}{tail}`, built once per post and call.
+    fn url(&self, post_id: &str, call: Call) -> Url {
+        let mut urls = self.urls.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(url) = urls.get(post_id).and_then(|u| u[call as usize].as_ref()) {
+            return url.clone();
+        }
+        let url = self.build_url(post_id, call.tail());
+        urls.entry(post_id.to_owned()).or_default()[call as usize] = Some(url.clone());
+        url
     }
 
     /// `{base}posts/{id}{tail}`. Only the path is parsed (the base was parsed once), as a
     /// relative `join` would, so dot segments resolve the same way.
-    fn url(&self, post_id: &str, tail: &str) -> Url {
+    fn build_url(&self, post_id: &str, tail: &str) -> Url {
         let mut url = self.base.clone();
         url.set_query(None);
         url.set_fragment(None);
@@ -124,19 +160,18 @@ impl Client {
 
     /// `GET {base}/posts/{id}/results`.
     pub async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
-        let req = self.http.get(self.url(post_id, "/results")).timeout(timeout);
-        let (bytes, rate) = self.send(req).await?;
-        let mut value = decode_results(post_id, &bytes).map_err(|e| unusable(&bytes, e))?;
-        self.scrub_results(&mut value);
-        Ok(Answer { value, rate })
+        let req = self.http.get(self.url(post_id, Call::Results)).timeout(timeout);
+        let (bytes, rate) = self.send_unscrubbed(req).await?;
+        let value = decode_results(post_id, &bytes);
+        self.scrubbed(value, bytes, rate)
     }
 
     /// `GET {base}/posts/{id}`: the post's status and schedule (destinations if listed).
     pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
-        let (bytes, rate) = self.send(self.http.get(self.url(post_id, "")).timeout(timeout)).await?;
-        let mut value = decode_post(post_id, &bytes).map_err(|e| unusable(&bytes, e))?;
-        self.scrub_results(&mut value);
-        Ok(Answer { value, rate })
+        let req = self.http.get(self.url(post_id, Call::Post)).timeout(timeout);
+        let (bytes, rate) = self.send_unscrubbed(req).await?;
+        let value = decode_post(post_id, &bytes);
+        self.scrubbed(value, bytes, rate)
     }
 
     /// `POST {base}/posts/{id}/retry` with a JSON body. Any 2xx is a re-queue the API took,
@@ -150,7 +185,7 @@ impl Client {
     ) -> Result<Answer<RetryAck>, Fault> {
         let req = self
             .http
-            .post(self.url(post_id, "/retry"))
+            .post(self.url(post_id, Call::Retry))
             .timeout(timeout)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
@@ -158,8 +193,26 @@ impl Client {
         Ok(Answer { value: model::decode_retry_ack(&bytes), rate })
     }
 
-    /// The raw body was scrubbed, but JSON escapes (`pe\u005flive…`) can spell the key in a
-    /// way only decoding reveals: scrub every decoded string too.
+    /// A decoded results or post answer, every string in it scrubbed; or the fault, told
+    /// from the body scrubbed first (as it is cut to be quoted).
+    fn scrubbed(
+        &self,
+        decoded: Result<Results, DecodeError>,
+        bytes: Vec<u8>,
+        rate: RateInfo,
+    ) -> Result<Answer<Results>, Fault> {
+        match decoded {
+            Ok(mut value) => {
+                self.scrub_results(&mut value);
+                Ok(Answer { value, rate })
+            }
+            Err(e) => Err(unusable(&self.redactor.scrub_bytes(bytes), e)),
+        }
+    }
+
+    /// Every string kept from a results body, decoded: JSON escapes (`pe\u005flive…`) can
+    /// spell the key in a way only decoding reveals. Nothing else of a usable body is kept,
+    /// so its raw bytes need no search of their own.
     fn scrub_results(&self, r: &mut Results) {
         let red = &self.redactor;
         for d in &mut r.destinations {
@@ -189,6 +242,14 @@ impl Client {
 
     /// Sends and reads a capped, scrubbed body; an answer other than 2xx becomes a `Fault`.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
+        let (bytes, rate) = self.send_unscrubbed(req).await?;
+        Ok((self.redactor.scrub_bytes(bytes), rate))
+    }
+
+    /// `send`, but the body of a 2xx answer is returned as read: for callers that scrub
+    /// everything they keep from it (`scrubbed`). Any other answer is scrubbed before it is
+    /// read into a `Fault`.
+    async fn send_unscrubbed(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
         let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
@@ -198,10 +259,10 @@ impl Client {
         let retry_after =
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = self.read_capped(resp).await?;
-        let bytes = self.redactor.scrub_bytes(bytes);
         if status.is_success() {
             return Ok((bytes, rate));
         }
+        let bytes = self.redactor.scrub_bytes(bytes);
         let mut err = decode_error(&bytes);
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
@@ -294,35 +355,6 @@ fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {
     }
 }
 
-fn too_big() -> Fault {
-    Fault::Transient {
-        reason: format!("answer body larger than {} MiB; refused", MAX_BODY_BYTES / (1024 * 1024)),
-    }
-}
-
-/// A 2xx body we cannot use, as a transient fault (the next poll may do better).
-fn unusable(bytes: &[u8], e: DecodeError) -> Fault {
-    let reason = match e {
-        DecodeError::NotJson(e) => not_json(bytes, &e),
-        DecodeError::Unusable(why) => format!("unexpected answer: {why}"),
-    };
-    Fault::Transient { reason }
-}
-
-fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
-    let start = text.trim_start();
-    if start.starts_with('<') {
-        format!("answer is HTML, not JSON (a proxy or error page?): {}", one_line(start, 80))
-    } else if bytes.iter().all(u8::is_ascii_whitespace) {
-        "answer body is empty".to_owned()
-    } else if e.is_eof() {
-        "answer JSON is truncated".to_owned()
-    } else {
-        format!("answer is not valid JSON ({e}): {}", one_line(start, 80))
-    }
-}
-
 /// The error and its causes on one line, without the URL.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
@@ -349,14 +381,20 @@ mod tests {
     }
 
     #[test]
-    fn html_and_truncated_bodies_are_named() {
-        let e = serde_json::from_slice::<Value>(b"<html>").unwrap_err();
-        assert!(not_json(b"<html><body>502</body></html>", &e).starts_with("answer is HTML"));
-        let e = serde_json::from_slice::<Value>(b"{\"data\": {").unwrap_err();
-        assert_eq!(not_json(b"{\"data\": {", &e), "answer JSON is truncated");
-        for empty in [&b""[..], b" \r\n"] {
-            let e = serde_json::from_slice::<Value>(empty).unwrap_err();
-            assert_eq!(not_json(empty, &e), "answer body is empty");
+    fn request_urls_are_built_once_per_post_and_call() {
+        let base: Url = "http://127.0.0.1:9/api/v1?q=1#f".parse().unwrap();
+        let c = Client::new(&base, None, Redactor::default()).unwrap();
+        for (id, call, want) in [
+            ("p1", Call::Results, "http://127.0.0.1:9/api/v1/posts/p1/results"),
+            ("p1", Call::Post, "http://127.0.0.1:9/api/v1/posts/p1"),
+            ("a/b c", Call::Retry, "http://127.0.0.1:9/api/v1/posts/a%2Fb%20c/retry"),
+            ("..", Call::Results, "http://127.0.0.1:9/api/v1/results"),
+        ] {
+            for _ in 0..2 {
+                assert_eq!(c.url(id, call).as_str(), want);
+                assert_eq!(c.url(id, call), c.build_url(id, call.tail()));
+            }
         }
+        assert_eq!(c.urls.lock().unwrap().len(), 3);
     }
 }

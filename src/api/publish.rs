@@ -244,7 +244,7 @@ impl Client {
     async fn json(&self, req: reqwest::RequestBuilder) -> Result<Answer<Value>, Fault> {
         let (bytes, rate) = self.send(req).await?;
         let value = serde_json::from_slice(&bytes)
-            .map_err(|e| Fault::Transient { reason: super::not_json(&bytes, &e) })?;
+            .map_err(|e| Fault::Transient { reason: super::fault::not_json(&bytes, &e) })?;
         Ok(Answer { value, rate })
     }
 

@@ -122,9 +122,10 @@ impl Sink {
         Ok(())
     }
 
-    /// Registers the key with the runner's masker (first thing printed) and the redactor.
-    pub fn protect(&mut self, key: Option<&ApiKey>) {
-        self.redactor = Redactor::new(key);
+    /// Registers the key with the runner's masker (first thing printed) and takes the
+    /// redactor built for it.
+    pub fn protect(&mut self, key: Option<&ApiKey>, redactor: Redactor) {
+        self.redactor = redactor;
         if let (Ci::GitHub, Some(k)) = (self.ci, key) {
             raw_stdout(&github::add_mask(k.expose()));
         }
@@ -237,8 +238,10 @@ impl crate::run::Events for Sink {
     fn warn(&self, msg: &str) {
         Sink::warn(self, msg);
     }
-    fn debug(&self, msg: &str) {
-        Sink::debug(self, msg);
+    fn debug(&self, msg: impl FnOnce() -> String) {
+        if self.debug {
+            Sink::debug(self, &msg());
+        }
     }
     fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[Change]) {
         Sink::progress(self, now, post, known, changes);
@@ -254,7 +257,8 @@ impl crate::run::Events for Sink {
 /// Writes one line, ignoring a closed stdout (a pipe to `head` must not panic us).
 fn raw_stdout(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    // What `writeln!` writes, without the formatting machinery.
+    let _ = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"));
     let _ = out.flush();
 }
 

@@ -1,5 +1,6 @@
 //! The table of inputs: names, defaults and help, in the order `--help`, the README and
-//! action.yml list them. Parsing and validation live in `config`.
+//! action.yml list them, the environment variables each is read from, and the raw strings
+//! found (`RawInputs`). Parsing and validation live in `config`.
 
 use super::DEFAULT_BASE_URL;
 
@@ -123,3 +124,188 @@ pub const INPUTS: &[InputSpec] = &[
         help: "run against the built-in simulator, no key needed: published, partial, failed, timeout, retry",
     },
 ];
+
+/// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
+/// No `Debug`: it holds the raw key.
+#[derive(Default)]
+pub struct RawInputs {
+    pub api_key: Option<String>,
+    pub post_id: Option<String>,
+    pub base_url: Option<String>,
+    pub timeout: Option<String>,
+    pub poll_interval: Option<String>,
+    pub fail_on: Option<String>,
+    pub summary: Option<String>,
+    pub results_file: Option<String>,
+    pub summary_file: Option<String>,
+    pub dotenv_file: Option<String>,
+    pub junit_file: Option<String>,
+    pub annotations_file: Option<String>,
+    pub max_errors: Option<String>,
+    pub retry_failed: Option<String>,
+    pub rate_limit: Option<String>,
+    pub heartbeat: Option<String>,
+    pub simulate: Option<String>,
+    pub content: Option<String>,
+    pub content_file: Option<String>,
+    pub accounts: Option<String>,
+    pub media: Option<String>,
+    pub schedule_at: Option<String>,
+    pub skip_unhealthy: Option<String>,
+    pub dry_run: Option<String>,
+    pub dedupe: Option<String>,
+}
+
+impl RawInputs {
+    /// The field input `name` is read into (`None` for a name that is not an input).
+    pub fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "api-key" => &mut self.api_key,
+            "post-id" => &mut self.post_id,
+            "base-url" => &mut self.base_url,
+            "timeout" => &mut self.timeout,
+            "poll-interval" => &mut self.poll_interval,
+            "fail-on" => &mut self.fail_on,
+            "summary" => &mut self.summary,
+            "results-file" => &mut self.results_file,
+            "summary-file" => &mut self.summary_file,
+            "dotenv-file" => &mut self.dotenv_file,
+            "junit-file" => &mut self.junit_file,
+            "annotations-file" => &mut self.annotations_file,
+            "max-errors" => &mut self.max_errors,
+            "retry-failed" => &mut self.retry_failed,
+            "rate-limit" => &mut self.rate_limit,
+            "heartbeat" => &mut self.heartbeat,
+            "simulate" => &mut self.simulate,
+            "content" => &mut self.content,
+            "content-file" => &mut self.content_file,
+            "accounts" => &mut self.accounts,
+            "media" => &mut self.media,
+            "schedule-at" => &mut self.schedule_at,
+            "skip-unhealthy" => &mut self.skip_unhealthy,
+            "dry-run" => &mut self.dry_run,
+            "dedupe" => &mut self.dedupe,
+            _ => return None,
+        })
+    }
+}
+
+/// Environment variable names an input is read from, in order of precedence.
+pub fn env_names(input: &str) -> [String; 3] {
+    let upper = input.to_ascii_uppercase();
+    let snake = upper.replace('-', "_");
+    [format!("INPUT_{upper}"), format!("INPUT_{snake}"), format!("POSTEVERYWHERE_{snake}")]
+}
+
+/// Whether `rest` (a variable name after its prefix) spells `input` in upper case, with
+/// `-` as `_` when `snake`.
+fn spells(rest: &str, input: &str, snake: bool) -> bool {
+    rest.len() == input.len()
+        && rest.bytes().zip(input.bytes()).all(|(r, i)| {
+            let i = if snake && i == b'-' { b'_' } else { i.to_ascii_uppercase() };
+            r == i
+        })
+}
+
+/// For each input, the variable it is read from and its trimmed value, when set and not
+/// empty: the first of `env_names` that is (for each name, its first variable counts).
+/// One pass over `vars`, no name built: only `INPUT_…` and `POSTEVERYWHERE_…` variables are
+/// compared with the inputs.
+pub fn lookup<'v, const N: usize>(
+    vars: &'v [(String, String)],
+    inputs: [&str; N],
+) -> [Option<(&'v str, &'v str)>; N] {
+    // The first variable of each of an input's three names, as an index into `vars`.
+    let mut first = [[None::<usize>; 3]; N];
+    for (n, (k, _)) in vars.iter().enumerate() {
+        let (rest, names): (&str, &[(usize, bool)]) = if let Some(rest) = k.strip_prefix("INPUT_") {
+            (rest, &[(0, false), (1, true)])
+        } else if let Some(rest) = k.strip_prefix("POSTEVERYWHERE_") {
+            (rest, &[(2, true)])
+        } else {
+            continue;
+        };
+        for (slots, input) in first.iter_mut().zip(inputs) {
+            for &(which, snake) in names {
+                if slots[which].is_none() && spells(rest, input, snake) {
+                    slots[which] = Some(n);
+                }
+            }
+        }
+    }
+    first.map(|slots| {
+        slots.into_iter().flatten().find_map(|n| {
+            let (k, v) = &vars[n];
+            let v = v.trim();
+            (!v.is_empty()).then_some((k.as_str(), v))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lookup` as first written: each name built, then looked for.
+    fn by_names(vars: &[(String, String)], input: &str) -> Option<(String, String)> {
+        env_names(input).into_iter().find_map(|name| {
+            let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
+            let v = v.trim();
+            (!v.is_empty()).then(|| (name, v.to_owned()))
+        })
+    }
+
+    #[test]
+    fn every_input_has_a_field_of_its_own() {
+        let mut raw = RawInputs::default();
+        let mut slots: Vec<*const Option<String>> =
+            INPUTS.iter().map(|i| std::ptr::from_ref(raw.slot(i.name).expect(i.name))).collect();
+        slots.sort();
+        slots.dedup();
+        assert_eq!(slots.len(), INPUTS.len());
+        // And no field without an input: the struct is exactly one slot per input.
+        assert_eq!(size_of::<RawInputs>(), INPUTS.len() * size_of::<Option<String>>());
+        assert!(raw.slot("api_key").is_none() && raw.slot("").is_none());
+    }
+
+    #[test]
+    fn lookup_finds_what_the_names_say() {
+        let names = [
+            "INPUT_POST-ID",
+            "INPUT_POST_ID",
+            "POSTEVERYWHERE_POST_ID",
+            "INPUT_TIMEOUT",
+            "POSTEVERYWHERE_TIMEOUT",
+            "input_post-id",
+            "INPUT_POST-IDX",
+            "POSTEVERYWHERE_POST-ID",
+            "INPUT_API-KEY",
+            "INPUT_API_KEY",
+            "POSTEVERYWHERE_API_KEY",
+            "PATH",
+            "INPUT_",
+            "POSTEVERYWHERE_",
+        ];
+        let values = ["", " ", "a", " b "];
+        // Every subset of a few names, in two orders, with each kind of value, duplicates too.
+        for mask in 0u32..(1 << 7) {
+            for (shift, value) in values.iter().enumerate() {
+                let mut vars: Vec<(String, String)> = names
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << (i % 7)) != 0)
+                    .map(|(i, n)| ((*n).to_owned(), values[(i + shift) % values.len()].to_owned()))
+                    .collect();
+                vars.push(("INPUT_TIMEOUT".into(), (*value).to_owned()));
+                for vars in [vars.clone(), vars.into_iter().rev().collect()] {
+                    let inputs = ["post-id", "timeout", "api-key", "base-url"];
+                    let got = lookup(&vars, inputs);
+                    for (input, got) in inputs.iter().zip(got) {
+                        let got = got.map(|(k, v)| (k.to_owned(), v.to_owned()));
+                        assert_eq!(got, by_names(&vars, input), "{input} in {vars:?}");
+                    }
+                }
+            }
+        }
+    }
+}

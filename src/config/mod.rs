@@ -1,4 +1,4 @@
-//! Inputs: read from the environment with envy in two stages. `RawInputs` mirrors the
+//! Inputs: read from the environment in two stages. `RawInputs` (in `inputs`) holds the
 //! inputs as optional strings; `Config` holds validated, typed values and is all the rest
 //! of the program sees. Each input `x-y` comes from `INPUT_X-Y` or `INPUT_X_Y` (GitHub)
 //! and otherwise from `POSTEVERYWHERE_X_Y` (GitLab, any CI); empty means unset.
@@ -12,58 +12,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
-use serde::Deserialize;
 
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use checks::{base_url_hint, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
-pub use inputs::INPUTS;
+pub use inputs::{INPUTS, env_names};
+use inputs::{RawInputs, lookup};
 pub use publish::Publish;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.posteverywhere.ai/api/v1";
 const PRODUCTION_HOST: &str = "app.posteverywhere.ai";
-
-/// Environment variable names an input is read from, in order of precedence.
-pub fn env_names(input: &str) -> [String; 3] {
-    let upper = input.to_ascii_uppercase();
-    let snake = upper.replace('-', "_");
-    [format!("INPUT_{upper}"), format!("INPUT_{snake}"), format!("POSTEVERYWHERE_{snake}")]
-}
-
-/// Stage one: raw strings as found (trimmed; empty already dropped), one field per input.
-/// No `Debug`: it holds the raw key.
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct RawInputs {
-    api_key: Option<String>,
-    post_id: Option<String>,
-    base_url: Option<String>,
-    timeout: Option<String>,
-    poll_interval: Option<String>,
-    fail_on: Option<String>,
-    summary: Option<String>,
-    results_file: Option<String>,
-    summary_file: Option<String>,
-    dotenv_file: Option<String>,
-    junit_file: Option<String>,
-    annotations_file: Option<String>,
-    max_errors: Option<String>,
-    retry_failed: Option<String>,
-    rate_limit: Option<String>,
-    heartbeat: Option<String>,
-    simulate: Option<String>,
-    content: Option<String>,
-    content_file: Option<String>,
-    accounts: Option<String>,
-    media: Option<String>,
-    schedule_at: Option<String>,
-    skip_unhealthy: Option<String>,
-    dry_run: Option<String>,
-    dedupe: Option<String>,
-}
 
 /// Stage two: everything validated.
 #[derive(Debug, Clone)]
@@ -99,6 +60,8 @@ pub struct Config {
     pub publish: Option<Publish>,
     /// Non-fatal remarks to print once the key is masked.
     pub warnings: Vec<String>,
+    /// Scrubs every form of `api_key` (empty without a key); built once, shared.
+    pub redactor: Redactor,
 }
 
 /// A bad input: names the input, where it came from and the bad value.
@@ -134,36 +97,33 @@ impl Sources {
     }
 }
 
-/// The variable an input is read from and its trimmed value, when set and not empty.
-fn lookup(vars: &[(String, String)], input: &str) -> Option<(String, String)> {
-    env_names(input).into_iter().find_map(|name| {
-        let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
-        let v = v.trim();
-        (!v.is_empty()).then(|| (name, v.to_owned()))
-    })
-}
-
 /// The API key as given, before anything is validated: the redactor and the runner's
 /// masker must know it before the first line is printed, a configuration error included.
 pub fn api_key(vars: &[(String, String)]) -> Option<ApiKey> {
-    lookup(vars, "api-key").map(|(_, v)| ApiKey::new(v))
+    let [found] = lookup(vars, ["api-key"]);
+    found.map(|(_, v)| ApiKey::new(v.to_owned()))
 }
 
 impl Config {
     /// Builds the config from any set of variables (tests pass vectors).
+    #[cfg(test)]
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let vars: Vec<(String, String)> = vars.into_iter().collect();
         let redactor = Redactor::new(api_key(&vars).as_ref());
-        let mut picked = Vec::new();
+        Self::with_redactor(vars, redactor)
+    }
+
+    /// `from_vars` with the redactor already built for `api_key(&vars)`.
+    pub fn with_redactor(vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
+        let names: [&str; INPUTS.len()] = std::array::from_fn(|i| INPUTS[i].name);
+        let mut raw = RawInputs::default();
         let mut sources = Vec::new();
-        for spec in INPUTS {
-            if let Some((var, value)) = lookup(&vars, spec.name) {
-                sources.push((spec.name, var));
-                picked.push((spec.name.to_owned(), value));
+        for (name, found) in names.into_iter().zip(lookup(&vars, names)) {
+            if let (Some((var, value)), Some(slot)) = (found, raw.slot(name)) {
+                sources.push((name, var.to_owned()));
+                *slot = Some(value.to_owned());
             }
         }
-        let raw: RawInputs =
-            envy::from_iter(picked).map_err(|e| ConfigError(format!("cannot read inputs: {e}")))?;
         Self::validate(raw, &Sources(sources, redactor))
     }
 
@@ -295,6 +255,7 @@ impl Config {
             simulate,
             publish,
             warnings,
+            redactor: src.1.clone(),
         })
     }
 }

@@ -48,7 +48,15 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 /// `s` padded with spaces to `cols` columns.
 pub fn pad(s: &str, cols: usize) -> String {
-    format!("{s}{}", " ".repeat(cols.saturating_sub(width(s))))
+    let mut out = String::with_capacity(s.len() + cols);
+    push_pad(&mut out, s, cols);
+    out
+}
+
+/// `pad`, appended to `out`.
+pub fn push_pad(out: &mut String, s: &str, cols: usize) {
+    out.push_str(s);
+    out.extend(std::iter::repeat_n(' ', cols.saturating_sub(width(s))));
 }
 
 /// `text` as lines of at most `max` columns, the first starting with `first`, the rest with

@@ -195,8 +195,7 @@ fn table(out: &mut String, dests: &[Destination], retries: bool, left: &mut usiz
     } else {
         "| | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n"
     };
-    let mut sorted: Vec<&Destination> = dests.iter().collect();
-    sorted.sort_by_key(|d| rank(d.status));
+    let sorted = super::by_rank(dests.iter(), |d| rank(d.status));
     let mut shown = 0;
     for d in sorted {
         let line = row(d, retries);
@@ -326,8 +325,7 @@ fn overview(out: &mut String, r: &Report, left: &mut usize) -> usize {
     }
     out.push_str(head);
     *left -= head.len() + 1;
-    let mut posts: Vec<_> = r.posts.iter().collect();
-    posts.sort_by_key(|p| post_rank(p.status));
+    let posts = super::by_rank(r.posts.iter(), |p| post_rank(p.status));
     let mut shown = 0;
     for p in posts {
         let note = p.message.as_deref().or(p.scheduled_for.as_deref()).unwrap_or("");
@@ -378,8 +376,8 @@ pub fn render(r: &Report, room: usize) -> String {
         }
     } else {
         posts_shown = overview(&mut out, r, &mut left);
-        let mut posts: Vec<_> = r.posts.iter().filter(|p| !p.destinations.is_empty()).collect();
-        posts.sort_by_key(|p| post_rank(p.status));
+        let posts =
+            super::by_rank(r.posts.iter().filter(|p| !p.destinations.is_empty()), |p| post_rank(p.status));
         for p in posts {
             let heading = format!(
                 "### Post <code>{}</code>: {}\n\n",

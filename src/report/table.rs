@@ -4,7 +4,9 @@
 //! it: names are shortened with `…`, and the detail (link, or error and what to do) goes on
 //! the lines below, wrapped between words.
 
-use super::fit::{pad, shorten, width, wrap};
+use std::fmt::Write as _;
+
+use super::fit::{pad, push_pad, shorten, width, wrap};
 use super::text::{counts, plural};
 use super::{Report, human_duration};
 use crate::escape::one_line;
@@ -34,24 +36,30 @@ struct Row {
 }
 
 fn row(d: &Destination) -> Row {
-    let (mark, status, detail) = match d.status {
-        State::Published => ("✓", "published".to_owned(), d.url.clone().unwrap_or_default()),
+    let (mark, mut status, detail) = match d.status {
+        State::Published => {
+            ("✓", "published".to_owned(), one_line(d.url.as_deref().unwrap_or_default(), 300))
+        }
         State::Failed => {
             let class = d.failure_class();
             let why = d.error.as_deref().or(d.note.as_deref()).unwrap_or("no error text");
-            ("✗", format!("failed/{}", class.as_str()), format!("{why} → {}", class.advice()))
+            ("✗", format!("failed/{}", class.as_str()), one_line(&format!("{why} → {}", class.advice()), 300))
         }
-        State::Pending => {
-            ("…", format!("pending/{}", one_line(&d.raw_status, 30)), d.note.clone().unwrap_or_default())
-        }
+        State::Pending => (
+            "…",
+            format!("pending/{}", one_line(&d.raw_status, 30)),
+            one_line(d.note.as_deref().unwrap_or_default(), 300),
+        ),
     };
-    let retried = if d.retries > 0 { format!(" (re-queued {}×)", d.retries) } else { String::new() };
+    if d.retries > 0 {
+        let _ = write!(status, " (re-queued {}×)", d.retries);
+    }
     Row {
         mark,
         platform: one_line(&d.platform, 20),
         account: one_line(&d.label_account(), 40),
-        status: format!("{status}{retried}"),
-        detail: one_line(&detail, 300),
+        status,
+        detail,
     }
 }
 
@@ -64,8 +72,7 @@ fn rows(
     lines: &mut Vec<String>,
     left: &mut usize,
 ) -> usize {
-    let mut sorted: Vec<&Destination> = dests.iter().collect();
-    sorted.sort_by_key(|d| rank(d.status));
+    let mut sorted = super::by_rank(dests.iter(), |d| rank(d.status));
     sorted.truncate(*left);
     *left -= sorted.len();
     let rows: Vec<Row> = sorted.iter().map(|d| row(d)).collect();
@@ -73,15 +80,21 @@ fn rows(
     let mut w2 = rows.iter().map(|r| width(&r.account)).max().unwrap_or(0);
     let Some(cols) = cols else {
         for r in rows {
-            let line = format!(
-                "{indent}{} {}  {}  {} {}",
-                r.mark,
-                pad(&r.platform, w1),
-                pad(&r.account, w2),
-                r.status,
-                r.detail
-            );
-            lines.push(line.trim_end().to_owned());
+            // `{indent}{mark} {platform}  {account}  {status} {detail}`, padded, trimmed.
+            let mut line =
+                String::with_capacity(indent.len() + w1 + w2 + r.status.len() + r.detail.len() + 16);
+            line.push_str(indent);
+            line.push_str(r.mark);
+            line.push(' ');
+            push_pad(&mut line, &r.platform, w1);
+            line.push_str("  ");
+            push_pad(&mut line, &r.account, w2);
+            line.push_str("  ");
+            line.push_str(&r.status);
+            line.push(' ');
+            line.push_str(&r.detail);
+            line.truncate(line.trim_end().len());
+            lines.push(line);
         }
         return sorted.len();
     };
@@ -150,8 +163,7 @@ pub fn table(r: &Report, cols: Option<usize>) -> Vec<String> {
         shown = rows(&one.destinations, "  ", cols, &mut lines, &mut left);
         posts_shown = 1;
     } else {
-        let mut posts: Vec<_> = r.posts.iter().collect();
-        posts.sort_by_key(|p| post_rank(p.status));
+        let posts = super::by_rank(r.posts.iter(), |p| post_rank(p.status));
         for p in posts {
             if left == 0 {
                 break;

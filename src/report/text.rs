@@ -8,62 +8,89 @@ use std::time::Duration;
 use super::human_duration;
 use crate::api::Fault;
 use crate::api::model::RetryAck;
-use crate::escape::one_line;
+use crate::escape::{one_line, push_one_line};
 use crate::model::{Destination, State, Tally};
 use crate::post::Action;
-use crate::track::{Change, Known};
+use crate::track::{Change, Known, Shown, Tracked};
 
 pub fn counts(t: Tally) -> String {
     format!("{}/{} published, {} failed, {} pending", t.published, t.total, t.failed, t.pending)
 }
 
-/// The progress line for a poll, or `None` when nothing shown changed.
+/// Changes a progress line describes; the rest are counted.
+const DESCRIBED: usize = 6;
+
+/// The progress line for a poll, or `None` when nothing shown changed (built only then,
+/// straight into one string).
 pub fn progress(elapsed: Duration, post: Option<&str>, known: &Known, changes: &[Change]) -> Option<String> {
     let items = known.items();
     let first_empty = items.is_empty() && known.answers() == 1;
     if changes.is_empty() && !first_empty {
         return None;
     }
-    let mut described = Vec::with_capacity(changes.len().min(7));
-    for c in changes.iter().take(6) {
-        let t = &items[c.index];
-        let d = &t.dest;
-        let label = one_line(&d.label(), 60);
-        let now = one_line(&d.raw_status, 20);
-        let what = match &c.before {
-            _ if t.missing => format!("{label}: no longer listed (last seen {now})"),
-            Some(b) if b.raw_status != d.raw_status => {
-                format!("{label}: {} → {now}{}", one_line(&b.raw_status, 20), detail(d, t.state()))
-            }
-            Some(_) if t.state() == State::Pending && d.status == State::Failed => {
-                format!("{label}: {now}, being re-queued")
-            }
-            _ => format!("{label}: {now}{}", detail(d, t.state())),
-        };
-        described.push(what);
+    let mut line = String::with_capacity(64 + 96 * changes.len().min(DESCRIBED));
+    let _ = write!(line, "[{:>6}] ", human_duration(elapsed));
+    if let Some(p) = post {
+        line.push_str("post ");
+        push_one_line(&mut line, p, 60);
+        line.push_str(": ");
     }
-    let post = post.map(|p| format!("post {}: ", one_line(p, 60))).unwrap_or_default();
-    let mut line = format!("[{:>6}] {post}{}", human_duration(elapsed), counts(known.tally()));
+    line.push_str(&counts(known.tally()));
     if items.is_empty() {
         line.push_str(" (no destinations listed yet)");
-    } else {
-        let _ = write!(line, " · {}", described.join("; "));
-        if changes.len() > described.len() {
-            let _ = write!(line, "; +{} more", changes.len() - described.len());
+        return Some(line);
+    }
+    line.push_str(" · ");
+    for (n, c) in changes.iter().take(DESCRIBED).enumerate() {
+        if n > 0 {
+            line.push_str("; ");
         }
+        describe(&mut line, &items[c.index], c.before.as_ref());
+    }
+    if changes.len() > DESCRIBED {
+        let _ = write!(line, "; +{} more", changes.len() - DESCRIBED);
     }
     Some(line)
 }
 
-fn detail(d: &Destination, shown: State) -> String {
-    match shown {
-        State::Published => d.url.as_deref().map(|u| format!(" {}", one_line(u, 200))).unwrap_or_default(),
-        State::Failed => d.error.as_deref().map(|e| format!(" ({})", one_line(e, 120))).unwrap_or_default(),
-        State::Pending => d
-            .next_retry_at
-            .as_deref()
-            .map(|t| format!(" (platform retry at {})", one_line(t, 40)))
-            .unwrap_or_default(),
+/// One change: `x @a: pending → published https://…`.
+fn describe(line: &mut String, t: &Tracked, before: Option<&Shown>) {
+    let d = &t.dest;
+    push_one_line(line, &d.label(), 60);
+    line.push_str(": ");
+    match before {
+        _ if t.missing => {
+            line.push_str("no longer listed (last seen ");
+            push_one_line(line, &d.raw_status, 20);
+            line.push(')');
+        }
+        Some(b) if b.raw_status != d.raw_status => {
+            push_one_line(line, &b.raw_status, 20);
+            line.push_str(" → ");
+            push_one_line(line, &d.raw_status, 20);
+            detail(line, d, t.state());
+        }
+        Some(_) if t.state() == State::Pending && d.status == State::Failed => {
+            push_one_line(line, &d.raw_status, 20);
+            line.push_str(", being re-queued");
+        }
+        _ => {
+            push_one_line(line, &d.raw_status, 20);
+            detail(line, d, t.state());
+        }
+    }
+}
+
+fn detail(line: &mut String, d: &Destination, shown: State) {
+    let (text, before, max, after) = match shown {
+        State::Published => (&d.url, " ", 200, ""),
+        State::Failed => (&d.error, " (", 120, ")"),
+        State::Pending => (&d.next_retry_at, " (platform retry at ", 40, ")"),
+    };
+    if let Some(text) = text {
+        line.push_str(before);
+        push_one_line(line, text, max);
+        line.push_str(after);
     }
 }
 
@@ -207,6 +234,102 @@ mod tests {
         );
         empty.merge(Vec::new());
         assert_eq!(progress(Duration::ZERO, None, &empty, &[]), None);
+    }
+
+    /// `progress` as first written (a string per part, joined): the reference.
+    fn progress_ref(
+        elapsed: Duration,
+        post: Option<&str>,
+        known: &Known,
+        changes: &[Change],
+    ) -> Option<String> {
+        let items = known.items();
+        if changes.is_empty() && !(items.is_empty() && known.answers() == 1) {
+            return None;
+        }
+        let detail = |d: &Destination, shown: State| match shown {
+            State::Published => {
+                d.url.as_deref().map(|u| format!(" {}", one_line(u, 200))).unwrap_or_default()
+            }
+            State::Failed => {
+                d.error.as_deref().map(|e| format!(" ({})", one_line(e, 120))).unwrap_or_default()
+            }
+            State::Pending => d
+                .next_retry_at
+                .as_deref()
+                .map(|t| format!(" (platform retry at {})", one_line(t, 40)))
+                .unwrap_or_default(),
+        };
+        let mut described = Vec::new();
+        for c in changes.iter().take(6) {
+            let t = &items[c.index];
+            let d = &t.dest;
+            let label = one_line(&d.label(), 60);
+            let now = one_line(&d.raw_status, 20);
+            described.push(match &c.before {
+                _ if t.missing => format!("{label}: no longer listed (last seen {now})"),
+                Some(b) if b.raw_status != d.raw_status => {
+                    format!("{label}: {} → {now}{}", one_line(&b.raw_status, 20), detail(d, t.state()))
+                }
+                Some(_) if t.state() == State::Pending && d.status == State::Failed => {
+                    format!("{label}: {now}, being re-queued")
+                }
+                _ => format!("{label}: {now}{}", detail(d, t.state())),
+            });
+        }
+        let post = post.map(|p| format!("post {}: ", one_line(p, 60))).unwrap_or_default();
+        let mut line = format!("[{:>6}] {post}{}", human_duration(elapsed), counts(known.tally()));
+        if items.is_empty() {
+            line.push_str(" (no destinations listed yet)");
+        } else {
+            let _ = write!(line, " · {}", described.join("; "));
+            if changes.len() > described.len() {
+                let _ = write!(line, "; +{} more", changes.len() - described.len());
+            }
+        }
+        Some(line)
+    }
+
+    #[test]
+    fn progress_lines_match_the_reference() {
+        let many = |n: usize, status: State| -> Vec<Destination> {
+            (0..n)
+                .map(|i| {
+                    let mut d = dest(
+                        ["x", "linkedin", "ïnstagram\u{85}"][i % 3],
+                        &format!("@a{i}{}", "é".repeat(i * 9)),
+                        status,
+                    );
+                    d.account_id = Some(serde_json::json!(i));
+                    if i == 2 && status == State::Pending {
+                        d.next_retry_at = Some("2099-01-01T00:00:00Z\n".into());
+                    }
+                    if i == 3 {
+                        d.raw_status = format!("{}\tX{}", d.raw_status, "y".repeat(30));
+                    }
+                    d
+                })
+                .collect()
+        };
+        let answers = [
+            Vec::new(),
+            Vec::new(),
+            many(8, State::Pending),
+            many(8, State::Pending),
+            many(5, State::Published),
+            many(8, State::Failed),
+        ];
+        for post in
+            [None, Some("p1"), Some("a\u{1b}[31m-very-long-post-id-that-goes-on-and-on-and-on-and-on-and-on")]
+        {
+            let mut k = Known::default();
+            for (n, a) in answers.iter().enumerate() {
+                k.merge(a.clone());
+                let c = k.changes();
+                let at = Duration::from_millis(1234 * n as u64);
+                assert_eq!(progress(at, post, &k, &c), progress_ref(at, post, &k, &c), "answer {n}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::server::{RESULTS, Reply, Server};
-use crate::util::{Cmd, KEY, dest, results};
+use crate::util::{Cmd, KEY, base64, dest, results};
 
 const HOSTILE: &str = "::error::pwned\n::set-output name=status::published\n##[error]legacy %0A%25 \
     | <script>alert(1)</script> **bold** [link](javascript:x) `code` ghadelimiter_0123\r\nEOF";
@@ -65,6 +65,36 @@ fn a_key_spelled_with_json_escapes_is_scrubbed_too() {
     let run = Cmd::github(&server.base_url()).results_file().run();
     run.expect_code(1);
     assert_eq!(run.results()[0]["account_name"], "@***");
+}
+
+#[test]
+fn a_usable_answer_is_scrubbed_as_decoded_and_an_unusable_one_before_it_is_quoted() {
+    // A 2xx body that cannot be used is quoted in the log, cut at 80 characters: the key
+    // in it is masked before the cut (after it, the log's own scrub would see only part of
+    // the key). A usable one echoing the key in fields it keeps, as is and in base64, is
+    // masked in each (every run's outputs and files are checked for every form of the key).
+    let pad = "x".repeat(60);
+    let html = Reply::Raw(
+        200,
+        vec![("Content-Type", "text/html".into())],
+        format!("<p>{pad}{KEY}</p>").into_bytes(),
+    );
+    let b64 = base64(format!("user:{KEY}").as_bytes());
+    let mut echo = dest("x", "failed");
+    echo["account_name"] = json!(format!("@{b64}"));
+    echo["error"] = json!(format!("{KEY} was refused"));
+    echo["platform"] = json!(format!("x{KEY}"));
+    let server = Server::new().results(vec![html, Reply::ok(results(json!([echo])))]);
+    let run = Cmd::github(&server.base_url()).results_file().input("poll-interval", "0.05s").run();
+    assert!(
+        run.stdout.contains(&format!("answer is HTML, not JSON (a proxy or error page?): <p>{pad}***</p>")),
+        "{}",
+        run.stdout
+    );
+    let d = &run.results()[0];
+    // `user:` stays readable: its base64 characters do not carry the key's bits.
+    assert_eq!((d["account_name"].as_str(), d["platform"].as_str()), (Some("@dXNlcjp***"), Some("x***")));
+    assert_eq!(d["error"], "*** was refused");
 }
 
 #[test]
