@@ -9,7 +9,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -20,77 +19,14 @@ use crate::outcome::Signal;
 use crate::pace::Pacer;
 use crate::post::{Action, Limits, PostWait};
 use crate::report::text;
-use crate::track::Known;
+
+pub use ports::{Api, Events};
 
 /// Requests in flight at once, whatever the budget allows: bounds connections and memory
 /// with many posts, and is far above what 60 a minute needs.
 const MAX_IN_FLIGHT: usize = 32;
 /// A request may start this late after the deadline (a timer firing late), never later.
 pub const START_SLACK: Duration = Duration::from_millis(100);
-
-/// The calls the wait makes. `Client` is the real one.
-pub trait Api: Send + Sync + 'static {
-    fn results(
-        &self,
-        post_id: &str,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send;
-    fn post(
-        &self,
-        post_id: &str,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send;
-    fn retry(
-        &self,
-        post_id: &str,
-        body: &Value,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Answer<RetryAck>, Fault>> + Send;
-}
-
-impl Api for Client {
-    fn results(
-        &self,
-        post_id: &str,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send {
-        Client::results(self, post_id, timeout)
-    }
-    fn post(
-        &self,
-        post_id: &str,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Answer<Results>, Fault>> + Send {
-        Client::post(self, post_id, timeout)
-    }
-    fn retry(
-        &self,
-        post_id: &str,
-        body: &Value,
-        timeout: Duration,
-    ) -> impl Future<Output = Result<Answer<RetryAck>, Fault>> + Send {
-        Client::retry(self, post_id, body, timeout)
-    }
-}
-
-/// What the driver tells the user. `ci::Sink` prints it.
-pub trait Events {
-    fn info(&self, line: &str);
-    fn warn(&self, msg: &str);
-    /// Detail for debug logs; `msg` is called only when they are on (nobody reads it else).
-    fn debug(&self, msg: impl FnOnce() -> String);
-    /// A poll's news: what changed among one post's destinations.
-    fn progress(&self, now: Duration, post: Option<&str>, known: &Known, changes: &[crate::track::Change]);
-    /// A line that announces post `post`'s next request, due at `at` (since the start).
-    fn announce(&self, post: usize, at: Duration, line: &str) {
-        let _ = (post, at);
-        self.info(line);
-    }
-    /// A line that says the wait is alive (a terminal's live view has no use for it).
-    fn heartbeat(&self, line: &str) {
-        self.info(line);
-    }
-}
 
 /// Above this many posts, the log gets one line for all of them instead of a line per post.
 const MANY_POSTS: usize = 10;
@@ -440,6 +376,8 @@ fn handle<E: Events>(
         }
     }
 }
+
+mod ports;
 
 #[cfg(test)]
 mod tests;

@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::super::*;
 use crate::api::model::decode_results;
 use crate::model::Destination;
+use crate::track::Known;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Word {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use proptest::prelude::*;
+use serde_json::Value;
 
 use super::*;
 use crate::model::{Destination, State, Tally};
