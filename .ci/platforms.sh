@@ -182,6 +182,12 @@ windows() {
   if [ "$rc" -ne 0 ]; then tail -n 80 "$w/test.log" | sed 's/^/  | /'; fi
   wineserver --kill 2>/dev/null || true
   rm -rf "$w"
+  # Code that only Windows compiles (cfg(windows), tests gated on Unix tools) is linted too.
+  rc=0
+  cargo clippy --locked --all-targets --target "$target" -- -D warnings >"$w.clippy" 2>&1 || rc=$?
+  check "clippy for Windows, tests included" same "$rc" 0
+  if [ "$rc" -ne 0 ]; then tail -n 40 "$w.clippy" | sed 's/^/  | /'; fi
+  rm -f "$w.clippy"
 }
 
 for part in $PARTS; do

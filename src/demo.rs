@@ -104,7 +104,21 @@ fn shell_word(s: &str) -> String {
 fn program() -> String {
     let arg0 = std::env::args_os().next().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
     // Started by name from PATH: the name works again; by a path: that path does.
-    if arg0.is_empty() { env!("CARGO_PKG_NAME").to_owned() } else { shell_word(&arg0) }
+    if arg0.is_empty() { env!("CARGO_PKG_NAME").to_owned() } else { arg0 }
+}
+
+/// A command that runs `program --demo` with scenario `name`, pasted into the shell of the
+/// platform: sh and its kin, or PowerShell on Windows (the variable removed again after, so
+/// a later real run in that window does not meet the simulator).
+fn suggestion(name: &str, program: &str) -> String {
+    if cfg!(windows) {
+        format!(
+            "$env:POSTEVERYWHERE_SIMULATE='{name}'; & '{}' --demo; Remove-Item Env:POSTEVERYWHERE_SIMULATE",
+            program.replace('\'', "''")
+        )
+    } else {
+        format!("POSTEVERYWHERE_SIMULATE={name} {} --demo", shell_word(program))
+    }
 }
 
 /// Shows what CI got from the run (the long files before the short ones), and how to try
@@ -149,7 +163,7 @@ pub fn show(sink: &Sink, demo: Demo, dir: Option<&Path>) {
     sink.info("── Try another outcome (paste one; --help says what each scenario does):");
     let me = program();
     for (name, _) in crate::sim::SCENARIOS {
-        sink.info(&format!("   POSTEVERYWHERE_SIMULATE={name} {me} --demo"));
+        sink.info(&format!("   {}", suggestion(name, &me)));
     }
     sink.info("");
 }
@@ -163,5 +177,14 @@ mod tests {
         assert_eq!(shell_word("target/release/posteverywhere-wait"), "target/release/posteverywhere-wait");
         assert_eq!(shell_word("/tmp/my dir/pew"), "'/tmp/my dir/pew'");
         assert_eq!(shell_word("it's"), "'it'\\''s'");
+        let s = suggestion("published", r"C:\Users\o'neil\pew.exe");
+        if cfg!(windows) {
+            assert_eq!(
+                s,
+                r"$env:POSTEVERYWHERE_SIMULATE='published'; & 'C:\Users\o''neil\pew.exe' --demo; Remove-Item Env:POSTEVERYWHERE_SIMULATE"
+            );
+        } else {
+            assert_eq!(s, r"POSTEVERYWHERE_SIMULATE=published 'C:\Users\o'\''neil\pew.exe' --demo");
+        }
     }
 }
