@@ -162,6 +162,7 @@ PY
 # ---------------------------------------------------------------- Windows under Wine
 windows() {
   local target=x86_64-pc-windows-gnu sys32 rc w
+  mkdir -p "$TARGET_DIR"
   export WINEPREFIX="$TARGET_DIR/pew-wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
   w=$(mktemp -d "${TMPDIR:-/tmp}/pew-windows.XXXXXX")

@@ -74,7 +74,12 @@ fn many_posts_get_one_line_for_all_not_one_each() {
 #[test]
 fn the_demo_ends_with_its_answer_and_cleans_up() {
     let tmp = tempfile::tempdir().unwrap();
-    let run = Cmd::plain().env("TMPDIR", tmp.path().to_str().unwrap()).run_args(&["--demo"]);
+    // The temp folder: TMPDIR on Unix, TMP (then TEMP) on Windows.
+    let in_tmp = || {
+        let t = tmp.path().to_str().unwrap();
+        Cmd::plain().env("TMPDIR", t).env("TMP", t).env("TEMP", t)
+    };
+    let run = in_tmp().run_args(&["--demo"]);
     run.expect_code(1);
     let lines: Vec<&str> = run.stdout.lines().collect();
     let verdict =
@@ -101,7 +106,7 @@ fn the_demo_ends_with_its_answer_and_cleans_up() {
         assert_eq!(out.status.code(), Some(code), "{cmd}");
     }
     // --keep keeps the files.
-    let run = Cmd::plain().env("TMPDIR", tmp.path().to_str().unwrap()).run_args(&["--demo", "--keep"]);
+    let run = in_tmp().run_args(&["--demo", "--keep"]);
     run.expect_code(1);
     assert!(run.stdout.contains("The files are kept in"), "{}", run.stdout);
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
