@@ -21,11 +21,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOL=posteverywhere-wait
 
-BIN=${PEW_BIN:-}
-if [ -z "$BIN" ]; then
-  (cd "$ROOT" && cargo build --release --locked --target x86_64-unknown-linux-musl)
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/x86_64-unknown-linux-musl/release/$TOOL"
-fi
+# shellcheck source=.ci/lib/musl_bin.sh
+. "$ROOT/.ci/lib/musl_bin.sh"
+BIN=$(musl_bin "$ROOT")
 [ -x "$BIN" ] || {
   echo "no binary at $BIN" >&2
   exit 1

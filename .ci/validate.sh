@@ -38,7 +38,7 @@ step "check-jsonschema action.yml" check-jsonschema --builtin-schema vendor.gith
 step "check-jsonschema workflows" check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 step "zizmor --offline" zizmor --offline --no-progress .
 step "hadolint" hadolint Dockerfile
-step "shellcheck" shellcheck -x action/install.sh action/fetch.sh .ci/run .ci/validate.sh .ci/action-test.sh .ci/container-test.sh .ci/image-test.sh .ci/ship.sh .ci/platforms.sh .ci/lib/check.sh .ci/lib/install_harness.sh scripts/summary-picture.sh
+step "shellcheck" shellcheck -x action/install.sh action/fetch.sh .ci/run .ci/validate.sh .ci/action-test.sh .ci/container-test.sh .ci/image-test.sh .ci/ship.sh .ci/platforms.sh .ci/lib/check.sh .ci/lib/musl_bin.sh .ci/lib/install_harness.sh scripts/summary-picture.sh
 
 consistency() {
   "$BIN" --help >"${TMPDIR:-/tmp}/pew-help.$$"
