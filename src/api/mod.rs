@@ -3,6 +3,7 @@
 //! answer is turned into data or a `Fault`; nothing here sleeps or decides to retry.
 
 pub mod fault;
+mod filebody;
 pub mod model;
 pub mod publish;
 pub mod ratelimit;

@@ -4,15 +4,13 @@
 //! have made, or a re-run's). Answers are read tolerantly (envelope or bare, `id` or
 //! `post_id`, …) and scrubbed of the key. The upload host gets no `Authorization` header.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use reqwest::Url;
 use reqwest::header::{self, HeaderValue};
 use serde_json::{Map, Value, json};
 
+use super::filebody::FileBody;
 use super::{Answer, Client, Fault};
 use crate::config::publish::MediaFile;
 
@@ -154,53 +152,6 @@ pub fn decode_posts(body: &Value) -> Result<(Vec<Listed>, bool), String> {
 /// Posts asked for a page.
 pub const PAGE: usize = 100;
 
-/// A file's bytes as a request body, read from disk as it is sent (memory stays flat
-/// whatever the file's size), with its length announced.
-struct FileBody {
-    file: tokio::fs::File,
-    left: u64,
-    buf: Vec<u8>,
-}
-
-impl http_body::Body for FileBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-        use tokio::io::AsyncRead as _;
-        if self.left == 0 {
-            return Poll::Ready(None);
-        }
-        let this = &mut *self;
-        let want = usize::try_from(this.left.min(64 * 1024)).unwrap_or(64 * 1024);
-        this.buf.resize(want, 0);
-        let mut rb = tokio::io::ReadBuf::new(&mut this.buf);
-        match Pin::new(&mut this.file).poll_read(cx, &mut rb) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(Ok(())) if rb.filled().is_empty() => {
-                Poll::Ready(Some(Err(std::io::Error::other("the file got shorter while it was sent"))))
-            }
-            Poll::Ready(Ok(())) => {
-                let n = rb.filled().len();
-                this.left -= n as u64;
-                Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::copy_from_slice(&this.buf[..n])))))
-            }
-        }
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        http_body::SizeHint::with_exact(self.left)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.left == 0
-    }
-}
-
 /// A JSON request body.
 fn with_json(req: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
     req.header(header::CONTENT_TYPE, "application/json").body(body.to_string())
@@ -293,7 +244,7 @@ impl Client {
         let f = tokio::fs::File::open(&file.path)
             .await
             .map_err(|e| fatal(format!("cannot read {}: {e}", file.path.display())))?;
-        let body = FileBody { file: f, left: file.size, buf: Vec::new() };
+        let body = FileBody::new(f, file.size);
         let req = storage
             .put(url.clone())
             .timeout(timeout)

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use crate::server::{Reply, Request, Server};
 use crate::util::Cmd;
 
+mod create;
+
 const POSTS: &str = "/api/v1/posts";
 
 fn accounts() -> Reply {
@@ -207,148 +209,6 @@ fn a_dry_run_posts_nothing_and_says_what_it_would() {
     assert_eq!(posts_made(&server), 0);
     assert!(run.stdout.contains("to x @brand (id 1)") && run.stdout.contains("launch.png"), "{}", run.stdout);
     assert!(run.summary.contains("What would be posted"), "{}", run.summary);
-}
-
-#[test]
-fn a_lost_create_answer_is_looked_for_before_any_repeat() {
-    let mine = json!([{"post_id": "p-new", "content": "Launch day!\n", "account_ids": [2, 1]}]);
-    // The post was made: found, never sent again; for every way an answer gets lost.
-    for lost in [Reply::status(502, json!({"error": "bad gateway"})), Reply::Reset, Reply::ResetMidBody] {
-        let server =
-            api(vec![lost.clone(), created("twice!")], vec![listing(json!([])), listing(mine.clone())]);
-        let run = publish(&server).run();
-        run.expect_code(0);
-        assert_eq!(creates(&server).len(), 1, "{lost:?}: one POST");
-        assert_eq!((run.output("post-id"), run.output("created")), ("p-new", "true"));
-        assert!(run.stdout.contains("found it, post p-new: not posting again"), "{}", run.stdout);
-    }
-    // It was not: sent again, once.
-    let server = api(vec![Reply::status(503, json!({})), created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).results_file().run();
-    run.expect_code(0);
-    assert_eq!(creates(&server).len(), 2);
-    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 2);
-}
-
-#[test]
-fn at_most_three_creates_that_could_have_posted() {
-    let lost = || Reply::status(503, json!({"error": "unavailable"}));
-    let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.05}}));
-    let server = api(vec![limited, lost(), lost(), lost(), created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).results_file().run();
-    run.expect_code(4);
-    // The 429 made nothing and is sent again; then three lost answers, each looked for.
-    assert_eq!(creates(&server).len(), 4);
-    assert!(
-        run.output("message").contains("3 create calls failed and made no post"),
-        "{}",
-        run.output("message")
-    );
-    assert_eq!(run.output("created"), "false");
-    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 3);
-}
-
-#[test]
-fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
-    let at = rfc3339(SystemTime::now() + Duration::from_secs(86_400));
-    let queued = Reply::ok(json!({"data": {"post_id": "p-new", "results": [
-        {"account_id": 1, "platform": "x", "status": "queued"},
-        {"account_id": 2, "platform": "linkedin", "status": "queued"}]}}));
-    let server = api(vec![created("p-new")], vec![listing(json!([]))])
-        .route("GET", "/api/v1/posts/p-new/results", vec![queued])
-        .route(
-            "GET",
-            "/api/v1/posts/p-new",
-            vec![Reply::ok(json!({"data": {"id": "p-new", "status": "scheduled", "scheduled_for": at}}))],
-        );
-    let run = publish(&server).input("schedule-at", &at).run();
-    run.expect_code(0);
-    assert_eq!(run.output("status"), "scheduled");
-    let body: Value = serde_json::from_str(&creates(&server)[0].body).unwrap();
-    assert_eq!(body["scheduled_for"], json!(at));
-}
-
-#[test]
-fn a_refused_post_listing_is_warned_about_and_the_post_made() {
-    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
-    let server = api(vec![created("p-new")], vec![refused]);
-    let run = publish(&server).run();
-    run.expect_code(0);
-    assert_eq!(creates(&server).len(), 1);
-    assert!(run.stdout.contains("could not look for an earlier post with this content"), "{}", run.stdout);
-}
-
-#[test]
-fn an_upload_is_sent_again_and_a_refused_one_gets_a_new_url_once() {
-    // The storage host answers `puts` in turn; returns the server after the run's exit code.
-    let upload = |puts: Vec<Reply>, code: i32| {
-        let server = api(vec![created("p-new")], vec![listing(json!([]))]).route("PUT", "/storage/m1", puts);
-        let cmd = publish(&server);
-        let media = png(cmd.path("").as_path());
-        cmd.input("media", &media).run().expect_code(code);
-        let slots = server.hits("POST", "/api/v1/media/upload");
-        (server.hits("PUT", "/storage/m1"), slots, creates(&server).len())
-    };
-    // Lost in transit: the same URL again.
-    assert_eq!(upload(vec![Reply::status(500, json!({})), Reply::ok(json!({}))], 0), (2, 1, 1));
-    // Refused by the storage host (an expired URL): a new URL, once.
-    assert_eq!(upload(vec![Reply::status(403, json!({})), Reply::ok(json!({}))], 0), (2, 2, 1));
-    assert_eq!(upload(vec![Reply::status(403, json!({}))], 4), (2, 2, 0));
-}
-
-#[test]
-fn a_create_that_hangs_is_never_repeated_blindly() {
-    let server = api(vec![Reply::Hang], vec![listing(json!([]))]);
-    let run = publish(&server).input("timeout", "700ms").run();
-    run.expect_code(3);
-    assert_eq!(creates(&server).len(), 1);
-    assert_eq!(run.output("created"), "false");
-}
-
-#[test]
-fn a_rate_limited_create_is_waited_out_and_repeated() {
-    let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.2}}));
-    let server = api(vec![limited, created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).run();
-    run.expect_code(0);
-    let c = creates(&server);
-    assert_eq!(c.len(), 2);
-    assert!(c[1].at - c[0].at >= Duration::from_millis(190));
-}
-
-#[test]
-fn a_rerun_reuses_its_post_instead_of_posting_again() {
-    let two_days_ago = rfc3339(SystemTime::now() - Duration::from_secs(2 * 86_400));
-    let old = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": two_days_ago}]);
-    // A re-run (GITHUB_RUN_ATTEMPT 2) looks back a week.
-    let server = api(vec![created("p-new")], vec![listing(old.clone())]);
-    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
-    run.expect_code(0);
-    assert_eq!(creates(&server).len(), 0);
-    assert_eq!(
-        (run.output("post-id"), run.output("reused-post"), run.output("created")),
-        ("p-old", "true", "false")
-    );
-    assert!(run.stdout.contains("reusing it, not posting again"), "{}", run.stdout);
-    // A GitLab job retried in its three-day-old pipeline looks back to the pipeline's start.
-    let server = api(vec![created("p-new")], vec![listing(old.clone())]);
-    let pipeline = rfc3339(SystemTime::now() - Duration::from_secs(3 * 86_400));
-    let run = publish(&server).env("GITLAB_CI", "true").env("CI_PIPELINE_CREATED_AT", &pipeline).run();
-    run.expect_code(0);
-    assert_eq!((creates(&server).len(), run.output("reused-post")), (0, "true"));
-    // A first run, 24 h window: two days is too old, so it posts.
-    let server = api(vec![created("p-new")], vec![listing(old)]);
-    publish(&server).run().expect_code(0);
-    assert_eq!(creates(&server).len(), 1);
-    // Within the window the same post is reused; dedupe 0 never looks.
-    let recent = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": rfc3339(SystemTime::now())}]);
-    let server = api(vec![created("p-new")], vec![listing(recent.clone())]);
-    publish(&server).run().expect_code(0);
-    assert_eq!(creates(&server).len(), 0);
-    let server = api(vec![created("p-new")], vec![listing(recent)]);
-    publish(&server).input("dedupe", "0").run().expect_code(0);
-    assert_eq!(creates(&server).len(), 1);
-    assert_eq!(server.hits("GET", POSTS), 0);
 }
 
 #[test]
