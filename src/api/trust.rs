@@ -1,6 +1,7 @@
 //! What the HTTPS client trusts, decided the same way on every OS. A server certificate is
 //! accepted when it chains to any of
-//!   1. the bundled Mozilla roots (`webpki-root-certs`);
+//!   1. the bundled Mozilla roots (`webpki-roots`: each root's name, key and name constraints,
+//!      ready for webpki, so nothing is parsed at the first handshake);
 //!   2. a CA in `SSL_CERT_FILE`, or in a file of a directory listed in `SSL_CERT_DIR`
 //!      (separated by `:`, or `;` on Windows);
 //!   3. the OS store: on Linux the PEM files in /etc/ssl/certs and /etc/pki/tls/certs (where
@@ -33,7 +34,7 @@ pub fn client_config() -> anyhow::Result<(rustls::ClientConfig, Arc<Trust>)> {
     let trust = Arc::new(Trust::new(
         &provider,
         vec![
-            Box::new(|p| Loaded::of(webpki_verifier(webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec(), p))),
+            Box::new(|p| Loaded::of(bundled_verifier(p))),
             Box::new(move |p| {
                 let (certs, notes) = env_certs(file.clone(), dirs.clone());
                 Loaded { verifier: webpki_verifier(certs, p), notes }
@@ -95,6 +96,11 @@ fn load_dir(dir: &Path, out: &mut Vec<CertificateDer<'static>>) -> std::io::Resu
     Ok(out.len() - before)
 }
 
+/// The bundled Mozilla roots, as trust anchors.
+fn bundled_verifier(provider: &Arc<CryptoProvider>) -> Option<Verifier> {
+    anchors_verifier(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }, provider)
+}
+
 fn webpki_verifier(
     mut certs: Vec<CertificateDer<'static>>,
     provider: &Arc<CryptoProvider>,
@@ -104,6 +110,10 @@ fn webpki_verifier(
     certs.dedup();
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(certs);
+    anchors_verifier(roots, provider)
+}
+
+fn anchors_verifier(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Option<Verifier> {
     // Fails only for an empty store: then this source trusts nothing.
     let verifier =
         WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().ok()?;
@@ -320,9 +330,12 @@ mod tests {
 
     #[test]
     fn the_bundled_roots_refuse_a_private_ca_and_the_config_speaks_http1() {
-        let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec();
-        let t =
-            Trust::new(&provider(), vec![Box::new(move |p| Loaded::of(webpki_verifier(bundled.clone(), p)))]);
+        // The public CAs that sign most API hosts are there, by name.
+        let names: Vec<&[u8]> = webpki_roots::TLS_SERVER_ROOTS.iter().map(|a| a.subject.as_ref()).collect();
+        for cn in ["ISRG Root X1", "DigiCert Global Root G2", "GTS Root R1", "Amazon Root CA 1"] {
+            assert!(names.iter().any(|n| memchr::memmem::find(n, cn.as_bytes()).is_some()), "{cn}");
+        }
+        let t = Trust::new(&provider(), vec![Box::new(|p| Loaded::of(bundled_verifier(p)))]);
         let (_, _, private) = ca("Private CA");
         let refused = verify(&t, &leaf(&private), "api.corp.test");
         assert_eq!(refused.unwrap_err(), Error::InvalidCertificate(CertificateError::UnknownIssuer));
