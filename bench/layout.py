@@ -30,29 +30,41 @@ LAYOUT_DIR = os.path.join(h.TARGET_DIR, "layout")
 CRATES = {"ours": (h.ROOT, "posteverywhere-wait"), "floor": (os.path.join(h.ROOT, "bench", "floor"), "pew-floor")}
 
 
+def musl_build(tool, target_dir, rustflags, **env):
+    """Builds `tool`'s musl release binary with extra rustflags in its own target folder (also
+    bench/pgo.py's builds)."""
+    crate, name = CRATES[tool]
+    env = dict(os.environ, CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=" ".join(rustflags), **env)
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--target", h.MUSL,
+                    "--manifest-path", os.path.join(crate, "Cargo.toml"), "--target-dir", target_dir],
+                   env=env, check=True)
+    return os.path.join(target_dir, h.MUSL, "release", name)
+
+
+def training_runs(tool, binary, server):
+    """(argv, env) of the runs a layout or profile is learnt from, a one-poll and a five-poll
+    run; each sets the server's script before it is yielded (also bench/pgo.py's training)."""
+    for polls in (1, 5):
+        server.play(bench.last_pending_until(lambda post, k, at: k >= polls - 1))
+        yield (h.command(tool, {tool: binary}, server, ["p1"], 0.002, ("polls", polls)),
+               h.environment(tool, server, ["p1"], 0.002, 600, 60000))
+
+
 def cargo(tool, order_file):
     """Builds `tool` for musl with lld and the ordering file (symbols kept for training)."""
-    crate, name = CRATES[tool]
+    crate = CRATES[tool][0]
     flags = ["-Clink-arg=-fuse-ld=lld", f"-Clink-arg=-Wl,--symbol-ordering-file={order_file}",
              "-Clink-arg=-Wl,--no-warn-symbol-ordering"]
-    env = dict(os.environ, CARGO_PROFILE_RELEASE_STRIP="false",
-               CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=" ".join(flags))
     # The ordering file is read at link time only: touching the crate root relinks the
     # program without changing a symbol name (the file's path, in the flags, stays the same).
     os.utime(os.path.join(crate, "src", "main.rs"))
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--target", h.MUSL,
-                    "--manifest-path", os.path.join(crate, "Cargo.toml"), "--target-dir", LAYOUT_DIR],
-                   env=env, check=True)
-    return os.path.join(LAYOUT_DIR, h.MUSL, "release", name)
+    return musl_build(tool, LAYOUT_DIR, flags, CARGO_PROFILE_RELEASE_STRIP="false")
 
 
 def executed(tool, binary, server):
     """Mangled names of the functions a one-poll and a five-poll run execute."""
     names = set()
-    for polls in (1, 5):
-        server.play(bench.last_pending_until(lambda post, k, at: k >= polls - 1))
-        argv = h.command(tool, {tool: binary}, server, ["p1"], 0.002, ("polls", polls))
-        env = h.environment(tool, server, ["p1"], 0.002, 600, 60000)
+    for argv, env in training_runs(tool, binary, server):
         with tempfile.TemporaryDirectory(dir=h.OUT) as d:
             out = os.path.join(d, "cg")
             subprocess.run(["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={out}", *argv],
@@ -86,9 +98,8 @@ def main():
     if not shutil.which("ld.lld") or not shutil.which("valgrind"):
         sys.exit("bench/layout.py needs ld.lld and valgrind (Debian: apt-get install lld valgrind)")
     os.makedirs(LAYOUT_DIR, exist_ok=True)
-    bench.build(argparse.Namespace(quick=True, no_build=False))
+    _, bins = bench.build(argparse.Namespace(quick=True, no_build=False))
     server = h.Server()
-    bins = {"ours": h.binary("posteverywhere-wait", h.MUSL), "floor": h.binary("pew-floor", h.MUSL)}
     counts = {}
     for tool in ("ours", "floor"):
         bins[tool + "@ordered"], counts[tool] = ordered(tool, server)

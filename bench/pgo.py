@@ -22,9 +22,9 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import harness as h  # noqa: E402
 import run as bench  # noqa: E402
+from layout import musl_build, training_runs  # noqa: E402
 
 PGO_DIR = os.path.join(h.TARGET_DIR, "pgo")
-CRATES = {"ours": (h.ROOT, "posteverywhere-wait"), "floor": (os.path.join(h.ROOT, "bench", "floor"), "pew-floor")}
 
 
 def profdata_tool():
@@ -34,34 +34,20 @@ def profdata_tool():
     return found[0] if found else None
 
 
-def cargo(tool, stage, flag):
-    """The tool's musl release binary built with one PGO flag, in its own target folder."""
-    crate, name = CRATES[tool]
-    target_dir = os.path.join(PGO_DIR, stage)
-    env = dict(os.environ, CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=flag)
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--target", h.MUSL,
-                    "--manifest-path", os.path.join(crate, "Cargo.toml"), "--target-dir", target_dir],
-                   env=env, check=True)
-    return os.path.join(target_dir, h.MUSL, "release", name)
-
-
 def trained(tool, server, llvm_profdata):
     """The tool built with the profile of a one-poll and a five-poll run (stripped, as the
     release profiles of both crates say)."""
     raw = os.path.join(PGO_DIR, f"{tool}.raw")
     shutil.rmtree(raw, ignore_errors=True)
     os.makedirs(raw)
-    binary = cargo(tool, "generate", f"-Cprofile-generate={raw}")
-    for polls in (1, 5):
-        server.play(bench.last_pending_until(lambda post, k, at: k >= polls - 1))
-        argv = h.command(tool, {tool: binary}, server, ["p1"], 0.002, ("polls", polls))
-        env = dict(h.environment(tool, server, ["p1"], 0.002, 600, 60000),
-                   LLVM_PROFILE_FILE=os.path.join(raw, "%p.profraw"))
+    binary = musl_build(tool, os.path.join(PGO_DIR, "generate"), [f"-Cprofile-generate={raw}"])
+    for argv, env in training_runs(tool, binary, server):
+        env = dict(env, LLVM_PROFILE_FILE=os.path.join(raw, "%p.profraw"))
         r = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert r.returncode == 0, (tool, polls, r.returncode)
+        assert r.returncode == 0, (tool, argv, r.returncode)
     profile = os.path.join(PGO_DIR, f"{tool}.profdata")
     subprocess.run([llvm_profdata, "merge", "-o", profile, *glob.glob(os.path.join(raw, "*.profraw"))], check=True)
-    return cargo(tool, "use", f"-Cprofile-use={profile}")
+    return musl_build(tool, os.path.join(PGO_DIR, "use"), [f"-Cprofile-use={profile}"])
 
 
 def main():
@@ -73,9 +59,8 @@ def main():
     if not llvm_profdata or not shutil.which("valgrind"):
         sys.exit("bench/pgo.py needs valgrind and rustc's llvm-profdata (rustup component add llvm-tools)")
     os.makedirs(PGO_DIR, exist_ok=True)
-    bench.build(argparse.Namespace(quick=True, no_build=False))
+    _, bins = bench.build(argparse.Namespace(quick=True, no_build=False))
     server = h.Server()
-    bins = {"ours": h.binary("posteverywhere-wait", h.MUSL), "floor": h.binary("pew-floor", h.MUSL)}
     for tool in ("ours", "floor"):
         bins[tool + "@pgo"] = trained(tool, server, llvm_profdata)
     variants = list(bins)
