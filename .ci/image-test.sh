@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 # The build context as release.yml has it: the repository and the release binary.
 mkdir -p "$W/ctx/dist/linux-amd64" "$W/base/bin"
-cp -R "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" "$ROOT/src" "$W/ctx/"
+cp -R "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" "$ROOT/build.rs" "$ROOT/layout" "$ROOT/src" "$W/ctx/"
 cp "$BIN" "$W/ctx/dist/linux-amd64/$TOOL"
 
 # The stand-in base: busybox and its applet links, nothing else.
