@@ -1,10 +1,11 @@
 //! Link-time code layout for Linux builds: hands the linker `layout/executed.ld`, which places
-//! the functions a polling run executes together, ahead of the rest of `.text`.
+//! the functions a polling run executes together, ahead of the rest of `.text`. The benchmark
+//! floor (`bench/floor`) is built with this same script and its own `layout/executed.ld`.
 //!
 //! The kernel maps up to 64 KB of a binary around every code page a process touches, so peak
 //! RSS follows how widely the running code is spread, not how much of it there is. Grouping
 //! the executed functions keeps a run's resident code near the size of that code (about
-//! 1.0 MiB resident instead of 1.8 MiB for the musl binary; see docs/performance.md).
+//! 1.1 MiB resident instead of 1.8 MiB for the musl binary; see docs/performance.md).
 //!
 //! The script names sections by pattern, without the hashes symbol names carry, so it stays
 //! valid across dependency versions, targets and flags; `bench/layout.py --write` regenerates

@@ -91,7 +91,7 @@ arm64() {
   bin="$TARGET_DIR/$target/debug/$TOOL"
   check "an AArch64 ELF" eval "aarch64-linux-gnu-readelf -h '$bin' | grep -q 'Machine:.*AArch64'"
   check "statically linked (no program interpreter)" eval "! aarch64-linux-gnu-readelf -l '$bin' | grep -q INTERP"
-  check "code layout applied by rust-lld (build.rs, layout/executed.ld)" \
+  check "rust-lld read the layout script (section .text.executed; build.rs)" \
     eval "aarch64-linux-gnu-readelf -SW '$bin' | grep -q ' \.text\.executed '"
   check "--version" same "$(qemu-aarch64-static "$bin" --version)" "$TOOL $VERSION"
   rc=0
