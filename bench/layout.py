@@ -231,8 +231,13 @@ def experiment(server, runs):
     os.makedirs(LAYOUT_DIR, exist_ok=True)
     code = {}
     for tool in CRATES:
-        names = executed(tool, with_symbols(tool), server)
-        code[tool] = (len(names), coverage(with_symbols(tool), names)[0])
+        binary = with_symbols(tool)
+        names = executed(tool, binary, server)
+        code[tool] = (len(names), coverage(binary, names)[0])
+        if tool == "ours":
+            where = functions(binary)
+            sized = sorted(((where[n][1], d) for n, d in zip(names, demangle(names)) if n in where), reverse=True)
+            own = [(size, d) for size, d in sized if d.startswith("posteverywhere_wait::")]
         bins[tool + "@off"] = musl_build(tool, os.path.join(LAYOUT_DIR, "off"), PEW_LINK_LAYOUT="off")
     musl_build("ours", h.TARGET_DIR)  # the stripped binaries again
     musl_build("floor", h.TARGET_DIR)
@@ -248,6 +253,8 @@ def experiment(server, runs):
     print("|---|---|---|---|")
     (n0, b0), (n1, b1) = code["ours"], code["floor"]
     print(f"| functions executed | {n0} ({b0 // 1024} KB) | {n1} ({b1 // 1024} KB) | {b0 / b1:.2f}× (bytes) |")
+    print(f"| of which the tool's own | {len(own)} ({sum(s for s, _ in own) // 1024} KB; largest "
+          f"`{re.sub(r'::h[0-9a-f]{16}$', '', own[0][1])}`, {own[0][0] // 1024} KB) | | |")
     for label, s in (("compiler's order", "@off"), ("as shipped", "")):
         (c0, a0), (c1, a1) = resident(bins["ours" + s], "ours", server), resident(bins["floor" + s], "floor", server)
         print(f"| resident code, {label} | {c0} kB | {c1} kB | {c0 / c1:.2f}× |")
