@@ -97,9 +97,8 @@ def pattern(name):
     disambiguators (`Cs…_`) and back-references (`B…_`, offsets that move with them) of a v0
     symbol. The v0 rule also widens the odd identifier holding `B…_` (`9BufWriterNtNtB6_`):
     a pattern too wide pulls a few more functions forward, one too narrow lets a function
-    drift out, so wide it is. `$` (legacy escapes)
-    becomes `?`: the linkers read it as a character of their own. C functions keep their
-    names. `.text*.` also matches `.text.unlikely.`, where LLVM puts functions marked cold (a
+    drift out, so wide it is. `$` (legacy escapes) becomes `?`: the linkers read it as a
+    character of their own. C functions keep their names. `.text*.` also matches `.text.unlikely.`, where LLVM puts functions marked cold (a
     vector's growth, a table's rehash)."""
     if name.startswith("_ZN"):
         name = re.sub(r"17h[0-9a-f]{16}E(\.llvm)?(\.\d+)*$", "17h*", name)
@@ -139,7 +138,8 @@ def coverage(binary, names):
     for line in subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout.splitlines():
         m = re.search(r"\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
         if m and m.group(1) == SECTION:
-            lo, hi = int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3), 16)
+            lo = int(m.group(2), 16)
+            hi = lo + int(m.group(3), 16)
     if lo is None:
         sys.exit(f"{binary}: no {SECTION} section (was it linked without its layout script?)")
     where = functions(binary)
@@ -158,10 +158,17 @@ def coverage(binary, names):
     return total, inside / total, len(windows), sorted(outside, reverse=True)
 
 
-def with_symbols(tool, target_dir=h.TARGET_DIR, **env):
+def with_symbols(tool):
     """`tool`'s musl release build with its symbols (in the shipping target folder, only the
     crate root relinks)."""
-    return musl_build(tool, target_dir, CARGO_PROFILE_RELEASE_STRIP="false", **env)
+    return musl_build(tool, h.TARGET_DIR, CARGO_PROFILE_RELEASE_STRIP="false")
+
+
+def stripped_again():
+    """Both programs' shipped (stripped) builds back in place, for whatever runs next (cargo
+    keeps both artifacts: no rebuild). Also bench/size.py's."""
+    for tool in CRATES:
+        musl_build(tool, h.TARGET_DIR)
 
 
 def demangle(names):
@@ -187,8 +194,9 @@ def write(server):
 def check(server, most):
     stale = []
     for tool in CRATES:
-        names = executed(tool, with_symbols(tool), server)
-        total, share, windows, outside = coverage(with_symbols(tool), names)
+        binary = with_symbols(tool)
+        names = executed(tool, binary, server)
+        total, share, windows, outside = coverage(binary, names)
         print(f"{CRATES[tool][1]}: {len(names)} functions executed ({total // 1024} KB), {100 * share:.1f} % of "
               f"their bytes in {SECTION}, the rest in {windows} 64 KB windows (at most {most} allowed)")
         if windows > most:
@@ -209,18 +217,17 @@ def resident(binary, tool, server):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        code = anon = 0
+        kb, kind = {"code": 0, "anon": 0}, None
         with open(f"/proc/{p.pid}/smaps") as f:
-            kind = None
             for line in f:
                 parts = line.split()
-                if re.match(r"[0-9a-f]+-[0-9a-f]+$", parts[0]):
+                if re.match(r"[0-9a-f]+-[0-9a-f]+$", parts[0]):  # a mapping's first line
                     path = parts[5] if len(parts) > 5 else ""
-                    kind = "code" if "x" in parts[1] and path == os.path.realpath(binary) else (
-                        "anon" if not path or path in ("[heap]", "[stack]") else None)
+                    kind = ("code" if "x" in parts[1] and path == os.path.realpath(binary)
+                            else "anon" if path in ("", "[heap]", "[stack]") else None)
                 elif parts[0] == "Rss:" and kind:
-                    code, anon = (code + int(parts[1]), anon) if kind == "code" else (code, anon + int(parts[1]))
-        return code, anon
+                    kb[kind] += int(parts[1])
+        return kb["code"], kb["anon"]
     finally:
         p.kill()
         p.wait()
@@ -239,8 +246,7 @@ def experiment(server, runs):
             sized = sorted(((where[n][1], d) for n, d in zip(names, demangle(names)) if n in where), reverse=True)
             own = [(size, d) for size, d in sized if d.startswith("posteverywhere_wait::")]
         bins[tool + "@off"] = musl_build(tool, os.path.join(LAYOUT_DIR, "off"), PEW_LINK_LAYOUT="off")
-    musl_build("ours", h.TARGET_DIR)  # the stripped binaries again
-    musl_build("floor", h.TARGET_DIR)
+    stripped_again()
     res = bench.startup(server, bins, list(bins), runs)
     rss = {v: res[v]["rss_mb"] for v in bins}
     print(f"Peak RSS of a one-poll run, musl, max of {runs} runs:\n")
@@ -282,9 +288,8 @@ def main():
             return check(server, args.windows)
         return experiment(server, args.runs)
     finally:
-        if args.write or args.check:  # the stripped binaries again, for whatever runs next
-            for tool in CRATES:
-                musl_build(tool, h.TARGET_DIR)
+        if args.write or args.check:
+            stripped_again()
 
 
 if __name__ == "__main__":

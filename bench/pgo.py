@@ -7,9 +7,10 @@ instructions of the musl release binaries, as shipped and built with a profile.
 Each program is built with `-Cprofile-generate`, trained on a one-poll and a five-poll run
 against the scripted API of bench/run.py, and built again with `-Cprofile-use`. LLVM then
 puts the functions the training ran in `.text.hot` and the rest in `.text.unlikely`, which the
-linker groups, so the code a run touches sits together (what layout/executed.ld does for
-every Linux build of the tool; see bench/layout.py), and inlines by measured counts. An experiment, not what ships (see
-docs/performance.md): `llvm-profdata` must match rustc's LLVM (rustup's `llvm-tools`).
+linker groups, so the code a run touches sits together (what the layout scripts do for every
+Linux build of both; see bench/layout.py), and inlines by measured counts. An experiment, not
+what ships (see docs/performance.md): `llvm-profdata` must match rustc's LLVM (rustup's
+`llvm-tools`).
 """
 
 import argparse

@@ -59,8 +59,7 @@ def main():
         a, sim = by_crate(ours)
         b, _ = by_crate(floor)
     finally:
-        for tool in layout.CRATES:
-            layout.musl_build(tool, h.TARGET_DIR)
+        layout.stripped_again()
     shipped = {t: os.path.getsize(h.binary(layout.CRATES[t][1], h.MUSL)) for t in layout.CRATES}
     print(f"musl release binaries (stripped): posteverywhere-wait {shipped['ours']:,} bytes, "
           f"floor {shipped['floor']:,} bytes ({shipped['ours'] / shipped['floor']:.2f}×)\n")
