@@ -4,28 +4,36 @@ layout/executed.ld and the floor's bench/floor/layout/executed.ld, both passed b
 Linux), and what they do to peak RSS.
 
     python3 bench/layout.py --write     regenerate both scripts (about 3 minutes)
-    python3 bench/layout.py --check     fail if the executed code has drifted out of them (CI)
+    python3 bench/layout.py --check     fail if the executed code has drifted out of them (CI; ~3 minutes)
+    python3 bench/layout.py --made-with the rustc version the tool's script was made with
     python3 bench/layout.py [--runs N]  the experiment: peak RSS with and without (~10 minutes)
 
 Most of a static binary's RSS is its code: the kernel maps up to 64 KB of a file around each
 page a run touches, so RSS follows how widely the running code is spread. Each program's musl
-release binary is run under callgrind (a one-poll run and a five-poll run against the scripted
-API of bench/run.py; for the tool also a GitHub Actions step), the functions that executed are
-listed, and each becomes a section pattern without the hash its symbol name carries (so the
-script stays valid across versions, targets and flags) in a linker script that INSERTs an
-output section `.text.executed`, holding those functions, BEFORE `.text`. The floor gets its
-script the same way as the tool, so no comparison credits the tool with a layout the floor
-lacks.
+release binary, built as shipped with the linker's map beside it (build.rs adds one when
+PEW_LINK_MAP is set), is run under valgrind's lackey (a one-poll run and a five-poll run
+against the scripted API of bench/run.py; for the tool also a GitHub Actions step); the map
+says which input section each executed instruction belongs to (with a section per function,
+which function; for musl's C objects, which file). The linker script INSERTs an output
+section `.text.executed`, holding those sections, BEFORE `.text`, naming each twice: first
+exactly (its symbol's hash included), which places just the functions that ran, then without
+the hash, which also holds where hashes differ (another rustc, target, dependency or version)
+but takes every instance of a generic function (every `<&T as Debug>::fmt`: 47 KB, for one
+183-byte instance that runs). The floor gets its script the same way as the tool, so no
+comparison credits the tool with a layout the floor lacks.
 
---check builds each binary with symbols (only the crate root relinks), runs the training, and
-fails when the executed code outside `.text.executed` falls in more than --windows 64 KB
-windows of the binary (each can cost up to 64 KB of RSS), naming the functions outside. It
-rebuilds the stripped binaries afterwards. The experiment compares both programs with their
-scripts (as shipped) and without (PEW_LINK_LAYOUT=off): peak RSS, the code executed, and the
-memory resident while waiting between polls.
+--check makes the same build and training runs and fails, naming the functions, when the
+executed code outside `.text.executed` falls in more than --windows 64 KB windows of the
+binary (each can cost up to 64 KB of RSS), or when the exact names no longer match (the
+executed code reaches more than 10 % past its own size into the section). Both restore the
+shipped binaries afterwards. The experiment compares both programs with their scripts (as
+shipped) and without (PEW_LINK_LAYOUT=off): peak RSS, the code executed, and the memory
+resident while waiting between polls.
 """
 
 import argparse
+import bisect
+import collections
 import os
 import re
 import shutil
@@ -73,22 +81,95 @@ def training_runs(tool, binary, server, github=False):
             yield h.command(tool, {tool: binary}, server, ["p1"], 0.002, ("polls", polls)), env
 
 
-def executed(tool, binary, server):
-    """Mangled names of the functions the training runs execute (the binary has symbols)."""
-    names = set()
+Section = collections.namedtuple("Section", "at size name file output")
+
+
+def input_sections(map_path, outputs):
+    """[Section] of the input sections the linker placed in the named output sections, by
+    address, read from its map (GNU ld's format; also bench/rodata.py's, for `.rodata`)."""
+    lines = open(map_path).read().splitlines()
+    out, output = [], None
+    for i, line in enumerate(lines):
+        m = re.match(r"^(\.\S+)", line)
+        if m:  # an output section
+            output = m.group(1) if m.group(1) in outputs else None
+            continue
+        m = re.match(r"^ (\.\S+)(?:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*))?$", line)
+        if not (output and m):
+            continue
+        if m.group(2) is None:  # a long name: address, size and file on the next line
+            m = re.match(r"^\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*)$", lines[i + 1] if i + 1 < len(lines) else "")
+            if not m:
+                continue
+            at, size, file = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+        else:
+            at, size, file = int(m.group(2), 16), int(m.group(3), 16), m.group(4)
+        if size:
+            out.append(Section(at, size, line.split()[0], file, output))
+    return sorted(out)
+
+
+def key(sec):
+    """What names a code section in every link of one build: its name, and for a C object
+    compiled without a section per function (`.text` of musl's `memcpy.lo`) its file, as a
+    linker script names it (`libc.a:memcpy.lo`, `rcrt1.o`)."""
+    if sec.name != ".text":
+        return sec.name, ""
+    m = re.match(r"(.*)\((.*)\)$", sec.file)
+    return sec.name, f"{os.path.basename(m.group(1))}:{m.group(2)}" if m else os.path.basename(sec.file)
+
+
+def symbol(k):
+    name, file = k
+    return file or re.sub(r"^\.text(\.(unlikely|hot|startup|exit|split))?\.", "", name)
+
+
+def map_build(tool):
+    """`tool`'s musl release binary built as shipped, with the linker's map beside it (build.rs
+    asks for one when PEW_LINK_MAP is set; a build with symbols would need another profile,
+    and the profile is part of what the symbols' hashes are made from); (binary, map)."""
+    os.makedirs(LAYOUT_DIR, exist_ok=True)
+    path = os.path.join(LAYOUT_DIR, f"{tool}.map")
+    return musl_build(tool, h.TARGET_DIR, PEW_LINK_MAP=path), path
+
+
+def lackey(tool, binary, server):
+    """(kind, address) of every instruction (`I`) and data access (`L`, `S`, `M`) of the
+    training runs under valgrind's lackey, addresses relative to where the binary was loaded
+    (its first instruction is its entry point). Also bench/rodata.py's."""
+    readelf = subprocess.run(["readelf", "-h", binary], capture_output=True, text=True, check=True).stdout
+    entry = int(re.search(r"Entry point address:\s+0x([0-9a-f]+)", readelf).group(1), 16)
     for argv, env in training_runs(tool, binary, server, github=tool == "ours"):
         with tempfile.TemporaryDirectory(dir=h.OUT) as d:
-            out = os.path.join(d, "cg")
-            subprocess.run(["valgrind", "--tool=callgrind", "--demangle=no", f"--callgrind-out-file={out}", *argv],
+            log = os.path.join(d, "lackey")
+            subprocess.run(["valgrind", "--tool=lackey", "--trace-mem=yes", f"--log-file={log}", *argv],
                            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            with open(out) as f:
+            base = None
+            with open(log) as f:
                 for line in f:
-                    m = re.match(r"c?fn=\(\d+\) (\S+)", line)
-                    if m and not m.group(1).startswith(("0x", "(")):
-                        names.add(re.sub(r"'\d+$", "", m.group(1)))
-    if not names:
-        sys.exit(f"{binary}: callgrind named no function (no symbols?)")
-    return sorted(names)
+                    kind = line[:2].strip()
+                    if kind in ("I", "L", "S", "M"):
+                        at = int(line[3:line.index(",")], 16)
+                        if base is None:
+                            base = at - entry
+                        yield kind, at - base
+
+
+def trace(tool, server):
+    """The shipped build's code sections, and the keys of those the training runs execute
+    (lackey lists every instruction's address; the map says whose it is)."""
+    binary, map_path = map_build(tool)
+    secs = input_sections(map_path, (SECTION, ".text"))
+    starts = [s.at for s in secs]
+    hit = set()
+    for kind, at in lackey(tool, binary, server):
+        if kind == "I":
+            k = bisect.bisect_right(starts, at) - 1
+            if k >= 0 and at < secs[k].at + secs[k].size:
+                hit.add(k)
+    if not hit:
+        sys.exit(f"{binary}: no executed instruction fell in a code section of {map_path}")
+    return binary, secs, {key(secs[k]) for k in hit}
 
 
 def pattern(name):
@@ -98,8 +179,9 @@ def pattern(name):
     symbol. The v0 rule also widens the odd identifier holding `B…_` (`9BufWriterNtNtB6_`):
     a pattern too wide pulls a few more functions forward, one too narrow lets a function
     drift out, so wide it is. `$` (legacy escapes) becomes `?`: the linkers read it as a
-    character of their own. C functions keep their names. `.text*.` also matches `.text.unlikely.`, where LLVM puts functions marked cold (a
-    vector's growth, a table's rehash)."""
+    character of their own. C functions keep their names. `.text*.` also matches
+    `.text.unlikely.`, where LLVM puts functions marked cold (a vector's growth, a table's
+    rehash)."""
     if name.startswith("_ZN"):
         name = re.sub(r"17h[0-9a-f]{16}E(\.llvm)?(\.\d+)*$", "17h*", name)
     elif name.startswith("_R"):
@@ -108,71 +190,96 @@ def pattern(name):
     return ".text*." + name.replace("$", "?")
 
 
-def script(names):
-    """The linker script for a list of executed functions."""
+def exact(k):
+    """The pattern for one section of this build: its whole name (the `.llvm.123` suffix of a
+    promoted local symbol aside, which moves with any change of code), or its file."""
+    name, file = k
+    if file:
+        return f"*{file}({name})"
+    return "*(" + re.sub(r"\.llvm\.\d+$", "*", name).replace("$", "?") + ")"
+
+
+def wide(k):
+    return exact(k) if k[1] else f"*({pattern(symbol(k))})"
+
+
+def rustc():
+    """The compiler's version line (`rustc 1.95.0 (… date)`): the exact names hold for its
+    builds only. The script records it, and the release workflow builds the musl binary with
+    that version."""
+    return subprocess.run(["rustc", "-V"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def made_with(path):
+    """The version line a script records, or None."""
+    with open(path) as f:
+        m = re.search(r"^   Made with (rustc [^\n]*?) for ", f.read(), re.M)
+    return m and m.group(1)
+
+
+def script(keys):
+    """The linker script for the keys of the executed sections: each by its exact name first,
+    then by its name without a hash."""
     seen, lines = set(), []
-    for n in names:
-        p = pattern(n)
+    for p in [exact(k) for k in sorted(keys)] + [wide(k) for k in sorted(keys)]:
         if p not in seen:
             seen.add(p)
-            lines.append(f"    *({p})")
+            lines.append(f"    {p}")
     head = ("/* Generated by bench/layout.py --write: the functions a polling run executes, placed ahead\n"
-            "   of the rest of .text so the code a run touches sits together (see build.rs). */\n")
+            "   of the rest of .text so the code a run touches sits together (see build.rs). First by\n"
+            "   their names in the build this was made from, hashes included, which place exactly those;\n"
+            "   then by their names without hashes, which also hold where the hashes differ (another\n"
+            "   toolchain, target or version) but take every instance of a generic function.\n"
+            f"   Made with {rustc()} for {h.MUSL}. */\n")
     return head + "SECTIONS\n{\n  " + SECTION + " :\n  {\n" + "\n".join(lines) + "\n  }\n}\nINSERT BEFORE .text;\n"
 
 
-def functions(binary):
-    """{mangled name: (address, size)} of a binary's functions."""
-    out = {}
-    for line in subprocess.run(["nm", "-S", binary], capture_output=True, text=True, check=True).stdout.splitlines():
-        p = line.split()
-        if len(p) == 4 and p[2] in "tTwW":
-            out[p[3]] = (int(p[0], 16), int(p[1], 16))
-    return out
-
-
-def coverage(binary, names):
-    """(bytes of the executed functions, share of them inside SECTION, the 64 KB windows of the
-    binary that executed code outside it falls in, [(size, name) outside it])."""
-    lo = hi = None
-    for line in subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout.splitlines():
-        m = re.search(r"\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
-        if m and m.group(1) == SECTION:
-            lo = int(m.group(2), 16)
-            hi = lo + int(m.group(3), 16)
-    if lo is None:
-        sys.exit(f"{binary}: no {SECTION} section (was it linked without its layout script?)")
-    where = functions(binary)
-    found = [n for n in names if n in where]
-    if len(found) < 0.9 * len(names):
-        sys.exit(f"{binary}: only {len(found)} of the {len(names)} functions executed are in its symbol table")
-    inside, outside, windows = 0, [], set()
-    for n in found:
-        at, size = where[n]
-        if lo <= at < hi:
-            inside += size
-        else:
-            outside.append((size, n))
-            windows.update(range(at >> 16, ((at + max(size, 1) - 1) >> 16) + 1))
-    total = inside + sum(s for s, _ in outside)
-    return total, inside / total, len(windows), sorted(outside, reverse=True)
+def coverage(secs, keys):
+    """(bytes of the executed sections, share of them inside SECTION, how far into SECTION they
+    reach, the 64 KB windows of the binary that executed code outside it falls in, [(size,
+    symbol) outside it])."""
+    if not any(s.output == SECTION for s in secs):
+        sys.exit(f"no {SECTION} section (was the binary linked without its layout script?)")
+    hit = [s for s in secs if key(s) in keys]
+    if len({key(s) for s in hit}) < 0.9 * len(keys):
+        sys.exit(f"only {len(hit)} of the {len(keys)} sections executed are in this build")
+    inside = [s for s in hit if s.output == SECTION]
+    outside = [s for s in hit if s.output != SECTION]
+    windows = set()
+    for s in outside:
+        windows.update(range(s.at >> 16, ((s.at + s.size - 1) >> 16) + 1))
+    total = sum(s.size for s in hit)
+    reach = max(s.at + s.size for s in inside) - min(s.at for s in secs if s.output == SECTION)
+    return (total, sum(s.size for s in inside) / total, reach, len(windows),
+            sorted(((s.size, symbol(key(s))) for s in outside), reverse=True))
 
 
 def with_symbols(tool):
     """`tool`'s musl release build with its symbols (in the shipping target folder, only the
-    crate root relinks)."""
+    crate root relinks); bench/size.py's."""
     return musl_build(tool, h.TARGET_DIR, CARGO_PROFILE_RELEASE_STRIP="false")
 
 
 def stripped_again():
-    """Both programs' shipped (stripped) builds back in place, for whatever runs next (cargo
-    keeps both artifacts: no rebuild). Also bench/size.py's."""
+    """Both programs' shipped builds back in place (no map, stripped), for whatever runs next.
+    Also bench/size.py's."""
     for tool in CRATES:
         musl_build(tool, h.TARGET_DIR)
 
 
 def demangle(names):
     return subprocess.run(["c++filt"], input="\n".join(names), capture_output=True, text=True).stdout.splitlines()
+
+
+def summary(tool, secs, keys):
+    """Prints where the executed code is; (windows outside SECTION, [(size, symbol) outside],
+    whether the exact names missed: then the code is spread through every instance the
+    hash-free names take, which happens when the hashes change: another rustc, a dependency
+    or the crate's version)."""
+    total, share, reach, windows, outside = coverage(secs, keys)
+    print(f"{CRATES[tool][1]}: {len(keys)} functions executed ({total // 1024} KB), {100 * share:.1f} % of their "
+          f"bytes in the first {reach // 1024} KB of {SECTION}, the rest in {windows} 64 KB windows")
+    return windows, outside, reach > 1.1 * share * total
 
 
 def write(server):
@@ -182,27 +289,30 @@ def write(server):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
                 f.write(script([]))
-        names = executed(tool, with_symbols(tool), server)
+        _, _, keys = trace(tool, server)
         with open(path, "w") as f:
-            f.write(script(names))
-        total, share, windows, _ = coverage(with_symbols(tool), names)  # build.rs reruns: relinked
-        print(f"wrote {os.path.relpath(path, h.ROOT)}: {len(names)} functions executed ({total // 1024} KB), "
-              f"{100 * share:.1f} % of their bytes now in {SECTION}, the rest in {windows} 64 KB windows")
+            f.write(script(keys))
+        print(f"wrote {os.path.relpath(path, h.ROOT)}")
+        summary(tool, input_sections(map_build(tool)[1], (SECTION, ".text")), keys)  # relinked with it
     return 0
 
 
 def check(server, most):
     stale = []
     for tool in CRATES:
-        binary = with_symbols(tool)
-        names = executed(tool, binary, server)
-        total, share, windows, outside = coverage(binary, names)
-        print(f"{CRATES[tool][1]}: {len(names)} functions executed ({total // 1024} KB), {100 * share:.1f} % of "
-              f"their bytes in {SECTION}, the rest in {windows} 64 KB windows (at most {most} allowed)")
+        _, secs, keys = trace(tool, server)
+        windows, outside, missed = summary(tool, secs, keys)
         if windows > most:
-            stale.append(os.path.relpath(script_path(tool), h.ROOT))
+            print(f"  more than {most} windows: the executed code has drifted out of the script")
             for (size, _), d in zip(outside[:20], demangle([n for _, n in outside[:20]])):
                 print(f"  outside: {size:6} bytes  {d[:150]}")
+        if missed:
+            print("  the script's exact names are not this build's (another rustc, dependency or version)")
+        if made_with(script_path(tool)) != rustc():
+            print(f"  made with {made_with(script_path(tool))}, this is {rustc()}")
+            missed = True
+        if windows > most or missed:
+            stale.append(os.path.relpath(script_path(tool), h.ROOT))
     if stale:
         print(f"{', '.join(stale)}: stale; run `python3 bench/layout.py --write` and commit", file=sys.stderr)
         return 1
@@ -238,12 +348,16 @@ def experiment(server, runs):
     os.makedirs(LAYOUT_DIR, exist_ok=True)
     code = {}
     for tool in CRATES:
-        binary = with_symbols(tool)
-        names = executed(tool, binary, server)
-        code[tool] = (len(names), coverage(binary, names)[0])
+        _, secs, keys = trace(tool, server)
+        total, _, reach, _, _ = coverage(secs, keys)
+        code[tool] = (len(keys), total, reach)
         if tool == "ours":
-            where = functions(binary)
-            sized = sorted(((where[n][1], d) for n, d in zip(names, demangle(names)) if n in where), reverse=True)
+            sizes = collections.Counter()
+            for s in secs:
+                if key(s) in keys:
+                    sizes[key(s)] += s.size
+            ks = sorted(sizes)
+            sized = sorted(zip((sizes[k] for k in ks), demangle([symbol(k) for k in ks])), reverse=True)
             own = [(size, d) for size, d in sized if d.startswith("posteverywhere_wait::")]
         bins[tool + "@off"] = musl_build(tool, os.path.join(LAYOUT_DIR, "off"), PEW_LINK_LAYOUT="off")
     stripped_again()
@@ -257,10 +371,12 @@ def experiment(server, runs):
     print("\nCode the training runs execute, and memory resident while waiting between polls (smaps):\n")
     print("| | posteverywhere-wait | floor | ours ÷ floor |")
     print("|---|---|---|---|")
-    (n0, b0), (n1, b1) = code["ours"], code["floor"]
+    (n0, b0, r0), (n1, b1, r1) = code["ours"], code["floor"]
     print(f"| functions executed | {n0} ({b0 // 1024} KB) | {n1} ({b1 // 1024} KB) | {b0 / b1:.2f}× (bytes) |")
+    largest = re.sub(r"::h[0-9a-f]{16}(\.llvm\.\d+)?$", "", own[0][1])
     print(f"| of which the tool's own | {len(own)} ({sum(s for s, _ in own) // 1024} KB; largest "
-          f"`{re.sub(r'::h[0-9a-f]{16}$', '', own[0][1])}`, {own[0][0] // 1024} KB) | | |")
+          f"`{largest}`, {own[0][0] // 1024} KB) | | |")
+    print(f"| {SECTION} up to the last of them | {r0 // 1024} KB | {r1 // 1024} KB | {r0 / r1:.2f}× |")
     for label, s in (("compiler's order", "@off"), ("as shipped", "")):
         (c0, a0), (c1, a1) = resident(bins["ours" + s], "ours", server), resident(bins["floor" + s], "floor", server)
         print(f"| resident code, {label} | {c0} kB | {c1} kB | {c0 / c1:.2f}× |")
@@ -273,10 +389,18 @@ def main():
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="regenerate both layout scripts")
     mode.add_argument("--check", action="store_true", help="fail if a layout script is stale")
-    ap.add_argument("--windows", type=int, default=4,
-                    help="--check: most 64 KB windows that executed code outside the section may touch (default 4)")
+    ap.add_argument("--windows", type=int, default=2,
+                    help="--check: most 64 KB windows that executed code outside the section may touch (default 2)")
     ap.add_argument("--runs", type=int, default=30, help="experiment: runs per binary for peak RSS (default 30)")
+    mode.add_argument("--made-with", action="store_true",
+                      help="print the rustc version the tool's script was made with (the release workflow's)")
     args = ap.parse_args()
+    if args.made_with:
+        version = made_with(script_path("ours"))
+        if not version:
+            sys.exit(f"{os.path.relpath(script_path('ours'), h.ROOT)}: no 'Made with rustc' line; run --write")
+        print(version.split()[1])
+        return 0
     if not shutil.which("valgrind"):
         sys.exit("bench/layout.py needs valgrind (Debian: apt-get install valgrind)")
     os.makedirs(h.OUT, exist_ok=True)
