@@ -74,6 +74,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn help() -> String {
     let mut s = format!(
         "{}\nPublish a PostEverywhere post (or take its id), wait for every destination's result, report it.\n\n\

@@ -28,6 +28,7 @@ const PIXEL: &[u8] = &[
 
 /// The demo's folder in the temp dir, with its media file (none inside GitHub Actions,
 /// where the runner's own files are used).
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn folder(ci: Ci) -> std::io::Result<Option<PathBuf>> {
     if ci == Ci::GitHub {
         return Ok(None);
@@ -41,6 +42,7 @@ pub fn folder(ci: Ci) -> std::io::Result<Option<PathBuf>> {
 /// The environment for a demo: the caller's variables minus any API key or base URL,
 /// then our defaults (which the caller's own settings override): publish a post with a
 /// picture to three accounts of the simulator, and wait for it.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn vars(env: Vec<(String, String)>, dir: Option<&Path>) -> Vec<(String, String)> {
     let dropped: Vec<String> = ["api-key", "base-url"].iter().flat_map(|i| env_names(i)).collect();
     let mut v: Vec<(String, String)> = env.into_iter().filter(|(k, _)| !dropped.contains(k)).collect();
@@ -68,6 +70,7 @@ pub fn vars(env: Vec<(String, String)>, dir: Option<&Path>) -> Vec<(String, Stri
 }
 
 /// Files for the demo: the runner's own when inside GitHub Actions, else the demo folder.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn targets(mut t: Targets, dir: Option<&Path>) -> Targets {
     if let Some(dir) = dir {
         t.output = Some(dir.join("outputs.txt"));
@@ -123,6 +126,7 @@ fn suggestion(name: &str, program: &str) -> String {
 
 /// Shows what CI got from the run (the long files before the short ones), and how to try
 /// the other scenarios. The caller prints the verdict and table after this.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn show(sink: &Sink, demo: Demo, dir: Option<&Path>) {
     let t = sink.targets();
     sink.info("");

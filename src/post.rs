@@ -136,6 +136,7 @@ impl PostWait {
     }
 
     /// Destinations of our own, reported with the API's (accounts skipped before posting).
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     pub fn seed(&mut self, dests: Vec<Destination>) {
         self.known.seed(dests);
     }
@@ -258,6 +259,7 @@ impl PostWait {
         }
     }
 
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     pub fn on_post(&mut self, now: Duration, answer: Result<Results, Fault>, jitter: f64) {
         if matches!(answer, Err(Fault::RateLimited { .. } | Fault::Transient { .. })) {
             // Worth asking again after the next poll.
@@ -280,6 +282,7 @@ impl PostWait {
         self.after_poll(now, Observation::Pending, jitter);
     }
 
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     pub fn on_retry(&mut self, now: Duration, plan: &Plan, answer: Result<RetryAck, Fault>, jitter: f64) {
         match answer {
             Ok(ack) => {

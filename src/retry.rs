@@ -132,6 +132,7 @@ pub fn eligible(d: &Destination, e: &Entry, max: u32) -> bool {
 /// The request for `targets` (indices into `dests`) in the preferred form, falling back to
 /// the other when no target can be named in it. Each account or id is listed once; an
 /// empty body, which would re-queue every failure of the post, is never built.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn plan(dests: &[&Destination], targets: &[usize], prefer: Form) -> Option<Plan> {
     let mut accounts: Vec<i64> = Vec::new();
     let mut by_account = Vec::new();

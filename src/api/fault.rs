@@ -81,6 +81,7 @@ pub fn describe_answer(status: u16, err: &ErrorBody) -> String {
 }
 
 /// Sorts a non-2xx answer. `hinted_wait` is the rate-limit wait read from headers/body.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn classify_status(status: u16, err: &ErrorBody, hinted_wait: Option<Duration>) -> Fault {
     let what = describe_answer(status, err);
     if status == 429 {

@@ -283,6 +283,7 @@ impl Client {
         }
     }
 
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     fn redirect_fault(&self, status: StatusCode, h: &HeaderMap) -> Fault {
         let location =
             h.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("(no Location header)");

@@ -206,6 +206,7 @@ fn str_field<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str>
 
 /// Reads the error object and request id from any error body (enveloped or bare); a body
 /// that is not a JSON object gives an empty `ErrorBody`.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn decode_error(bytes: &[u8]) -> ErrorBody {
     let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(bytes) else {
         return ErrorBody::default();

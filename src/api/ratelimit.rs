@@ -52,6 +52,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 /// The wait a 429 asks for: `Retry-After`, else the body's `retryAfter`, else the reset.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn rate_limited_wait(
     retry_after: Option<&str>,
     body_secs: Option<f64>,

@@ -5,7 +5,7 @@
 //! Pure string builders; `Sink` prints them.
 
 use crate::escape::{command_data, command_property, one_line};
-use crate::model::State;
+use crate::model::{Destination, State};
 use crate::outcome::Status;
 use crate::report::text::plural;
 use crate::report::{Report, human_duration};
@@ -96,16 +96,7 @@ pub(super) fn annotations(r: &Report, write_errors: &[String], warnings_used: us
     }
     let several = r.posts.len() > 1;
     for d in r.destinations().filter(|d| d.status == State::Failed) {
-        let class = d.failure_class();
-        let post = if several { format!(" (post {})", one_line(&d.post_id, 60)) } else { String::new() };
-        let title = format!("PostEverywhere: {} failed{post}", one_line(&d.label(), 100));
-        let msg = format!(
-            "{} ({}: {})",
-            one_line(d.error.as_deref().unwrap_or("no error text from the API"), 1000),
-            class.as_str(),
-            class.advice()
-        );
-        list.push((kind, command(kind, Some(&title), &msg)));
+        list.push((kind, failed(d, kind, several)));
     }
     let (errors, warnings): (Vec<_>, Vec<_>) = list.into_iter().partition(|(k, _)| *k == "error");
     let strip = |v: Vec<(&str, String)>| v.into_iter().map(|(_, a)| a).collect::<Vec<_>>();
@@ -117,6 +108,21 @@ pub(super) fn annotations(r: &Report, write_errors: &[String], warnings_used: us
         "failed destinations",
     ));
     out
+}
+
+/// The annotation for a destination that failed.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+fn failed(d: &Destination, kind: &str, several: bool) -> String {
+    let class = d.failure_class();
+    let post = if several { format!(" (post {})", one_line(&d.post_id, 60)) } else { String::new() };
+    let title = format!("PostEverywhere: {} failed{post}", one_line(&d.label(), 100));
+    let msg = format!(
+        "{} ({}: {})",
+        one_line(d.error.as_deref().unwrap_or("no error text from the API"), 1000),
+        class.as_str(),
+        class.advice()
+    );
+    command(kind, Some(&title), &msg)
 }
 
 #[cfg(test)]

@@ -262,7 +262,7 @@ impl Config {
 
 /// The publish inputs, when the step is to create the post; checked before any request.
 fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, ConfigError> {
-    use publish::{check_content, parse_accounts, parse_media, parse_schedule, read_content};
+    use publish::{check_content, read_content};
     let content = match (&raw.content, &raw.content_file) {
         (Some(_), Some(_)) => {
             return Err(ConfigError(
@@ -294,6 +294,18 @@ fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, Con
         }
         return Ok(None);
     };
+    publish_config(raw, src, content, content_from).map(Some)
+}
+
+/// The rest of the publish inputs, given the content: only a publishing run executes it.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+fn publish_config(
+    raw: &RawInputs,
+    src: &Sources,
+    content: String,
+    content_from: String,
+) -> Result<Publish, ConfigError> {
+    use publish::{parse_accounts, parse_media, parse_schedule};
     let accounts = match &raw.accounts {
         Some(a) => parse_accounts(a).map_err(|why| src.bad("accounts", a, &why))?,
         None => {
@@ -323,7 +335,7 @@ fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, Con
         Some(v) => values::parse_duration(v).map_err(|why| src.bad("dedupe", v, &why))?,
         None => Duration::from_secs(24 * 3600),
     };
-    Ok(Some(Publish {
+    Ok(Publish {
         content,
         content_from,
         accounts,
@@ -332,7 +344,7 @@ fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, Con
         skip_unhealthy: flag("skip-unhealthy", &raw.skip_unhealthy)?,
         dry_run: flag("dry-run", &raw.dry_run)?,
         dedupe,
-    }))
+    })
 }
 
 fn missing(input: &str, what: &str) -> ConfigError {

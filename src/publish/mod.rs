@@ -46,6 +46,7 @@ pub struct Record {
 
 impl Record {
     /// The accounts left out, as failed destinations of `post_id` (what to do: reconnect).
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     pub fn skipped_destinations(&self, post_id: &str) -> Vec<crate::model::Destination> {
         self.skipped
             .iter()

@@ -89,6 +89,7 @@ fn text_within(v: &str, max: usize) -> String {
 }
 
 /// The report's variables, every value one line, each within its budget.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn render(r: &Report, results_file: Option<&str>) -> String {
     let urls: Vec<String> = r.published_urls().filter_map(crate::escape::link_url).map(inert).collect();
     let platforms: Vec<String> = r.failed_platforms().iter().map(|p| p.replace(' ', "_")).collect();
@@ -115,6 +116,7 @@ pub fn render(r: &Report, results_file: Option<&str>) -> String {
 }
 
 /// GitLab's rules, checked on the exact bytes we are about to write.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn validate(text: &str) -> Result<(), String> {
     if text.len() >= MAX_BYTES {
         return Err(format!("{} bytes; GitLab accepts under 5 KB", text.len()));

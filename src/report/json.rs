@@ -95,6 +95,7 @@ fn publish(p: &crate::publish::Record) -> Value {
 }
 
 /// The whole document written to `results-file`, pretty-printed.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn document(r: &Report) -> String {
     #[allow(clippy::cast_possible_truncation)]
     let ms = |d: std::time::Duration| d.as_millis() as u64;

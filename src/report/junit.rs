@@ -113,6 +113,7 @@ fn post_cases(out: &mut String, p: &PostReport, time: f64, each: usize) {
 }
 
 /// The whole report as JUnit XML.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn render(r: &Report) -> String {
     let time = r.elapsed.as_secs_f64();
     let t = r.tally;

@@ -18,6 +18,7 @@ pub const MAX_LINKS: usize = 1000;
 pub const MAX_BYTES: usize = 64 * 1024;
 
 /// The report, and a note when links were left out.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn render(r: &Report) -> (String, Option<String>) {
     let several = r.posts.len() > 1;
     let mut links: Vec<Value> = Vec::new();

@@ -251,6 +251,7 @@ fn header(r: &Report) -> String {
 }
 
 /// The overview of several posts, those that need attention first.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 fn overview(out: &mut String, r: &Report, left: &mut usize) -> usize {
     let head = "| | Post | Status | Published | Failed | Pending | Note |\n|---|---|---|---|---|---|---|\n";
     if head.len() + 1 > *left {

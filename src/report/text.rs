@@ -131,6 +131,7 @@ pub fn requeueing(now: Duration, label: String, n: usize, body: &serde_json::Val
 }
 
 /// What the API said to a retry call.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn requeue_answer(now: Duration, label: String, answer: Result<&RetryAck, &Fault>) -> String {
     let what = match answer {
         Ok(RetryAck { retried_count: Some(0) }) => {
@@ -147,6 +148,7 @@ pub fn requeue_answer(now: Duration, label: String, answer: Result<&RetryAck, &F
 
 /// A failed request and what happens next: `next` is when the next request goes out, or
 /// `None` when none fits before the deadline.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn fault_line(
     now: Duration,
     label: &str,

@@ -7,6 +7,7 @@ use super::super::text::plural;
 use crate::escape::{md_cell, one_line};
 
 /// What was (or would have been) posted, to whom, and what stopped it.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub(super) fn section(out: &mut String, p: &crate::publish::Record) {
     let names = |list: Vec<String>| {
         let more = list.len().saturating_sub(20);
