@@ -14,13 +14,13 @@ release binary, built as shipped with the linker's map beside it (build.rs adds 
 PEW_LINK_MAP is set), is run under valgrind's lackey (a one-poll run and a five-poll run
 against the scripted API of bench/run.py; for the tool also a GitHub Actions step); the map
 says which input section each executed instruction belongs to (with a section per function,
-which function; for musl's C objects, which file). The linker script INSERTs an output
-section `.text.executed`, holding those sections, BEFORE `.text`, naming each twice: first
-exactly (its symbol's hash included), which places just the functions that ran, then without
-the hash, which also holds where hashes differ (another rustc, target, dependency or version)
-but takes every instance of a generic function (every `<&T as Debug>::fmt`: 47 KB, for one
-183-byte instance that runs). The floor gets its script the same way as the tool, so no
-comparison credits the tool with a layout the floor lacks.
+which function; for musl's assembly objects and the start file, which file). The linker script
+INSERTs an output section `.text.executed`, holding those sections, BEFORE `.text`, naming
+each twice: first exactly (its symbol's hash included), which places just the functions that
+ran, then without the hash, which also holds where hashes differ (another rustc, target,
+dependency or version) but takes every instance of a generic function (every `<&T as
+Debug>::fmt`: 47 KB, for one 183-byte instance that runs). The floor gets its script the same
+way as the tool, so no comparison credits the tool with a layout the floor lacks.
 
 --check makes the same build and training runs and fails, naming the functions, when the
 executed code outside `.text.executed` falls in more than --windows 64 KB windows of the
@@ -44,6 +44,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import harness as h  # noqa: E402
+import linkmap  # noqa: E402
 import run as bench  # noqa: E402
 
 LAYOUT_DIR = os.path.join(h.TARGET_DIR, "layout")
@@ -81,34 +82,6 @@ def training_runs(tool, binary, server, github=False):
             yield h.command(tool, {tool: binary}, server, ["p1"], 0.002, ("polls", polls)), env
 
 
-Section = collections.namedtuple("Section", "at size name file output")
-
-
-def input_sections(map_path, outputs):
-    """[Section] of the input sections the linker placed in the named output sections, by
-    address, read from its map (GNU ld's format; also bench/rodata.py's, for `.rodata`)."""
-    lines = open(map_path).read().splitlines()
-    out, output = [], None
-    for i, line in enumerate(lines):
-        m = re.match(r"^(\.\S+)", line)
-        if m:  # an output section
-            output = m.group(1) if m.group(1) in outputs else None
-            continue
-        m = re.match(r"^ (\.\S+)(?:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*))?$", line)
-        if not (output and m):
-            continue
-        if m.group(2) is None:  # a long name: address, size and file on the next line
-            m = re.match(r"^\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*)$", lines[i + 1] if i + 1 < len(lines) else "")
-            if not m:
-                continue
-            at, size, file = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
-        else:
-            at, size, file = int(m.group(2), 16), int(m.group(3), 16), m.group(4)
-        if size:
-            out.append(Section(at, size, line.split()[0], file, output))
-    return sorted(out)
-
-
 def key(sec):
     """What names a code section in every link of one build: its name, and for a C object
     compiled without a section per function (`.text` of musl's `memcpy.lo`) its file, as a
@@ -133,36 +106,14 @@ def map_build(tool):
     return musl_build(tool, h.TARGET_DIR, PEW_LINK_MAP=path), path
 
 
-def lackey(tool, binary, server):
-    """(kind, address) of every instruction (`I`) and data access (`L`, `S`, `M`) of the
-    training runs under valgrind's lackey, addresses relative to where the binary was loaded
-    (its first instruction is its entry point). Also bench/rodata.py's."""
-    readelf = subprocess.run(["readelf", "-h", binary], capture_output=True, text=True, check=True).stdout
-    entry = int(re.search(r"Entry point address:\s+0x([0-9a-f]+)", readelf).group(1), 16)
-    for argv, env in training_runs(tool, binary, server, github=tool == "ours"):
-        with tempfile.TemporaryDirectory(dir=h.OUT) as d:
-            log = os.path.join(d, "lackey")
-            subprocess.run(["valgrind", "--tool=lackey", "--trace-mem=yes", f"--log-file={log}", *argv],
-                           env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            base = None
-            with open(log) as f:
-                for line in f:
-                    kind = line[:2].strip()
-                    if kind in ("I", "L", "S", "M"):
-                        at = int(line[3:line.index(",")], 16)
-                        if base is None:
-                            base = at - entry
-                        yield kind, at - base
-
-
 def trace(tool, server):
     """The shipped build's code sections, and the keys of those the training runs execute
     (lackey lists every instruction's address; the map says whose it is)."""
     binary, map_path = map_build(tool)
-    secs = input_sections(map_path, (SECTION, ".text"))
+    secs = linkmap.input_sections(map_path, (SECTION, ".text"))
     starts = [s.at for s in secs]
     hit = set()
-    for kind, at in lackey(tool, binary, server):
+    for kind, at in linkmap.accesses(binary, training_runs(tool, binary, server, github=tool == "ours")):
         if kind == "I":
             k = bisect.bisect_right(starts, at) - 1
             if k >= 0 and at < secs[k].at + secs[k].size:
@@ -241,15 +192,16 @@ def coverage(secs, keys):
     if not any(s.output == SECTION for s in secs):
         sys.exit(f"no {SECTION} section (was the binary linked without its layout script?)")
     hit = [s for s in secs if key(s) in keys]
-    if len({key(s) for s in hit}) < 0.9 * len(keys):
-        sys.exit(f"only {len(hit)} of the {len(keys)} sections executed are in this build")
+    found = len({key(s) for s in hit})
+    if found < 0.9 * len(keys):
+        sys.exit(f"only {found} of the {len(keys)} sections executed are in this build")
     inside = [s for s in hit if s.output == SECTION]
     outside = [s for s in hit if s.output != SECTION]
     windows = set()
     for s in outside:
         windows.update(range(s.at >> 16, ((s.at + s.size - 1) >> 16) + 1))
     total = sum(s.size for s in hit)
-    reach = max(s.at + s.size for s in inside) - min(s.at for s in secs if s.output == SECTION)
+    reach = max((s.at + s.size for s in inside), default=0) - min(s.at for s in secs if s.output == SECTION)
     return (total, sum(s.size for s in inside) / total, reach, len(windows),
             sorted(((s.size, symbol(key(s))) for s in outside), reverse=True))
 
@@ -293,12 +245,16 @@ def write(server):
         with open(path, "w") as f:
             f.write(script(keys))
         print(f"wrote {os.path.relpath(path, h.ROOT)}")
-        summary(tool, input_sections(map_build(tool)[1], (SECTION, ".text")), keys)  # relinked with it
+        summary(tool, linkmap.input_sections(map_build(tool)[1], (SECTION, ".text")), keys)  # relinked with it
     return 0
 
 
 def check(server, most):
-    stale = []
+    stale = [os.path.relpath(script_path(t), h.ROOT) for t in CRATES if made_with(script_path(t)) != rustc()]
+    if stale:  # its exact names cannot be this rustc's: no need to trace to know
+        print(f"{', '.join(stale)}: made with {made_with(script_path('ours'))}, this is {rustc()}; "
+              "run `python3 bench/layout.py --write` and commit", file=sys.stderr)
+        return 1
     for tool in CRATES:
         _, secs, keys = trace(tool, server)
         windows, outside, missed = summary(tool, secs, keys)
@@ -308,9 +264,6 @@ def check(server, most):
                 print(f"  outside: {size:6} bytes  {d[:150]}")
         if missed:
             print("  the script's exact names are not this build's (another rustc, dependency or version)")
-        if made_with(script_path(tool)) != rustc():
-            print(f"  made with {made_with(script_path(tool))}, this is {rustc()}")
-            missed = True
         if windows > most or missed:
             stale.append(os.path.relpath(script_path(tool), h.ROOT))
     if stale:
@@ -399,7 +352,11 @@ def main():
         version = made_with(script_path("ours"))
         if not version:
             sys.exit(f"{os.path.relpath(script_path('ours'), h.ROOT)}: no 'Made with rustc' line; run --write")
-        print(version.split()[1])
+        number = version.split()[1]
+        if not re.fullmatch(r"\d+\.\d+\.\d+", number):
+            sys.exit(f"{os.path.relpath(script_path('ours'), h.ROOT)} was made with {version}, not a stable "
+                     "release; run --write with a stable rustc")
+        print(number)
         return 0
     if not shutil.which("valgrind"):
         sys.exit("bench/layout.py needs valgrind (Debian: apt-get install valgrind)")

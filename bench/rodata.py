@@ -6,13 +6,16 @@
 
 Each program's musl release binary is built as shipped with the linker's map beside it
 (bench/layout.py's build; the stripped binaries are put back afterwards) and run under
-valgrind's lackey through bench/layout.py's training runs; every address the runs load or store is mapped through the linker map to the
-input section of `.rodata` that holds it. Printed per program: the bytes read by kind of
-section, and the kB of `.rodata` in the 64 KB windows that hold a read section (the kernel
-maps up to 64 KB of a file around each page touched) for three orders: the linker's, the
-sections with names that a run reads first, and also those it does not read last (anonymous
-constants, `.rodata..Lanon.<hash>.<n>`, have no name that outlives a change of code, so they
-stay where they are). A read section counts as read through.
+valgrind's lackey through bench/layout.py's training runs; every address the runs load or
+store is mapped through the linker map to the input section of `.rodata` that holds it.
+Printed per program: the bytes read by kind of section, and the kB of `.rodata` in the 64 KB
+windows that hold a read section (the kernel maps up to 64 KB of a file around each page
+touched) for three orders: the linker's, the sections with names that a run reads first, and
+also those it does not read last (anonymous constants, `.rodata..Lanon.<hash>.<n>`, have no
+name that outlives a change of code, so they stay where they are). A read section counts as
+read through. It is a simulation: the sections are packed without the alignment gaps the
+linker leaves, and lackey does not see what the kernel reads on the program's behalf (the
+bytes of a `write` straight from a constant).
 """
 
 import argparse
@@ -26,6 +29,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import harness as h  # noqa: E402
 import layout  # noqa: E402
+import linkmap  # noqa: E402
 
 
 def kind(name):
@@ -50,11 +54,11 @@ def resident(secs, order, read):
 
 
 def report(tool, binary, map_path, server):
-    secs = [(x.at, x.size, x.name) for x in layout.input_sections(map_path, (".rodata",))]
+    secs = [(x.at, x.size, x.name) for x in linkmap.input_sections(map_path, (".rodata",))]
     starts = [at for at, _, _ in secs]
     read = set()
-    for kind, a in layout.lackey(tool, binary, server):
-        if kind == "I":
+    for op, a in linkmap.accesses(binary, layout.training_runs(tool, binary, server, github=tool == "ours")):
+        if op == "I":
             continue
         k = bisect.bisect_right(starts, a) - 1
         if k >= 0 and a < secs[k][0] + secs[k][1]:

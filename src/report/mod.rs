@@ -93,7 +93,10 @@ impl Report {
 
 /// `items` in order of `rank` (0, 1 or 2), in their own order within a rank: what a
 /// stable sort by the rank gives, without a sort's code for each kind of item.
-#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+// Every run sorts with it, but not every instance runs: not inlined, so the several-post
+// ones stay out of the functions every run executes
+// (docs/performance.md#code-only-some-runs-execute).
+#[inline(never)]
 pub fn by_rank<I: Iterator + Clone>(items: I, rank: impl Fn(&I::Item) -> u8) -> Vec<I::Item> {
     let rank = &rank;
     let out: Vec<I::Item> = (0..3).flat_map(|r| items.clone().filter(move |x| rank(x) == r)).collect();
