@@ -146,9 +146,9 @@ type SimStart<'a> = std::pin::Pin<Box<dyn Future<Output = std::io::Result<String
 /// The client for the configured API, or for the built-in simulator.
 pub async fn connect(cfg: &Config) -> Result<Client, String> {
     let base = match &cfg.simulate {
-        // Behind an opaque pointer, so the simulator's start stays out of this function
-        // (docs/performance.md#code-only-some-runs-execute).
-        Some(s) => match std::hint::black_box(Box::pin(crate::sim::start(s)) as SimStart<'_>).await {
+        // Boxed as a trait object, so the simulator's start is polled through its own function
+        // and not inlined into this one (docs/performance.md#code-only-some-runs-execute).
+        Some(s) => match (Box::pin(crate::sim::start(s)) as SimStart<'_>).await {
             Ok(u) => u.parse().map_err(|e| format!("simulator URL: {e}"))?,
             Err(e) => return Err(format!("cannot start the simulator: {e}")),
         },
