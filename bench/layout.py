@@ -32,8 +32,8 @@ resident while waiting between polls.
 """
 
 import argparse
-import bisect
 import collections
+import functools
 import os
 import re
 import shutil
@@ -111,13 +111,8 @@ def trace(tool, server):
     (lackey lists every instruction's address; the map says whose it is)."""
     binary, map_path = map_build(tool)
     secs = linkmap.input_sections(map_path, (SECTION, ".text"))
-    starts = [s.at for s in secs]
-    hit = set()
-    for kind, at in linkmap.accesses(binary, training_runs(tool, binary, server, github=tool == "ours")):
-        if kind == "I":
-            k = bisect.bisect_right(starts, at) - 1
-            if k >= 0 and at < secs[k].at + secs[k].size:
-                hit.add(k)
+    runs = training_runs(tool, binary, server, github=tool == "ours")
+    hit = linkmap.holding(secs, (at for op, at in linkmap.accesses(binary, runs) if op == "I"))
     if not hit:
         sys.exit(f"{binary}: no executed instruction fell in a code section of {map_path}")
     return binary, secs, {key(secs[k]) for k in hit}
@@ -154,6 +149,7 @@ def wide(k):
     return exact(k) if k[1] else f"*({pattern(symbol(k))})"
 
 
+@functools.cache
 def rustc():
     """The compiler's version line (`rustc 1.95.0 (… date)`): the exact names hold for its
     builds only. The script records it, and the release workflow builds the musl binary with

@@ -4,6 +4,7 @@ stores). bench/layout.py places the code a run executes with it; bench/rodata.py
 read-only data a run reads.
 """
 
+import bisect
 import collections
 import os
 import re
@@ -60,3 +61,15 @@ def accesses(binary, runs):
                         if base is None:
                             base = at - entry
                         yield kind, at - base
+
+
+def holding(secs, addresses):
+    """Indices into `secs` (by address, as input_sections gives them) of the sections that hold
+    any of `addresses`."""
+    starts = [s.at for s in secs]
+    held = set()
+    for at in addresses:
+        k = bisect.bisect_right(starts, at) - 1
+        if k >= 0 and at < secs[k].at + secs[k].size:
+            held.add(k)
+    return held

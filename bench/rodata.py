@@ -19,7 +19,6 @@ bytes of a `write` straight from a constant).
 """
 
 import argparse
-import bisect
 import collections
 import os
 import re
@@ -42,11 +41,11 @@ def kind(name):
 
 def resident(secs, order, read):
     """(windows, kB) of `.rodata` in the 64 KB windows holding a read section, laid out in `order`."""
-    start = at = secs[0][0]
-    end = start + sum(size for _, size, _ in secs)
+    start = at = secs[0].at
+    end = start + sum(s.size for s in secs)
     windows = set()
     for k in order:
-        size = secs[k][1]
+        size = secs[k].size
         if k in read:
             windows.update(range(at >> 16, ((at + size - 1) >> 16) + 1))
         at += size
@@ -54,26 +53,20 @@ def resident(secs, order, read):
 
 
 def report(tool, binary, map_path, server):
-    secs = [(x.at, x.size, x.name) for x in linkmap.input_sections(map_path, (".rodata",))]
-    starts = [at for at, _, _ in secs]
-    read = set()
-    for op, a in linkmap.accesses(binary, layout.training_runs(tool, binary, server, github=tool == "ours")):
-        if op == "I":
-            continue
-        k = bisect.bisect_right(starts, a) - 1
-        if k >= 0 and a < secs[k][0] + secs[k][1]:
-            read.add(k)
+    secs = linkmap.input_sections(map_path, (".rodata",))
+    runs = layout.training_runs(tool, binary, server, github=tool == "ours")
+    read = linkmap.holding(secs, (a for op, a in linkmap.accesses(binary, runs) if op != "I"))
     by = collections.defaultdict(lambda: [0, 0])
     for k in read:
-        by[kind(secs[k][2])][0] += 1
-        by[kind(secs[k][2])][1] += secs[k][1]
-    total = sum(size for _, size, _ in secs)
+        by[kind(secs[k].name)][0] += 1
+        by[kind(secs[k].name)][1] += secs[k].size
+    total = sum(s.size for s in secs)
     print(f"\n{CRATE_NAMES[tool]}: .rodata {total // 1024} KB in {len(secs)} input sections; a run reads "
           f"{sum(v[1] for v in by.values()) // 1024} KB in {len(read)}:")
     for name, (n, size) in sorted(by.items()):
         print(f"  {name}: {n} sections, {size / 1024:.1f} KB")
     everything = list(range(len(secs)))
-    named = {k for k in everything if kind(secs[k][2]) != "anonymous constants"}
+    named = {k for k in everything if kind(secs[k].name) != "anonymous constants"}
     first = [k for k in everything if k in read and k in named]
     last = [k for k in everything if k not in read and k in named]
     rest = [k for k in everything if k not in first]
