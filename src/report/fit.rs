@@ -22,7 +22,9 @@ pub fn char_width(c: char) -> usize {
 
 /// Columns a string takes.
 pub fn width(s: &str) -> usize {
-    s.chars().map(char_width).sum()
+    // Most cells are ASCII (names, statuses, URLs): a byte is a column, and checking that
+    // reads a word at a time, where the general case decodes and ranges every character.
+    if s.is_ascii() { s.len() } else { s.chars().map(char_width).sum() }
 }
 
 /// `s` in at most `max` columns: as it is, or cut with `…`.
