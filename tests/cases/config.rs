@@ -91,6 +91,24 @@ fn all_three_spellings_reach_the_binary() {
 }
 
 #[test]
+fn inputs_are_found_among_a_runners_many_variables() {
+    // A CI step's environment: a hundred and fifty other variables, one of them larger
+    // than the buffer start-up reads the environment block into, all before the inputs.
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let mut cmd = Cmd::plain().env("A_TOKEN", &"t".repeat(40 << 10));
+    for i in 0..150 {
+        cmd = cmd.env(&format!("A_RUNNER_VAR_{i}"), "/opt/hostedtoolcache/some/tool/1.2.3/x64");
+    }
+    let run = cmd
+        .env("INPUT_API-KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "post_1")
+        .env("INPUT_BASE-URL", &server.base_url())
+        .run();
+    run.expect_code(0);
+    assert_eq!(server.hits("GET", crate::server::RESULTS), 1);
+}
+
+#[test]
 fn empty_github_inputs_fall_back_to_the_generic_names() {
     let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
     let run = Cmd::plain()
