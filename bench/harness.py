@@ -18,6 +18,8 @@ import tempfile
 import threading
 import time
 
+import runner_env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_DIR = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
 OUT = os.path.join(ROOT, "bench", "out")
@@ -177,8 +179,10 @@ def command(variant, bins, server, posts, interval, floor_stop=("polls", 1)):
 
 def environment(variant, server, posts, interval, timeout, rate_limit=600):
     tool = variant.split("@")[0]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-           "POSTEVERYWHERE_API_KEY": KEY}
+    # Every tool starts in a CI step's environment (bench/runner_env.py), not a near-empty one.
+    env = dict(runner_env.RUNNER)
+    env.update({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+                "POSTEVERYWHERE_API_KEY": KEY})
     if tool == "ours":
         env.update({
             "POSTEVERYWHERE_BASE_URL": server.base, "POSTEVERYWHERE_POST_ID": " ".join(posts),
