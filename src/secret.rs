@@ -101,12 +101,15 @@ impl Redactor {
 impl Forms {
     /// The distinct forms of `key` long enough to search for, each with its searcher.
     fn of(key: &str) -> Forms {
-        let mut forms = encoded_forms(key);
-        forms.retain(|f| f.len() >= MIN_FORM);
-        // Longest first; equal forms (most encoders leave a plain key as it is) are kept
-        // once, so they must end up next to each other for `dedup`.
-        forms.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        forms.dedup();
+        // Equal forms (most encoders leave a plain key as it is) are kept once. There are
+        // about fifteen, and unequal ones mostly differ in length or first bytes, so looking
+        // through those kept is cheaper than sorting them to `dedup`.
+        let mut forms: Vec<Vec<u8>> = Vec::with_capacity(15);
+        for f in encoded_forms(key) {
+            if f.len() >= MIN_FORM && !forms.contains(&f) {
+                forms.push(f);
+            }
+        }
         let shortest = forms.iter().map(Vec::len).min().unwrap_or(0);
         let forms = forms
             .into_iter()
@@ -228,20 +231,24 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
             escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
         ]);
     }
+    // Percent-encoding of the reserved bytes only (a key without any, most keys, is its own
+    // form) and of every byte, in upper and lower case.
+    let reserved = |b: &u8| !matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~');
+    let any_reserved = key.bytes().any(|b| reserved(&b));
     for digits in [b"0123456789ABCDEF", b"0123456789abcdef"] {
-        let reserved = |b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let (mut some, mut all) = (Vec::with_capacity(key.len() * 3), Vec::with_capacity(key.len() * 3));
-        for b in key.bytes() {
-            let hex = [b'%', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]];
-            all.extend_from_slice(&hex);
-            if reserved(b) {
-                some.extend_from_slice(&hex);
-            } else {
-                some.push(b);
+        let hex = |b: u8| [b'%', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]];
+        if any_reserved {
+            let mut some = Vec::with_capacity(key.len() * 3);
+            for b in key.bytes() {
+                if reserved(&b) {
+                    some.extend_from_slice(&hex(b));
+                } else {
+                    some.push(b);
+                }
             }
+            forms.push(some);
         }
-        forms.push(some);
-        forms.push(all);
+        forms.push(key.bytes().flat_map(hex).collect());
     }
     for alphabet in [STANDARD, URL_SAFE] {
         for offset in 0..3 {
