@@ -2,6 +2,8 @@
 //! calls, rate limits, scheduled posts, re-runs that reuse their post, and uploads sent
 //! again.
 
+use std::time::Instant;
+
 use serde_json::json;
 
 use super::*;
@@ -100,6 +102,28 @@ fn a_create_that_hangs_is_never_repeated_blindly() {
     run.expect_code(3);
     assert_eq!(creates(&server).len(), 1);
     assert_eq!(run.output("created"), "false");
+}
+
+#[cfg(unix)] // signals are sent with kill(1)
+#[test]
+fn a_sigterm_while_a_create_hangs_stops_at_once_and_posts_nothing_more() {
+    let server = api(vec![Reply::Hang], vec![listing(json!([]))]);
+    let cmd = publish(&server);
+    let start = Instant::now();
+    let child = cmd.spawn(&[]);
+    while creates(&server).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no create arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = Instant::now();
+    let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let run = cmd.collect(child, start);
+    run.expect_code(143);
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
+    assert_eq!((run.output("status"), run.output("created")), ("cancelled", "false"));
+    assert!(run.output("message").contains("cancelled by SIGTERM"), "{}", run.output("message"));
+    assert_eq!(creates(&server).len(), 1);
 }
 
 #[test]
