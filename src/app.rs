@@ -127,7 +127,7 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
 /// they come from `/proc/self/environ` (the environment the process was started with, which
 /// nothing here changes), read in one go: `std::env::vars_os` copies every variable, two
 /// allocations each, and a CI runner's step has a hundred or more, nearly all dropped again
-/// (about 1.1 k instructions a variable, measured; docs/performance.md).
+/// (about 1.4 k instructions a variable on musl, measured; docs/performance.md).
 fn input_vars() -> Vec<(String, String)> {
     #[cfg(target_os = "linux")]
     if let Some(block) = environ_block() {
@@ -139,7 +139,8 @@ fn input_vars() -> Vec<(String, String)> {
         .collect()
 }
 
-/// This process's environment block, or `None` when `/proc` cannot be read (not mounted).
+/// This process's environment block, or `None` when `/proc` cannot be read (not mounted) or
+/// gives nothing (a process has at least the variables that hold its inputs).
 #[cfg(target_os = "linux")]
 fn environ_block() -> Option<Vec<u8>> {
     use std::io::Read as _;
@@ -148,5 +149,5 @@ fn environ_block() -> Option<Vec<u8>> {
     // that finds the end), where an empty buffer would grow through a dozen reads.
     let mut block = Vec::with_capacity(32 << 10);
     file.read_to_end(&mut block).ok()?;
-    Some(block)
+    (!block.is_empty()).then_some(block)
 }

@@ -2,12 +2,13 @@
 //! start-up), which also makes them work when we are PID 1 in a container, where signals
 //! without a handler are ignored by the kernel.
 //!
-//! On Unix each handler records its signal and writes a byte to one socket (a self-pipe,
+//! On Unix each handler sets its signal's flag and writes a byte to one socket (a self-pipe,
 //! through signal-hook, which does only async-signal-safe work in the handler); `recv`
-//! waits for that socket to turn readable. tokio's own signal driver would set up a channel
-//! for each of the 65 signals when the runtime starts (about 35 k instructions before the
-//! first request, docs/performance.md); and the wait loop polls its stop future every time
-//! it wakes, which here is one readiness check.
+//! waits for that socket to turn readable. tokio's own signal driver set up a channel for
+//! each of the 65 signals when the runtime started (about 35 k instructions and 70
+//! allocations before the first request, where these handlers take about 17 k;
+//! docs/performance.md). The wait loop polls its stop future every time it wakes, which here
+//! is one readiness check.
 
 use crate::outcome::Signal;
 
@@ -18,7 +19,7 @@ pub use unix::Signals;
 mod unix {
     use std::io::ErrorKind;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use signal_hook::consts::{SIGINT, SIGTERM};
 
@@ -27,8 +28,9 @@ mod unix {
     pub struct Signals {
         /// Readable once a handler ran.
         wake: tokio::net::UnixStream,
-        /// The number of the signal that came last (0: none since the last `recv`).
-        which: Arc<AtomicUsize>,
+        /// Set by each signal's handler, before it writes to the socket.
+        term: Arc<AtomicBool>,
+        int: Arc<AtomicBool>,
     }
 
     impl Signals {
@@ -36,41 +38,56 @@ mod unix {
         pub fn install() -> std::io::Result<Self> {
             let (read, write) = std::os::unix::net::UnixStream::pair()?;
             read.set_nonblocking(true)?;
-            let which = Arc::new(AtomicUsize::new(0));
-            for sig in [SIGINT, SIGTERM] {
-                // Per signal, actions run in the order they were registered: the number is
-                // stored before the byte that wakes `recv` is written.
-                signal_hook::flag::register_usize(sig, Arc::clone(&which), sig as usize)?;
+            let (term, int) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+            for (sig, flag) in [(SIGTERM, &term), (SIGINT, &int)] {
+                // Per signal, actions run in the order they were registered: the flag is set
+                // before the byte that wakes `recv` is written.
+                signal_hook::flag::register(sig, Arc::clone(flag))?;
                 signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
             }
-            Ok(Self { wake: tokio::net::UnixStream::from_std(read)?, which })
+            Ok(Self { wake: tokio::net::UnixStream::from_std(read)?, term, int })
+        }
+
+        /// A signal that came, SIGTERM first when both did (what CI sends to cancel a job).
+        fn take(&self) -> Option<Signal> {
+            if self.term.swap(false, Ordering::SeqCst) {
+                Some(Signal::Terminate)
+            } else if self.int.swap(false, Ordering::SeqCst) {
+                Some(Signal::Interrupt)
+            } else {
+                None
+            }
         }
 
         /// Resolves with the next signal received.
         pub async fn recv(&mut self) -> Signal {
             let mut bytes = [0u8; 32];
             loop {
+                // Before waiting: a signal between a flag's and its wake-up's registration
+                // set the flag and wrote nothing.
+                if let Some(s) = self.take() {
+                    return s;
+                }
                 if self.wake.readable().await.is_err() {
                     return std::future::pending().await;
                 }
-                match self.wake.try_read(&mut bytes) {
-                    // The handlers hold the write end for the life of the process.
-                    Ok(0) => return std::future::pending().await,
-                    Ok(_) => match self.which.swap(0, Ordering::SeqCst) {
-                        n if n == SIGTERM as usize => return Signal::Terminate,
-                        n if n == SIGINT as usize => return Signal::Interrupt,
-                        // A byte whose number an earlier `recv` already took.
-                        _ => {}
-                    },
-                    Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return std::future::pending().await,
+                // Empty the socket; the flags say which signals came.
+                loop {
+                    match self.wake.try_read(&mut bytes) {
+                        // The handlers hold the write end for the life of the process.
+                        Ok(0) => return std::future::pending().await,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => return std::future::pending().await,
+                    }
                 }
             }
         }
     }
 }
 
-/// Ctrl-C, through tokio's driver, forwarded into a channel.
+/// Ctrl-C (Windows), through tokio's driver, forwarded into a channel.
 #[cfg(not(unix))]
 pub struct Signals {
     rx: tokio::sync::mpsc::UnboundedReceiver<Signal>,

@@ -17,7 +17,9 @@ use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
 pub use checks::{base_url_hint, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
-pub use inputs::{INPUTS, env_names, is_input_var, vars_of_block};
+#[cfg(target_os = "linux")]
+pub use inputs::vars_of_block;
+pub use inputs::{INPUTS, env_names, is_input_var};
 use inputs::{RawInputs, lookup};
 pub use publish::Publish;
 pub use values::FailOn;

@@ -2,8 +2,6 @@
 //! calls, rate limits, scheduled posts, re-runs that reuse their post, and uploads sent
 //! again.
 
-use std::time::Instant;
-
 use serde_json::json;
 
 use super::*;
@@ -109,13 +107,13 @@ fn a_create_that_hangs_is_never_repeated_blindly() {
 fn a_sigterm_while_a_create_hangs_stops_at_once_and_posts_nothing_more() {
     let server = api(vec![Reply::Hang], vec![listing(json!([]))]);
     let cmd = publish(&server);
-    let start = Instant::now();
+    let start = std::time::Instant::now();
     let child = cmd.spawn(&[]);
     while creates(&server).is_empty() {
         assert!(start.elapsed() < Duration::from_secs(10), "no create arrived");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let sent = Instant::now();
+    let sent = std::time::Instant::now();
     let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(ok.success());
     let run = cmd.collect(child, start);
