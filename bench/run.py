@@ -60,7 +60,9 @@ def last_pending_until(done):
 
 def startup(server, bins, variants, runs):
     """One post complete on the first poll. Runs alternate between variants (rotating the
-    order), so drifting machine load hits every tool alike."""
+    order), so drifting machine load hits every tool alike; every binary starts read from
+    disk (`h.read_from_disk`)."""
+    h.read_from_disk(bins[v] for v in variants if v in bins)
     firsts = {v: [] for v in variants}
     walls = {v: [] for v in variants}
     rss = {v: [] for v in variants}
