@@ -233,14 +233,14 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
     }
     // Percent-encoding of the reserved bytes only (a key without any, most keys, is its own
     // form) and of every byte, in upper and lower case.
-    let reserved = |b: &u8| !matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~');
-    let any_reserved = key.bytes().any(|b| reserved(&b));
+    let reserved = |b: u8| !matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~');
+    let any_reserved = key.bytes().any(reserved);
     for digits in [b"0123456789ABCDEF", b"0123456789abcdef"] {
         let hex = |b: u8| [b'%', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]];
         if any_reserved {
             let mut some = Vec::with_capacity(key.len() * 3);
             for b in key.bytes() {
-                if reserved(&b) {
+                if reserved(b) {
                     some.extend_from_slice(&hex(b));
                 } else {
                     some.push(b);
