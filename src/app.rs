@@ -18,9 +18,9 @@ use crate::signal::Signals;
 pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     // First, so a signal during start-up is not lost (and works as PID 1).
     let signals = Signals::install();
-    let env = |k: &str| std::env::var(k).ok();
+    let vars = start_vars();
+    let env = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let (ci, targets, debug) = ci::detect(env, std::io::stdout().is_terminal());
-    let vars = input_vars();
     let mut sink = Sink::new(ci, targets, debug);
     let mut demo_dir = None;
     let vars = match demo {
@@ -123,18 +123,21 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
     }
 }
 
-/// The variables that can hold inputs (`INPUT_…`, `POSTEVERYWHERE_…`), in order. On Linux
-/// they come from `/proc/self/environ` (the environment the process was started with, which
-/// nothing here changes), read in one go: `std::env::vars_os` copies every variable, two
-/// allocations each, and a CI runner's step has a hundred or more, nearly all dropped again
-/// (about 1.4 k instructions a variable on musl, measured; docs/performance.md).
-fn input_vars() -> Vec<(String, String)> {
+/// The variables start-up reads, in order: those that can hold inputs (`INPUT_…`,
+/// `POSTEVERYWHERE_…`) and those that say which CI this is (`ci::reads`). On Linux they come
+/// from `/proc/self/environ` (the environment the process was started with, which nothing
+/// here changes), read in one go: `std::env::vars_os` copies every variable, two allocations
+/// each, and a CI runner's step has a hundred or more, nearly all dropped again (about 1.4 k
+/// instructions a variable on musl, measured; docs/performance.md), and each `getenv` scans
+/// them all.
+fn start_vars() -> Vec<(String, String)> {
+    let keep = |entry: &[u8]| crate::config::is_input_var(entry) || ci::reads(entry);
     #[cfg(target_os = "linux")]
     if let Some(block) = environ_block() {
-        return crate::config::vars_of_block(&block, crate::config::is_input_var);
+        return crate::config::vars_of_block(&block, keep);
     }
     std::env::vars_os()
-        .filter(|(k, _)| crate::config::is_input_var(k.as_encoded_bytes()))
+        .filter(|(k, _)| keep(k.as_encoded_bytes()))
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
 }

@@ -58,6 +58,25 @@ pub struct Targets {
     pub annotations: Option<PathBuf>,
 }
 
+/// Whether `detect` reads the variable named `entry`, given as its name or as a whole
+/// `NAME=value` entry. Start-up keeps these, with the inputs', from its one read of the
+/// environment, so detecting the CI costs no `getenv` (each scans every variable: about 7 k
+/// instructions in a runner's step, musl, measured; docs/performance.md). Asked of every
+/// variable, so most are turned away by their first byte, the rest by the byte after a name.
+pub fn reads(entry: &[u8]) -> bool {
+    let names: &[&[u8]] = match entry.first() {
+        Some(b'G') => &[b"GITHUB_ACTIONS", b"GITHUB_OUTPUT", b"GITHUB_STEP_SUMMARY", b"GITLAB_CI"],
+        Some(b'R') => &[b"RUNNER_DEBUG"],
+        Some(b'C') => &[b"CI", b"CI_DEBUG_TRACE"],
+        _ => return false,
+    };
+    names.iter().any(|name| match entry.get(name.len()) {
+        None => entry == *name,
+        Some(b'=') => entry.starts_with(name),
+        Some(_) => false,
+    })
+}
+
 /// Picks where we run, its files, and whether debug output was asked for.
 pub fn detect(get: impl Fn(&str) -> Option<String>, stdout_is_terminal: bool) -> (Ci, Targets, bool) {
     let path = |k: &str| get(k).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
@@ -288,5 +307,42 @@ mod tests {
         assert_eq!(detect(env(&[("GITHUB_ACTIONS", "false")]), false).0, Ci::Plain);
         assert_eq!(detect(env(&[]), true).0, Ci::Terminal);
         assert_eq!(detect(env(&[("CI", "true")]), true).0, Ci::Plain, "another CI with a TTY stays plain");
+    }
+
+    /// Start-up keeps only the variables `reads` takes for `detect`: every one it asks
+    /// for, on every path, must be among them.
+    #[test]
+    fn detect_reads_only_what_start_up_keeps() {
+        let settings: [&[(&str, &str)]; 5] = [
+            &[("GITHUB_ACTIONS", "true"), ("RUNNER_DEBUG", "1")],
+            &[("GITLAB_CI", "true")],
+            &[("CI", "true")],
+            &[],
+            &[("GITHUB_ACTIONS", "false"), ("GITLAB_CI", "false")],
+        ];
+        for pairs in settings {
+            for tty in [false, true] {
+                let asked = RefCell::new(Vec::new());
+                detect(
+                    |k: &str| {
+                        asked.borrow_mut().push(k.to_owned());
+                        pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+                    },
+                    tty,
+                );
+                for name in asked.into_inner() {
+                    assert!(reads(name.as_bytes()), "{name}");
+                    assert!(
+                        reads(format!("{name}=x").as_bytes()) && reads(format!("{name}=").as_bytes()),
+                        "{name}"
+                    );
+                }
+            }
+        }
+        for other in
+            ["", "C", "CIX=1", "CI_X=1", "GITHUB_ACTION=x", "GITHUB_ACTIONS_X=1", "RUNNER_TEMP=/t", "HOME"]
+        {
+            assert!(!reads(other.as_bytes()), "{other}");
+        }
     }
 }
