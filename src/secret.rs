@@ -60,7 +60,8 @@ struct Forms {
 /// searcher costs in proportion to its needle (the percent-encoded forms are 120 bytes),
 /// so the head is searched for and the whole form compared where the head is found.
 struct Form {
-    text: Box<[u8]>,
+    /// As built (a `Box<[u8]>` would reallocate the forms built with room to spare).
+    text: Vec<u8>,
     head: Finder<'static>,
 }
 
@@ -113,7 +114,7 @@ impl Forms {
         let shortest = forms.iter().map(Vec::len).min().unwrap_or(0);
         let forms = forms
             .into_iter()
-            .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f.into() })
+            .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f })
             .collect();
         Forms { forms, shortest }
     }
@@ -248,7 +249,10 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
             }
             forms.push(some);
         }
-        forms.push(key.bytes().flat_map(hex).collect());
+        // Sized up front: collecting the `flat_map` would grow the vector four times.
+        let mut every = Vec::with_capacity(key.len() * 3);
+        key.bytes().for_each(|b| every.extend_from_slice(&hex(b)));
+        forms.push(every);
     }
     for alphabet in [STANDARD, URL_SAFE] {
         for offset in 0..3 {
@@ -264,7 +268,8 @@ const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// The base64 characters that stand for `data` whatever precedes it (`offset` bytes into a
 /// 3-byte group) and whatever follows: the characters that mix in a neighbour's bits are cut.
 fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
-    let mut bytes = vec![0u8; offset];
+    let mut bytes = Vec::with_capacity(offset + data.len());
+    bytes.resize(offset, 0);
     bytes.extend_from_slice(data);
     let mut out = Vec::with_capacity(bytes.len() / 3 * 4 + 4);
     let char_at = |n: u32, shift: u32| alphabet[((n >> shift) & 63) as usize];
