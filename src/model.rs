@@ -294,13 +294,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_destination_keeps_its_identity_when_the_shape_drifts() {
-        let d = |id: Option<&str>, account: serde_json::Value| Destination {
+    /// A failed destination on platform `x` of post `p`, with what a test varies.
+    fn dest(
+        id: Option<&str>,
+        account_id: Option<serde_json::Value>,
+        account_name: Option<&str>,
+    ) -> Destination {
+        Destination {
             post_id: "p".into(),
             id: id.map(str::to_owned),
-            account_id: Some(account),
-            account_name: None,
+            account_id,
+            account_name: account_name.map(str::to_owned),
             platform: "x".into(),
             status: State::Failed,
             raw_status: "failed".into(),
@@ -312,7 +316,12 @@ mod tests {
             retries: 0,
             note: None,
             class: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_destination_keeps_its_identity_when_the_shape_drifts() {
+        let d = |id: Option<&str>, account: serde_json::Value| dest(id, Some(account), None);
         let a = d(Some("dest_1"), serde_json::json!(5));
         assert_eq!(a.key(), d(None, serde_json::json!(5)).key());
         assert_eq!(a.key(), d(None, serde_json::json!("5")).key());
@@ -321,37 +330,24 @@ mod tests {
 
     #[test]
     fn labels_name_the_platform_and_the_account() {
-        let d = |name: Option<&str>, account: Option<serde_json::Value>| Destination {
-            post_id: "p".into(),
-            id: None,
-            account_id: account,
-            account_name: name.map(str::to_owned),
-            platform: "instagram".into(),
-            status: State::Pending,
-            raw_status: "queued".into(),
-            url: None,
-            error: None,
-            attempts: None,
-            published_at: None,
-            next_retry_at: None,
-            retries: 0,
-            note: None,
-            class: None,
-        };
+        let d = |name: Option<&str>, account: Option<serde_json::Value>| dest(None, account, name);
         let cases = [
-            (d(Some("@mybrand"), Some(serde_json::json!(5))), "instagram @mybrand"),
-            (d(None, Some(serde_json::json!("2280"))), "instagram #2280"),
-            (d(None, Some(serde_json::json!(2280))), "instagram #2280"),
-            (d(None, Some(serde_json::json!(null))), "instagram #null"),
-            (d(None, None), "instagram"),
-            (d(Some(""), Some(serde_json::json!(5))), "instagram"),
-            (d(None, Some(serde_json::json!(""))), "instagram #"),
+            (d(Some("@mybrand"), Some(serde_json::json!(5))), "x @mybrand"),
+            (d(None, Some(serde_json::json!("2280"))), "x #2280"),
+            (d(None, Some(serde_json::json!(2280))), "x #2280"),
+            (d(None, Some(serde_json::json!(null))), "x #null"),
+            (d(None, None), "x"),
+            (d(Some(""), Some(serde_json::json!(5))), "x"),
+            (d(None, Some(serde_json::json!(""))), "x #"),
         ];
         for (dest, want) in cases {
             assert_eq!(dest.label(), want);
             let account = dest.label_account();
-            let joined =
-                if account.is_empty() { dest.platform.clone() } else { format!("instagram {account}") };
+            let joined = if account.is_empty() {
+                dest.platform.clone()
+            } else {
+                format!("{} {account}", dest.platform)
+            };
             assert_eq!(dest.label(), joined, "label and label_account agree");
         }
     }
