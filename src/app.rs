@@ -129,7 +129,8 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
 /// here changes), read in one go: `std::env::vars_os` copies every variable, two allocations
 /// each, and a CI runner's step has a hundred or more, nearly all dropped again (about 1.4 k
 /// instructions a variable on musl, measured; docs/performance.md), and each `getenv` scans
-/// them all.
+/// them all. Names are compared as they are spelled, upper case, as the runners set them
+/// (Windows' own lookup would also take `github_actions`; inputs never did).
 fn start_vars() -> Vec<(String, String)> {
     let keep = |entry: &[u8]| crate::config::is_input_var(entry) || ci::reads(entry);
     #[cfg(target_os = "linux")]

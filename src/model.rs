@@ -59,8 +59,8 @@ pub struct Destination {
 impl Destination {
     /// A short human label: `instagram @mybrand`, or `instagram #2280` without a name.
     pub fn label(&self) -> String {
-        // Built by hand, in one allocation: `format!` costs about 1.2 k instructions a label,
-        // and a progress line has one per destination.
+        // Built by hand, in one allocation for a name or a string id: `format!` costs about
+        // 1.2 k instructions a label, and a progress line has one per destination.
         let (mark, account): (&str, std::borrow::Cow<'_, str>) = match (&self.account_name, &self.account_id)
         {
             (Some(name), _) => ("", name.into()),

@@ -249,7 +249,6 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
             }
             forms.push(some);
         }
-        // Sized up front: collecting the `flat_map` would grow the vector four times.
         let mut every = Vec::with_capacity(key.len() * 3);
         key.bytes().for_each(|b| every.extend_from_slice(&hex(b)));
         forms.push(every);

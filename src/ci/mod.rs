@@ -61,7 +61,7 @@ pub struct Targets {
 /// Whether `detect` reads the variable named `entry`, given as its name or as a whole
 /// `NAME=value` entry. Start-up keeps these, with the inputs', from its one read of the
 /// environment, so detecting the CI costs no `getenv` (each scans every variable: about 7 k
-/// instructions in a runner's step, musl, measured; docs/performance.md). Asked of every
+/// instructions a call in a runner's step, musl, measured; docs/performance.md). Asked of every
 /// variable, so most are turned away by their first byte, the rest by the byte after a name.
 pub fn reads(entry: &[u8]) -> bool {
     let names: &[&[u8]] = match entry.first() {
