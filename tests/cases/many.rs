@@ -94,8 +94,11 @@ fn twenty_posts_share_one_request_budget() {
         let in_window = times[i..].iter().take_while(|u| **u < *t + Duration::from_secs(1)).count();
         assert!(in_window <= 20, "{in_window} requests in the second after {t:?}");
     }
+    // No bursts: sent 50 ms apart. These are arrival times at the test server, which carry
+    // its scheduling delays (10 ms seen under Wine on two busy cores), so half the spacing
+    // is asked for; the budget itself is the check above.
     for w in times.windows(2) {
-        assert!(w[1] - w[0] >= Duration::from_millis(40), "requests {:?} apart", w[1] - w[0]);
+        assert!(w[1] - w[0] >= Duration::from_millis(25), "requests {:?} apart", w[1] - w[0]);
     }
 }
 
