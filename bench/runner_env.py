@@ -5,17 +5,20 @@ every variable to list them; each `getenv` scans them all), so a benchmark run i
 near-empty environment would flatter whichever tool pays the most per variable.
 
 Left out: what would change what a tool does (GITHUB_ACTIONS, CI, RUNNER_DEBUG, proxies).
-Paths are rooted at /srv/runner instead of the runner's home: the same shapes and lengths,
-no machine's home directory.
+The runner's own paths are rooted at `_HOME`, a path relative to the repository (inside the
+ignored bench/out) instead of the runner's home directory: the same shapes, no machine's
+path. Nothing creates it; a tool that looks there (curl for a .curlrc under
+XDG_CONFIG_HOME) finds nothing, as on a runner without one.
 """
 
 import base64
 import hashlib
 
 _REPO = "acme/launch-site"
-_WORK = f"/srv/runner/work/{_REPO.split('/')[1]}/{_REPO.split('/')[1]}"
+_HOME = "bench/out/runner"
+_WORK = f"{_HOME}/work/{_REPO.split('/')[1]}/{_REPO.split('/')[1]}"
 _TOOLS = "/opt/hostedtoolcache"
-_FILE = "/srv/runner/work/_temp/_runner_file_commands"
+_FILE = f"{_HOME}/work/_temp/_runner_file_commands"
 
 
 def _token(seed, length):
@@ -60,7 +63,7 @@ RUNNER = {
     "GECKOWEBDRIVER": "/usr/local/share/gecko_driver",
     "GHCUP_INSTALL_BASE_PREFIX": "/usr/local",
     "GITHUB_ACTION": "__posteverywhere-wait_posteverywhere-wait",
-    "GITHUB_ACTION_PATH": "/srv/runner/work/_actions/posteverywhere-wait/posteverywhere-wait/v1",
+    "GITHUB_ACTION_PATH": f"{_HOME}/work/_actions/posteverywhere-wait/posteverywhere-wait/v1",
     "GITHUB_ACTION_REF": "v1",
     "GITHUB_ACTION_REPOSITORY": "posteverywhere-wait/posteverywhere-wait",
     "GITHUB_ACTOR": "release-bot",
@@ -69,7 +72,7 @@ RUNNER = {
     "GITHUB_BASE_REF": "",
     "GITHUB_ENV": f"{_FILE}/set_env_0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
     "GITHUB_EVENT_NAME": "release",
-    "GITHUB_EVENT_PATH": "/srv/runner/work/_temp/_github_workflow/event.json",
+    "GITHUB_EVENT_PATH": f"{_HOME}/work/_temp/_github_workflow/event.json",
     "GITHUB_GRAPHQL_URL": "https://api.github.com/graphql",
     "GITHUB_HEAD_REF": "",
     "GITHUB_JOB": "announce",
@@ -114,7 +117,7 @@ RUNNER = {
     "LANG": "C.UTF-8",
     "LEIN_HOME": "/usr/local/lib/lein",
     "LEIN_JAR": "/usr/local/lib/lein/self-installs/leiningen-2.11.2-standalone.jar",
-    "NVM_DIR": "/srv/runner/.nvm",
+    "NVM_DIR": f"{_HOME}/.nvm",
     "PIPX_BIN_DIR": "/opt/pipx_bin",
     "PIPX_HOME": "/opt/pipx",
     "POWERSHELL_DISTRIBUTION_CHANNEL": "GitHub-Actions-ubuntu24",
@@ -122,11 +125,11 @@ RUNNER = {
     "RUNNER_ENVIRONMENT": "github-hosted",
     "RUNNER_NAME": "GitHub Actions 1000012345",
     "RUNNER_OS": "Linux",
-    "RUNNER_PERFLOG": "/srv/runner/perflog",
-    "RUNNER_TEMP": "/srv/runner/work/_temp",
+    "RUNNER_PERFLOG": f"{_HOME}/perflog",
+    "RUNNER_TEMP": f"{_HOME}/work/_temp",
     "RUNNER_TOOL_CACHE": _TOOLS,
     "RUNNER_TRACKING_ID": "github_6a7b8c9d-0e1f-2a3b-4c5d-6e7f8a9b0c1d",
-    "RUNNER_WORKSPACE": "/srv/runner/work/launch-site",
+    "RUNNER_WORKSPACE": f"{_HOME}/work/launch-site",
     "SELENIUM_JAR_PATH": "/usr/share/java/selenium-server.jar",
     "SGX_AESM_ADDR": "1",
     "SHELL": "/bin/bash",
@@ -143,7 +146,7 @@ RUNNER = {
     "SYSTEMD_EXEC_PID": "1784",
     "USER": "runner",
     "VCPKG_INSTALLATION_ROOT": "/usr/local/share/vcpkg",
-    "XDG_CONFIG_HOME": "/srv/runner/.config",
+    "XDG_CONFIG_HOME": f"{_HOME}/.config",
     "XDG_RUNTIME_DIR": "/run/user/1001",
     "_": "/usr/bin/posteverywhere-wait",
 }
