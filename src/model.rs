@@ -61,19 +61,14 @@ impl Destination {
     pub fn label(&self) -> String {
         // Built by hand, in one allocation for a name or a string id: `format!` costs about
         // 1.2 k instructions a label, and a progress line has one per destination.
-        let (mark, account): (&str, std::borrow::Cow<'_, str>) = match (&self.account_name, &self.account_id)
-        {
-            (Some(name), _) => ("", name.into()),
-            (None, Some(Value::String(s))) => ("#", s.into()),
-            (None, Some(v)) => ("#", v.to_string().into()),
-            (None, None) => return self.platform.clone(),
-        };
-        if account.is_empty() && mark.is_empty() {
-            return self.platform.clone();
+        match self.account() {
+            Some((mark, account)) if !(mark.is_empty() && account.is_empty()) => {
+                let mut label = String::with_capacity(self.platform.len() + 1 + mark.len() + account.len());
+                label.extend([self.platform.as_str(), " ", mark, &account]);
+                label
+            }
+            _ => self.platform.clone(),
         }
-        let mut label = String::with_capacity(self.platform.len() + 1 + mark.len() + account.len());
-        label.extend([self.platform.as_str(), " ", mark, &account]);
-        label
     }
 
     /// Why it failed, judged from the API's error text and our own note.
@@ -90,11 +85,16 @@ impl Destination {
 
     /// The account as people know it: its name, else `#id`.
     pub fn label_account(&self) -> String {
+        self.account().map(|(mark, account)| [mark, &account].concat()).unwrap_or_default()
+    }
+
+    /// The account's mark (`#` before an id) and name or id, borrowed where it can be.
+    fn account(&self) -> Option<(&'static str, std::borrow::Cow<'_, str>)> {
         match (&self.account_name, &self.account_id) {
-            (Some(name), _) => name.clone(),
-            (None, Some(Value::String(s))) => format!("#{s}"),
-            (None, Some(v)) => format!("#{v}"),
-            (None, None) => String::new(),
+            (Some(name), _) => Some(("", name.into())),
+            (None, Some(Value::String(s))) => Some(("#", s.into())),
+            (None, Some(v)) => Some(("#", v.to_string().into())),
+            (None, None) => None,
         }
     }
 

@@ -249,9 +249,7 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
             }
             forms.push(some);
         }
-        let mut every = Vec::with_capacity(key.len() * 3);
-        key.bytes().for_each(|b| every.extend_from_slice(&hex(b)));
-        forms.push(every);
+        forms.push(key.bytes().flat_map(hex).collect());
     }
     for alphabet in [STANDARD, URL_SAFE] {
         for offset in 0..3 {
