@@ -104,13 +104,14 @@ impl Forms {
     fn of(key: &str) -> Forms {
         // Equal forms (most encoders leave a plain key as it is) are kept once. There are
         // about fifteen, and unequal ones mostly differ in length or first bytes, so looking
-        // through those kept is cheaper than sorting them to `dedup`.
+        // through those kept is cheaper than sorting them to `dedup`. Each form is built in
+        // one scratch buffer and copied only when it is new: no allocation per duplicate.
         let mut forms: Vec<Vec<u8>> = Vec::with_capacity(15);
-        for f in encoded_forms(key) {
-            if f.len() >= MIN_FORM && !forms.contains(&f) {
-                forms.push(f);
+        each_form(key, |f| {
+            if f.len() >= MIN_FORM && !forms.iter().any(|kept| kept.as_slice() == f) {
+                forms.push(f.to_vec());
             }
-        }
+        });
         let shortest = forms.iter().map(Vec::len).min().unwrap_or(0);
         let forms = forms
             .into_iter()
@@ -196,15 +197,14 @@ impl fmt::Debug for Redactor {
     }
 }
 
-/// The key as it may appear after an encoder got hold of it, as bytes (each form built
-/// by pushing onto one buffer: no string per character or byte).
-fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
-    let mut forms = Vec::with_capacity(15);
-    forms.push(key.as_bytes().to_vec());
+/// Hands `visit` each form the key may take after an encoder got hold of it, equal ones
+/// included; the raw, percent-encoded and base64 forms are built in one reused buffer.
+fn each_form(key: &str, mut visit: impl FnMut(&[u8])) {
+    visit(key.as_bytes());
     // JSON, `\"` and `''` quoting and XML change only these characters: a key without any
     // is its own form in each (most keys), and needs no copy per encoder.
     if key.chars().any(|c| matches!(c, '"' | '\\' | '\'' | '&' | '<' | '>') || c.is_control()) {
-        let escape = |pairs: &[(char, &str)]| -> Vec<u8> {
+        let escape = |pairs: &[(char, &str)]| -> String {
             let mut out = String::with_capacity(key.len());
             for c in key.chars() {
                 match pairs.iter().find(|(from, _)| *from == c) {
@@ -212,7 +212,7 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
                     None => out.push(c),
                 }
             }
-            out.into_bytes()
+            out
         };
         let mut json = String::with_capacity(key.len());
         for c in key.chars() {
@@ -225,13 +225,14 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
                 c => json.push(c),
             }
         }
-        forms.extend([
-            json.into_bytes(),
-            escape(&[('"', "\\\"")]),
-            escape(&[('\'', "''")]),
-            escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]),
-        ]);
+        let xml = escape(&[('&', "&amp;"), ('<', "&lt;"), ('>', "&gt;"), ('"', "&quot;"), ('\'', "&apos;")]);
+        visit(json.as_bytes());
+        visit(escape(&[('"', "\\\"")]).as_bytes());
+        visit(escape(&[('\'', "''")]).as_bytes());
+        visit(xml.as_bytes());
     }
+    // Room for the longest form (every byte percent-encoded); the others reuse it.
+    let mut form = Vec::with_capacity(key.len() * 3);
     // Percent-encoding of the reserved bytes only (a key without any, most keys, is its own
     // form) and of every byte, in upper and lower case.
     let reserved = |b: u8| !matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~');
@@ -239,58 +240,59 @@ fn encoded_forms(key: &str) -> Vec<Vec<u8>> {
     for digits in [b"0123456789ABCDEF", b"0123456789abcdef"] {
         let hex = |b: u8| [b'%', digits[usize::from(b >> 4)], digits[usize::from(b & 15)]];
         if any_reserved {
-            let mut some = Vec::with_capacity(key.len() * 3);
+            form.clear();
             for b in key.bytes() {
                 if reserved(b) {
-                    some.extend_from_slice(&hex(b));
+                    form.extend_from_slice(&hex(b));
                 } else {
-                    some.push(b);
+                    form.push(b);
                 }
             }
-            forms.push(some);
+            visit(&form);
         }
-        forms.push(key.bytes().flat_map(hex).collect());
+        form.clear();
+        form.extend(key.bytes().flat_map(hex));
+        visit(&form);
     }
     for alphabet in [STANDARD, URL_SAFE] {
         for offset in 0..3 {
-            forms.push(base64_core(key.as_bytes(), offset, alphabet));
+            base64_core(key.as_bytes(), offset, alphabet, &mut form);
+            visit(&form);
         }
     }
-    forms
 }
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// The base64 characters that stand for `data` whatever precedes it (`offset` bytes into a
-/// 3-byte group) and whatever follows: the characters that mix in a neighbour's bits are cut.
-fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(offset + data.len());
-    bytes.resize(offset, 0);
-    bytes.extend_from_slice(data);
-    let mut out = Vec::with_capacity(bytes.len() / 3 * 4 + 4);
+/// Writes to `out` (emptied first) the base64 characters that stand for `data` whatever
+/// precedes it (`offset` bytes into a 3-byte group) and whatever follows: the characters
+/// that mix in a neighbour's bits are cut. The `offset` bytes before are read as zeros.
+fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64], out: &mut Vec<u8>) {
+    out.clear();
+    let byte = |i: usize| if i < offset { 0 } else { u32::from(data[i - offset]) };
+    let len = offset + data.len();
     let char_at = |n: u32, shift: u32| alphabet[((n >> shift) & 63) as usize];
-    let mut groups = bytes.chunks_exact(3);
-    for g in &mut groups {
-        let n = (u32::from(g[0]) << 16) | (u32::from(g[1]) << 8) | u32::from(g[2]);
+    for g in (0..len / 3).map(|g| 3 * g) {
+        let n = (byte(g) << 16) | (byte(g + 1) << 8) | byte(g + 2);
         out.extend_from_slice(&[char_at(n, 18), char_at(n, 12), char_at(n, 6), char_at(n, 0)]);
     }
     // A partial group: its bytes' characters (one more than its bytes).
-    let rest = groups.remainder();
-    if !rest.is_empty() {
-        let n = rest.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        out.extend((0..=rest.len()).map(|i| char_at(n, 18 - 6 * i as u32)));
+    let (from, rest) = (len / 3 * 3, len % 3);
+    if rest > 0 {
+        let n = (0..rest).fold(0u32, |acc, i| acc | (byte(from + i) << (16 - 8 * i)));
+        out.extend((0..=rest).map(|i| char_at(n, 18 - 6 * i as u32)));
     }
     // Leading characters carry the unknown bytes before; a trailing partial group's last
     // character carries the unknown bytes after.
     let lead = [0, 2, 3][offset];
-    let end = out.len().saturating_sub(usize::from(!rest.is_empty()));
+    let end = out.len().saturating_sub(usize::from(rest > 0));
     if lead >= end {
-        return Vec::new();
+        out.clear();
+        return;
     }
     out.truncate(end);
     out.drain(..lead);
-    out
 }
 
 #[cfg(test)]
