@@ -94,7 +94,7 @@ impl Client {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(key) = key {
-            let mut auth = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+            let mut auth = HeaderValue::from_str(&["Bearer ", key.expose()].concat()).map_err(|_| {
                 anyhow::anyhow!("input 'api-key' contains characters not allowed in an HTTP header")
             })?;
             auth.set_sensitive(true);
@@ -123,7 +123,7 @@ impl Client {
             builder.build().map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {}", chain(&e)))?;
         let mut base = base.clone();
         if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
+            base.set_path(&[base.path(), "/"].concat());
         }
         // A 404 from a base URL without its API path is about the URL, not the post.
         let path_hint = crate::config::base_url_hint(&base).filter(|_| key.is_some());
@@ -155,7 +155,7 @@ impl Client {
         let mut url = self.base.clone();
         url.set_query(None);
         url.set_fragment(None);
-        url.set_path(&format!("{}posts/{}{tail}", self.base.path(), encode_segment(post_id)));
+        url.set_path(&[self.base.path(), "posts/", &encode_segment(post_id), tail].concat());
         url
     }
 
