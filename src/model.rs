@@ -234,6 +234,7 @@ impl std::ops::AddAssign for Tally {
 }
 
 impl Tally {
+    #[cfg(any(test, feature = "terminal"))]
     pub fn of<'a>(dests: impl IntoIterator<Item = &'a Destination>) -> Self {
         let mut t = Tally::default();
         for d in dests {

@@ -142,6 +142,7 @@ impl PostWait {
     }
 
     /// The destinations as reported.
+    #[cfg(test)]
     pub fn destinations(&self) -> Vec<Destination> {
         self.known.report()
     }

@@ -65,11 +65,21 @@ impl Tracked {
 
     /// The destination as reported: shown state, re-queues that took effect, our note.
     pub fn report(&self) -> Destination {
-        let mut d = self.dest.clone();
-        d.status = self.state();
-        d.retries = self.retry.took_effect;
-        d.note = self.note();
-        d.class = (d.status == State::Failed).then(|| d.failure_class());
+        Self::stamped(self.dest.clone(), self.state(), self.retry.took_effect, self.note())
+    }
+
+    /// `report`, moving the destination out instead of copying its strings.
+    pub fn into_report(self) -> Destination {
+        let (state, note) = (self.state(), self.note());
+        Self::stamped(self.dest, state, self.retry.took_effect, note)
+    }
+
+    /// `d` with what the report adds, and a failure's class.
+    fn stamped(mut d: Destination, state: State, retries: u32, note: Option<String>) -> Destination {
+        d.status = state;
+        d.retries = retries;
+        d.note = note;
+        d.class = (state == State::Failed).then(|| d.failure_class());
         d
     }
 }
@@ -254,6 +264,11 @@ impl Known {
     pub fn report(&self) -> Vec<Destination> {
         self.items.iter().map(Tracked::report).collect()
     }
+
+    /// `report`, moving the destinations out instead of copying them.
+    pub fn into_report(self) -> Vec<Destination> {
+        self.items.into_iter().map(Tracked::into_report).collect()
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +281,26 @@ mod tests {
         let mut d = dest(platform, "@a", status);
         d.account_id = Some(json!(account));
         d
+    }
+
+    /// Moving the destinations out gives what copying them gives: state, note, class.
+    #[test]
+    fn the_report_moved_out_equals_the_report_copied() {
+        let mut k = Known::default();
+        let mut failed = d("x", 2, State::Failed);
+        failed.error = Some("Token expired. Please reconnect your X account.".into());
+        k.merge(vec![
+            d("ig", 1, State::Published),
+            failed,
+            d("li", 3, State::Pending),
+            d("fb", 4, State::Pending),
+        ]);
+        // Missing from the latest answer, duplicated in it, and one turned green.
+        k.merge(vec![d("ig", 1, State::Published), d("x", 2, State::Failed), d("li", 3, State::Published)]);
+        k.merge(vec![d("ig", 1, State::Published), d("ig", 1, State::Published)]);
+        let copied = k.report();
+        assert!(copied.iter().any(|d| d.note.is_some()) && copied.iter().any(|d| d.class.is_some()));
+        assert_eq!(k.into_report(), copied);
     }
 
     #[test]

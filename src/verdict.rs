@@ -77,8 +77,9 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
     let mut posts = Vec::with_capacity(w.posts.len());
     let requests = w.sent_before + w.posts.iter().map(PostWait::requests).sum::<u32>();
     for p in w.posts {
-        let destinations = p.destinations();
-        let tally = Tally::of(&destinations);
+        // The post's state is not needed after this: its destinations are moved into the
+        // report, not copied (the tally is what `Tally::of` would count from them).
+        let tally = p.known.tally();
         let (status, mut message) = judge(&p, &w.stop, tally);
         if !p.notes.is_empty() {
             let notes = p.notes.join("; ");
@@ -90,12 +91,12 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         };
         posts.push(PostReport {
             exit_code: exit_code(status, tally, cfg.fail_on, signal),
-            post_status: p.post_status.clone(),
             answered: p.answered(),
             retried: p.retries(),
+            post_status: p.post_status,
             post_id: p.id,
             status,
-            destinations,
+            destinations: p.known.into_report(),
             tally,
             message,
             scheduled_for,
