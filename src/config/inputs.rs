@@ -254,6 +254,12 @@ pub fn lookup<'v, const N: usize>(
     vars: &'v [(String, String)],
     inputs: [&str; N],
 ) -> [Option<(&'v str, &'v str)>; N] {
+    lookup_at(vars, inputs).map(|at| at.map(|n| (vars[n].0.as_str(), vars[n].1.trim())))
+}
+
+/// `lookup`, as the index in `vars` of each input's variable (its value is not empty once
+/// trimmed), so a caller that owns `vars` can move the strings out.
+pub fn lookup_at<const N: usize>(vars: &[(String, String)], inputs: [&str; N]) -> [Option<usize>; N] {
     // The first variable of each of an input's three names, as an index into `vars`.
     let mut first = [[None::<usize>; 3]; N];
     for (n, (k, _)) in vars.iter().enumerate() {
@@ -272,13 +278,7 @@ pub fn lookup<'v, const N: usize>(
             }
         }
     }
-    first.map(|slots| {
-        slots.into_iter().flatten().find_map(|n| {
-            let (k, v) = &vars[n];
-            let v = v.trim();
-            (!v.is_empty()).then_some((k.as_str(), v))
-        })
-    })
+    first.map(|slots| slots.into_iter().flatten().find(|&n| !vars[n].1.trim().is_empty()))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
 #[cfg(target_os = "linux")]
 pub use inputs::vars_of_block;
 pub use inputs::{INPUTS, env_names, is_input_var};
-use inputs::{RawInputs, lookup};
+use inputs::{RawInputs, lookup, lookup_at};
 pub use publish::Publish;
 pub use values::FailOn;
 use values::{parse_bool, parse_count, parse_fail_on, parse_positive_duration};
@@ -106,6 +106,11 @@ pub fn api_key(vars: &[(String, String)]) -> Option<ApiKey> {
     found.map(|(_, v)| ApiKey::new(v.to_owned()))
 }
 
+/// `value` without surrounding whitespace, moved as it is when it has none (most values).
+fn trimmed(value: String) -> String {
+    if value.trim().len() == value.len() { value } else { value.trim().to_owned() }
+}
+
 impl Config {
     /// Builds the config from any set of variables (tests pass vectors).
     #[cfg(test)]
@@ -115,15 +120,17 @@ impl Config {
         Self::with_redactor(vars, redactor)
     }
 
-    /// `from_vars` with the redactor already built for `api_key(&vars)`.
-    pub fn with_redactor(vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
+    /// `from_vars` with the redactor already built for `api_key(&vars)`. Each input's
+    /// variable name and value are moved out of `vars`, not copied.
+    pub fn with_redactor(mut vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
         let names: [&str; INPUTS.len()] = std::array::from_fn(|i| INPUTS[i].name);
         let mut raw = RawInputs::default();
         let mut sources = Vec::new();
-        for (name, found) in names.into_iter().zip(lookup(&vars, names)) {
-            if let (Some((var, value)), Some(slot)) = (found, raw.slot(name)) {
-                sources.push((name, var.to_owned()));
-                *slot = Some(value.to_owned());
+        for (name, found) in names.into_iter().zip(lookup_at(&vars, names)) {
+            if let (Some(n), Some(slot)) = (found, raw.slot(name)) {
+                let (var, value) = std::mem::take(&mut vars[n]);
+                sources.push((name, var));
+                *slot = Some(trimmed(value));
             }
         }
         Self::validate(raw, &Sources(sources, redactor))

@@ -156,3 +156,17 @@ fn retry_and_rate_limit_bounds() {
     assert!(err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RETRY-FAILED", "11")]).contains("'retry-failed'"));
     assert!(err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RATE-LIMIT", "0")]).contains("'rate-limit'"));
 }
+
+/// Values are moved out of the variables, trimmed only where they need it; a variable that
+/// is blank gives way to the next spelling.
+#[test]
+fn values_are_trimmed_whether_moved_or_copied() {
+    let c =
+        ok(&[KEY, ("INPUT_POST-ID", " a "), ("INPUT_TIMEOUT", "90s"), ("INPUT_RESULTS-FILE", "\tr.json\n")]);
+    assert_eq!(c.post_ids, ["a"]);
+    assert_eq!(c.timeout, Duration::from_secs(90));
+    assert_eq!(c.results_file.as_deref(), Some(std::path::Path::new("r.json")));
+    assert_eq!(trimmed("plain".into()), "plain");
+    assert_eq!(trimmed("  two words \n".into()), "two words");
+    assert_eq!(trimmed(" \t".into()), "");
+}
