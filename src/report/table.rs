@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::fit::{pad, push_pad, shorten, width, wrap};
-use super::text::{counts, plural};
+use super::text::plural;
 use super::{Report, human_duration};
 use crate::escape::one_line;
 use crate::model::{Destination, State};
@@ -147,7 +147,7 @@ pub fn table(r: &Report, cols: Option<usize>) -> Vec<String> {
     let headline = format!(
         "posteverywhere-wait: {} — {} ({what}, {}, {}, exit code {})",
         r.status.as_str(),
-        counts(r.tally),
+        r.tally,
         human_duration(r.elapsed),
         plural(r.requests as usize, "request"),
         r.exit_code
@@ -170,8 +170,7 @@ pub fn table(r: &Report, cols: Option<usize>) -> Vec<String> {
             }
             left -= 1;
             posts_shown += 1;
-            let mut head =
-                format!("post {}: {} — {}", one_line(&p.post_id, 80), p.status.as_str(), counts(p.tally));
+            let mut head = format!("post {}: {} — {}", one_line(&p.post_id, 80), p.status.as_str(), p.tally);
             if let Some(m) = p.message.as_deref().or(p.scheduled_for.as_deref()) {
                 head.push_str(&format!(" ({})", one_line(m, 200)));
             }

@@ -13,8 +13,15 @@ use crate::model::{Destination, State, Tally};
 use crate::post::Action;
 use crate::track::{Change, Known, Shown, Tracked};
 
-pub fn counts(t: Tally) -> String {
-    format!("{}/{} published, {} failed, {} pending", t.published, t.total, t.failed, t.pending)
+/// `3/3 published, 0 failed, 0 pending`; lines write it in place (no string of its own).
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} published, {} failed, {} pending",
+            self.published, self.total, self.failed, self.pending
+        )
+    }
 }
 
 /// Changes a progress line describes; the rest are counted.
@@ -35,7 +42,7 @@ pub fn progress(elapsed: Duration, post: Option<&str>, known: &Known, changes: &
         push_one_line(&mut line, p, 60);
         line.push_str(": ");
     }
-    line.push_str(&counts(known.tally()));
+    let _ = write!(line, "{}", known.tally());
     if items.is_empty() {
         line.push_str(" (no destinations listed yet)");
         return Some(line);
@@ -122,7 +129,7 @@ pub fn heartbeat(now: Duration, timeout: Duration, posts: &[crate::post::PostWai
         Next::InFlight => "a request is on its way".to_owned(),
         Next::Nothing => "no further request fits before the deadline".to_owned(),
     };
-    format!("[{:>6} of {}] {what} · {} · {next}", human_duration(now), human_duration(timeout), counts(t))
+    format!("[{:>6} of {}] {what} · {t} · {next}", human_duration(now), human_duration(timeout))
 }
 
 /// `[  1.2s] post p: re-queueing 2 failed destinations with {"account_ids":[1,2]}`.
@@ -280,7 +287,7 @@ mod tests {
             });
         }
         let post = post.map(|p| format!("post {}: ", one_line(p, 60))).unwrap_or_default();
-        let mut line = format!("[{:>6}] {post}{}", human_duration(elapsed), counts(known.tally()));
+        let mut line = format!("[{:>6}] {post}{}", human_duration(elapsed), known.tally());
         if items.is_empty() {
             line.push_str(" (no destinations listed yet)");
         } else {
