@@ -60,7 +60,7 @@ struct Forms {
 /// searcher costs in proportion to its needle (the percent-encoded forms are 120 bytes),
 /// so the head is searched for and the whole form compared where the head is found.
 struct Form {
-    /// As built (a `Box<[u8]>` would reallocate the forms built with room to spare).
+    /// Copied from the scratch buffer at its exact length.
     text: Vec<u8>,
     head: Finder<'static>,
 }
@@ -104,8 +104,8 @@ impl Forms {
     fn of(key: &str) -> Forms {
         // Equal forms (most encoders leave a plain key as it is) are kept once. There are
         // about fifteen, and unequal ones mostly differ in length or first bytes, so looking
-        // through those kept is cheaper than sorting them to `dedup`. Each form is built in
-        // one scratch buffer and copied only when it is new: no allocation per duplicate.
+        // through those kept is cheaper than sorting them to `dedup`. The percent-encoded and
+        // base64 forms are built in one scratch buffer and copied only when new.
         let mut forms: Vec<Vec<u8>> = Vec::with_capacity(15);
         each_form(key, |f| {
             if f.len() >= MIN_FORM && !forms.iter().any(|kept| kept.as_slice() == f) {
@@ -198,7 +198,8 @@ impl fmt::Debug for Redactor {
 }
 
 /// Hands `visit` each form the key may take after an encoder got hold of it, equal ones
-/// included; the raw, percent-encoded and base64 forms are built in one reused buffer.
+/// included: the key itself, its escaped forms (only for a key with characters to escape),
+/// then its percent-encoded and base64 forms, built in one reused buffer.
 fn each_form(key: &str, mut visit: impl FnMut(&[u8])) {
     visit(key.as_bytes());
     // JSON, `\"` and `''` quoting and XML change only these characters: a key without any

@@ -35,7 +35,13 @@ mod unix {
     impl Signals {
         /// Installs the handlers; must be called inside the runtime.
         pub fn install() -> std::io::Result<Self> {
-            Ok(Self { term: wake_on(SIGTERM)?, int: wake_on(SIGINT)? })
+            Self::on(SIGTERM, SIGINT)
+        }
+
+        /// Handlers for the signals that stand for SIGTERM and SIGINT (tests use others:
+        /// signal-hook's handlers stay for the life of the process).
+        fn on(term: i32, int: i32) -> std::io::Result<Self> {
+            Ok(Self { term: wake_on(term)?, int: wake_on(int)? })
         }
 
         /// Resolves with the next signal received, SIGTERM first when both came (what CI
@@ -86,13 +92,16 @@ mod unix {
     mod tests {
         use super::*;
 
-        /// Both signals before the first wait: SIGTERM first, then SIGINT, each once.
+        /// Both signals before the first wait: SIGTERM first, then SIGINT, each once. SIGUSR1
+        /// and SIGUSR2 stand in for them: a handler for SIGTERM would outlive the test and
+        /// keep the test binary from being stopped with it.
         #[tokio::test]
         async fn both_signals_come_out_sigterm_first_each_once() {
-            let mut signals = Signals::install().unwrap();
-            signal_hook::low_level::raise(SIGINT).unwrap();
-            signal_hook::low_level::raise(SIGINT).unwrap();
-            signal_hook::low_level::raise(SIGTERM).unwrap();
+            use signal_hook::consts::{SIGUSR1, SIGUSR2};
+            let mut signals = Signals::on(SIGUSR1, SIGUSR2).unwrap();
+            signal_hook::low_level::raise(SIGUSR2).unwrap();
+            signal_hook::low_level::raise(SIGUSR2).unwrap();
+            signal_hook::low_level::raise(SIGUSR1).unwrap();
             assert_eq!(signals.recv().await, Signal::Terminate);
             assert_eq!(signals.recv().await, Signal::Interrupt);
             let again = tokio::time::timeout(std::time::Duration::from_millis(20), signals.recv()).await;

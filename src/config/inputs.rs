@@ -302,6 +302,8 @@ mod tests {
         slots.sort();
         slots.dedup();
         assert_eq!(slots.len(), INPUTS.len());
+        // So one variable never spells two inputs (`with_redactor` moves each one out).
+        assert!(INPUTS.iter().all(|i| !i.name.contains('_')), "an input name with `_`");
         // And no field without an input: the struct is exactly one slot per input.
         assert_eq!(size_of::<RawInputs>(), INPUTS.len() * size_of::<Option<String>>());
         assert!(raw.slot("api_key").is_none() && raw.slot("").is_none());

@@ -128,7 +128,10 @@ impl Config {
         let mut sources = Vec::new();
         for (name, found) in names.into_iter().zip(lookup_at(&vars, names)) {
             if let (Some(n), Some(slot)) = (found, raw.slot(name)) {
+                // Each variable spells one input at most (no input's name has a `_`), so none
+                // is taken twice.
                 let (var, value) = std::mem::take(&mut vars[n]);
+                debug_assert!(!var.is_empty(), "{name}: its variable went to another input");
                 sources.push((name, var));
                 *slot = Some(trimmed(value));
             }

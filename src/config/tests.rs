@@ -157,8 +157,7 @@ fn retry_and_rate_limit_bounds() {
     assert!(err(&[KEY, ("INPUT_POST-ID", "p"), ("INPUT_RATE-LIMIT", "0")]).contains("'rate-limit'"));
 }
 
-/// Values are moved out of the variables, trimmed only where they need it; a variable that
-/// is blank gives way to the next spelling.
+/// Values are moved out of the variables as they are, or trimmed where they need it.
 #[test]
 fn values_are_trimmed_whether_moved_or_copied() {
     let c =
