@@ -6,8 +6,8 @@
 //! signal-hook, which does only async-signal-safe work in the handler); `recv` waits for
 //! either socket to turn readable. tokio's own signal driver set up a channel for each of
 //! the 65 signals when the runtime started (about 35 k instructions and 70 allocations
-//! before the first request, where these two handlers take about 8 k; a flag per signal
-//! beside one shared socket took 14 k, since every registration copies signal-hook's
+//! before the first request, where these two handlers take about 11 k; a flag per signal
+//! beside one shared socket took 17 k, since every registration copies signal-hook's
 //! table; docs/performance.md). The wait loop polls its stop future every time it wakes,
 //! which here is two readiness checks.
 
