@@ -2,14 +2,15 @@
 //! start-up), which also makes them work when we are PID 1 in a container, where signals
 //! without a handler are ignored by the kernel.
 //!
-//! On Unix each signal's handler writes a byte to a socket of its own (a self-pipe, through
-//! signal-hook, which does only async-signal-safe work in the handler); `recv` waits for
-//! either socket to turn readable. tokio's own signal driver set up a channel for each of
-//! the 65 signals when the runtime started (about 35 k instructions and 70 allocations
-//! before the first request, where these two handlers take about 11 k; a flag per signal
-//! beside one shared socket took 17 k, since every registration copies signal-hook's
-//! table; docs/performance.md). The wait loop polls its stop future every time it wakes,
-//! which here is two readiness checks.
+//! On Unix each handler sets its signal's flag and writes a byte to one socket (a self-pipe,
+//! through signal-hook, which does only async-signal-safe work in the handler); `recv`
+//! waits for that socket to turn readable. tokio's own signal driver set up a channel for
+//! each of the 65 signals when the runtime started (about 35 k instructions and 70
+//! allocations before the first request, where these handlers take about 17 k;
+//! docs/performance.md). The wait loop polls its stop future every time it wakes, which here
+//! is one readiness check. A socket per signal (two registrations instead of four) saved
+//! about 6 k instructions at start, but its second readiness check cost 0.6 to 0.8 k per
+//! poll on glibc, where the per-poll target has no room for it (docs/performance.md).
 
 use crate::outcome::Signal;
 
@@ -19,17 +20,19 @@ pub use unix::Signals;
 #[cfg(unix)]
 mod unix {
     use std::io::ErrorKind;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use signal_hook::consts::{SIGINT, SIGTERM};
-    use tokio::net::UnixStream;
 
     use super::Signal;
 
     pub struct Signals {
-        /// Readable once SIGTERM's handler ran.
-        term: UnixStream,
-        /// Readable once SIGINT's handler ran.
-        int: UnixStream,
+        /// Readable once a handler ran.
+        wake: tokio::net::UnixStream,
+        /// Set by each signal's handler, before it writes to the socket.
+        term: Arc<AtomicBool>,
+        int: Arc<AtomicBool>,
     }
 
     impl Signals {
@@ -40,50 +43,53 @@ mod unix {
 
         /// Handlers for the signals that stand for SIGTERM and SIGINT (tests use others:
         /// signal-hook's handlers stay for the life of the process).
-        fn on(term: i32, int: i32) -> std::io::Result<Self> {
-            Ok(Self { term: wake_on(term)?, int: wake_on(int)? })
+        fn on(term_signal: i32, int_signal: i32) -> std::io::Result<Self> {
+            let (read, write) = std::os::unix::net::UnixStream::pair()?;
+            read.set_nonblocking(true)?;
+            let (term, int) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+            for (sig, flag) in [(term_signal, &term), (int_signal, &int)] {
+                // Per signal, actions run in the order they were registered: the flag is set
+                // before the byte that wakes `recv` is written.
+                signal_hook::flag::register(sig, Arc::clone(flag))?;
+                signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
+            }
+            Ok(Self { wake: tokio::net::UnixStream::from_std(read)?, term, int })
         }
 
-        /// Resolves with the next signal received, SIGTERM first when both came (what CI
-        /// sends to cancel a job). A signal that came before the first call is not lost:
-        /// its socket is readable already.
-        pub async fn recv(&mut self) -> Signal {
-            loop {
-                let (ready, wake, signal) = tokio::select! {
-                    biased;
-                    r = self.term.readable() => (r, &self.term, Signal::Terminate),
-                    r = self.int.readable() => (r, &self.int, Signal::Interrupt),
-                };
-                match ready.and_then(|()| drain(wake)) {
-                    Ok(true) => return signal,
-                    // Readiness that was stale: wait again.
-                    Ok(false) => {}
-                    Err(_) => return std::future::pending().await,
-                }
+        /// A signal that came, SIGTERM first when both did (what CI sends to cancel a job).
+        fn take(&self) -> Option<Signal> {
+            if self.term.swap(false, Ordering::SeqCst) {
+                Some(Signal::Terminate)
+            } else if self.int.swap(false, Ordering::SeqCst) {
+                Some(Signal::Interrupt)
+            } else {
+                None
             }
         }
-    }
 
-    /// A socket that turns readable when `signal` comes: the handler holds the write end
-    /// for the life of the process.
-    fn wake_on(signal: i32) -> std::io::Result<UnixStream> {
-        let (read, write) = std::os::unix::net::UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        signal_hook::low_level::pipe::register(signal, write)?;
-        UnixStream::from_std(read)
-    }
-
-    /// Empties a wake-up socket; whether its signal came since it was last emptied.
-    fn drain(wake: &UnixStream) -> std::io::Result<bool> {
-        let (mut bytes, mut came) = ([0u8; 32], false);
-        loop {
-            match wake.try_read(&mut bytes) {
-                // The handler holds the write end for the life of the process.
-                Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-                Ok(_) => came = true,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(came),
-                Err(e) => return Err(e),
+        /// Resolves with the next signal received.
+        pub async fn recv(&mut self) -> Signal {
+            let mut bytes = [0u8; 32];
+            loop {
+                // Before waiting: a signal between a flag's and its wake-up's registration
+                // set the flag and wrote nothing.
+                if let Some(s) = self.take() {
+                    return s;
+                }
+                if self.wake.readable().await.is_err() {
+                    return std::future::pending().await;
+                }
+                // Empty the socket; the flags say which signals came.
+                loop {
+                    match self.wake.try_read(&mut bytes) {
+                        // The handlers hold the write end for the life of the process.
+                        Ok(0) => return std::future::pending().await,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => return std::future::pending().await,
+                    }
+                }
             }
         }
     }
