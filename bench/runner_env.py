@@ -16,9 +16,11 @@ import hashlib
 
 _REPO = "acme/launch-site"
 _HOME = "bench/out/runner"
-_WORK = f"{_HOME}/work/{_REPO.split('/')[1]}/{_REPO.split('/')[1]}"
+# The runner's work folder, spelled as a self-hosted runner spells it (`_work`).
+_RUNS = f"{_HOME}/_work"
+_WORK = f"{_RUNS}/{_REPO.split('/')[1]}/{_REPO.split('/')[1]}"
 _TOOLS = "/opt/hostedtoolcache"
-_FILE = f"{_HOME}/work/_temp/_runner_file_commands"
+_FILE = f"{_RUNS}/_temp/_runner_file_commands"
 
 
 def _token(seed, length):
@@ -63,7 +65,7 @@ RUNNER = {
     "GECKOWEBDRIVER": "/usr/local/share/gecko_driver",
     "GHCUP_INSTALL_BASE_PREFIX": "/usr/local",
     "GITHUB_ACTION": "__posteverywhere-wait_posteverywhere-wait",
-    "GITHUB_ACTION_PATH": f"{_HOME}/work/_actions/posteverywhere-wait/posteverywhere-wait/v1",
+    "GITHUB_ACTION_PATH": f"{_RUNS}/_actions/posteverywhere-wait/posteverywhere-wait/v1",
     "GITHUB_ACTION_REF": "v1",
     "GITHUB_ACTION_REPOSITORY": "posteverywhere-wait/posteverywhere-wait",
     "GITHUB_ACTOR": "release-bot",
@@ -72,7 +74,7 @@ RUNNER = {
     "GITHUB_BASE_REF": "",
     "GITHUB_ENV": f"{_FILE}/set_env_0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
     "GITHUB_EVENT_NAME": "release",
-    "GITHUB_EVENT_PATH": f"{_HOME}/work/_temp/_github_workflow/event.json",
+    "GITHUB_EVENT_PATH": f"{_RUNS}/_temp/_github_workflow/event.json",
     "GITHUB_GRAPHQL_URL": "https://api.github.com/graphql",
     "GITHUB_HEAD_REF": "",
     "GITHUB_JOB": "announce",
@@ -126,10 +128,10 @@ RUNNER = {
     "RUNNER_NAME": "GitHub Actions 1000012345",
     "RUNNER_OS": "Linux",
     "RUNNER_PERFLOG": f"{_HOME}/perflog",
-    "RUNNER_TEMP": f"{_HOME}/work/_temp",
+    "RUNNER_TEMP": f"{_RUNS}/_temp",
     "RUNNER_TOOL_CACHE": _TOOLS,
     "RUNNER_TRACKING_ID": "github_6a7b8c9d-0e1f-2a3b-4c5d-6e7f8a9b0c1d",
-    "RUNNER_WORKSPACE": f"{_HOME}/work/launch-site",
+    "RUNNER_WORKSPACE": f"{_RUNS}/launch-site",
     "SELENIUM_JAR_PATH": "/usr/share/java/selenium-server.jar",
     "SGX_AESM_ADDR": "1",
     "SHELL": "/bin/bash",
