@@ -60,8 +60,7 @@ struct Forms {
 /// searcher costs in proportion to its needle (the percent-encoded forms are 120 bytes),
 /// so the head is searched for and the whole form compared where the head is found.
 struct Form {
-    /// Copied from the scratch buffer at its exact length.
-    text: Vec<u8>,
+    text: Box<[u8]>,
     head: Finder<'static>,
 }
 
@@ -115,7 +114,8 @@ impl Forms {
         let shortest = forms.iter().map(Vec::len).min().unwrap_or(0);
         let forms = forms
             .into_iter()
-            .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f })
+            // Each form was copied at its exact length, so boxing it does not reallocate.
+            .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f.into() })
             .collect();
         Forms { forms, shortest }
     }
