@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import tomllib
 
 import runner_env
 
@@ -37,6 +38,22 @@ def binary(name, target):
     """Path of a release binary: the host build lives in target/release, musl in its triple."""
     sub = ["release"] if target == GNU else [target, "release"]
     return os.path.join(TARGET_DIR, *sub, name)
+
+
+FLOOR_MANIFEST = os.path.join(ROOT, "bench", "floor", "Cargo.toml")
+
+
+def same_profile():
+    """Exits when the floor's release profile is not the tool's: a floor built otherwise (for
+    example at opt-level 3 where the tool builds the TLS crates for size) makes every size and
+    instruction ratio compare two profiles, not two programs."""
+    def release(path):
+        with open(path, "rb") as f:
+            return tomllib.load(f).get("profile", {}).get("release")
+    ours, floor = release(os.path.join(ROOT, "Cargo.toml")), release(FLOOR_MANIFEST)
+    if ours != floor:
+        raise SystemExit(f"bench: {os.path.relpath(FLOOR_MANIFEST, ROOT)}'s [profile.release] differs from "
+                         "Cargo.toml's; copy the root's so both programs are built alike")
 
 
 # ---------------------------------------------------------------- the results API

@@ -60,6 +60,7 @@ def musl_build(tool, target_dir, rustflags=(), **env):
     """Builds `tool`'s musl release binary with extra rustflags and environment (also
     bench/pgo.py's builds); returns its path."""
     crate, name = CRATES[tool]
+    h.same_profile()
     env = dict(os.environ, CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=" ".join(rustflags), **env)
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", "--target", h.MUSL,
                     "--manifest-path", os.path.join(crate, "Cargo.toml"), "--target-dir", target_dir],

@@ -193,7 +193,8 @@ def faults(server, bins, tool):
 
 def build(args):
     cargo = ["cargo", "build", "--release", "--locked", "-q"]
-    floor = ["--manifest-path", os.path.join(h.ROOT, "bench", "floor", "Cargo.toml"), "--target-dir", h.TARGET_DIR]
+    h.same_profile()
+    floor = ["--manifest-path", h.FLOOR_MANIFEST, "--target-dir", h.TARGET_DIR]
     targets = [h.MUSL] if args.quick else [h.MUSL, h.GNU]
     for t in targets:
         triple = [] if t == h.GNU else ["--target", t]
