@@ -2,15 +2,23 @@
 //! start-up), which also makes them work when we are PID 1 in a container, where signals
 //! without a handler are ignored by the kernel.
 //!
-//! On Unix each handler sets its signal's flag and writes a byte to one socket (a self-pipe,
-//! through signal-hook, which does only async-signal-safe work in the handler); `recv`
-//! waits for that socket to turn readable. tokio's own signal driver set up a channel for
-//! each of the 65 signals when the runtime started (about 35 k instructions and 70
-//! allocations before the first request, where these handlers take about 17 k;
-//! docs/performance.md). The wait loop polls its stop future every time it wakes, which here
-//! is one readiness check. A socket per signal (two registrations instead of four) saved
-//! about 6 k instructions at start, but its second readiness check cost 0.6 to 0.8 k per
-//! poll on glibc, where the per-poll target has no room for it (docs/performance.md).
+//! On Unix each signal's handler writes a byte to a socket of its own (a self-pipe, through
+//! signal-hook, which does only async-signal-safe work in the handler); the wait turns
+//! ready when either socket turns readable, SIGTERM first when both did. tokio's own signal
+//! driver set up a channel for each of the 65 signals when the runtime started (about 35 k
+//! instructions and 70 allocations before the first request, where these two handlers
+//! take about 8 k; a flag per signal beside one shared socket took 14 k, since every
+//! registration copies signal-hook's table; docs/performance.md).
+//!
+//! The wait loop polls its stop future every time anything wakes it, once or more per
+//! poll. `recv`'s future is a [`WhenWoken`]: it looks at the sockets only after their
+//! readiness woke it, and otherwise costs one atomic swap.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 
 use crate::outcome::Signal;
 
@@ -20,19 +28,17 @@ pub use unix::Signals;
 #[cfg(unix)]
 mod unix {
     use std::io::ErrorKind;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     use signal_hook::consts::{SIGINT, SIGTERM};
+    use tokio::net::UnixStream;
 
-    use super::Signal;
+    use super::{Signal, WhenWoken};
 
     pub struct Signals {
-        /// Readable once a handler ran.
-        wake: tokio::net::UnixStream,
-        /// Set by each signal's handler, before it writes to the socket.
-        term: Arc<AtomicBool>,
-        int: Arc<AtomicBool>,
+        /// Readable once SIGTERM's handler ran.
+        term: UnixStream,
+        /// Readable once SIGINT's handler ran.
+        int: UnixStream,
     }
 
     impl Signals {
@@ -43,53 +49,54 @@ mod unix {
 
         /// Handlers for the signals that stand for SIGTERM and SIGINT (tests use others:
         /// signal-hook's handlers stay for the life of the process).
-        fn on(term_signal: i32, int_signal: i32) -> std::io::Result<Self> {
-            let (read, write) = std::os::unix::net::UnixStream::pair()?;
-            read.set_nonblocking(true)?;
-            let (term, int) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-            for (sig, flag) in [(term_signal, &term), (int_signal, &int)] {
-                // Per signal, actions run in the order they were registered: the flag is set
-                // before the byte that wakes `recv` is written.
-                signal_hook::flag::register(sig, Arc::clone(flag))?;
-                signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
-            }
-            Ok(Self { wake: tokio::net::UnixStream::from_std(read)?, term, int })
+        fn on(term: i32, int: i32) -> std::io::Result<Self> {
+            Ok(Self { term: wake_on(term)?, int: wake_on(int)? })
         }
 
-        /// A signal that came, SIGTERM first when both did (what CI sends to cancel a job).
-        fn take(&self) -> Option<Signal> {
-            if self.term.swap(false, Ordering::SeqCst) {
-                Some(Signal::Terminate)
-            } else if self.int.swap(false, Ordering::SeqCst) {
-                Some(Signal::Interrupt)
-            } else {
-                None
-            }
+        /// Resolves with the next signal received, SIGTERM first when both came (what CI
+        /// sends to cancel a job). A signal that came before the first poll is not lost:
+        /// its socket is readable already.
+        pub fn recv(&mut self) -> WhenWoken<impl Future<Output = Signal> + '_> {
+            WhenWoken::new(self.next())
         }
 
-        /// Resolves with the next signal received.
-        pub async fn recv(&mut self) -> Signal {
-            let mut bytes = [0u8; 32];
+        async fn next(&mut self) -> Signal {
             loop {
-                // Before waiting: a signal between a flag's and its wake-up's registration
-                // set the flag and wrote nothing.
-                if let Some(s) = self.take() {
-                    return s;
+                let (ready, wake, signal) = tokio::select! {
+                    biased;
+                    r = self.term.readable() => (r, &self.term, Signal::Terminate),
+                    r = self.int.readable() => (r, &self.int, Signal::Interrupt),
+                };
+                match ready.and_then(|()| drain(wake)) {
+                    Ok(true) => return signal,
+                    // Readiness that was stale: wait again.
+                    Ok(false) => {}
+                    Err(_) => return std::future::pending().await,
                 }
-                if self.wake.readable().await.is_err() {
-                    return std::future::pending().await;
-                }
-                // Empty the socket; the flags say which signals came.
-                loop {
-                    match self.wake.try_read(&mut bytes) {
-                        // The handlers hold the write end for the life of the process.
-                        Ok(0) => return std::future::pending().await,
-                        Ok(_) => {}
-                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(_) => return std::future::pending().await,
-                    }
-                }
+            }
+        }
+    }
+
+    /// A socket that turns readable when `signal` comes: the handler holds the write end
+    /// for the life of the process.
+    fn wake_on(signal: i32) -> std::io::Result<UnixStream> {
+        let (read, write) = std::os::unix::net::UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        signal_hook::low_level::pipe::register(signal, write)?;
+        UnixStream::from_std(read)
+    }
+
+    /// Empties a wake-up socket; whether its signal came since it was last emptied.
+    fn drain(wake: &UnixStream) -> std::io::Result<bool> {
+        let (mut bytes, mut came) = ([0u8; 32], false);
+        loop {
+            match wake.try_read(&mut bytes) {
+                // The handler holds the write end for the life of the process.
+                Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+                Ok(_) => came = true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(came),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -113,6 +120,63 @@ mod unix {
             let again = tokio::time::timeout(std::time::Duration::from_millis(20), signals.recv()).await;
             assert!(again.is_err(), "a signal came out twice: {again:?}");
         }
+    }
+}
+
+/// A future that polls `inner` only when `inner` asked to be: on the first poll, after the
+/// waker `inner` registered fired, and when the task's waker changed. Every other poll is
+/// one atomic swap and returns `Pending`.
+pub struct WhenWoken<F> {
+    inner: Pin<Box<F>>,
+    woken: Arc<Woken>,
+    /// `woken` as a waker: what `inner` registers.
+    waker: Waker,
+    /// The task's waker `woken` forwards to, as last handed over.
+    task: Option<Waker>,
+}
+
+/// Set by `inner`'s wake-up, which it passes on to the task.
+struct Woken {
+    flag: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for Woken {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // The flag before the task's wake-up: the poll that wake-up causes sees it.
+        self.flag.store(true, Ordering::Release);
+        if let Some(task) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
+            task.wake_by_ref();
+        }
+    }
+}
+
+impl<F: Future> WhenWoken<F> {
+    pub fn new(inner: F) -> Self {
+        let woken = Arc::new(Woken { flag: AtomicBool::new(true), task: Mutex::new(None) });
+        Self { inner: Box::pin(inner), waker: Waker::from(Arc::clone(&woken)), woken, task: None }
+    }
+}
+
+impl<F: Future> Future for WhenWoken<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        if !this.task.as_ref().is_some_and(|task| task.will_wake(cx.waker())) {
+            *this.woken.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+            this.task = Some(cx.waker().clone());
+            // A wake-up may have gone to the old task: look now.
+            this.woken.flag.store(true, Ordering::Release);
+        }
+        if !this.woken.flag.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        this.inner.as_mut().poll(&mut Context::from_waker(&this.waker))
     }
 }
 
@@ -140,11 +204,86 @@ impl Signals {
     }
 
     /// Resolves with the next signal received.
-    pub async fn recv(&mut self) -> Signal {
-        match self.rx.recv().await {
-            Some(s) => s,
-            // The forwarding task ended after its last signal: none will come.
-            None => std::future::pending().await,
+    pub fn recv(&mut self) -> WhenWoken<impl Future<Output = Signal> + '_> {
+        WhenWoken::new(async {
+            match self.rx.recv().await {
+                Some(s) => s,
+                // The forwarding task ended after its last signal: none will come.
+                None => std::future::pending().await,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A task's waker that counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    /// An inner future: counts its polls, keeps the waker it was given, ready once told.
+    #[derive(Default)]
+    struct Probe {
+        polls: AtomicUsize,
+        ready: AtomicBool,
+        waker: Mutex<Option<Waker>>,
+    }
+
+    fn probe(p: &Arc<Probe>) -> impl Future<Output = ()> + use<> {
+        let p = Arc::clone(p);
+        std::future::poll_fn(move |cx| {
+            p.polls.fetch_add(1, Ordering::SeqCst);
+            *p.waker.lock().unwrap() = Some(cx.waker().clone());
+            if p.ready.load(Ordering::SeqCst) { Poll::Ready(()) } else { Poll::Pending }
+        })
+    }
+
+    fn wake_inner(p: &Probe) {
+        p.waker.lock().unwrap().take().expect("the inner future left a waker").wake();
+    }
+
+    #[test]
+    fn the_inner_future_is_polled_only_after_its_own_wake_up() {
+        let (p, count) = (Arc::new(Probe::default()), Arc::new(Count::default()));
+        let task = Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&task);
+        let mut stop = WhenWoken::new(probe(&p));
+        for _ in 0..5 {
+            assert!(Pin::new(&mut stop).poll(&mut cx).is_pending());
+        }
+        assert_eq!(p.polls.load(Ordering::SeqCst), 1, "polled while nothing woke it");
+        wake_inner(&p);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the wake-up did not reach the task");
+        assert!(Pin::new(&mut stop).poll(&mut cx).is_pending());
+        assert!(Pin::new(&mut stop).poll(&mut cx).is_pending());
+        assert_eq!(p.polls.load(Ordering::SeqCst), 2);
+        p.ready.store(true, Ordering::SeqCst);
+        wake_inner(&p);
+        assert!(Pin::new(&mut stop).poll(&mut cx).is_ready());
+        assert_eq!(p.polls.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_new_task_waker_gets_a_poll_and_later_wake_ups() {
+        let (p, first, second) =
+            (Arc::new(Probe::default()), Arc::new(Count::default()), Arc::new(Count::default()));
+        let mut stop = WhenWoken::new(probe(&p));
+        let one = Waker::from(Arc::clone(&first));
+        assert!(Pin::new(&mut stop).poll(&mut Context::from_waker(&one)).is_pending());
+        let two = Waker::from(Arc::clone(&second));
+        assert!(Pin::new(&mut stop).poll(&mut Context::from_waker(&two)).is_pending());
+        assert_eq!(p.polls.load(Ordering::SeqCst), 2, "not polled for the new task");
+        wake_inner(&p);
+        assert_eq!((first.0.load(Ordering::SeqCst), second.0.load(Ordering::SeqCst)), (0, 1));
     }
 }
