@@ -9,19 +9,43 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A fresh random 64-bit value.
-pub fn u64() -> u64 {
+/// A hasher keyed from the operating system's generator, fed a counter and the time.
+fn seeded() -> impl Hasher {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     h.write_u128(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()),
     );
-    h.finish()
+    h
+}
+
+/// A fresh random 64-bit value.
+pub fn u64() -> u64 {
+    seeded().finish()
+}
+
+/// Appends 32 lowercase hex characters (128 bits): two outputs of one keyed hasher, the
+/// second after one more byte, so one seeding and no formatting machinery (a step's outputs
+/// take one token each).
+pub fn push_token(out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut h = seeded();
+    let first = h.finish();
+    h.write_u8(1);
+    let mut bytes = [0u8; 32];
+    for (i, word) in [first, h.finish()].into_iter().enumerate() {
+        for (j, b) in bytes[i * 16..(i + 1) * 16].iter_mut().enumerate() {
+            *b = HEX[((word >> (60 - 4 * j)) & 0xf) as usize];
+        }
+    }
+    out.extend(bytes.iter().map(|&b| char::from(b)));
 }
 
 /// 32 lowercase hex characters (128 bits).
 pub fn token() -> String {
-    format!("{:016x}{:016x}", u64(), u64())
+    let mut s = String::with_capacity(32);
+    push_token(&mut s);
+    s
 }
 
 /// A uniform value in `[0, 1)`.

@@ -248,6 +248,11 @@ impl Sink {
     fn scrub(&self, text: &str) -> String {
         self.redactor.scrub(text)
     }
+
+    /// Scrubs a string that is ours to change, without a copy when the key is not in it.
+    fn scrub_in_place(&self, text: &mut String) {
+        self.redactor.scrub_in_place(text);
+    }
 }
 
 impl crate::run::Events for Sink {

@@ -23,11 +23,12 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
     if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
         // The runner's limit is for the whole file: what an earlier writer left counts.
         let used = std::fs::metadata(p).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
-        let text = summary::render(r, summary::MAX_SUMMARY_BYTES.saturating_sub(used));
+        let mut text = summary::render(r, summary::MAX_SUMMARY_BYTES.saturating_sub(used));
         if text.is_empty() {
             sink.warn("the job summary file is already full; no summary written");
         } else {
-            io("summary", p, files::append(p, &sink.scrub(&text)));
+            sink.scrub_in_place(&mut text);
+            io("summary", p, files::append(p, &text));
         }
     }
     if let Some(p) = &t.summary_file {
@@ -62,11 +63,13 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
         io("annotations-file", p, files::replace(p, &sink.scrub(&text)));
     }
     if let Some(p) = &t.output {
-        let (list, note) = outputs::outputs(r);
+        let (mut list, note) = outputs::outputs(r);
         if let Some(note) = note {
             sink.warn(&note);
         }
-        let list: Vec<(&str, String)> = list.iter().map(|(k, v)| (*k, sink.scrub(v))).collect();
+        for (_, v) in &mut list {
+            sink.scrub_in_place(v);
+        }
         io("step outputs", p, files::append(p, &outputs::encode(&list)));
     }
     failed.extend(dotenv_refused);

@@ -123,20 +123,39 @@ fn capped_results(r: &Report) -> (String, Option<String>) {
     (out, note)
 }
 
-/// One output record in heredoc form. `token` supplies random delimiter suffixes.
-pub fn heredoc(name: &str, value: &str, mut token: impl FnMut() -> String) -> String {
-    let delim = loop {
-        let d = format!("ghadelimiter_{}", token());
-        if !value.contains(&d) && !name.contains(&d) {
-            break d;
+/// What every delimiter starts with; a random token follows.
+const DELIM_PREFIX: &str = "ghadelimiter_";
+
+/// Appends one output record in heredoc form. `token` appends a random delimiter suffix; a
+/// delimiter that occurs in the value (or name) is drawn again.
+pub fn push_heredoc(out: &mut String, name: &str, value: &str, mut token: impl FnMut(&mut String)) {
+    let mut delim = String::with_capacity(DELIM_PREFIX.len() + 32);
+    loop {
+        delim.clear();
+        delim.push_str(DELIM_PREFIX);
+        token(&mut delim);
+        if !contains(value, &delim) && !contains(name, &delim) {
+            break;
         }
-    };
-    format!("{name}<<{delim}\n{value}\n{delim}\n")
+    }
+    for part in [name, "<<", &delim, "\n", value, "\n", &delim, "\n"] {
+        out.push_str(part);
+    }
 }
 
-/// Every output record, ready to append to `$GITHUB_OUTPUT`.
+/// Whether `needle` occurs in `hay` (a value shorter than a delimiter cannot hold one).
+fn contains(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len() && hay.contains(needle)
+}
+
+/// Every output record, ready to append to `$GITHUB_OUTPUT`, in one string sized up front.
 pub fn encode(list: &[(&str, String)]) -> String {
-    list.iter().map(|(k, v)| heredoc(k, v, crate::rand::token)).collect()
+    let record = |(k, v): &(&str, String)| k.len() + v.len() + 2 * (DELIM_PREFIX.len() + 32) + 5;
+    let mut out = String::with_capacity(list.iter().map(record).sum());
+    for (k, v) in list {
+        push_heredoc(&mut out, k, v, crate::rand::push_token);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -185,12 +204,50 @@ mod tests {
     #[test]
     fn delimiter_is_regenerated_when_the_value_contains_it() {
         let mut n = 0;
-        let tokens = || {
+        let tokens = |s: &mut String| {
             n += 1;
-            if n == 1 { "aaa".to_owned() } else { "bbb".to_owned() }
+            s.push_str(if n == 1 { "aaa" } else { "bbb" });
         };
-        let rec = heredoc("results", "x\nghadelimiter_aaa\ny", tokens);
-        assert_eq!(rec, "results<<ghadelimiter_bbb\nx\nghadelimiter_aaa\ny\nghadelimiter_bbb\n");
+        let mut rec = "before\n".to_owned();
+        push_heredoc(&mut rec, "results", "x\nghadelimiter_aaa\ny", tokens);
+        assert_eq!(rec, "before\nresults<<ghadelimiter_bbb\nx\nghadelimiter_aaa\ny\nghadelimiter_bbb\n");
+        assert_eq!(n, 2);
+    }
+
+    /// The runner's reading of one record (ci-conventions §2): `NAME<<DELIM`, then lines up
+    /// to the first that is exactly `DELIM`.
+    fn read_record(rec: &str) -> Option<(&str, String)> {
+        let (head, body) = rec.split_once('\n')?;
+        let (name, delim) = head.split_once("<<")?;
+        let mut lines = Vec::new();
+        for line in body.split('\n') {
+            if line == delim {
+                return Some((name, lines.join("\n")));
+            }
+            lines.push(line);
+        }
+        None
+    }
+
+    proptest::proptest! {
+        /// Values made of delimiter look-alikes, with tokens that collide on purpose (0, 1,
+        /// 2, …): every record reads back as exactly its name and value, after whatever
+        /// came before it in the file.
+        #[test]
+        fn every_record_reads_back_exactly(
+            value in "(ghadelimiter_|[012]|\n|\r\n|x|ghadelimiter_1\n){0,12}",
+            before in "(ok|\n){0,3}",
+        ) {
+            let mut n = 0u32;
+            let mut rec = before.clone();
+            push_heredoc(&mut rec, "results", &value, |s| {
+                s.push_str(&n.to_string());
+                n += 1;
+            });
+            proptest::prop_assert!(rec.starts_with(&before));
+            proptest::prop_assert_eq!(read_record(&rec[before.len()..]), Some(("results", value.clone())));
+            proptest::prop_assert!(rec.ends_with('\n'));
+        }
     }
 
     #[test]
