@@ -116,6 +116,12 @@ const BREAK: char = '\u{200B}';
 /// `:` of `scheme:` and before `@`), newlines as `<br>`.
 pub fn md_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    push_md_cell(&mut out, s);
+    out
+}
+
+/// `md_cell`, appended to `out`.
+pub fn push_md_cell(out: &mut String, s: &str) {
     let mut chars = s.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let rest = &s[i + c.len_utf8()..];
@@ -154,7 +160,6 @@ pub fn md_cell(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Whether `before` ends with a scheme GitHub's renderer autolinks without `//`.

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, human_duration, text::plural};
-use crate::escape::{md_cell, md_url, one_line};
+use crate::escape::{md_cell, md_url, one_line, push_md_cell};
 use crate::failure::FailureClass;
 use crate::model::{Destination, State};
 use crate::outcome::Status;
@@ -105,34 +105,58 @@ fn post_rank(s: Status) -> u8 {
     }
 }
 
-fn row(d: &Destination, retries: bool) -> String {
-    let status = match d.status {
-        State::Failed => format!("failed ({})", d.failure_class().as_str()),
-        State::Pending if d.next_retry_at.is_some() => {
-            format!(
-                "pending: platform retry at {}",
-                md_cell(&one_line(d.next_retry_at.as_deref().unwrap_or(""), 40))
-            )
-        }
-        State::Pending => format!("pending ({})", md_cell(&one_line(&d.raw_status, 40))),
-        State::Published => "published".to_owned(),
+/// Appends one destination's row (pieces pushed in place: a row is built for every
+/// destination of a summary).
+fn push_row(out: &mut String, d: &Destination, retries: bool) {
+    let cell = |out: &mut String, text: &str, max: usize| {
+        push_md_cell(out, &one_line(text, max));
+        out.push_str(" | ");
     };
-    let link = d.url.as_deref().and_then(md_url).map(|u| format!("[view post]({u})")).unwrap_or_default();
-    let mut error = d.error.clone().unwrap_or_default();
-    if let Some(n) = &d.note {
-        error = if error.is_empty() { n.clone() } else { format!("{error} · {n}") };
+    out.push_str("| ");
+    out.push_str(symbol(d.status));
+    out.push_str(" | ");
+    cell(out, &d.platform, 40);
+    cell(out, &d.label_account(), 80);
+    match d.status {
+        State::Failed => {
+            out.push_str("failed (");
+            out.push_str(d.failure_class().as_str());
+            out.push(')');
+        }
+        State::Pending if d.next_retry_at.is_some() => {
+            out.push_str("pending: platform retry at ");
+            push_md_cell(out, &one_line(d.next_retry_at.as_deref().unwrap_or(""), 40));
+        }
+        State::Pending => {
+            out.push_str("pending (");
+            push_md_cell(out, &one_line(&d.raw_status, 40));
+            out.push(')');
+        }
+        State::Published => out.push_str("published"),
     }
-    let retried = if retries { format!(" {} |", d.retries) } else { String::new() };
-    format!(
-        "| {} | {} | {} | {} | {} | {} |{retried} {} |\n",
-        symbol(d.status),
-        md_cell(&one_line(&d.platform, 40)),
-        md_cell(&one_line(&d.label_account(), 80)),
-        status,
-        link,
-        d.attempts.map(|a| a.to_string()).unwrap_or_default(),
-        md_cell(&one_line(&error, 300)),
-    )
+    out.push_str(" | ");
+    if let Some(u) = d.url.as_deref().and_then(md_url) {
+        out.push_str("[view post](");
+        out.push_str(&u);
+        out.push(')');
+    }
+    out.push_str(" | ");
+    if let Some(a) = d.attempts {
+        let _ = write!(out, "{a}");
+    }
+    out.push_str(" |");
+    if retries {
+        let _ = write!(out, " {} |", d.retries);
+    }
+    out.push(' ');
+    match (d.error.as_deref().unwrap_or_default(), &d.note) {
+        ("", Some(n)) => cell(out, n, 300),
+        (e, Some(n)) => cell(out, &format!("{e} · {n}"), 300),
+        (e, None) => cell(out, e, 300),
+    }
+    // The cell closure ends with "| " after a space; a row ends with "|" and a line break.
+    out.pop();
+    out.push('\n');
 }
 
 fn next_steps(r: &Report) -> String {
@@ -198,16 +222,19 @@ fn table(out: &mut String, dests: &[Destination], retries: bool, left: &mut usiz
     let sorted = super::by_rank(dests.iter(), |d| rank(d.status));
     let mut shown = 0;
     for d in sorted {
-        let line = row(d, retries);
-        let need = line.len() + if shown == 0 { header.len() + 1 } else { 0 };
-        if need > *left {
-            break;
-        }
+        // Written in place, then taken back when it does not fit (with the header, for the
+        // first row).
+        let before = out.len();
         if shown == 0 {
             out.push_str(header);
         }
+        push_row(out, d, retries);
+        let need = out.len() - before + usize::from(shown == 0);
+        if need > *left {
+            out.truncate(before);
+            break;
+        }
         *left -= need;
-        out.push_str(&line);
         shown += 1;
     }
     if shown > 0 {

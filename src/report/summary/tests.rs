@@ -113,3 +113,61 @@ fn one_section_per_post_and_an_overview() {
     assert!(s.contains("| Attempts | Retried | Error |"));
     assert!(!s.contains("This summary shows"));
 }
+
+/// A row as first written (a `format!` of cells built one string each): `push_row` must
+/// give the same text.
+fn row_ref(d: &Destination, retries: bool) -> String {
+    let status = match d.status {
+        State::Failed => format!("failed ({})", d.failure_class().as_str()),
+        State::Pending if d.next_retry_at.is_some() => {
+            format!(
+                "pending: platform retry at {}",
+                md_cell(&one_line(d.next_retry_at.as_deref().unwrap_or(""), 40))
+            )
+        }
+        State::Pending => format!("pending ({})", md_cell(&one_line(&d.raw_status, 40))),
+        State::Published => "published".to_owned(),
+    };
+    let link = d.url.as_deref().and_then(md_url).map(|u| format!("[view post]({u})")).unwrap_or_default();
+    let mut error = d.error.clone().unwrap_or_default();
+    if let Some(n) = &d.note {
+        error = if error.is_empty() { n.clone() } else { format!("{error} · {n}") };
+    }
+    let retried = if retries { format!(" {} |", d.retries) } else { String::new() };
+    format!(
+        "| {} | {} | {} | {} | {} | {} |{retried} {} |\n",
+        symbol(d.status),
+        md_cell(&one_line(&d.platform, 40)),
+        md_cell(&one_line(&d.label_account(), 80)),
+        status,
+        link,
+        d.attempts.map(|a| a.to_string()).unwrap_or_default(),
+        md_cell(&one_line(&error, 300)),
+    )
+}
+
+proptest::proptest! {
+    #[test]
+    fn rows_pushed_in_place_are_the_rows_first_written(
+        status in 0u8..3,
+        text in proptest::collection::vec("([a-z |`@:/\n\\\\<>*_~]|www\\.|https://|·){0,8}", 6),
+        url in proptest::option::of("(https://|http://|javascript:)[a-z./|<>&]{0,12}"),
+        attempts in proptest::option::of(0u64..1000),
+        retries in (0u32..4, proptest::bool::ANY),
+        some in proptest::collection::vec(proptest::bool::ANY, 4),
+    ) {
+        let state = [State::Published, State::Failed, State::Pending][usize::from(status)];
+        let mut d = dest(&text[0], &text[1], state);
+        d.raw_status.clone_from(&text[2]);
+        d.url = url;
+        d.error = some[0].then(|| text[3].clone());
+        d.note = some[1].then(|| text[4].clone());
+        d.next_retry_at = some[2].then(|| text[5].clone());
+        d.account_name = some[3].then(|| text[1].clone());
+        d.attempts = attempts;
+        d.retries = retries.0;
+        let mut out = "before".to_owned();
+        push_row(&mut out, &d, retries.1);
+        proptest::prop_assert_eq!(&out["before".len()..], row_ref(&d, retries.1));
+    }
+}
