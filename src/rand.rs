@@ -38,7 +38,8 @@ pub fn push_token(out: &mut String) {
             *b = HEX[((word >> (60 - 4 * j)) & 0xf) as usize];
         }
     }
-    out.extend(bytes.iter().map(|&b| char::from(b)));
+    // ASCII by construction; checked as one slice rather than pushed a char at a time.
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
 }
 
 /// 32 lowercase hex characters (128 bits).
