@@ -336,5 +336,9 @@ mod tests {
         assert_eq!(p.polls.load(Ordering::SeqCst), 2, "not polled for the new task");
         wake_inner(&p);
         assert_eq!((first.0.load(Ordering::SeqCst), second.0.load(Ordering::SeqCst)), (0, 1));
+        assert!(Pin::new(&mut stop).poll(&mut Context::from_waker(&two)).is_pending());
+        assert_eq!(p.polls.load(Ordering::SeqCst), 3, "not polled after its wake-up");
+        assert!(Pin::new(&mut stop).poll(&mut Context::from_waker(&two)).is_pending());
+        assert_eq!(p.polls.load(Ordering::SeqCst), 3, "polled again without a wake-up");
     }
 }
