@@ -4,14 +4,33 @@
 //! file is ever replaced: a link is written through to the regular file it names, and a
 //! device, pipe, socket or folder is refused (`check` says so before the wait begins).
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
+/// Appends `text` in one write, starting on a line of its own: when an earlier writer left the
+/// file without a final line break, one goes first, so the runner does not read our first
+/// line (an output's `name<<DELIM`, the summary's headline) as the end of theirs.
 pub(super) fn append(path: &Path, text: &str) -> io::Result<()> {
-    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
-    f.write_all(text.as_bytes())?;
+    let mut f = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+    if !text.is_empty() && ends_mid_line(&mut f)? {
+        f.write_all(format!("\n{text}").as_bytes())?;
+    } else {
+        f.write_all(text.as_bytes())?;
+    }
     f.flush()
+}
+
+/// Whether the file holds something and its last byte is not a line break.
+fn ends_mid_line(f: &mut File) -> io::Result<bool> {
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// What kind of thing a path names, in words, when it is not a regular file.
@@ -117,6 +136,26 @@ mod tests {
         assert!(fs::read_to_string(&p).unwrap().ends_with("}\nx"));
         check(&p).unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "the probe is removed");
+    }
+
+    /// An earlier writer's last line without its line break: ours starts on a line of its
+    /// own. Nothing is added to an empty file, after a line break, or for an empty text.
+    #[test]
+    fn an_append_starts_on_a_line_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("output");
+        append(&p, "").unwrap();
+        append(&p, "a<<D\nx\nD\n").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "a<<D\nx\nD\n");
+        fs::write(&p, "theirs=1").unwrap();
+        append(&p, "").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "theirs=1");
+        append(&p, "a<<D\nx\nD\n").unwrap();
+        append(&p, "b<<E\ny\nE\n").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "theirs=1\na<<D\nx\nD\nb<<E\ny\nE\n");
+        fs::write(&p, "theirs=1\r").unwrap();
+        append(&p, "c=2\n").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "theirs=1\r\nc=2\n");
     }
 
     #[cfg(unix)]
