@@ -1,6 +1,6 @@
 //! Randomness without a dependency: heredoc delimiters, stop-command tokens and jitter.
 //!
-//! `RandomState` is seeded from the operating system's generator once per process and
+//! `RandomState` is seeded from the operating system's generator once per thread and
 //! perturbed per instance, which is all we need: unguessable tokens, not cryptography.
 
 use std::collections::hash_map::RandomState;
@@ -38,8 +38,8 @@ pub fn push_token(out: &mut String) {
             *b = HEX[((word >> (60 - 4 * j)) & 0xf) as usize];
         }
     }
-    // ASCII by construction; checked as one slice rather than pushed a char at a time.
-    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
+    // Checked as one slice rather than pushed a char at a time.
+    out.push_str(std::str::from_utf8(&bytes).expect("hex digits are ASCII"));
 }
 
 /// 32 lowercase hex characters (128 bits).

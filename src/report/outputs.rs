@@ -231,8 +231,8 @@ mod tests {
 
     proptest::proptest! {
         /// Values made of delimiter look-alikes, with tokens that collide on purpose (0, 1,
-        /// 2, …): every record reads back as exactly its name and value, after whatever
-        /// came before it in the file.
+        /// 2, …): every record reads back as exactly its name and value, and what the string
+        /// held before is kept as it was (a file's earlier lines: `files::append`).
         #[test]
         fn every_record_reads_back_exactly(
             value in "(ghadelimiter_|[012]|\n|\r\n|x|ghadelimiter_1\n){0,12}",

@@ -106,7 +106,7 @@ fn post_rank(s: Status) -> u8 {
 }
 
 /// Appends one destination's row (pieces pushed in place: a row is built for every
-/// destination of a summary).
+/// destination the summary shows).
 fn push_row(out: &mut String, d: &Destination, retries: bool) {
     let cell = |out: &mut String, text: &str, max: usize| {
         push_md_cell(out, &one_line(text, max));
