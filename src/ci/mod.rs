@@ -244,14 +244,16 @@ impl Sink {
         }
     }
 
-    /// Removes the key, in every form, from text about to be written.
-    fn scrub(&self, text: &str) -> String {
-        self.redactor.scrub(text)
-    }
-
-    /// Scrubs a string that is ours to change, without a copy when the key is not in it.
+    /// Removes the key, in every form, from text about to be written; copies it only when
+    /// the key is in it.
     fn scrub_in_place(&self, text: &mut String) {
         self.redactor.scrub_in_place(text);
+    }
+
+    /// `scrub_in_place` for a text that is moved in and out (a whole report).
+    fn scrubbed(&self, mut text: String) -> String {
+        self.scrub_in_place(&mut text);
+        text
     }
 }
 

@@ -23,27 +23,26 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
     if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
         // The runner's limit is for the whole file: what an earlier writer left counts.
         let used = std::fs::metadata(p).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
-        let mut text = summary::render(r, summary::MAX_SUMMARY_BYTES.saturating_sub(used));
+        let text = summary::render(r, summary::MAX_SUMMARY_BYTES.saturating_sub(used));
         if text.is_empty() {
             sink.warn("the job summary file is already full; no summary written");
         } else {
-            sink.scrub_in_place(&mut text);
-            io("summary", p, files::append(p, &text));
+            io("summary", p, files::append(p, &sink.scrubbed(text)));
         }
     }
     if let Some(p) = &t.summary_file {
         io(
             "summary-file",
             p,
-            files::replace(p, &sink.scrub(&summary::render(r, summary::MAX_COMMENT_BYTES))),
+            files::replace(p, &sink.scrubbed(summary::render(r, summary::MAX_COMMENT_BYTES))),
         );
     }
     if let Some(p) = &t.results {
-        io("results-file", p, files::replace(p, &sink.scrub(&json::document(r))));
+        io("results-file", p, files::replace(p, &sink.scrubbed(json::document(r))));
     }
     if let Some(p) = &t.dotenv {
         let results = t.results.as_deref().map(|p| p.display().to_string());
-        let text = sink.scrub(&dotenv::render(r, results.as_deref()));
+        let text = sink.scrubbed(dotenv::render(r, results.as_deref()));
         match dotenv::validate(&text) {
             Ok(()) => io("dotenv-file", p, files::replace_exact(p, &text)),
             Err(e) => {
@@ -53,14 +52,14 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
         }
     }
     if let Some(p) = &t.junit {
-        io("junit-file", p, files::replace(p, &sink.scrub(&junit::render(r))));
+        io("junit-file", p, files::replace(p, &sink.scrubbed(junit::render(r))));
     }
     if let Some(p) = &t.annotations {
         let (text, note) = links::render(r);
         if let Some(note) = note {
             sink.warn(&note);
         }
-        io("annotations-file", p, files::replace(p, &sink.scrub(&text)));
+        io("annotations-file", p, files::replace(p, &sink.scrubbed(text)));
     }
     if let Some(p) = &t.output {
         let (mut list, note) = outputs::outputs(r);
