@@ -4,6 +4,7 @@
 //! room it is given, everything counted: rows that do not fit are left out with a note that
 //! points to the results file.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::{Report, human_duration, text::plural};
@@ -149,14 +150,13 @@ fn push_row(out: &mut String, d: &Destination, retries: bool) {
         let _ = write!(out, " {} |", d.retries);
     }
     out.push(' ');
-    match (d.error.as_deref().unwrap_or_default(), &d.note) {
-        ("", Some(n)) => cell(out, n, 300),
-        (e, Some(n)) => cell(out, &format!("{e} · {n}"), 300),
-        (e, None) => cell(out, e, 300),
-    }
-    // The cell closure ends with "| " after a space; a row ends with "|" and a line break.
-    out.pop();
-    out.push('\n');
+    let error = match (d.error.as_deref().unwrap_or_default(), &d.note) {
+        ("", Some(n)) => Cow::Borrowed(n.as_str()),
+        (e, Some(n)) => Cow::Owned(format!("{e} · {n}")),
+        (e, None) => Cow::Borrowed(e),
+    };
+    push_md_cell(out, &one_line(&error, 300));
+    out.push_str(" |\n");
 }
 
 fn next_steps(r: &Report) -> String {
