@@ -317,35 +317,65 @@ mod tests {
     }
 
     /// Start-up keeps only the variables `reads` takes for `detect`: every one it asks
-    /// for, on every path, must be among them.
+    /// for, on every path, must be among them. Every path is walked: each variable asked
+    /// for is answered, in turn, with each value below (absent, and each value a check
+    /// compares with, padded and in another case too), until every sequence of answers
+    /// has been tried.
     #[test]
     fn detect_reads_only_what_start_up_keeps() {
-        let settings: [&[(&str, &str)]; 5] = [
-            &[("GITHUB_ACTIONS", "true"), ("RUNNER_DEBUG", "1")],
-            &[("GITLAB_CI", "true")],
-            &[("CI", "true")],
-            &[],
-            &[("GITHUB_ACTIONS", "false"), ("GITLAB_CI", "false")],
-        ];
-        for pairs in settings {
+        const ANSWERS: [Option<&str>; 7] =
+            [None, Some(""), Some("true"), Some(" TRUE "), Some("1"), Some("false"), Some("/f")];
+        // The answer to the n-th question of a walk; the walks count like an odometer.
+        let mut script: Vec<usize> = Vec::new();
+        let (mut walks, mut asked_at_all) = (0, std::collections::BTreeSet::new());
+        loop {
+            let (asked, mut longest) = (RefCell::new(Vec::new()), 0);
             for tty in [false, true] {
-                let asked = RefCell::new(Vec::new());
+                asked.borrow_mut().clear();
                 detect(
                     |k: &str| {
-                        asked.borrow_mut().push(k.to_owned());
-                        pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+                        let mut asked = asked.borrow_mut();
+                        asked.push(k.to_owned());
+                        ANSWERS[script.get(asked.len() - 1).copied().unwrap_or(0)].map(str::to_owned)
                     },
                     tty,
                 );
-                for name in asked.into_inner() {
+                for name in asked.borrow().iter() {
                     assert!(reads(name.as_bytes()), "{name}");
                     assert!(
                         reads(format!("{name}=x").as_bytes()) && reads(format!("{name}=").as_bytes()),
                         "{name}"
                     );
+                    asked_at_all.insert(name.clone());
                 }
+                longest = longest.max(asked.borrow().len());
+            }
+            walks += 1;
+            // The next sequence: the last question not yet at its last answer moves on, and
+            // the questions after it start again.
+            script.resize(longest, 0);
+            match script.iter().rposition(|&a| a + 1 < ANSWERS.len()) {
+                Some(i) => {
+                    script[i] += 1;
+                    script.truncate(i + 1);
+                }
+                None => break,
             }
         }
+        let names: Vec<&str> = asked_at_all.iter().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "CI",
+                "CI_DEBUG_TRACE",
+                "GITHUB_ACTIONS",
+                "GITHUB_OUTPUT",
+                "GITHUB_STEP_SUMMARY",
+                "GITLAB_CI",
+                "RUNNER_DEBUG"
+            ],
+            "after {walks} walks"
+        );
         for other in
             ["", "C", "CIX=1", "CI_X=1", "GITHUB_ACTION=x", "GITHUB_ACTIONS_X=1", "RUNNER_TEMP=/t", "HOME"]
         {

@@ -1,0 +1,131 @@
+use super::*;
+use crate::report::fixtures::dest;
+use serde_json::json;
+
+fn d(platform: &str, account: i64, status: State) -> Destination {
+    let mut d = dest(platform, "@a", status);
+    d.account_id = Some(json!(account));
+    d
+}
+
+/// The report stamps each destination with its shown state, the re-queues that took
+/// effect, our note and a failure's class; moving it out gives what copying it gives.
+#[test]
+fn the_report_moved_out_equals_the_report_copied() {
+    use crate::failure::FailureClass;
+    use crate::retry::Phase;
+    let mut k = Known::default();
+    let mut failed = d("x", 2, State::Failed);
+    failed.error = Some("Token expired. Please reconnect your X account.".into());
+    let mut rejected = d("tt", 5, State::Failed);
+    rejected.error = Some("Video too long".into());
+    k.merge(vec![
+        d("ig", 1, State::Published),
+        failed.clone(),
+        d("li", 3, State::Pending),
+        d("fb", 4, State::Pending),
+        rejected.clone(),
+    ]);
+    // Missing from the latest answer, duplicated in it, and one turned green.
+    k.merge(vec![d("ig", 1, State::Published), failed, d("li", 3, State::Published), rejected]);
+    k.merge(vec![d("ig", 1, State::Published), d("ig", 1, State::Published), d("x", 2, State::Failed)]);
+    // One failure re-queued once and awaited (shown pending), one given up on.
+    let items = k.items_mut();
+    items[1].retry =
+        Entry { sent: 1, took_effect: 1, phase: Phase::Awaiting { before: None, polls: 0, confirmed: true } };
+    items[4].retry = Entry { sent: 2, took_effect: 2, phase: Phase::Stopped("retry budget spent".into()) };
+    let copied = k.report();
+    let got: Vec<_> = copied
+        .iter()
+        .map(|d| (d.platform.as_str(), d.status, d.retries, d.note.as_deref(), d.class))
+        .collect();
+    let missing = "missing from the latest answer; last known state shown";
+    assert_eq!(
+        got,
+        [
+            ("ig", State::Published, 0, Some("listed more than once in one answer; merged"), None),
+            ("x", State::Pending, 1, Some("re-queued; the results still show the earlier failure"), None),
+            ("li", State::Published, 0, Some(missing), None),
+            ("fb", State::Pending, 0, Some(missing), None),
+            (
+                "tt",
+                State::Failed,
+                2,
+                Some(&*format!("retry budget spent; {missing}")),
+                Some(FailureClass::Content)
+            ),
+        ]
+    );
+    k.items_mut()[1].retry.phase = Phase::Stopped("retry budget spent".into());
+    let x = &k.report()[1];
+    assert_eq!((x.status, x.class), (State::Failed, Some(FailureClass::Reconnect)));
+    let copied = k.report();
+    assert_eq!(k.into_report(), copied);
+}
+
+#[test]
+fn a_destination_is_never_forgotten() {
+    let mut k = Known::default();
+    k.merge(vec![d("x", 1, State::Published), d("li", 2, State::Pending)]);
+    k.merge(vec![d("x", 1, State::Published)]);
+    assert_eq!(k.tally(), Tally { total: 2, published: 1, failed: 0, pending: 1 });
+    assert!(k.items()[1].missing);
+    assert!(k.items()[1].note().unwrap().contains("missing from the latest answer"));
+    k.merge(vec![d("x", 1, State::Published), d("li", 2, State::Published)]);
+    assert!(!k.items()[1].missing);
+    assert_eq!(k.tally().published, 2);
+}
+
+#[test]
+fn duplicates_merge_and_never_turn_greener() {
+    let mut k = Known::default();
+    k.merge(vec![d("x", 1, State::Published), d("x", 1, State::Failed), d("x", 1, State::Published)]);
+    assert_eq!(k.items().len(), 1);
+    assert_eq!(k.items()[0].state(), State::Failed);
+    assert!(k.items()[0].duplicated);
+    // "5" and 5 are the same account.
+    let mut s = d("x", 1, State::Pending);
+    s.account_id = Some(json!("1"));
+    k.merge(vec![d("x", 1, State::Failed), s]);
+    assert_eq!((k.items().len(), k.items()[0].state()), (1, State::Pending));
+}
+
+#[test]
+fn identities_hold_when_the_order_changes_and_at_scale() {
+    let mut k = Known::default();
+    let many: Vec<Destination> = (0..100).map(|n| d("x", n, State::Pending)).collect();
+    k.merge(many.clone());
+    let mut reversed: Vec<Destination> = many.into_iter().rev().collect();
+    reversed[0].status = State::Published;
+    k.merge(reversed);
+    assert_eq!(k.items().len(), 100);
+    assert_eq!(k.items()[99].state(), State::Published);
+    assert_eq!(k.tally().pending, 99);
+}
+
+#[test]
+fn an_identity_that_drifts_between_shapes_is_still_one_destination() {
+    let mut k = Known::default();
+    let mut bare = dest("x", "@a", State::Pending);
+    bare.account_id = None;
+    bare.account_name = None;
+    k.merge(vec![bare]);
+    k.merge(vec![d("x", 1, State::Published)]);
+    assert_eq!(k.items().len(), 1);
+    assert_eq!(k.tally().published, 1);
+    // Two accounts on one platform stay two.
+    k.merge(vec![d("x", 1, State::Published), d("x", 2, State::Pending)]);
+    assert_eq!(k.items().len(), 2);
+}
+
+#[test]
+fn changes_are_reported_once() {
+    let mut k = Known::default();
+    k.merge(vec![d("x", 1, State::Pending)]);
+    assert_eq!(k.changes(), vec![Change { index: 0, before: None }]);
+    k.merge(vec![d("x", 1, State::Pending)]);
+    assert!(k.changes().is_empty());
+    k.merge(vec![d("x", 1, State::Published)]);
+    let before = Shown { state: State::Pending, raw_status: "pending".into(), missing: false };
+    assert_eq!(k.changes(), vec![Change { index: 0, before: Some(before) }]);
+}
