@@ -85,11 +85,13 @@ pub mod code {
 /// The exit code for a final status.
 pub fn exit_code(status: Status, tally: Tally, fail_on: FailOn, signal: Option<Signal>) -> u8 {
     match status {
-        Status::Published | Status::Scheduled | Status::DryRun => code::OK,
-        Status::Partial | Status::Failed => {
+        Status::Published | Status::DryRun => code::OK,
+        // A post scheduled after the deadline may already have failed somewhere (an account
+        // that cannot post, one skipped before posting): never green then, per `fail-on`.
+        Status::Partial | Status::Failed | Status::Scheduled => {
             let fails = match fail_on {
                 FailOn::Any => tally.failed > 0,
-                FailOn::All => tally.published == 0,
+                FailOn::All => tally.failed > 0 && tally.failed == tally.total,
                 FailOn::Never => false,
             };
             if fails { code::FAILED } else { code::OK }
@@ -179,6 +181,11 @@ mod tests {
             (Status::Failed, t(0, 3), FailOn::Never, 0),
             (Status::Timeout, t(1, 0), FailOn::Never, 3),
             (Status::Error, t(0, 0), FailOn::Never, 4),
+            (Status::Scheduled, t(0, 0), FailOn::Any, 0),
+            (Status::Scheduled, Tally { total: 2, published: 0, failed: 1, pending: 1 }, FailOn::Any, 1),
+            (Status::Scheduled, Tally { total: 2, published: 0, failed: 1, pending: 1 }, FailOn::All, 0),
+            (Status::Scheduled, t(0, 2), FailOn::All, 1),
+            (Status::Scheduled, t(0, 2), FailOn::Never, 0),
         ];
         for (status, tally, fail_on, want) in cases {
             assert_eq!(exit_code(status, tally, fail_on, None), want, "{status:?} {fail_on:?}");

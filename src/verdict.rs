@@ -10,17 +10,24 @@ use crate::report::{PostReport, Report};
 use crate::run::{Stop, Waited};
 
 /// One post's status and message.
-fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
+fn judge(p: &PostWait, stop: &Stop, tally: Tally, deadline_passed: bool) -> (Status, Option<String>) {
     let answered = p.answered();
     match (p.finished(), stop) {
         (Some(Finish::Complete), _) => (Status::of_complete(tally), None),
+        // Ended early for want of request budget, the wait lingering until the deadline:
+        // a signal before the deadline cancelled the wait; nothing timed out.
+        (Some(Finish::Poll(End::Deadline { .. })), Stop::Signal(s)) if !deadline_passed => cancelled(*s),
         // Every destination is final; only a re-queue was still to be sent.
         (Some(Finish::Poll(End::Deadline { .. })), _) if answered && tally.complete() => (
             Status::of_complete(tally),
             Some("the deadline came before the failed destinations could be re-queued".into()),
         ),
         (Some(Finish::Scheduled(at)), _) => {
-            (Status::Scheduled, Some(format!("scheduled for {at}, after the deadline; not waited for")))
+            let mut m = format!("scheduled for {at}, after the deadline; not waited for");
+            if tally.failed > 0 {
+                m.push_str(&format!("; {} already failed", crate::report::text::plural(tally.failed, "destination")));
+            }
+            (Status::Scheduled, Some(m))
         }
         (Some(Finish::Draft), _) => (
             Status::Error,
@@ -59,14 +66,16 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally) -> (Status, Option<String>) {
             (Status::Error, Some(format!("gave up after {count} failed requests in a row; last error: {last}")))
         }
         (Some(Finish::Poll(End::Fatal { message })), _) => (Status::Error, Some(message.clone())),
-        (None, Stop::Signal(s)) => {
-            let name = if *s == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
-            (Status::Cancelled, Some(format!("cancelled by {name}; results are the last known state")))
-        }
+        (None, Stop::Signal(s)) => cancelled(*s),
         (None, Stop::Setup(m)) => (Status::Error, Some(m.clone())),
         (None, Stop::Early { status, message, .. }) => (*status, Some(message.clone())),
         (None, Stop::Done) => (Status::Error, Some("the wait ended without a result (a bug; please report it)".into())),
     }
+}
+
+fn cancelled(s: Signal) -> (Status, Option<String>) {
+    let name = if s == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
+    (Status::Cancelled, Some(format!("cancelled by {name}; results are the last known state")))
 }
 
 pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) -> Report {
@@ -80,7 +89,7 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         // The post's state is not needed after this: its destinations are moved into the
         // report, not copied (the tally is what `Tally::of` would count from them).
         let tally = p.known.tally();
-        let (status, mut message) = judge(&p, &w.stop, tally);
+        let (status, mut message) = judge(&p, &w.stop, tally, w.elapsed >= cfg.timeout);
         if !p.notes.is_empty() {
             let notes = p.notes.join("; ");
             message = Some(message.map_or(notes.clone(), |m| format!("{m}; {notes}")));

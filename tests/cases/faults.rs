@@ -291,6 +291,34 @@ fn cancel(signal: &str, code: i32, during_request: bool) {
     assert!(run.summary.contains("| ⏳ | x |"), "the last known state is shown: {}", run.summary);
 }
 
+/// With no budget for another request before the deadline, the wait lingers until the
+/// deadline (it never ends sooner than promised); a signal then cancels it, and nothing
+/// claims the deadline came.
+#[cfg(unix)] // signals are sent with kill(1)
+#[test]
+fn a_signal_while_the_wait_lingers_for_the_deadline_cancels_it() {
+    let server = Server::new().results(vec![pending()]);
+    let cmd = Cmd::github(&server.base_url()).input("rate-limit", "1").input("timeout", "30");
+    let start = Instant::now();
+    let child = cmd.spawn(&[]);
+    while server.requests().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no request arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let run = cmd.collect(child, start);
+    run.expect_code(143);
+    assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+    assert_eq!((run.output("status"), run.output("pending-count")), ("cancelled", "1"));
+    let message = run.output("message");
+    assert!(message.starts_with("cancelled by SIGTERM"), "{message}");
+    assert!(message.contains("left no room for another request"), "{message}");
+    assert!(!message.contains("deadline reached") && !run.summary.contains("timed out"), "{}", run.summary);
+    assert_eq!(server.requests().len(), 1);
+}
+
 #[cfg(unix)] // signals are sent with kill(1)
 #[test]
 fn sigint_mid_wait_writes_outputs_and_exits_130() {

@@ -123,6 +123,33 @@ fn a_post_scheduled_after_the_deadline_is_not_waited_for() {
     assert_eq!(server.requests().len(), 2);
 }
 
+/// A destination that already failed (an account that cannot post fails at once) is not
+/// hidden by the schedule: `fail-on` judges it, and the message says so.
+#[test]
+fn a_scheduled_post_that_already_failed_somewhere_is_not_green() {
+    let body = json!({"data": {"post_id": "post_1", "post_status": "scheduled",
+        "results": [dest("x", "queued"), dest("linkedin", "failed")]}});
+    let post = json!({"data": {"post_id": "post_1", "status": "scheduled", "scheduled_for": "2099-06-01T09:00:00Z"}});
+    for (fail_on, code) in [("any", 1), ("all", 0), ("never", 0)] {
+        let server = Server::new().results(vec![Reply::ok(body.clone())]).route(
+            "GET",
+            "/api/v1/posts/post_1",
+            vec![Reply::ok(post.clone())],
+        );
+        let run = Cmd::github(&server.base_url()).input("timeout", "60").input("fail-on", fail_on).run();
+        run.expect_code(code);
+        assert_eq!((run.output("status"), run.output("failed-count")), ("scheduled", "1"), "{fail_on}");
+        assert_eq!(run.output("exit-code"), code.to_string());
+        let already = "after the deadline; not waited for; 1 destination already failed";
+        assert!(run.output("message").contains(already), "{}", run.output("message"));
+        assert!(
+            run.summary.contains(already) && run.summary.contains("| ❌ | linkedin |"),
+            "{}",
+            run.summary
+        );
+    }
+}
+
 #[test]
 fn a_post_due_before_the_deadline_is_waited_for() {
     let queued = results(json!([dest("x", "queued")]));
