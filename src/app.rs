@@ -124,6 +124,7 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
             let id = record.post_id.clone().unwrap_or_default();
             let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
             posts[0].seed(record.skipped_destinations(&id));
+            posts[0].known.expect(record.expected_destinations(&id));
             (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, Some(record))
         }
     }

@@ -236,7 +236,8 @@ impl PostWait {
             self.step = Step::Done(Finish::Complete);
             return;
         }
-        if !self.schedule_checked && ((tally.total > 0 && all_waiting) || post_says) {
+        let listed = tally.total - self.known.unlisted();
+        if !self.schedule_checked && ((listed > 0 && all_waiting) || post_says) {
             self.schedule_checked = true;
             self.step = Step::Due(now, Action::Post);
             return;

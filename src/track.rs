@@ -1,7 +1,8 @@
 //! Every destination a post has listed, by identity (`Destination::key`), across polls:
 //! duplicates within one answer are merged, a destination missing from a later answer
 //! keeps its last known state with a note (it is never forgotten, so a pending one never
-//! silently turns a post green), and each carries its re-queue bookkeeping. What is shown
+//! silently turns a post green), and each carries its re-queue bookkeeping. Accounts this
+//! run posted to stand as pending until an answer lists them. What is shown
 //! (`state`) is the API's state, except that a failure being re-queued is pending. Pure.
 
 use std::collections::HashMap;
@@ -131,6 +132,10 @@ fn same(a: &Destination, b: &Destination) -> bool {
 pub struct Known {
     items: Vec<Tracked>,
     answers: u64,
+    /// Accounts this run posted to that no answer has listed yet: each counts as pending.
+    unlisted: Vec<Destination>,
+    /// Listed destinations without an account id, each taken to stand for one account.
+    anonymous: usize,
 }
 
 impl Known {
@@ -152,7 +157,37 @@ impl Known {
         for i in &self.items {
             t.add(i.state());
         }
+        for _ in &self.unlisted {
+            t.add(State::Pending);
+        }
         t
+    }
+
+    /// Accounts posted to and not listed yet (counted in `tally` as pending).
+    pub fn unlisted(&self) -> usize {
+        self.unlisted.len()
+    }
+
+    /// Adds the accounts this run posted to: each is a pending destination until an answer
+    /// lists its account id, so a post is never complete while one is missing. An answer
+    /// whose destinations carry no account id cannot say which; each such destination then
+    /// accounts for one.
+    pub fn expect(&mut self, dests: Vec<Destination>) {
+        self.unlisted = dests;
+        self.settle();
+    }
+
+    /// Drops the expected accounts the destinations listed so far account for.
+    fn settle(&mut self) {
+        if self.unlisted.is_empty() {
+            return;
+        }
+        let listed = self.items.iter().filter(|t| !t.local);
+        self.unlisted.retain(|u| !listed.clone().any(|t| t.dest.account_number() == u.account_number()));
+        let anonymous = listed.filter(|t| t.dest.account_number().is_none()).count();
+        let newly = anonymous.saturating_sub(self.anonymous);
+        self.anonymous = anonymous;
+        self.unlisted.truncate(self.unlisted.len().saturating_sub(newly));
     }
 
     /// Adds destinations of our own (accounts skipped before posting): reported with the
@@ -242,6 +277,7 @@ impl Known {
                 t.retry.observe(&t.dest);
             }
         }
+        self.settle();
     }
 
     /// What is shown differently since the last call.
@@ -262,12 +298,12 @@ impl Known {
 
     /// The destinations as reported.
     pub fn report(&self) -> Vec<Destination> {
-        self.items.iter().map(Tracked::report).collect()
+        self.items.iter().map(Tracked::report).chain(self.unlisted.iter().cloned()).collect()
     }
 
     /// `report`, moving the destinations out instead of copying them.
     pub fn into_report(self) -> Vec<Destination> {
-        self.items.into_iter().map(Tracked::into_report).collect()
+        self.items.into_iter().map(Tracked::into_report).chain(self.unlisted).collect()
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::api::Client;
 use crate::api::publish::Account;
 use crate::config::{Config, Publish};
+use crate::model::{Destination, State};
 use crate::outcome::{Signal, Status, code};
 use crate::run::{Clock, Events};
 use steps::{Failed, Steps};
@@ -31,6 +32,8 @@ pub struct Record {
     pub media_ids: Vec<String>,
     /// The accounts posted to: id and label.
     pub accounts: Vec<(i64, String)>,
+    /// The same accounts as the API listed them: each must show up in the results.
+    pub targets: Vec<Account>,
     /// Accounts left out (`skip-unhealthy`): the account and why.
     pub skipped: Vec<(Account, String)>,
     /// `POST /posts` calls sent.
@@ -47,31 +50,56 @@ pub struct Record {
 impl Record {
     /// The accounts left out, as failed destinations of `post_id` (what to do: reconnect).
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-    pub fn skipped_destinations(&self, post_id: &str) -> Vec<crate::model::Destination> {
+    pub fn skipped_destinations(&self, post_id: &str) -> Vec<Destination> {
         self.skipped
             .iter()
-            .map(|(a, why)| crate::model::Destination {
-                post_id: post_id.to_owned(),
-                id: None,
-                account_id: Some(serde_json::json!(a.id)),
-                account_name: a
-                    .username
-                    .as_ref()
-                    .map(|u| format!("@{}", u.trim_start_matches('@')))
-                    .or_else(|| a.display_name.clone()),
-                platform: a.platform.clone(),
-                status: crate::model::State::Failed,
+            .map(|(a, why)| Destination {
+                status: State::Failed,
                 raw_status: "skipped".into(),
-                url: None,
                 error: Some(format!("not posted to: {why}")),
-                attempts: None,
-                published_at: None,
-                next_retry_at: None,
-                retries: 0,
                 note: Some("skipped before posting (skip-unhealthy)".into()),
                 class: Some(crate::failure::FailureClass::Reconnect),
+                ..account_destination(post_id, a)
             })
             .collect()
+    }
+
+    /// The accounts posted to, as pending destinations of `post_id`, to stand for each one
+    /// until the results list it.
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+    pub fn expected_destinations(&self, post_id: &str) -> Vec<Destination> {
+        self.targets
+            .iter()
+            .map(|a| Destination {
+                note: Some("posted to, but not listed in the results yet".into()),
+                ..account_destination(post_id, a)
+            })
+            .collect()
+    }
+}
+
+/// A destination of `post_id` on account `a`, pending, as we know it before the API lists it.
+fn account_destination(post_id: &str, a: &Account) -> Destination {
+    Destination {
+        post_id: post_id.to_owned(),
+        id: None,
+        account_id: Some(serde_json::json!(a.id)),
+        account_name: a
+            .username
+            .as_ref()
+            .map(|u| format!("@{}", u.trim_start_matches('@')))
+            .or_else(|| a.display_name.clone()),
+        platform: a.platform.clone(),
+        status: State::Pending,
+        raw_status: "not listed".into(),
+        url: None,
+        error: None,
+        attempts: None,
+        published_at: None,
+        next_retry_at: None,
+        retries: 0,
+        note: None,
+        class: None,
     }
 }
 
@@ -148,6 +176,7 @@ where
         s.say(&format!("skipping {} (id {}): {why}", a.label(), a.id));
     }
     record.accounts = resolved.targets.iter().map(|a| (a.id, a.label())).collect();
+    record.targets = resolved.targets.clone();
     record.skipped = resolved.skipped.clone();
     let ids: Vec<i64> = resolved.targets.iter().map(|a| a.id).collect();
     if p.dry_run {

@@ -129,3 +129,42 @@ fn changes_are_reported_once() {
     let before = Shown { state: State::Pending, raw_status: "pending".into(), missing: false };
     assert_eq!(k.changes(), vec![Change { index: 0, before: Some(before) }]);
 }
+
+/// Accounts posted to count as pending until an answer lists them: by account id (a
+/// number or its text), or, for destinations listed without one, one account each.
+#[test]
+fn accounts_posted_to_are_pending_until_listed() {
+    let mut k = Known::default();
+    k.expect(vec![d("x", 1, State::Pending), d("linkedin", 2, State::Pending)]);
+    assert_eq!((k.tally().pending, k.unlisted()), (2, 2));
+    k.merge(vec![d("x", 1, State::Published)]);
+    assert_eq!(k.tally(), Tally { total: 2, published: 1, failed: 0, pending: 1 });
+    assert!(!k.tally().complete());
+    let reported = k.report();
+    assert_eq!((reported.len(), reported[1].platform.as_str()), (2, "linkedin"));
+    assert_eq!(k.clone().into_report(), reported);
+    let mut li = d("linkedin", 0, State::Published);
+    li.account_id = Some(json!("2"));
+    k.merge(vec![d("x", 1, State::Published), li]);
+    assert_eq!((k.unlisted(), k.tally().published), (0, 2));
+    assert!(k.tally().complete());
+
+    let anonymous = |platform: &str| {
+        let mut a = dest(platform, "@a", State::Published);
+        a.account_id = None;
+        a
+    };
+    let mut k = Known::default();
+    k.expect(vec![d("x", 1, State::Pending), d("linkedin", 2, State::Pending)]);
+    k.merge(vec![anonymous("x")]);
+    assert_eq!(k.unlisted(), 1);
+    k.merge(vec![anonymous("x")]);
+    assert_eq!(k.unlisted(), 1, "the same destination again accounts for no other");
+    k.merge(vec![anonymous("x"), anonymous("linkedin")]);
+    assert_eq!((k.unlisted(), k.tally().total), (0, 2));
+    // Skipped accounts (ours) account for nothing.
+    let mut k = Known::default();
+    k.seed(vec![d("x", 1, State::Failed)]);
+    k.expect(vec![d("x", 1, State::Pending)]);
+    assert_eq!(k.unlisted(), 1);
+}

@@ -277,3 +277,32 @@ fn bad_inputs_stop_before_any_request() {
     }
     assert_eq!(server.requests().len(), 0);
 }
+
+/// Every account posted to must show up in the results: one not listed yet keeps the wait
+/// going (a first answer may list only the fastest platform), and one never listed is
+/// pending at the deadline, never reported green.
+#[test]
+fn an_account_posted_to_is_waited_for_until_the_results_list_it() {
+    let results = "/api/v1/posts/p-new/results";
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "GET",
+        results,
+        vec![published(&[1]), published(&[1]), published(&[2, 1])],
+    );
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!((run.output("published-count"), run.output("total-count")), ("2", "2"));
+    assert_eq!(server.requests().iter().filter(|r| r.path == results).count(), 3);
+
+    let server =
+        api(vec![created("p-new")], vec![listing(json!([]))]).route("GET", results, vec![published(&[1])]);
+    let run = publish(&server).input("timeout", "300ms").run();
+    run.expect_code(3);
+    assert_eq!((run.output("status"), run.output("pending-count")), ("timeout", "1"));
+    assert!(run.output("message").contains("1 destination still pending"), "{}", run.output("message"));
+    let linkedin = run.results().into_iter().find(|d| d["platform"] == "linkedin").unwrap();
+    assert_eq!((linkedin["status"].clone(), linkedin["account_id"].clone()), (json!("pending"), json!(2)));
+    assert!(linkedin["note"].as_str().unwrap().contains("not listed in the results"), "{linkedin}");
+    assert!(run.summary.contains("| ⏳ | linkedin |"), "{}", run.summary);
+    assert!(server.requests().iter().filter(|r| r.path == results).count() > 1);
+}
