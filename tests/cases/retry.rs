@@ -203,3 +203,25 @@ fn an_ambiguous_retry_without_attempts_counts_against_the_budget() {
     run.expect_code(1);
     assert_eq!(server.hits("POST", RETRY), 1, "never more than retry-failed POSTs");
 }
+
+/// A re-queue the API refuses is not asked again, and the `message` output says why (the
+/// outcome is the failure); a wait that went as asked has an empty `message`.
+#[test]
+fn a_refused_retry_is_noted_in_the_message() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([failed("x", "boom", 1)])))]).route(
+        "POST",
+        RETRY,
+        vec![Reply::status(409, json!({"error": {"code": "not_retryable", "message": "already retried"}}))],
+    );
+    let run = Cmd::github(&server.base_url()).input("retry-failed", "2").run();
+    run.expect_code(1);
+    assert_eq!(run.output("status"), "failed");
+    assert!(run.output("message").starts_with("retry refused: "), "{}", run.output("message"));
+    assert!(run.output("message").contains("already retried"), "{}", run.output("message"));
+    assert_eq!(bodies(&server).len(), 1);
+
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert_eq!(run.output("message"), "");
+}
