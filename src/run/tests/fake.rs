@@ -231,4 +231,6 @@ pub(super) struct Setup {
     pub(super) retry_failed: u32,
     pub(super) max_errors: u32,
     pub(super) rate_limit: u32,
+    /// Accounts 1 to this were posted to (as by publishing): each must be listed.
+    pub(super) posted_to: i64,
 }

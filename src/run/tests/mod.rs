@@ -78,14 +78,10 @@ fn setup() -> impl Strategy<Value = Setup> {
         0u32..4,
         1u32..5,
         prop_oneof![Just(5u32), Just(60), Just(600), Just(60_000)],
+        prop_oneof![2 => Just(0i64), 1 => 1i64..5],
     )
-        .prop_map(|(posts, timeout_ms, interval_ms, retry_failed, max_errors, rate_limit)| Setup {
-            posts,
-            timeout_ms,
-            interval_ms,
-            retry_failed,
-            max_errors,
-            rate_limit,
+        .prop_map(|(posts, timeout_ms, interval_ms, retry_failed, max_errors, rate_limit, posted_to)| {
+            Setup { posts, timeout_ms, interval_ms, retry_failed, max_errors, rate_limit, posted_to }
         })
 }
 
@@ -266,11 +262,24 @@ fn check(s: &Setup, cfg: &Config, fake: &Fake, rec: &Recorder, w: Waited) -> Res
         }
         requeued_only_when_proven(&log, &p.post_id)?;
         // Never a lie: every destination the API listed is reported, as the API last said
-        // (a failure being re-queued shows as pending).
+        // (a failure being re-queued shows as pending), and every account posted to that
+        // it never listed is reported pending.
         let said = last_said(&log, &p.post_id);
-        prop_assert_eq!(said.len(), p.destinations.len(), "post {}: {:?}", p.post_id, p.destinations);
+        let unlisted: Vec<i64> = (1..=s.posted_to).filter(|a| !said.contains_key(a)).collect();
+        prop_assert_eq!(
+            said.len() + unlisted.len(),
+            p.destinations.len(),
+            "post {}: {:?}",
+            p.post_id,
+            p.destinations
+        );
         for d in &p.destinations {
-            let want = said[&d.account_number().unwrap()];
+            let a = d.account_number().unwrap();
+            if unlisted.contains(&a) {
+                prop_assert_eq!(d.status, State::Pending, "account {} was never listed", a);
+                continue;
+            }
+            let want = said[&a];
             prop_assert!(
                 d.status == want || (want == State::Failed && d.status == State::Pending),
                 "{:?} vs {want:?}",
@@ -310,7 +319,15 @@ fn simulate(s: &Setup, script: Script) -> Result<(Vec<Logged>, Duration), TestCa
         let fake = Arc::new(Fake { script, t0, log: Mutex::default(), counts: Mutex::default() });
         let rec = Recorder { t0, said: Mutex::default() };
         let clock = Clock::start(&cfg);
-        let posts = waits(&cfg, &clock, &cfg.post_ids);
+        let mut posts = waits(&cfg, &clock, &cfg.post_ids);
+        for p in &mut posts {
+            let posted_to = (1..=s.posted_to).map(|a| {
+                let mut d = crate::report::fixtures::dest("x", "@a", State::Pending);
+                (d.post_id, d.account_id) = (p.id.clone(), Some(serde_json::json!(a)));
+                d
+            });
+            p.known.expect(posted_to.collect());
+        }
         let w = run(&cfg, fake.clone(), &rec, std::future::pending(), clock, posts).await;
         let elapsed = w.elapsed;
         check(s, &cfg, &fake, &rec, w)?;
@@ -337,6 +354,7 @@ fn a_long_rate_limit_hint_waits_for_one_last_poll_at_the_deadline() {
         retry_failed: 0,
         max_errors: 3,
         rate_limit: 600,
+        posted_to: 0,
     };
     let pending = ResultsStep::Listed(vec![Row { account: 1, word: Word::Queued, attempts: 0, twice: None }]);
     let script = Script {
@@ -360,6 +378,7 @@ fn a_request_the_budget_cannot_fit_is_not_announced_and_the_wait_lasts() {
         retry_failed: 0,
         max_errors: 10,
         rate_limit: 50,
+        posted_to: 0,
     };
     let script = Script {
         results: vec![ResultsStep::Transient],
@@ -380,6 +399,7 @@ fn an_accepted_requeue_is_not_repeated_while_the_results_lag() {
         retry_failed: 3,
         max_errors: 3,
         rate_limit: 600,
+        posted_to: 0,
     };
     let stale = ResultsStep::Listed(vec![Row { account: 1, word: Word::Failed, attempts: 1, twice: None }]);
     let script =
