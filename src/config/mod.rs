@@ -291,14 +291,20 @@ fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, Con
         (None, None) => None,
     };
     let Some((content, content_from)) = content else {
+        // A switch is stray only when it is on: the Action passes each one's default,
+        // `false`, on every run. A value that is no switch at all is still refused.
+        let on = |name: &str, v: &Option<String>| match v {
+            Some(v) => parse_bool(v).map_err(|why| src.bad(name, v, &why)),
+            None => Ok(false),
+        };
         let stray = [
-            ("accounts", &raw.accounts),
-            ("media", &raw.media),
-            ("schedule-at", &raw.schedule_at),
-            ("skip-unhealthy", &raw.skip_unhealthy),
-            ("dry-run", &raw.dry_run),
+            ("accounts", raw.accounts.is_some()),
+            ("media", raw.media.is_some()),
+            ("schedule-at", raw.schedule_at.is_some()),
+            ("skip-unhealthy", on("skip-unhealthy", &raw.skip_unhealthy)?),
+            ("dry-run", on("dry-run", &raw.dry_run)?),
         ];
-        if let Some((name, _)) = stray.iter().find(|(_, v)| v.is_some()) {
+        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
             return Err(ConfigError(format!(
                 "input '{name}' is set, but no content or content-file (an empty content counts as none): \
                  give the text to publish, or leave '{name}' out to wait for a post-id"

@@ -243,3 +243,67 @@ fn every_line_of_an_error_stays_inert_whatever_its_source() {
     assert_eq!(commands.iter().filter(|c| c.name == "error").count(), 1, "{commands:?}");
     assert!(run.stderr.lines().count() == 1, "one line: {:?}", run.stderr);
 }
+
+/// Each input `action.yml` declares, with its default.
+type Declared = HashMap<String, Option<String>>;
+
+/// What `action.yml` declares: each input's default, and the variable its run step hands
+/// the input over in (`INPUT_X: ${{ inputs.x }}`).
+fn action_yml() -> (Declared, Vec<(String, String)>) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
+    let (mut inputs, mut mapped, mut section, mut current) = (HashMap::new(), Vec::new(), "", None);
+    for line in text.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            section = line.trim_end_matches(':');
+        } else if section == "inputs" && line.starts_with("  ") && !line.starts_with("   ") {
+            let name = line.trim().trim_end_matches(':').to_owned();
+            inputs.insert(name.clone(), None);
+            current = Some(name);
+        } else if let (Some(name), Some(v)) = (&current, line.trim().strip_prefix("default: ")) {
+            if section == "inputs" {
+                inputs.insert(name.clone(), Some(v.trim_matches('"').to_owned()));
+            }
+        }
+        let (var, value) = line.trim().split_once(": ").unwrap_or_default();
+        if let Some(input) = value.strip_prefix("${{ inputs.").and_then(|v| v.strip_suffix(" }}")) {
+            mapped.push((var.to_owned(), input.to_owned()));
+        }
+    }
+    (inputs, mapped)
+}
+
+/// The binary as the Action runs it: every input it maps is passed, each left out as its
+/// default or, without one, as an empty string (what the runner hands a composite action).
+fn as_the_action_runs_it(with: &[(&str, &str)]) -> Cmd {
+    let (inputs, mapped) = action_yml();
+    assert!(mapped.len() >= 20 && inputs.len() == mapped.len(), "{inputs:?} {mapped:?}");
+    let mut cmd = Cmd::github_step();
+    for (var, input) in &mapped {
+        assert!(inputs.contains_key(input), "{var} maps an undeclared input {input}");
+        let given = with.iter().find(|(k, _)| k == input).map(|(_, v)| (*v).to_owned());
+        cmd = cmd.env(var, &given.or_else(|| inputs[input].clone()).unwrap_or_default());
+    }
+    cmd
+}
+
+/// Both ways to wait without publishing work with every default the Action passes (its
+/// `skip-unhealthy: false` and `dry-run: false` once made every such run exit 2), and a
+/// publishing switch turned on without content is still refused by name.
+#[test]
+fn the_action_runs_with_every_default_it_passes() {
+    let body = crate::util::results(json!([crate::util::dest("x", "published")]));
+    let server = Server::new().results(vec![Reply::ok(body)]);
+    let base = server.base_url();
+    let run =
+        as_the_action_runs_it(&[("api-key", crate::util::KEY), ("post-id", "post_1"), ("base-url", &base)])
+            .run();
+    run.expect_code(0);
+    assert_eq!(run.output("post-id"), "post_1");
+    as_the_action_runs_it(&[("simulate", "published")]).run().expect_code(0);
+    let run = as_the_action_runs_it(&[("simulate", "published"), ("dry-run", "true")]).run();
+    run.expect_code(2);
+    assert!(run.stdout.contains("input 'dry-run' is set, but no content"), "{}", run.stdout);
+    let run = as_the_action_runs_it(&[("simulate", "published"), ("skip-unhealthy", "maybe")]).run();
+    run.expect_code(2);
+    assert!(run.stdout.contains("skip-unhealthy") && run.stdout.contains("maybe"), "{}", run.stdout);
+}

@@ -62,6 +62,11 @@ impl Cmd {
             .input("rate-limit", "60000")
     }
 
+    /// A GitHub step's files and variables, and no input.
+    pub fn github_step() -> Cmd {
+        Cmd::plain().gh()
+    }
+
     /// No CI detected, nothing set.
     pub fn plain() -> Cmd {
         Cmd { env: Vec::new(), dir: tempfile::tempdir().unwrap(), github: false }
