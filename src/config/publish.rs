@@ -201,8 +201,23 @@ pub fn parse_media(list: &str) -> Result<Vec<MediaFile>, String> {
     Ok(out)
 }
 
-/// The content from `content` or the file `content-file`: text that is not empty.
+/// The most a `content-file` may hold: far more than any platform's post takes.
+const MAX_CONTENT: u64 = MIB;
+
+/// The content from `content` or the file `content-file`: text that is not empty. Only a
+/// regular file is read: a named pipe would block the step, a device never end.
 pub fn read_content(file: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
+    if !meta.is_file() {
+        return Err("is not a regular file (a folder, device or named pipe is not read)".into());
+    }
+    if meta.len() > MAX_CONTENT {
+        return Err(format!(
+            "{} KiB, over the {} KiB a post's text may have",
+            meta.len() / 1024,
+            MAX_CONTENT / 1024
+        ));
+    }
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read it ({e})"))?;
     let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
     check_content(&text)?;
@@ -221,8 +236,11 @@ pub fn check_content(text: &str) -> Result<(), String> {
 pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), String> {
     let bad = || "expected a time like 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00".to_owned();
     let v = v.trim();
-    let (base, offset) = match v.len().checked_sub(6).map(|i| v.split_at(i)) {
-        Some((b, o)) if (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':' => {
+    // The last six bytes, when they are a `+hh:mm` offset (whole characters, all ASCII).
+    let (base, offset) = match v.len().checked_sub(6).and_then(|i| v.split_at_checked(i)) {
+        Some((b, o))
+            if o.is_ascii() && (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':' =>
+        {
             let sign: i64 = if o.starts_with('-') { -1 } else { 1 };
             let h: i64 = o[1..3].parse().map_err(|_| bad())?;
             let m: i64 = o[4..6].parse().map_err(|_| bad())?;
@@ -309,6 +327,31 @@ mod tests {
         assert_eq!(parse_schedule("2026-12-01T04:00:00-05:00", now).unwrap().1, "2026-12-01T09:00:00Z");
         assert!(parse_schedule("2026-11-29T09:00:00Z", now).unwrap_err().contains("in the past"));
         assert!(parse_schedule("tomorrow", now).unwrap_err().contains("expected a time"));
+        // Characters of several bytes where an offset could be: an error, never a panic.
+        for v in ["12月1日 9時", "ééééa", "2026-12-01T09:00:00+0é", "+é:00", "x+01:0é"] {
+            assert!(parse_schedule(v, now).unwrap_err().contains("expected a time"), "{v}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_schedule_text_is_a_time_or_an_error(v in "\\PC{0,12}([+-][0-9é]{2}:[0-9é]{2})?") {
+            let _ = parse_schedule(&v, std::time::SystemTime::UNIX_EPOCH);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn content_comes_from_a_regular_file_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        for path in [fifo.to_str().unwrap(), "/dev/zero", dir.path().to_str().unwrap()] {
+            assert!(read_content(path).unwrap_err().starts_with("is not a regular file"), "{path}");
+        }
+        let big = dir.path().join("big.md");
+        std::fs::File::create(&big).unwrap().set_len(MAX_CONTENT + 1).unwrap();
+        assert!(read_content(big.to_str().unwrap()).unwrap_err().contains("over the 1024 KiB"));
     }
 
     #[test]
