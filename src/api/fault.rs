@@ -19,7 +19,15 @@ pub enum Fault {
     Fatal { status: Option<u16>, message: String },
 }
 
+/// How a request that never reached the server (no connection, no TLS session) is described.
+pub const NOT_CONNECTED: &str = "could not connect";
+
 impl Fault {
+    /// The request never reached the server: repeating it cannot do anything twice.
+    pub fn never_sent(&self) -> bool {
+        matches!(self, Fault::Transient { reason } if reason.starts_with(NOT_CONNECTED))
+    }
+
     pub fn describe(&self) -> &str {
         match self {
             Fault::RateLimited { reason, .. } | Fault::Transient { reason } => reason,

@@ -323,7 +323,7 @@ impl Client {
         let what = if e.is_timeout() {
             "request timed out"
         } else if e.is_connect() {
-            "could not connect"
+            fault::NOT_CONNECTED
         } else if e.is_body() || e.is_decode() {
             "connection broke while reading the answer"
         } else {

@@ -342,6 +342,33 @@ mod tests {
         assert!(decode_accounts(&json!({"data": {"nope": 1}})).is_err());
     }
 
+    /// A create that could not connect never reached the API (safe to send again); one the
+    /// server took and dropped may have posted.
+    #[tokio::test]
+    async fn a_create_that_never_connected_is_told_from_one_that_was_sent() {
+        use crate::secret::Redactor;
+        let create = |port: u16| async move {
+            let base: url::Url = format!("http://127.0.0.1:{port}/api/v1").parse().unwrap();
+            let c = Client::new(&base, None, Redactor::default()).unwrap();
+            c.create(&json!({"content": "hi"}), Duration::from_secs(5)).await.err().unwrap()
+        };
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let f = create(port).await;
+        assert!(f.never_sent(), "{f:?}");
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = taken.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+        });
+        let f = create(port).await;
+        server.join().unwrap();
+        assert!(!f.never_sent() && matches!(f, Fault::Transient { .. }), "{f:?}");
+    }
+
     #[test]
     fn listed_posts_name_their_accounts_either_way() {
         let body = json!({"data": {"posts": [

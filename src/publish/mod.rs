@@ -259,9 +259,21 @@ where
             record.post_id = Some(id);
             Ended::Wait(record)
         }
-        Err((f, calls)) => {
-            record.create_calls = calls;
-            s.stopped(record, f, "the post was not created")
+        Err(e) => {
+            record.create_calls = e.calls;
+            let what = match &e.lost {
+                Some(lost) => format!(
+                    "the post may have been made (a create call's answer was lost: {lost}) but was not found"
+                ),
+                None => "the post was not created".to_owned(),
+            };
+            let mut ended = s.stopped(record, e.failed, &what);
+            if let (Some(_), Ended::Stop { message, .. }) = (&e.lost, &mut ended) {
+                message.push_str(
+                    "; look in PostEverywhere before posting again (a re-run within dedupe reuses it)",
+                );
+            }
+            ended
         }
     }
 }

@@ -20,8 +20,20 @@ use crate::run::{Clock, Events};
 
 /// `POST /posts` calls at most, each after the API showed no post from the one before.
 pub const MAX_CREATES: u32 = 3;
+/// How many times the posts are listed, `min(poll-interval, 2 s)` apart (30 s at the
+/// default interval), looking for the post a create whose answer was lost may have made,
+/// before it is sent again: a post shows up in the list some time after it is made.
+const LOOKS: u32 = 15;
 /// PostEverywhere's own limit on creating posts, per key.
 const CREATES_PER_MINUTE: u32 = 20;
+
+/// Why `create` made no post it knows of: how it stopped, the calls it made, and the last
+/// answer it lost (when there is one, the post may have been made all the same).
+pub struct CreateFailed {
+    pub failed: Failed,
+    pub calls: u32,
+    pub lost: Option<String>,
+}
 
 /// Why a step did not get its answer.
 pub enum Failed {
@@ -238,16 +250,20 @@ where
         }
     }
 
-    /// Looks for the post a create call may have made: now and once more a little later.
+    /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
+    /// deadline, for a create the API accepted), a pause apart.
     async fn made(
         &mut self,
         content: &str,
         accounts: &[i64],
         since: SystemTime,
+        forever: bool,
     ) -> Result<Option<Listed>, Failed> {
         let pause = self.cfg.poll_interval.min(Duration::from_secs(2));
-        for _ in 0..2 {
+        let mut looks = 0;
+        while forever || looks < LOOKS {
             self.back_off(pause).await?;
+            looks += 1;
             if let Some(p) = self.find(content, accounts, since, 1).await? {
                 return Ok(Some(p));
             }
@@ -256,47 +272,65 @@ where
     }
 
     /// Creates the post, never twice: a call whose answer was lost is repeated only when
-    /// the API shows no post from it. Returns the post id and the calls made.
+    /// the API shows no post from it after `LOOKS` looks, and never when the API accepted
+    /// it; a call that never reached the API is repeated at once. Returns the post id and
+    /// the calls made; on failure also the answer lost last (the post may exist).
     pub async fn create(
         &mut self,
         body: &Value,
         content: &str,
         accounts: &[i64],
-    ) -> Result<(String, u32), (Failed, u32)> {
+    ) -> Result<(String, u32), CreateFailed> {
         let client = self.client;
-        let mut calls = 0;
+        let (mut calls, mut lost_last) = (0, None);
         loop {
             let at = self.creates.earliest(self.now());
             if at > self.cfg.timeout {
-                return Err((Failed::Deadline, calls));
+                return Err(CreateFailed { failed: Failed::Deadline, calls, lost: lost_last });
             }
-            self.sleep_until(at).await.map_err(|f| (f, calls))?;
+            let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
+            self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
             self.creates.record(self.now());
             // Clocks differ: a post made by this call may be stamped a little earlier.
             let since = SystemTime::now() - Duration::from_secs(60);
             calls += 1;
-            let lost = match self.call("POST posts", false, |t| client.create(body, t)).await {
+            let (lost, accepted) = match self.call("POST posts", false, |t| client.create(body, t)).await {
                 Ok(Some(id)) => return Ok((id, calls)),
-                Ok(None) => "the API accepted the post but did not say its id".to_owned(),
-                Err(Failed::Fault(Fault::Transient { reason })) => reason,
-                Err(f) => return Err((f, calls)),
+                Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
+                Err(Failed::Fault(f)) if f.never_sent() && calls < MAX_CREATES => {
+                    self.say(&format!(
+                        "the create call never reached the API ({}); sending it again (call {} of {MAX_CREATES})",
+                        f.describe(),
+                        calls + 1
+                    ));
+                    self.back_off(Duration::from_secs(1))
+                        .await
+                        .map_err(|f| failed(f, calls, lost_last.clone()))?;
+                    continue;
+                }
+                Err(Failed::Fault(Fault::Transient { reason })) => (reason, false),
+                Err(f) => return Err(failed(f, calls, lost_last)),
             };
+            lost_last = Some(lost.clone());
             self.say(&format!(
                 "the create call's answer was lost ({lost}): it may have made the post; looking for it"
             ));
-            match self.made(content, accounts, since).await {
+            match self.made(content, accounts, since, accepted).await {
                 Ok(Some(p)) => {
                     self.say(&format!("found it, post {}: not posting again", p.post_id));
                     return Ok((p.post_id, calls));
                 }
                 Ok(None) if calls < MAX_CREATES => {
-                    self.say(&format!("no such post: posting again (call {} of {MAX_CREATES})", calls + 1));
+                    self.say(&format!(
+                        "no such post after {LOOKS} looks: posting again (call {} of {MAX_CREATES})",
+                        calls + 1
+                    ));
                 }
                 Ok(None) => {
-                    let reason = format!("{calls} create calls failed and made no post; the last: {lost}");
-                    return Err((Failed::Fault(Fault::Transient { reason }), calls));
+                    let reason = format!("{calls} create calls got no usable answer");
+                    return Err(failed(Failed::Fault(Fault::Transient { reason }), calls, lost_last));
                 }
-                Err(f) => return Err((f, calls)),
+                Err(f) => return Err(failed(f, calls, lost_last)),
             }
         }
     }

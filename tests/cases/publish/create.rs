@@ -27,6 +27,40 @@ fn a_lost_create_answer_is_looked_for_before_any_repeat() {
     assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 2);
 }
 
+/// The post a lost create made may show up in the list only some looks later: it is looked
+/// for that long before any repeat, and a create the API accepted is never sent again.
+#[test]
+fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
+    let mine = json!([{"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2]}]);
+    let accepted_without_id = Reply::status(202, json!({"data": {"status": "publishing"}}));
+    for (lost, empty_looks) in [(Reply::status(504, json!({})), 8), (accepted_without_id, 40)] {
+        // The dedupe look, then the empty looks after the lost answer, then the post.
+        let mut list = vec![listing(json!([])); 1 + empty_looks];
+        list.push(listing(mine.clone()));
+        let server = api(vec![lost.clone(), created("twice!")], list);
+        let run = publish(&server).run();
+        run.expect_code(0);
+        assert_eq!(creates(&server).len(), 1, "{lost:?}: one POST");
+        assert_eq!(run.output("post-id"), "p-new");
+        let looks = server.requests().iter().filter(|r| r.method == "GET" && r.path == POSTS).count();
+        assert_eq!(looks, 2 + empty_looks, "{lost:?}");
+    }
+    // Accepted without an id and never listed: looked for until the deadline, not sent again.
+    let server = api(vec![Reply::status(202, json!({})), created("twice!")], vec![listing(json!([]))]);
+    let run = publish(&server).input("timeout", "600ms").run();
+    run.expect_code(3);
+    assert_eq!(creates(&server).len(), 1);
+    let message = run.output("message");
+    assert!(
+        message.starts_with("the post may have been made (a create call's answer was lost: the API accepted"),
+        "{message}"
+    );
+    assert!(
+        message.contains("before the deadline; look in PostEverywhere before posting again"),
+        "{message}"
+    );
+}
+
 #[test]
 fn at_most_three_creates_that_could_have_posted() {
     let lost = || Reply::status(503, json!({"error": "unavailable"}));
@@ -36,10 +70,14 @@ fn at_most_three_creates_that_could_have_posted() {
     run.expect_code(4);
     // The 429 made nothing and is sent again; then three lost answers, each looked for.
     assert_eq!(creates(&server).len(), 4);
+    let message = run.output("message");
+    assert!(message.contains("3 create calls got no usable answer"), "{message}");
     assert!(
-        run.output("message").contains("3 create calls failed and made no post"),
-        "{}",
-        run.output("message")
+        message.starts_with("the post may have been made (a create call's answer was lost: HTTP 503"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("look in PostEverywhere before posting again (a re-run within dedupe reuses it)")
     );
     assert_eq!(run.output("created"), "false");
     assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 3);
