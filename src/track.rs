@@ -132,10 +132,10 @@ fn same(a: &Destination, b: &Destination) -> bool {
 pub struct Known {
     items: Vec<Tracked>,
     answers: u64,
-    /// Accounts this run posted to that no answer has listed yet: each counts as pending.
+    /// Accounts this run posted to, as placeholders.
+    expected: Vec<Destination>,
+    /// Those the destinations listed so far do not account for: each counts as pending.
     unlisted: Vec<Destination>,
-    /// Listed destinations without an account id, each taken to stand for one account.
-    anonymous: usize,
 }
 
 impl Known {
@@ -173,21 +173,26 @@ impl Known {
     /// whose destinations carry no account id cannot say which; each such destination then
     /// accounts for one.
     pub fn expect(&mut self, dests: Vec<Destination>) {
-        self.unlisted = dests;
+        self.expected = dests;
         self.settle();
     }
 
-    /// Drops the expected accounts the destinations listed so far account for.
+    /// Works out again, from every destination listed so far as it now stands, which
+    /// expected accounts are not accounted for (an identity can gain or lose its account
+    /// id between answers, so nothing is settled for good).
     fn settle(&mut self) {
-        if self.unlisted.is_empty() {
+        if self.expected.is_empty() {
             return;
         }
         let listed = self.items.iter().filter(|t| !t.local);
-        self.unlisted.retain(|u| !listed.clone().any(|t| t.dest.account_number() == u.account_number()));
+        let mut unlisted: Vec<&Destination> = self
+            .expected
+            .iter()
+            .filter(|e| !listed.clone().any(|t| t.dest.account_number() == e.account_number()))
+            .collect();
         let anonymous = listed.filter(|t| t.dest.account_number().is_none()).count();
-        let newly = anonymous.saturating_sub(self.anonymous);
-        self.anonymous = anonymous;
-        self.unlisted.truncate(self.unlisted.len().saturating_sub(newly));
+        unlisted.truncate(unlisted.len().saturating_sub(anonymous));
+        self.unlisted = unlisted.into_iter().cloned().collect();
     }
 
     /// Adds destinations of our own (accounts skipped before posting): reported with the

@@ -168,3 +168,30 @@ fn accounts_posted_to_are_pending_until_listed() {
     k.expect(vec![d("x", 1, State::Pending)]);
     assert_eq!(k.unlisted(), 1);
 }
+
+/// An identity that gains or loses its account id between answers is counted again each
+/// time: a destination first listed without one stands for one account only while it has
+/// none.
+#[test]
+fn accounts_posted_to_are_settled_again_on_every_answer() {
+    let anonymous = |platform: &str, status| {
+        let mut a = dest(platform, "@a", status);
+        (a.account_id, a.id) = (None, Some(format!("{platform}-1")));
+        a
+    };
+    let with_id = |platform: &str, account: i64, status| {
+        let mut a = anonymous(platform, status);
+        a.account_id = Some(json!(account));
+        a
+    };
+    let mut k = Known::default();
+    k.expect(vec![d("instagram", 1, State::Pending), d("linkedin", 2, State::Pending)]);
+    k.merge(vec![anonymous("instagram", State::Pending)]);
+    assert_eq!(k.unlisted(), 1);
+    // The same destination now says its account: account 2 is still not listed.
+    k.merge(vec![with_id("instagram", 1, State::Published)]);
+    assert_eq!((k.items().len(), k.unlisted()), (1, 1));
+    assert!(!k.tally().complete());
+    let unlisted = &k.report()[1];
+    assert_eq!((unlisted.account_number(), unlisted.status), (Some(2), State::Pending));
+}
