@@ -251,19 +251,35 @@ impl Client {
     /// everything they keep from it (`scrubbed`). Any other answer is scrubbed before it is
     /// read into a `Fault`.
     async fn send_unscrubbed(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
+        let (resp, rate) = self.sent(req).await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok((self.read_capped(resp).await?, rate));
+        }
+        Err(self.refused(resp, rate).await)
+    }
+
+    /// Sends a request and takes its answer's head; a redirect is a `Fault`.
+    async fn sent(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::Response, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
         let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
         if status.is_redirection() {
             return Err(self.redirect_fault(status, resp.headers()));
         }
+        Ok((resp, rate))
+    }
+
+    /// The `Fault` for an answer other than 2xx, from its status, headers and body.
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+    async fn refused(&self, resp: reqwest::Response, rate: RateInfo) -> Fault {
+        let status = resp.status();
         let retry_after =
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = self.read_capped(resp).await?;
-        if status.is_success() {
-            return Ok((bytes, rate));
-        }
-        let bytes = self.redactor.scrub_bytes(bytes);
+        let bytes = match self.read_capped(resp).await {
+            Ok(bytes) => self.redactor.scrub_bytes(bytes),
+            Err(f) => return f,
+        };
         let mut err = decode_error(&bytes);
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
@@ -275,11 +291,11 @@ impl Client {
             SystemTime::now(),
         );
         match (fault::classify_status(status.as_u16(), &err, wait), &self.path_hint) {
-            (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Err(Fault::Fatal {
+            (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Fault::Fatal {
                 status: Some(404),
                 message: format!("{}; {hint}", fault::describe_answer(404, &err)),
-            }),
-            (f, _) => Err(f),
+            },
+            (f, _) => f,
         }
     }
 

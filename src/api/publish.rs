@@ -291,12 +291,19 @@ impl Client {
         Ok(Answer { value: (state, why), rate: a.rate })
     }
 
-    /// `POST {base}/posts`: the new post's id (when the answer names it).
+    /// `POST {base}/posts`: the new post's id (when the answer names it). A 2xx is the
+    /// API taking the post, even when its body is cut short or cannot be read: `Ok(None)`,
+    /// so the post is looked for and the create never sent again.
     pub async fn create(&self, body: &Value, timeout: Duration) -> Result<Answer<Option<String>>, Fault> {
         let req = with_json(self.http.post(self.api_url("posts")?).timeout(timeout), body);
-        let (bytes, rate) = self.send(req).await?;
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let id = data(&v).as_object().and_then(|o| text(o, &["post_id", "id"]));
+        let (resp, rate) = self.sent(req).await?;
+        if !resp.status().is_success() {
+            return Err(self.refused(resp, rate).await);
+        }
+        let id = self.read_capped(resp).await.ok().and_then(|bytes| {
+            let v: Value = serde_json::from_slice(&self.redactor.scrub_bytes(bytes)).ok()?;
+            data(&v).as_object().and_then(|o| text(o, &["post_id", "id"]))
+        });
         Ok(Answer { value: id, rate })
     }
 

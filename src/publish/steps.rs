@@ -297,7 +297,10 @@ where
             let (lost, accepted) = match self.call("POST posts", false, |t| client.create(body, t)).await {
                 Ok(Some(id)) => return Ok((id, calls)),
                 Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
-                Err(Failed::Fault(f)) if f.never_sent() && calls < MAX_CREATES => {
+                Err(Failed::Fault(f)) if f.never_sent() => {
+                    if calls >= MAX_CREATES {
+                        return Err(failed(Failed::Fault(f), calls, lost_last));
+                    }
                     self.say(&format!(
                         "the create call never reached the API ({}); sending it again (call {} of {MAX_CREATES})",
                         f.describe(),
