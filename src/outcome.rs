@@ -114,8 +114,9 @@ pub struct PostOutcome {
 }
 
 /// The step's status and exit code over several posts: an error or timeout anywhere wins;
-/// otherwise the status of all final destinations together (scheduled posts aside), and
-/// the worst exit code (each post judged by `fail-on` on its own).
+/// otherwise `scheduled` when every post is, else the status of all final destinations
+/// together (a scheduled post's failures included, its pending ones aside), and the worst
+/// exit code (each post judged by `fail-on` on its own).
 pub fn aggregate(posts: &[PostOutcome]) -> (Status, u8) {
     let code = posts.iter().map(|p| p.exit_code).max().unwrap_or(code::OK);
     let any = |s: Status| posts.iter().any(|p| p.status == s);
@@ -125,12 +126,19 @@ pub fn aggregate(posts: &[PostOutcome]) -> (Status, u8) {
         Status::Error
     } else if any(Status::Timeout) {
         Status::Timeout
+    } else if posts.iter().all(|p| p.status == Status::Scheduled) {
+        Status::Scheduled
     } else {
         let mut sum = Tally::default();
-        for p in posts.iter().filter(|p| p.status != Status::Scheduled) {
-            sum += p.tally;
+        for p in posts {
+            let t = p.tally;
+            sum += if p.status == Status::Scheduled {
+                Tally { total: t.published + t.failed, published: t.published, failed: t.failed, pending: 0 }
+            } else {
+                t
+            };
         }
-        if sum.total == 0 { Status::Scheduled } else { Status::of_complete(sum) }
+        Status::of_complete(sum)
     };
     (status, code)
 }
@@ -167,6 +175,13 @@ mod tests {
         let error = [p(Status::Timeout, 0, 0, 3), p(Status::Error, 0, 0, 4)];
         assert_eq!(aggregate(&error), (Status::Error, 4));
         assert_eq!(aggregate(&[p(Status::Scheduled, 0, 0, 0)]), (Status::Scheduled, 0));
+        // A scheduled post's failure counts: never green beside a published post.
+        let failed_early = [p(Status::Scheduled, 0, 1, 1), p(Status::Published, 1, 0, 0)];
+        assert_eq!(aggregate(&failed_early), (Status::Partial, 1));
+        assert_eq!(
+            aggregate(&[p(Status::Scheduled, 0, 1, 1), p(Status::Scheduled, 0, 0, 0)]),
+            (Status::Scheduled, 1)
+        );
     }
 
     #[test]

@@ -129,7 +129,10 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         (_, many) => {
             let troubled: Vec<String> = many
                 .iter()
-                .filter(|p| matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled))
+                .filter(|p| {
+                    matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled)
+                        || (p.status == Status::Scheduled && p.tally.failed > 0)
+                })
                 .filter_map(|p| p.message.as_ref().map(|m| format!("post {}: {m}", p.post_id)))
                 .collect();
             match troubled.len() {

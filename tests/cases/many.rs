@@ -150,6 +150,35 @@ fn a_scheduled_post_that_already_failed_somewhere_is_not_green() {
     }
 }
 
+/// Beside a published post, a scheduled one that already failed somewhere makes the step
+/// partial, never published.
+#[test]
+fn a_scheduled_post_that_failed_somewhere_is_counted_beside_others() {
+    let scheduled = json!({"data": {"post_id": "post_a", "post_status": "scheduled",
+        "results": [dest("x", "queued"), dest("linkedin", "failed")]}});
+    let server = Server::new()
+        .route("GET", &results_of("post_a"), vec![Reply::ok(scheduled)])
+        .route(
+            "GET",
+            "/api/v1/posts/post_a",
+            vec![Reply::ok(
+                json!({"data": {"status": "scheduled", "scheduled_for": "2099-06-01T09:00:00Z"}}),
+            )],
+        )
+        .route("GET", &results_of("post_b"), vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("post-id", "post_a, post_b").input("timeout", "60").run();
+    run.expect_code(1);
+    assert_eq!(run.output("status"), "partial");
+    let message = run.output("message");
+    assert!(message.starts_with("post post_a: scheduled for 2099-06-01T09:00:00Z"), "{message}");
+    assert!(message.contains("1 destination already failed"), "{message}");
+    assert!(
+        run.summary.contains("⚠️ PostEverywhere: 1 of 3 destinations published, 1 failed"),
+        "{}",
+        run.summary
+    );
+}
+
 #[test]
 fn a_post_due_before_the_deadline_is_waited_for() {
     let queued = results(json!([dest("x", "queued")]));
