@@ -190,7 +190,18 @@ impl Known {
             .iter()
             .filter(|e| !listed.clone().any(|t| t.dest.account_number() == e.account_number()))
             .collect();
-        let anonymous = listed.filter(|t| t.dest.account_number().is_none()).count();
+        // A destination without an account id stands for one account when it is in the
+        // latest answer and shares no destination id with one that has an account id (else
+        // it is a stale or drifted copy of one already counted).
+        let numbered_ids: Vec<&str> = listed
+            .clone()
+            .filter(|t| t.dest.account_number().is_some())
+            .filter_map(|t| t.dest.id.as_deref())
+            .collect();
+        let anonymous = listed
+            .filter(|t| t.dest.account_number().is_none() && !t.missing)
+            .filter(|t| t.dest.id.as_deref().is_none_or(|id| !numbered_ids.contains(&id)))
+            .count();
         unlisted.truncate(unlisted.len().saturating_sub(anonymous));
         self.unlisted = unlisted.into_iter().cloned().collect();
     }

@@ -207,18 +207,28 @@ const MAX_CONTENT: u64 = MIB;
 /// The content from `content` or the file `content-file`: text that is not empty. Only a
 /// regular file is read: a named pipe would block the step, a device never end.
 pub fn read_content(file: &str) -> Result<String, String> {
+    read_text(file, MAX_CONTENT)
+}
+
+/// `read_content` with at most `max` bytes.
+fn read_text(file: &str, max: u64) -> Result<String, String> {
+    use std::io::Read as _;
     let meta = std::fs::metadata(file).map_err(|e| format!("cannot read it ({e})"))?;
     if !meta.is_file() {
         return Err("is not a regular file (a folder, device or named pipe is not read)".into());
     }
-    if meta.len() > MAX_CONTENT {
-        return Err(format!(
-            "{} bytes, over the {} KiB a post's text may have",
-            meta.len(),
-            MAX_CONTENT / 1024
-        ));
+    let over = |size: String| format!("{size}, over the {} KiB a post's text may have", max / 1024);
+    if meta.len() > max {
+        return Err(over(format!("{} bytes", meta.len())));
     }
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read it ({e})"))?;
+    // At most one byte over the limit is read: a file's stated size can be 0 (`/proc`).
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    if bytes.len() as u64 > max {
+        return Err(over(format!("more than {max} bytes")));
+    }
     let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
     check_content(&text)?;
     Ok(text)
@@ -234,7 +244,8 @@ pub fn check_content(text: &str) -> Result<(), String> {
 /// `2026-12-01T09:00:00Z` or with an offset (`+02:00`); must be in the future. Returns the
 /// time and its UTC form for the API.
 pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), String> {
-    let bad = || "expected a time like 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00".to_owned();
+    let bad =
+        || "expected a time with its zone, like 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00".to_owned();
     let v = v.trim();
     // The last six bytes, when they are a `+hh:mm` offset (whole characters, all ASCII).
     let (base, offset) = match v.len().checked_sub(6).and_then(|i| v.split_at_checked(i)) {
@@ -249,7 +260,9 @@ pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), 
             let m: i64 = digits(&o[4..6], 59).ok_or_else(bad)?;
             (format!("{b}Z"), sign * (h * 3600 + m * 60))
         }
-        _ => (v.to_owned(), 0),
+        // Without a zone the time would be read as UTC, which the user may not have meant.
+        _ if v.ends_with(['Z', 'z']) => (v.to_owned(), 0),
+        _ => return Err(bad()),
     };
     let local = humantime::parse_rfc3339_weak(&base).map_err(|_| bad())?;
     let at = if offset >= 0 {
@@ -345,6 +358,8 @@ mod tests {
             "2026-12-01T09:00:00+99:99",
             "2026-12-01T09:00:00+01:60",
             "9999-12-31T23:30:00-01:00",
+            "2026-12-01T09:00:00",
+            "2026-12-01 09:00:00",
         ] {
             assert!(parse_schedule(v, now).unwrap_err().contains("expected a time"), "{v}");
         }
@@ -368,7 +383,14 @@ mod tests {
         }
         let big = dir.path().join("big.md");
         std::fs::File::create(&big).unwrap().set_len(MAX_CONTENT + 1).unwrap();
-        assert!(read_content(big.to_str().unwrap()).unwrap_err().contains("over the 1024 KiB"));
+        assert!(
+            read_content(big.to_str().unwrap()).unwrap_err().contains("1048577 bytes, over the 1024 KiB")
+        );
+        // A file that says it is empty but is not (procfs) is read no further than the limit.
+        #[cfg(target_os = "linux")]
+        assert!(read_content("/proc/self/pagemap").is_err(), "read to its end (gigabytes)");
+        #[cfg(target_os = "linux")]
+        assert!(read_text("/proc/self/environ", 4).unwrap_err().starts_with("more than 4 bytes, over"));
     }
 
     #[test]

@@ -312,6 +312,11 @@ where
                     continue;
                 }
                 Err(Failed::Fault(Fault::Transient { reason })) => (reason, false),
+                // Stopped while the call was out (or just before): the API may have taken it.
+                Err(f @ Failed::Signal(_)) => {
+                    let lost = "stopped while the create call was out".to_owned();
+                    return Err(failed(f, calls, Some(lost)));
+                }
                 Err(f) => return Err(failed(f, calls, lost_last)),
             };
             lost_last = Some(lost.clone());

@@ -195,3 +195,28 @@ fn accounts_posted_to_are_settled_again_on_every_answer() {
     let unlisted = &k.report()[1];
     assert_eq!((unlisted.account_number(), unlisted.status), (Some(2), State::Pending));
 }
+
+/// A destination without an account id that is a stale or drifted copy of one counted by
+/// its id stands for no other account.
+#[test]
+fn copies_of_a_counted_destination_stand_for_no_other_account() {
+    let expected = || vec![d("x", 1, State::Pending), d("linkedin", 2, State::Pending)];
+    let x = |account: Option<i64>, id: Option<&str>, name: &str| {
+        let mut a = dest("x", name, State::Published);
+        (a.account_id, a.id) = (account.map(|n| json!(n)), id.map(str::to_owned));
+        a
+    };
+    // Drifted between answers: first without its account, then without its id.
+    let mut k = Known::default();
+    k.expect(expected());
+    k.merge(vec![x(None, Some("d1"), "Your Brand")]);
+    k.merge(vec![x(Some(1), None, "@yourbrand")]);
+    assert_eq!((k.items().len(), k.unlisted()), (2, 1), "{:?}", k.report());
+    assert!(!k.tally().complete());
+    // Listed twice in one answer, once without its account.
+    let mut k = Known::default();
+    k.expect(expected());
+    k.merge(vec![x(Some(1), Some("d1"), "@a"), x(None, Some("d1"), "@a")]);
+    assert_eq!(k.unlisted(), 1, "{:?}", k.report());
+    assert!(!k.tally().complete());
+}

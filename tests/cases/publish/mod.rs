@@ -258,7 +258,7 @@ fn bad_inputs_stop_before_any_request() {
         (vec![("accounts", "linkdin".into())], "did you mean linkedin?"),
         (vec![("media", big.display().to_string())], "over the 20 MiB"),
         (vec![("schedule-at", "2020-01-01T00:00:00Z".into())], "is in the past"),
-        (vec![("schedule-at", "next tuesday".into())], "expected a time like"),
+        (vec![("schedule-at", "next tuesday".into())], "expected a time with its zone, like"),
         (vec![("post-id", "p1".into())], "inputs 'post-id' and 'content' are exclusive"),
         (vec![("accounts", String::new())], "input 'accounts' is required"),
     ];
