@@ -293,10 +293,16 @@ impl Client {
 
     /// `POST {base}/posts`: the new post's id (when the answer names it). A 2xx is the
     /// API taking the post, even when its body is cut short or cannot be read: `Ok(None)`,
-    /// so the post is looked for and the create never sent again.
+    /// so the post is looked for and the create never sent again; so is a 303 See Other,
+    /// which after a POST means "made; see there" (it is not followed).
     pub async fn create(&self, body: &Value, timeout: Duration) -> Result<Answer<Option<String>>, Fault> {
         let req = with_json(self.http.post(self.api_url("posts")?).timeout(timeout), body);
-        let (resp, rate) = self.sent(req).await?;
+        let (resp, rate) = match self.sent(req).await {
+            Err(Fault::Fatal { status: Some(303), .. }) => {
+                return Ok(Answer { value: None, rate: Default::default() });
+            }
+            r => r?,
+        };
         if !resp.status().is_success() {
             return Err(self.refused(resp, rate).await);
         }

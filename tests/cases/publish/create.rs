@@ -47,7 +47,8 @@ fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
     }
     // Accepted (without an id, or with its body cut short) and never listed: looked for
     // until the deadline, not sent again.
-    for accepted in [Reply::status(202, json!({})), Reply::ResetMidBody] {
+    let see_other = Reply::Raw(303, vec![("Location", "/api/v1/posts/p-new".to_owned())], Vec::new());
+    for accepted in [Reply::status(202, json!({})), Reply::ResetMidBody, see_other] {
         let server = api(vec![accepted.clone(), created("twice!")], vec![listing(json!([]))]);
         let run = publish(&server).input("timeout", "600ms").run();
         run.expect_code(3);
