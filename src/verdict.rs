@@ -127,12 +127,11 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         (Stop::Setup(m) | Stop::Early { message: m, .. }, _) => Some(m.clone()),
         (_, [one]) => one.message.clone(),
         (_, many) => {
-            let troubled: Vec<String> = many
+            // Every post with something to say, the troubled ones first.
+            let mut said: Vec<&PostReport> = many.iter().filter(|p| p.message.is_some()).collect();
+            said.sort_by_key(|p| !matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled));
+            let troubled: Vec<String> = said
                 .iter()
-                .filter(|p| {
-                    matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled)
-                        || (p.status == Status::Scheduled && p.tally.failed > 0)
-                })
                 .filter_map(|p| p.message.as_ref().map(|m| format!("post {}: {m}", p.post_id)))
                 .collect();
             match troubled.len() {

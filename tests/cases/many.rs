@@ -179,6 +179,31 @@ fn a_scheduled_post_that_failed_somewhere_is_counted_beside_others() {
     );
 }
 
+/// With several posts the step's message carries every post's note, not only the troubled
+/// ones': here a schedule beside a published post (exit 0).
+#[test]
+fn the_message_of_several_posts_keeps_each_posts_note() {
+    let scheduled =
+        json!({"data": {"post_id": "post_a", "post_status": "scheduled", "results": [dest("x", "queued")]}});
+    let server = Server::new()
+        .route("GET", &results_of("post_a"), vec![Reply::ok(scheduled)])
+        .route(
+            "GET",
+            "/api/v1/posts/post_a",
+            vec![Reply::ok(
+                json!({"data": {"status": "scheduled", "scheduled_for": "2099-06-01T09:00:00Z"}}),
+            )],
+        )
+        .route("GET", &results_of("post_b"), vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("post-id", "post_a, post_b").input("timeout", "60").run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "published");
+    assert_eq!(
+        run.output("message"),
+        "post post_a: scheduled for 2099-06-01T09:00:00Z, after the deadline; not waited for"
+    );
+}
+
 #[test]
 fn a_post_due_before_the_deadline_is_waited_for() {
     let queued = results(json!([dest("x", "queued")]));
