@@ -118,7 +118,9 @@ fn gitlab_job_writes_every_report() {
     let ends = run.stdout.matches("\u{1b}[0Ksection_end:").count();
     assert_eq!((starts, ends), (1, 1), "{}", run.stdout);
     let end_at = run.stdout.find("section_end:").unwrap();
-    assert!(run.stdout[..end_at].contains("[  0.0s]"), "polling lines inside the section");
+    // `[  0.0s] …`, or a later second on a slow machine.
+    let polled = |l: &str| l.trim_start().starts_with('[') && l.contains("s] ");
+    assert!(run.stdout[..end_at].lines().any(polled), "polling lines inside the section");
     assert!(run.stdout[end_at..].contains("posteverywhere-wait: timeout"), "final table after it");
     assert!(!run.stdout.contains("debug:"));
 }

@@ -234,8 +234,13 @@ fn requests_share_the_budget() {
     cmd.input("media", &media).run().expect_code(0);
     let api: Vec<Duration> =
         server.requests().iter().filter(|r| r.path.starts_with("/api/")).map(|r| r.at).collect();
-    for pair in api.windows(2) {
-        assert!(pair[1] - pair[0] >= Duration::from_millis(95), "{api:?}");
+    // The budget spaces the sends 100 ms apart; arrivals can bunch by a few milliseconds
+    // on a loaded machine (seen under Wine), never by a whole interval.
+    for (i, a) in api.iter().enumerate() {
+        for (k, b) in api[i + 1..].iter().enumerate() {
+            let floor = Duration::from_millis(100 * (k as u64 + 1)).saturating_sub(Duration::from_millis(30));
+            assert!(*b - *a >= floor, "{api:?}");
+        }
     }
 }
 
