@@ -190,19 +190,26 @@ impl Known {
             .iter()
             .filter(|e| !listed.clone().any(|t| t.dest.account_number() == e.account_number()))
             .collect();
-        // A destination without an account id stands for one account when it is in the
-        // latest answer and shares no destination id with one that has an account id (else
-        // it is a stale or drifted copy of one already counted).
-        let numbered_ids: Vec<&str> = listed
-            .clone()
-            .filter(|t| t.dest.account_number().is_some())
-            .filter_map(|t| t.dest.id.as_deref())
-            .collect();
-        let anonymous = listed
-            .filter(|t| t.dest.account_number().is_none() && !t.missing)
-            .filter(|t| t.dest.id.as_deref().is_none_or(|id| !numbered_ids.contains(&id)))
-            .count();
-        unlisted.truncate(unlisted.len().saturating_sub(anonymous));
+        // A destination without an account id stands for one account (missing from the
+        // latest answer or not: it is kept, and counted, with its last known state): one
+        // on its own platform when one is left; none when its platform's accounts are all
+        // listed by id (it is a copy of one of them, as when it shares its destination id
+        // with one); else, the platform spelled otherwise, the last.
+        let numbered: Vec<&Destination> =
+            listed.clone().map(|t| &t.dest).filter(|d| d.account_number().is_some()).collect();
+        for d in listed.map(|t| &t.dest).filter(|d| d.account_number().is_none()) {
+            let platform = |e: &&Destination| e.platform.eq_ignore_ascii_case(&d.platform);
+            let copy = d.id.is_some() && numbered.iter().any(|n| n.id == d.id);
+            let taken = match unlisted.iter().position(platform) {
+                _ if copy => None,
+                Some(i) => Some(i),
+                None if numbered.iter().any(platform) => None,
+                None => unlisted.len().checked_sub(1),
+            };
+            if let Some(i) = taken {
+                unlisted.remove(i);
+            }
+        }
         self.unlisted = unlisted.into_iter().cloned().collect();
     }
 

@@ -282,7 +282,9 @@ where
         accounts: &[i64],
     ) -> Result<(String, u32), CreateFailed> {
         let client = self.client;
-        let (mut calls, mut lost_last) = (0, None);
+        // `calls` counts the creates that reached the API; `unsent`, those that did not
+        // (no connection), which made nothing and are bounded by max-errors instead.
+        let (mut calls, mut unsent, mut lost_last) = (0, 0, None);
         loop {
             let at = self.creates.earliest(self.now());
             if at > self.cfg.timeout {
@@ -298,13 +300,14 @@ where
                 Ok(Some(id)) => return Ok((id, calls)),
                 Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
                 Err(Failed::Fault(f)) if f.never_sent() => {
-                    if calls >= MAX_CREATES {
+                    calls -= 1;
+                    unsent += 1;
+                    if unsent >= self.cfg.max_errors {
                         return Err(failed(Failed::Fault(f), calls, lost_last));
                     }
                     self.say(&format!(
-                        "the create call never reached the API ({}); sending it again (call {} of {MAX_CREATES})",
-                        f.describe(),
-                        calls + 1
+                        "the create call never reached the API ({}); sending it again",
+                        f.describe()
                     ));
                     self.back_off(Duration::from_secs(1))
                         .await

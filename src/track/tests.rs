@@ -220,3 +220,38 @@ fn copies_of_a_counted_destination_stand_for_no_other_account() {
     assert_eq!(k.unlisted(), 1, "{:?}", k.report());
     assert!(!k.tally().complete());
 }
+
+/// Results without account ids: each destination stands for an account on its platform,
+/// also when a later answer leaves it out (it keeps its last known state); the account
+/// shown as not listed is the one whose platform nothing listed.
+#[test]
+fn destinations_without_account_ids_stand_for_their_platforms_accounts() {
+    let bare = |platform: &str, status| {
+        let mut a = dest(platform, "", status);
+        (a.account_id, a.account_name) = (None, None);
+        a
+    };
+    let expected = || vec![d("x", 1, State::Pending), d("linkedin", 2, State::Pending)];
+    let mut k = Known::default();
+    k.expect(expected());
+    k.merge(vec![bare("x", State::Pending), bare("linkedin", State::Published)]);
+    k.merge(vec![bare("x", State::Published)]);
+    assert_eq!((k.unlisted(), k.tally()), (0, Tally { total: 2, published: 2, failed: 0, pending: 0 }));
+    // Only x listed: linkedin is the one not listed.
+    let mut k = Known::default();
+    k.expect(expected());
+    k.merge(vec![bare("X", State::Published)]);
+    assert_eq!(k.report()[1].platform, "linkedin");
+    // x listed by id, and again without one: a copy, not linkedin.
+    let mut k = Known::default();
+    k.expect(expected());
+    let mut other = bare("x", State::Published);
+    other.id = Some("d2".into());
+    k.merge(vec![d("x", 1, State::Published), other]);
+    assert_eq!(k.unlisted(), 1);
+    // Two accounts on one platform, one listed without its id: it stands for the other.
+    let mut k = Known::default();
+    k.expect(vec![d("x", 1, State::Pending), d("x", 2, State::Pending)]);
+    k.merge(vec![d("x", 1, State::Published), bare("x", State::Published)]);
+    assert!(k.tally().complete());
+}

@@ -206,6 +206,7 @@ fn a_dry_run_posts_nothing_and_says_what_it_would() {
     let run = cmd.input("media", &media).run();
     run.expect_code(0);
     assert_eq!(run.output("status"), "dry-run");
+    assert!(run.output("message").starts_with("dry run: would post to "), "{}", run.output("message"));
     assert_eq!(posts_made(&server), 0);
     assert!(run.stdout.contains("to x @brand (id 1)") && run.stdout.contains("launch.png"), "{}", run.stdout);
     assert!(run.summary.contains("What would be posted"), "{}", run.summary);
