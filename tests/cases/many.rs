@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::server::{Reply, Server};
 use crate::util::{Cmd, dest, results};
@@ -150,23 +150,22 @@ fn a_scheduled_post_that_already_failed_somewhere_is_not_green() {
     }
 }
 
+/// Waits for `post_a`, scheduled for 2099 with `dests` listed, beside `post_b`, published.
+fn scheduled_beside_published(dests: Value) -> crate::util::Run {
+    let scheduled = json!({"data": {"post_id": "post_a", "post_status": "scheduled", "results": dests}});
+    let post = json!({"data": {"status": "scheduled", "scheduled_for": "2099-06-01T09:00:00Z"}});
+    let server = Server::new()
+        .route("GET", &results_of("post_a"), vec![Reply::ok(scheduled)])
+        .route("GET", "/api/v1/posts/post_a", vec![Reply::ok(post)])
+        .route("GET", &results_of("post_b"), vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    Cmd::github(&server.base_url()).input("post-id", "post_a, post_b").input("timeout", "60").run()
+}
+
 /// Beside a published post, a scheduled one that already failed somewhere makes the step
 /// partial, never published.
 #[test]
 fn a_scheduled_post_that_failed_somewhere_is_counted_beside_others() {
-    let scheduled = json!({"data": {"post_id": "post_a", "post_status": "scheduled",
-        "results": [dest("x", "queued"), dest("linkedin", "failed")]}});
-    let server = Server::new()
-        .route("GET", &results_of("post_a"), vec![Reply::ok(scheduled)])
-        .route(
-            "GET",
-            "/api/v1/posts/post_a",
-            vec![Reply::ok(
-                json!({"data": {"status": "scheduled", "scheduled_for": "2099-06-01T09:00:00Z"}}),
-            )],
-        )
-        .route("GET", &results_of("post_b"), vec![Reply::ok(results(json!([dest("x", "published")])))]);
-    let run = Cmd::github(&server.base_url()).input("post-id", "post_a, post_b").input("timeout", "60").run();
+    let run = scheduled_beside_published(json!([dest("x", "queued"), dest("linkedin", "failed")]));
     run.expect_code(1);
     assert_eq!(run.output("status"), "partial");
     let message = run.output("message");
@@ -183,19 +182,7 @@ fn a_scheduled_post_that_failed_somewhere_is_counted_beside_others() {
 /// ones': here a schedule beside a published post (exit 0).
 #[test]
 fn the_message_of_several_posts_keeps_each_posts_note() {
-    let scheduled =
-        json!({"data": {"post_id": "post_a", "post_status": "scheduled", "results": [dest("x", "queued")]}});
-    let server = Server::new()
-        .route("GET", &results_of("post_a"), vec![Reply::ok(scheduled)])
-        .route(
-            "GET",
-            "/api/v1/posts/post_a",
-            vec![Reply::ok(
-                json!({"data": {"status": "scheduled", "scheduled_for": "2099-06-01T09:00:00Z"}}),
-            )],
-        )
-        .route("GET", &results_of("post_b"), vec![Reply::ok(results(json!([dest("x", "published")])))]);
-    let run = Cmd::github(&server.base_url()).input("post-id", "post_a, post_b").input("timeout", "60").run();
+    let run = scheduled_beside_published(json!([dest("x", "queued")]));
     run.expect_code(0);
     assert_eq!(run.output("status"), "published");
     assert_eq!(
