@@ -30,9 +30,7 @@ pub struct Record {
     pub reused: bool,
     pub post_id: Option<String>,
     pub media_ids: Vec<String>,
-    /// The accounts posted to: id and label.
-    pub accounts: Vec<(i64, String)>,
-    /// The same accounts as the API listed them: each must show up in the results.
+    /// The accounts posted to, as the API listed them: each must show up in the results.
     pub targets: Vec<Account>,
     /// Accounts left out (`skip-unhealthy`): the account and why.
     pub skipped: Vec<(Account, String)>,
@@ -175,7 +173,6 @@ where
     for (a, why) in &resolved.skipped {
         s.say(&format!("skipping {} (id {}): {why}", a.label(), a.id));
     }
-    record.accounts = resolved.targets.iter().map(|a| (a.id, a.label())).collect();
     record.targets = resolved.targets.clone();
     record.skipped = resolved.skipped.clone();
     let ids: Vec<i64> = resolved.targets.iter().map(|a| a.id).collect();

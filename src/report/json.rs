@@ -83,7 +83,7 @@ fn publish(p: &crate::publish::Record) -> Value {
         "reused_post": p.reused,
         "post_id": p.post_id,
         "media_ids": p.media_ids,
-        "accounts": p.accounts.iter().map(|(id, label)| json!({"id": id, "label": label})).collect::<Vec<_>>(),
+        "accounts": p.targets.iter().map(|a| json!({"id": a.id, "label": a.label()})).collect::<Vec<_>>(),
         "skipped": p.skipped.iter().map(|(a, why)| json!({"id": a.id, "label": a.label(), "reason": why})).collect::<Vec<_>>(),
         "create_calls": p.create_calls,
         "first_line": p.first_line,

@@ -30,11 +30,11 @@ pub(super) fn section(out: &mut String, p: &crate::publish::Record) {
         .as_deref()
         .map_or("now".to_owned(), |t| format!("scheduled for {}", md_cell(&one_line(t, 40))));
     let _ = writeln!(out, "{} characters{media} · {when}\n", p.chars);
-    if !p.accounts.is_empty() {
+    if !p.targets.is_empty() {
         let _ = writeln!(
             out,
             "To: {}\n",
-            names(p.accounts.iter().map(|(id, l)| format!("{l} (id {id})")).collect())
+            names(p.targets.iter().map(|a| format!("{} (id {})", a.label(), a.id)).collect())
         );
     }
     if !p.skipped.is_empty() {
