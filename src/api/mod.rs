@@ -259,21 +259,21 @@ impl Client {
         Err(self.refused(resp, rate).await)
     }
 
-    /// Sends a request and takes its answer's head; a redirect is a `Fault`.
+    /// Sends a request and takes its answer's head, whatever its status.
     async fn sent(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::Response, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
-        let status = resp.status();
         let rate = rate_info(resp.headers(), SystemTime::now());
-        if status.is_redirection() {
-            return Err(self.redirect_fault(status, resp.headers()));
-        }
         Ok((resp, rate))
     }
 
-    /// The `Fault` for an answer other than 2xx, from its status, headers and body.
+    /// The `Fault` for an answer other than 2xx: a redirect (never followed), or a refusal
+    /// read from its status, headers and body.
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     async fn refused(&self, resp: reqwest::Response, rate: RateInfo) -> Fault {
         let status = resp.status();
+        if status.is_redirection() {
+            return self.redirect_fault(status, resp.headers());
+        }
         let retry_after =
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = match self.read_capped(resp).await {

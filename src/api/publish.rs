@@ -297,12 +297,10 @@ impl Client {
     /// which after a POST means "made; see there" (it is not followed).
     pub async fn create(&self, body: &Value, timeout: Duration) -> Result<Answer<Option<String>>, Fault> {
         let req = with_json(self.http.post(self.api_url("posts")?).timeout(timeout), body);
-        let (resp, rate) = match self.sent(req).await {
-            Err(Fault::Fatal { status: Some(303), .. }) => {
-                return Ok(Answer { value: None, rate: Default::default() });
-            }
-            r => r?,
-        };
+        let (resp, rate) = self.sent(req).await?;
+        if resp.status() == reqwest::StatusCode::SEE_OTHER {
+            return Ok(Answer { value: None, rate });
+        }
         if !resp.status().is_success() {
             return Err(self.refused(resp, rate).await);
         }

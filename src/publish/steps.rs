@@ -295,12 +295,9 @@ where
             self.creates.record(self.now());
             // Clocks differ: a post made by this call may be stamped a little earlier.
             let since = SystemTime::now() - Duration::from_secs(60);
-            calls += 1;
-            let (lost, accepted) = match self.call("POST posts", false, |t| client.create(body, t)).await {
-                Ok(Some(id)) => return Ok((id, calls)),
-                Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
+            let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
+                // It never reached the API, so it made nothing: sent again, not counted.
                 Err(Failed::Fault(f)) if f.never_sent() => {
-                    calls -= 1;
                     unsent += 1;
                     if unsent >= self.cfg.max_errors {
                         return Err(failed(Failed::Fault(f), calls, lost_last));
@@ -314,6 +311,12 @@ where
                         .map_err(|f| failed(f, calls, lost_last.clone()))?;
                     continue;
                 }
+                answer => answer,
+            };
+            calls += 1;
+            let (lost, accepted) = match answer {
+                Ok(Some(id)) => return Ok((id, calls)),
+                Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
                 Err(Failed::Fault(Fault::Transient { reason })) => (reason, false),
                 // Stopped while the call was out (or just before): the API may have taken it.
                 Err(f @ Failed::Signal(_)) => {
