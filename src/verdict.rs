@@ -23,10 +23,8 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally, deadline_passed: bool) -> (Sta
             Some("the deadline came before the failed destinations could be re-queued".into()),
         ),
         (Some(Finish::Scheduled(at)), _) => {
-            let mut m = format!("scheduled for {at}, after the deadline; not waited for");
-            if tally.failed > 0 {
-                m.push_str(&format!("; {} already failed", crate::report::text::plural(tally.failed, "destination")));
-            }
+            let already = crate::report::text::already_failed(tally.failed);
+            let m = format!("scheduled for {at}, after the deadline; not waited for{already}");
             (Status::Scheduled, Some(m))
         }
         (Some(Finish::Draft), _) => (
@@ -130,16 +128,16 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
             // Every post with something to say, the troubled ones first.
             let mut said: Vec<&PostReport> = many.iter().filter(|p| p.message.is_some()).collect();
             said.sort_by_key(|p| !matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled));
-            let troubled: Vec<String> = said
+            let notes: Vec<String> = said
                 .iter()
                 .filter_map(|p| p.message.as_ref().map(|m| format!("post {}: {m}", p.post_id)))
                 .collect();
-            match troubled.len() {
+            match notes.len() {
                 0 => None,
-                n if n <= 3 => Some(troubled.join("; ")),
+                n if n <= 3 => Some(notes.join("; ")),
                 n => Some(format!(
                     "{}; and {} more",
-                    troubled[..3].join("; "),
+                    notes[..3].join("; "),
                     crate::report::text::plural(n - 3, "post")
                 )),
             }

@@ -57,17 +57,14 @@ fn headline(r: &Report) -> String {
         Status::DryRun => "🧪 PostEverywhere: dry run; nothing was posted".to_owned(),
         Status::Cancelled => format!("⏹️ PostEverywhere: cancelled after {}", human_duration(r.elapsed)),
         Status::Scheduled => {
-            let mut line = match (r.posts.len(), r.posts.first().and_then(|p| p.scheduled_for.as_deref())) {
+            let already = super::text::already_failed(t.failed);
+            match (r.posts.len(), r.posts.first().and_then(|p| p.scheduled_for.as_deref())) {
                 (1, Some(at)) => format!(
-                    "🗓️ PostEverywhere: scheduled for {}, after the deadline; not waited for",
+                    "🗓️ PostEverywhere: scheduled for {}, after the deadline; not waited for{already}",
                     md_cell(&one_line(at, 60))
                 ),
-                _ => "🗓️ PostEverywhere: scheduled after the deadline; not waited for".to_owned(),
-            };
-            if t.failed > 0 {
-                line = format!("{line}; {} already failed", plural(t.failed, "destination"));
+                _ => format!("🗓️ PostEverywhere: scheduled after the deadline; not waited for{already}"),
             }
-            line
         }
     }
 }

@@ -212,6 +212,12 @@ pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
+/// What a post scheduled after the deadline adds when `failed` of its destinations have
+/// failed already (nothing when none has): `; 1 destination already failed`.
+pub fn already_failed(failed: usize) -> String {
+    if failed == 0 { String::new() } else { format!("; {} already failed", plural(failed, "destination")) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
