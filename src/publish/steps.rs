@@ -110,6 +110,12 @@ where
         self.sleep_until(at).await
     }
 
+    /// How long to wait before repeating a request after `errors` failures in a row:
+    /// doubling from `min(poll-interval, 2 s)`, up to 32 times that.
+    fn retry_wait(&self, errors: u32) -> Duration {
+        self.cfg.poll_interval.min(Duration::from_secs(2)).saturating_mul(1 << errors.min(5))
+    }
+
     /// One API request, paced: a 429 is waited out and repeated; a transient fault is
     /// repeated with backoff when `repeat` (up to max-errors), else returned.
     pub async fn call<T, F, Fut>(&mut self, what: &str, repeat: bool, mut make: F) -> Result<T, Failed>
@@ -157,8 +163,7 @@ where
                             reason: format!("{errors} failed requests in a row; the last: {reason}"),
                         }));
                     }
-                    let wait =
-                        self.cfg.poll_interval.min(Duration::from_secs(2)).saturating_mul(1 << errors.min(5));
+                    let wait = self.retry_wait(errors);
                     self.say(&format!("{what} failed ({reason}); trying again in {}", human_duration(wait)));
                     self.back_off(wait).await?;
                 }
@@ -292,27 +297,34 @@ where
             }
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-            self.creates.record(self.now());
+            let started = self.now();
             // Clocks differ: a post made by this call may be stamped a little earlier.
             let since = SystemTime::now() - Duration::from_secs(60);
             let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
-                // It never reached the API, so it made nothing: sent again, not counted.
+                // It never reached the API, so it made nothing: sent again, not counted
+                // among the creates or against their rate.
                 Err(Failed::Fault(f)) if f.never_sent() => {
                     unsent += 1;
                     if unsent >= self.cfg.max_errors {
-                        return Err(failed(Failed::Fault(f), calls, lost_last));
+                        let reason = format!(
+                            "{unsent} create calls in a row never reached the API; the last: {}",
+                            f.describe()
+                        );
+                        return Err(failed(Failed::Fault(Fault::Transient { reason }), calls, lost_last));
                     }
+                    let wait = self.retry_wait(unsent);
                     self.say(&format!(
-                        "the create call never reached the API ({}); sending it again",
-                        f.describe()
+                        "the create call never reached the API ({}); sending it again in {}",
+                        f.describe(),
+                        human_duration(wait)
                     ));
-                    self.back_off(Duration::from_secs(1))
-                        .await
-                        .map_err(|f| failed(f, calls, lost_last.clone()))?;
+                    self.back_off(wait).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
                     continue;
                 }
                 answer => answer,
             };
+            // Only a create that reached the API counts against its creates a minute.
+            self.creates.record(started);
             calls += 1;
             let (lost, accepted) = match answer {
                 Ok(Some(id)) => return Ok((id, calls)),

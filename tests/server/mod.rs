@@ -1,7 +1,8 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the integration tests. Each route has a
 //! list of replies played in order (the last one repeats); every request is recorded with
 //! its arrival time. Faults a real network produces are replies too: hang, reset, a
-//! truncated body. On drop it stops and checks that no handler panicked.
+//! truncated body, nothing listening for a while. On drop it stops and checks that no
+//! handler panicked.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,6 +28,9 @@ pub enum Reply {
     ResetMidBody,
     /// Close the connection at once with a TCP reset.
     Reset,
+    /// The reply, then its connection closed and nothing listening on the port for a while:
+    /// every connection is refused, as when the API cannot be reached at all.
+    ThenRefuse(Box<Reply>, Duration),
 }
 
 impl Reply {
@@ -79,6 +83,8 @@ struct Route {
 struct State {
     routes: Vec<Route>,
     requests: Vec<Request>,
+    /// How long to refuse connections, asked of the accept loop by a `ThenRefuse`.
+    refuse: Option<Duration>,
 }
 
 pub struct Server {
@@ -101,20 +107,26 @@ impl Server {
         let started = Instant::now();
         let (st, sp, pn) = (state.clone(), stop.clone(), panicked.clone());
         let accept = thread::spawn(move || {
-            for stream in listener.incoming() {
-                if sp.load(Ordering::SeqCst) {
-                    break;
+            let mut listener = Some(listener);
+            while let Some(l) = listener.take() {
+                let refuse = serve(&l, &st, &sp, &pn, started);
+                drop(l);
+                let Some(refuse) = refuse else { return };
+                // Nothing listens now; the handler that asked waits for this before answering.
+                st.lock().unwrap().refuse = None;
+                let until = Instant::now() + refuse;
+                while Instant::now() < until && !sp.load(Ordering::SeqCst) {
+                    thread::sleep(Duration::from_millis(1));
                 }
-                let Ok(stream) = stream else { continue };
-                let (st, sp, pn) = (st.clone(), sp.clone(), pn.clone());
-                thread::spawn(move || {
-                    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        handle(stream, &st, &sp, started)
-                    }));
-                    if ok.is_err() {
-                        pn.store(true, Ordering::SeqCst);
-                    }
-                });
+                // Checked again once bound: `Drop` sets `stop` before it connects to wake us.
+                if sp.load(Ordering::SeqCst) {
+                    return;
+                }
+                match TcpListener::bind(("127.0.0.1", port)) {
+                    Ok(l) if !sp.load(Ordering::SeqCst) => listener = Some(l),
+                    Ok(_) => return,
+                    Err(_) => pn.store(true, Ordering::SeqCst),
+                }
             }
         });
         Server { port, state, stop, panicked, accept: Some(accept) }
@@ -160,6 +172,36 @@ impl Drop for Server {
             assert!(!self.panicked.load(Ordering::SeqCst), "a server handler panicked");
         }
     }
+}
+
+/// Accepts connections, each handled on a thread of its own, until the server stops (`None`)
+/// or a handler asks for connections to be refused for a while.
+fn serve(
+    listener: &TcpListener,
+    state: &Arc<Mutex<State>>,
+    stop: &Arc<AtomicBool>,
+    panicked: &Arc<AtomicBool>,
+    started: Instant,
+) -> Option<Duration> {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return None;
+        }
+        // The connection that woke us to go dark is dropped with the listener.
+        if let Some(refuse) = state.lock().unwrap().refuse {
+            return Some(refuse);
+        }
+        let Ok(stream) = stream else { continue };
+        let (st, sp, pn) = (state.clone(), stop.clone(), panicked.clone());
+        thread::spawn(move || {
+            let ok =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(stream, &st, &sp, started)));
+            if ok.is_err() {
+                pn.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    None
 }
 
 fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: Instant) {
@@ -215,6 +257,11 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
                 ),
             }
         };
+        if let Reply::ThenRefuse(reply, refuse) = reply {
+            go_dark(state, refuse, stream.local_addr().unwrap());
+            answer(&stream, reply.with_header("Connection", "close"), stop);
+            return;
+        }
         if !answer(&stream, reply, stop) {
             return;
         }
@@ -264,6 +311,19 @@ fn answer(stream: &TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
             reset(stream);
             false
         }
+        Reply::ThenRefuse(..) => unreachable!("answered by `handle`, which owns the listener's state"),
+    }
+}
+
+/// Has the accept loop close the listener, and waits until it has: once the client reads
+/// the reply that asked for it, its next connection is refused.
+fn go_dark(state: &Mutex<State>, refuse: Duration, addr: std::net::SocketAddr) {
+    state.lock().unwrap().refuse = Some(refuse);
+    let _ = TcpStream::connect(addr);
+    let given_up = Instant::now() + Duration::from_secs(5);
+    while state.lock().unwrap().refuse.is_some() {
+        assert!(Instant::now() < given_up, "the accept loop never closed the listener");
+        thread::sleep(Duration::from_millis(1));
     }
 }
 

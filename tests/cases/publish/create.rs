@@ -89,6 +89,41 @@ fn at_most_three_creates_that_could_have_posted() {
     assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 3);
 }
 
+/// A create that never reached the API (nothing listening on its port) made nothing: it is
+/// sent again after a back-off, not looked for and not counted among the three; too many
+/// in a row stop the step without saying a post may exist.
+#[test]
+fn a_create_that_never_reached_the_api_is_sent_again() {
+    let dark = |refuse_ms| Reply::ThenRefuse(Box::new(listing(json!([]))), Duration::from_millis(refuse_ms));
+    // Dark for 150 ms: the first create is refused, the second (200 ms later) arrives.
+    let server = api(vec![created("p-new")], vec![dark(150), listing(json!([]))]);
+    let run = publish(&server).input("poll-interval", "100ms").results_file().run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1, "one POST reached the API");
+    assert!(
+        run.stdout.contains("the create call never reached the API (could not connect"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("sending it again in 0.2s"), "{}", run.stdout);
+    assert_eq!(server.hits("GET", POSTS), 1, "only the dedupe look: nothing was lost");
+    assert_eq!(run.output("post-id"), "p-new");
+    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 1);
+    // Dark for good: max-errors creates that never left, then exit 4 and no "may exist".
+    let server = api(vec![created("p-new")], vec![dark(60_000)]);
+    let run = publish(&server).input("poll-interval", "20ms").input("max-errors", "3").run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    assert_eq!(run.stdout.matches("the create call never reached the API").count(), 2, "{}", run.stdout);
+    let message = run.output("message");
+    assert!(
+        message.contains("3 create calls in a row never reached the API; the last: could not connect"),
+        "{message}"
+    );
+    assert!(!message.contains("may have been made"), "{message}");
+    assert_eq!(run.output("created"), "false");
+}
+
 #[test]
 fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
     let at = rfc3339(SystemTime::now() + Duration::from_secs(86_400));
