@@ -93,7 +93,7 @@ impl Poller {
             Observation::Fault(Fault::Fatal { message, .. }) => {
                 return Next::Finish(End::Fatal { message });
             }
-            Observation::Fault(Fault::Transient { reason }) => {
+            Observation::Fault(Fault::Transient { reason, .. }) => {
                 self.errors += 1;
                 if self.errors >= self.max_errors {
                     return Next::Finish(End::TooManyErrors { last: reason, count: self.errors });
@@ -128,7 +128,7 @@ mod tests {
     }
 
     fn transient() -> Observation {
-        Observation::Fault(Fault::Transient { reason: "HTTP 503".into() })
+        Observation::Fault(Fault::transient("HTTP 503"))
     }
 
     #[test]

@@ -13,24 +13,27 @@ use crate::escape::one_line;
 pub enum Fault {
     /// 429: wait (for the hinted time when there is one) and poll again; never fatal.
     RateLimited { wait: Option<Duration>, reason: String },
-    /// 5xx, network trouble, unusable bodies: back off, count, poll again.
-    Transient { reason: String },
+    /// 5xx, network trouble, unusable bodies: back off, count, poll again. `reached` is
+    /// false only when no connection was made: the request cannot have done anything.
+    Transient { reason: String, reached: bool },
     /// The API refused the request in a way more requests will not fix.
     Fatal { status: Option<u16>, message: String },
 }
 
-/// How a request that never reached the server (no connection, no TLS session) is described.
-pub const NOT_CONNECTED: &str = "could not connect";
-
 impl Fault {
+    /// A transient fault of a request that may have reached the server.
+    pub fn transient(reason: impl Into<String>) -> Fault {
+        Fault::Transient { reason: reason.into(), reached: true }
+    }
+
     /// The request never reached the server: repeating it cannot do anything twice.
     pub fn never_sent(&self) -> bool {
-        matches!(self, Fault::Transient { reason } if reason.starts_with(NOT_CONNECTED))
+        matches!(self, Fault::Transient { reached: false, .. })
     }
 
     pub fn describe(&self) -> &str {
         match self {
-            Fault::RateLimited { reason, .. } | Fault::Transient { reason } => reason,
+            Fault::RateLimited { reason, .. } | Fault::Transient { reason, .. } => reason,
             Fault::Fatal { message, .. } => message,
         }
     }
@@ -96,15 +99,13 @@ pub fn classify_status(status: u16, err: &ErrorBody, hinted_wait: Option<Duratio
         return Fault::RateLimited { wait: hinted_wait, reason: what };
     }
     if status >= 500 || status == 408 || err.retryable == Some(true) {
-        return Fault::Transient { reason: what };
+        return Fault::transient(what);
     }
     Fault::Fatal { status: Some(status), message: format!("{what}; {}", hint(status)) }
 }
 
 pub(super) fn too_big() -> Fault {
-    Fault::Transient {
-        reason: format!("answer body larger than {} MiB; refused", MAX_BODY_BYTES / (1024 * 1024)),
-    }
+    Fault::transient(format!("answer body larger than {} MiB; refused", MAX_BODY_BYTES / (1024 * 1024)))
 }
 
 /// A 2xx body we cannot use, as a transient fault (the next poll may do better).
@@ -113,7 +114,7 @@ pub(super) fn unusable(bytes: &[u8], e: DecodeError) -> Fault {
         DecodeError::NotJson(e) => not_json(bytes, &e),
         DecodeError::Unusable(why) => format!("unexpected answer: {why}"),
     };
-    Fault::Transient { reason }
+    Fault::transient(reason)
 }
 
 pub(super) fn not_json(bytes: &[u8], e: &serde_json::Error) -> String {

@@ -261,7 +261,7 @@ impl Client {
 
     /// Sends a request and takes its answer's head, whatever its status.
     async fn sent(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::Response, RateInfo), Fault> {
-        let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
+        let resp = req.send().await.map_err(|e| self.network(&e))?;
         let rate = rate_info(resp.headers(), SystemTime::now());
         Ok((resp, rate))
     }
@@ -323,9 +323,7 @@ impl Client {
         // Sized from Content-Length (already capped), so the body is not copied as it grows.
         let expected = resp.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(0));
         let mut buf = Vec::with_capacity(expected);
-        while let Some(chunk) =
-            resp.chunk().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.network(&e))? {
             if buf.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(too_big());
             }
@@ -334,12 +332,18 @@ impl Client {
         Ok(buf)
     }
 
+    /// A network error as a transient fault, which reached the server unless no connection
+    /// (or TLS session) was made.
+    fn network(&self, e: &reqwest::Error) -> Fault {
+        Fault::Transient { reason: self.describe(e), reached: !e.is_connect() }
+    }
+
     /// A network error as one line: what failed and the root cause.
     fn describe(&self, e: &reqwest::Error) -> String {
         let what = if e.is_timeout() {
             "request timed out"
         } else if e.is_connect() {
-            fault::NOT_CONNECTED
+            "could not connect"
         } else if e.is_body() || e.is_decode() {
             "connection broke while reading the answer"
         } else {

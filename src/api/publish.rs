@@ -195,15 +195,15 @@ impl Client {
     async fn json(&self, req: reqwest::RequestBuilder) -> Result<Answer<Value>, Fault> {
         let (bytes, rate) = self.send(req).await?;
         let value = serde_json::from_slice(&bytes)
-            .map_err(|e| Fault::Transient { reason: super::fault::not_json(&bytes, &e) })?;
+            .map_err(|e| Fault::transient(super::fault::not_json(&bytes, &e)))?;
         Ok(Answer { value, rate })
     }
 
     /// `GET {base}/accounts`.
     pub async fn accounts(&self, timeout: Duration) -> Result<Answer<Vec<Account>>, Fault> {
         let a = self.json(self.http.get(self.api_url("accounts")?).timeout(timeout)).await?;
-        let mut list = decode_accounts(&a.value)
-            .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {e}") })?;
+        let mut list =
+            decode_accounts(&a.value).map_err(|e| Fault::transient(format!("unexpected answer: {e}")))?;
         for acc in &mut list {
             for s in [&mut acc.username, &mut acc.display_name, &mut acc.health_message].into_iter().flatten()
             {
@@ -220,7 +220,7 @@ impl Client {
         let a = self.json(req).await?;
         let d = data(&a.value).as_object().cloned().unwrap_or_default();
         let unexpected =
-            |what: &str| Fault::Transient { reason: format!("unexpected answer: no {what} for the upload") };
+            |what: &str| Fault::transient(format!("unexpected answer: no {what} for the upload"));
         let media_id = text(&d, &["media_id", "id"]).ok_or_else(|| unexpected("media_id"))?;
         let url = text(&d, &["upload_url", "url"]).ok_or_else(|| unexpected("upload_url"))?;
         let url: Url = url.parse().map_err(|_| unexpected("usable upload_url"))?;
@@ -251,14 +251,14 @@ impl Client {
             .header(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type))
             .header(header::CONTENT_LENGTH, file.size)
             .body(reqwest::Body::wrap(body));
-        let resp = req.send().await.map_err(|e| Fault::Transient { reason: self.describe(&e) })?;
+        let resp = req.send().await.map_err(|e| self.network(&e))?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());
         }
         let what = format!("the upload host answered HTTP {}", status.as_u16());
         if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408 {
-            Err(Fault::Transient { reason: what })
+            Err(Fault::transient(what))
         } else {
             Err(Fault::Fatal {
                 status: Some(status.as_u16()),
@@ -327,8 +327,7 @@ impl Client {
             .append_pair("sort", "created_at")
             .append_pair("order", "desc");
         let a = self.json(self.http.get(url).timeout(timeout)).await?;
-        let page = decode_posts(&a.value)
-            .map_err(|e| Fault::Transient { reason: format!("unexpected answer: {e}") })?;
+        let page = decode_posts(&a.value).map_err(|e| Fault::transient(format!("unexpected answer: {e}")))?;
         Ok(Answer { value: page, rate: a.rate })
     }
 }

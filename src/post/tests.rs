@@ -113,7 +113,7 @@ fn an_ambiguous_retry_is_checked_before_being_repeated() {
     p.take();
     p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
     let Some(Action::Retry(plan)) = p.take() else { panic!() };
-    p.on_retry(S(1), &plan, Err(Fault::Transient { reason: "HTTP 502".into() }), 0.0);
+    p.on_retry(S(1), &plan, Err(Fault::transient("HTTP 502")), 0.0);
     assert_eq!(p.take(), Some(Action::Results), "read the results first");
     p.on_results(S(11), Ok(results(vec![with_status(failed(""), State::Pending, "queued")])), 0.0);
     assert_eq!(p.retries(), 1, "the results show it took effect");
@@ -128,7 +128,7 @@ fn an_ambiguous_retry_is_sent_again_only_when_the_results_prove_it_did_nothing()
     p.take();
     p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
     let Some(Action::Retry(plan)) = p.take() else { panic!() };
-    p.on_retry(S(1), &plan, Err(Fault::Transient { reason: "reset".into() }), 0.0);
+    p.on_retry(S(1), &plan, Err(Fault::transient("reset")), 0.0);
     for n in 0..crate::retry::PICKUP_POLLS {
         assert_eq!(p.take(), Some(Action::Results), "poll {n}: not yet proven");
         p.on_results(S(11 + 10 * u64::from(n)), Ok(results(vec![failed("boom")])), 0.0);

@@ -156,12 +156,11 @@ where
                         human_duration(next - now)
                     ));
                 }
-                Err(Fault::Transient { reason }) if repeat => {
+                Err(Fault::Transient { reason, .. }) if repeat => {
                     errors += 1;
                     if errors >= self.cfg.max_errors {
-                        return Err(Failed::Fault(Fault::Transient {
-                            reason: format!("{errors} failed requests in a row; the last: {reason}"),
-                        }));
+                        let reason = format!("{errors} failed requests in a row; the last: {reason}");
+                        return Err(Failed::Fault(Fault::transient(reason)));
                     }
                     let wait = self.retry_wait(errors);
                     self.say(&format!("{what} failed ({reason}); trying again in {}", human_duration(wait)));
@@ -213,10 +212,10 @@ where
             };
             match r {
                 Ok(()) => break,
-                Err(Fault::Transient { reason }) => {
+                Err(Fault::Transient { reason, .. }) => {
                     errors += 1;
                     if errors >= self.cfg.max_errors {
-                        return Err(Failed::Fault(Fault::Transient { reason }));
+                        return Err(Failed::Fault(Fault::transient(reason)));
                     }
                     let wait = Duration::from_secs(1) * errors;
                     self.say(&format!(
@@ -310,7 +309,8 @@ where
                             "{unsent} create calls in a row never reached the API; the last: {}",
                             f.describe()
                         );
-                        return Err(failed(Failed::Fault(Fault::Transient { reason }), calls, lost_last));
+                        let f = Fault::Transient { reason, reached: false };
+                        return Err(failed(Failed::Fault(f), calls, lost_last));
                     }
                     let wait = self.retry_wait(unsent);
                     self.say(&format!(
@@ -329,7 +329,7 @@ where
             let (lost, accepted) = match answer {
                 Ok(Some(id)) => return Ok((id, calls)),
                 Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
-                Err(Failed::Fault(Fault::Transient { reason })) => (reason, false),
+                Err(Failed::Fault(Fault::Transient { reason, .. })) => (reason, false),
                 // Stopped while the call was out (or just before): the API may have taken it.
                 Err(f @ Failed::Signal(_)) => {
                     let lost = "stopped while the create call was out".to_owned();
@@ -354,7 +354,7 @@ where
                 }
                 Ok(None) => {
                     let reason = format!("{calls} create calls got no usable answer");
-                    return Err(failed(Failed::Fault(Fault::Transient { reason }), calls, lost_last));
+                    return Err(failed(Failed::Fault(Fault::transient(reason)), calls, lost_last));
                 }
                 Err(f) => return Err(failed(f, calls, lost_last)),
             }

@@ -145,7 +145,7 @@ pub fn requeue_answer(now: Duration, label: String, answer: Result<&RetryAck, &F
             "the API accepted the call but re-queued nothing".to_owned()
         }
         Ok(_) => "the API accepted the re-queue".to_owned(),
-        Err(Fault::Transient { reason }) => {
+        Err(Fault::Transient { reason, .. }) => {
             format!("the re-queue call failed ({reason}); it may have worked: the results will tell")
         }
         Err(f) => format!("the re-queue was not accepted: {}", f.describe()),
@@ -350,7 +350,7 @@ mod tests {
     #[test]
     fn announcements_say_what_will_happen() {
         let s = Duration::from_secs;
-        let f = Fault::Transient { reason: "could not connect".into() };
+        let f = Fault::transient("could not connect");
         let l = fault_line(s(2), "", &f, 2, 10, None, s(3));
         assert!(l.ends_with("no further request fits before the deadline (3.0s); the wait ends then"), "{l}");
         let l = fault_line(s(2), "", &f, 2, 10, Some(s(3)), s(3));

@@ -120,7 +120,7 @@ impl Fake {
 }
 
 pub(super) fn transient() -> Fault {
-    Fault::Transient { reason: "HTTP 503".into() }
+    Fault::transient("HTTP 503")
 }
 
 pub(super) fn limited(ms: Option<u64>) -> Fault {
