@@ -4,7 +4,8 @@
 //! every byte we print or write, in case the API (or a library error) echoes it: as it is,
 //! and in every form GitHub's masker knows (base64 at each of the three byte offsets, the
 //! JSON-, URI- and XML-escaped forms, `\"` and `''` quoting) plus percent-encoding of every
-//! byte in upper or lower case, because outputs and files are never masked by the runner.
+//! byte in upper or lower case, because outputs and files are never masked by the runner;
+//! and spelled with any mix of per-character escapes (`spelled`), which no list holds.
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -51,6 +52,8 @@ struct Lazy {
 #[derive(Default)]
 struct Forms {
     forms: Box<[Form]>,
+    /// The key itself, looked for spelled with escapes where the text has any.
+    key: Box<[u8]>,
     /// The length of the shortest form: shorter text cannot hold any (most decoded fields
     /// and many lines are shorter than a 40-character key), so it is not searched.
     shortest: usize,
@@ -117,7 +120,7 @@ impl Forms {
             // Each form was copied at its exact length, so boxing it does not reallocate.
             .map(|f| Form { head: Finder::new(&f[..f.len().min(HEAD)]).into_owned(), text: f.into() })
             .collect();
-        Forms { forms, shortest }
+        Forms { forms, key: key.as_bytes().into(), shortest }
     }
 
     /// Where the secret appears in `bytes`, as sorted, merged ranges.
@@ -129,6 +132,9 @@ impl Forms {
         for f in self.forms.iter() {
             let len = f.text.len();
             found.extend(f.starts(bytes).map(|at| (at, at + len)));
+        }
+        if spelled::may_hold_escapes(bytes) {
+            found.extend(spelled::spellings(&self.key, bytes));
         }
         if found.len() > 1 {
             found.sort_unstable();
@@ -146,7 +152,9 @@ impl Forms {
 
     /// Whether any form of the secret is in `text`.
     fn finds(&self, text: &[u8]) -> bool {
-        text.len() >= self.shortest && self.forms.iter().any(|f| f.starts(text).next().is_some())
+        text.len() >= self.shortest
+            && (self.forms.iter().any(|f| f.starts(text).next().is_some())
+                || spelled::may_hold_escapes(text) && spelled::spellings(&self.key, text).next().is_some())
     }
 }
 
@@ -295,6 +303,8 @@ fn base64_core(data: &[u8], offset: usize, alphabet: &[u8; 64], out: &mut Vec<u8
     out.truncate(end);
     out.drain(..lead);
 }
+
+mod spelled;
 
 #[cfg(test)]
 mod tests;

@@ -217,3 +217,67 @@ fn in_place_scrubbing_copies_only_when_needed() {
     r.scrub_in_place(&mut dirty);
     assert_eq!(dirty, "x***y");
 }
+
+/// The ways one byte of the key may be written in a mixed spelling.
+fn spell(b: u8, how: u8) -> String {
+    match how % 8 {
+        0 => char::from(b).to_string(),
+        1 => format!("%{b:02X}"),
+        2 => format!("%{b:02x}"),
+        3 => format!("\\u{b:04X}"),
+        4 => format!("\\x{b:02x}"),
+        5 => format!("&#{b};"),
+        6 => format!("&#x{b:X};"),
+        _ => match b {
+            b'&' => "&amp;".into(),
+            b'<' => "&lt;".into(),
+            b'"' => "\\\"".into(),
+            b'/' => "\\/".into(),
+            b => format!("&#{b:03};"),
+        },
+    }
+}
+
+#[test]
+fn the_key_spelled_with_a_mix_of_escapes_is_scrubbed() {
+    let r = Redactor::new(Some(&ApiKey::new(KEY.into())));
+    for echo in [
+        "pe%5Flive_0123456789abcdef0123456789abcdef",
+        "pe\\u005flive\\x5F0123456789abcdef0123456789abcdef",
+        "pe&#95;live&#x5f;0123456789abcdef0123456789abcde&#102;",
+    ] {
+        assert_eq!(r.scrub(&format!("key={echo}&x=1")), "key=***&x=1", "{echo}");
+        assert!(r.finds(echo.as_bytes()), "{echo}");
+        assert_eq!(r.scrub_bytes(format!("\"{echo}\"").into_bytes()), b"\"***\"");
+    }
+    // Escapes that spell something else, or the key with one byte wrong, are left alone.
+    for text in [
+        "100% of 5 & 6 \\ 7 &#95; %5F \\u005f",
+        "pe%5Flive_0123456789abcdef0123456789abcdeX",
+        "pe%5Glive_0123456789abcdef0123456789abcdef",
+        "pe&#95live_0123456789abcdef0123456789abcdef",
+    ] {
+        assert_eq!(r.scrub(text), text);
+        assert!(!r.finds(text.as_bytes()), "{text}");
+    }
+    // Without a key nothing is spelled: escapes stay as they are.
+    assert_eq!(Redactor::new(None).scrub("a%20b \\u0041 &amp; %"), "a%20b \\u0041 &amp; %");
+}
+
+proptest::proptest! {
+    /// Any key, any byte of it written any way, in any surroundings: never left in.
+    #[test]
+    fn a_mixed_spelling_never_survives(
+        key in "[a-zA-Z0-9_./+&<\"-]{4,48}",
+        hows in proptest::collection::vec(0u8..8, 48),
+        before in "[a-z%&;#\\\\ 0-9]{0,12}",
+        after in "[a-z%&;#\\\\ 0-9]{0,12}",
+    ) {
+        let r = Redactor::new(Some(&ApiKey::new(key.clone())));
+        let echo: String = key.bytes().zip(&hows).map(|(b, how)| spell(b, *how)).collect();
+        let out = r.scrub(&format!("{before}{echo}{after}"));
+        proptest::prop_assert!(!out.contains(&echo), "{echo} in {out}");
+        proptest::prop_assert!(out.contains(MASK));
+        proptest::prop_assert!(r.finds(echo.as_bytes()));
+    }
+}
