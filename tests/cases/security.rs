@@ -67,6 +67,22 @@ fn a_key_spelled_with_json_escapes_is_scrubbed_too() {
     assert_eq!(run.results()[0]["account_name"], "@***");
 }
 
+/// Echoes that escape only some of the key's characters (an API that decoded it in part):
+/// no fixed list of forms holds them, and every run's outputs are checked for the key's
+/// tail, which each of these leaves as it is.
+#[test]
+fn a_key_escaped_only_in_part_is_scrubbed() {
+    let spellings =
+        [KEY.replacen('_', "%5F", 1), KEY.replacen('_', "&#95;", 2), KEY.replacen("pe", "\x70e", 1)];
+    for echo in spellings {
+        let body = json!({"error": {"code": "unauthorized", "message": format!("key {echo} is revoked")}});
+        let server = Server::new().results(vec![Reply::status(401, body)]);
+        let run = Cmd::github(&server.base_url()).results_file().run();
+        run.expect_code(4);
+        assert!(run.output("message").contains("key *** is revoked"), "{echo}: {}", run.output("message"));
+    }
+}
+
 #[test]
 fn a_usable_answer_is_scrubbed_as_decoded_and_an_unusable_one_before_it_is_quoted() {
     // A 2xx body that cannot be used is quoted in the log, cut at 80 characters: the key
