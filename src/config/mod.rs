@@ -78,6 +78,9 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// What to do about an input other than api-key that holds the key.
+const KEY_ONLY: &str = "give the key only as api-key (is the secret passed to the wrong input?)";
+
 /// Where each input's value came from, for error messages, and the key to keep out of them.
 struct Sources(Vec<(&'static str, String)>, Redactor);
 
@@ -136,7 +139,16 @@ impl Config {
                 *slot = Some(trimmed(value));
             }
         }
-        Self::validate(raw, &Sources(sources, redactor))
+        let src = Sources(sources, redactor);
+        // The key anywhere but in api-key would be printed, written to reports, or posted.
+        for name in names.into_iter().filter(|n| *n != "api-key") {
+            if let Some(Some(v)) = raw.slot(name).map(|v| &*v) {
+                if src.1.finds(v.as_bytes()) {
+                    return Err(src.bad(name, v, &format!("it holds the API key; {KEY_ONLY}")));
+                }
+            }
+        }
+        Self::validate(raw, &src)
     }
 
     fn validate(raw: RawInputs, src: &Sources) -> Result<Self, ConfigError> {
@@ -286,7 +298,11 @@ fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, Con
             Some((c.clone(), "input content".to_owned()))
         }
         (None, Some(f)) => {
-            Some((read_content(f).map_err(|why| src.bad("content-file", f, &why))?, f.clone()))
+            let text = read_content(f).map_err(|why| src.bad("content-file", f, &why))?;
+            if src.1.finds(text.as_bytes()) {
+                return Err(src.bad("content-file", f, &format!("the file holds the API key; {KEY_ONLY}")));
+            }
+            Some((text, f.clone()))
         }
         (None, None) => None,
     };

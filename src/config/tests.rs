@@ -102,6 +102,37 @@ fn the_key_never_appears_in_errors_or_debug() {
     assert!(!format!("{c:?}").contains(KEY.1));
 }
 
+/// The key in any other input would be printed, written to reports or posted: refused,
+/// naming the input, and the value shown masked.
+#[test]
+fn the_key_in_another_input_is_refused() {
+    let key = KEY.1;
+    for (input, value) in [
+        ("INPUT_POST-ID", key.to_owned()),
+        ("INPUT_POST-ID", format!("p1, {key}")),
+        ("INPUT_CONTENT", format!("Launch! {key}")),
+        ("INPUT_ACCOUNTS", format!("x:{}", key.replacen('_', "%5F", 1))),
+    ] {
+        let mut pairs = vec![KEY, (input, value.as_str())];
+        if input != "INPUT_POST-ID" {
+            pairs.extend(
+                [("INPUT_CONTENT", "hi"), ("INPUT_ACCOUNTS", "x")].into_iter().filter(|(k, _)| *k != input),
+            );
+        }
+        let e = err(&pairs);
+        let name = input.trim_start_matches("INPUT_").to_lowercase();
+        assert!(e.starts_with(&format!("input '{name}' (from {input}) has a bad value \"")), "{e}");
+        assert!(e.contains("it holds the API key; give the key only as api-key"), "{e}");
+        assert!(!e.contains(&key[8..]), "{e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("post.txt");
+    std::fs::write(&file, format!("Launch!\n{key}\n")).unwrap();
+    let file = file.to_str().unwrap();
+    let e = err(&[KEY, ("INPUT_CONTENT-FILE", file), ("INPUT_ACCOUNTS", "x")]);
+    assert!(e.contains("the file holds the API key; give the key only as api-key"), "{e}");
+}
+
 #[test]
 fn warnings_for_fast_polling_and_odd_keys() {
     let c = ok(&[("INPUT_API-KEY", "sk_other"), ("INPUT_POST-ID", "p"), ("INPUT_POLL-INTERVAL", "2s")]);

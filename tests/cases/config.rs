@@ -137,3 +137,22 @@ fn flags() {
     run.expect_code(2);
     assert!(run.stderr.contains("unknown argument \"--post-id=1\""));
 }
+
+/// The key passed to another input (a secret wired to the wrong input) is refused before
+/// anything is printed with it, sent, written or posted; the error shows it masked.
+#[test]
+fn the_key_in_another_input_is_refused() {
+    let server = Server::new();
+    rejected(
+        Cmd::github(&server.base_url()).input("post-id", KEY),
+        "input 'post-id' (from INPUT_POST-ID) has a bad value \"***\": it holds the API key",
+    );
+    rejected(
+        Cmd::github(&server.base_url())
+            .without("INPUT_POST-ID")
+            .input("content", &format!("New key: {KEY}"))
+            .input("accounts", "x"),
+        "input 'content' (from INPUT_CONTENT) has a bad value \"New key: ***\": it holds the API key",
+    );
+    assert!(server.requests().is_empty());
+}
