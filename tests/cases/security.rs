@@ -73,7 +73,7 @@ fn a_key_spelled_with_json_escapes_is_scrubbed_too() {
 #[test]
 fn a_key_escaped_only_in_part_is_scrubbed() {
     let spellings =
-        [KEY.replacen('_', "%5F", 1), KEY.replacen('_', "&#95;", 2), KEY.replacen("pe", "\x70e", 1)];
+        [KEY.replacen('_', "%5F", 1), KEY.replacen('_', "&#95;", 2), KEY.replacen("pe", r"\x70e", 1)];
     for echo in spellings {
         let body = json!({"error": {"code": "unauthorized", "message": format!("key {echo} is revoked")}});
         let server = Server::new().results(vec![Reply::status(401, body)]);
