@@ -277,9 +277,11 @@ impl Client {
         let retry_after =
             resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = match self.read_capped(resp).await {
-            Ok(bytes) => self.redactor.scrub_bytes(bytes),
+            Ok(bytes) => bytes,
             Err(f) => return f,
         };
+        // Only decoded strings are kept, each scrubbed as decoded: scrubbing the raw body
+        // first could cut a JSON escape in two (`\\x70e_live…`) and leave no message.
         let mut err = decode_error(&bytes);
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
