@@ -108,12 +108,14 @@ pub fn xml_push(out: &mut String, c: char) {
 }
 
 /// U+200B ZERO WIDTH SPACE: invisible, and it breaks the autolink patterns GitHub's
-/// renderer looks for in plain text (`www.`, `scheme://`, `mailto:`, `user@host`).
+/// renderer looks for in plain text (`www.`, `scheme://`, `mailto:`, `user@host`), and
+/// after `@` the mentions of GitHub and GitLab (which need a letter or digit right after
+/// the `@`: a summary posted as a comment must not notify whoever owns `@yourbrand`).
 const BREAK: char = '\u{200B}';
 
 /// Text for a Markdown table cell: HTML-escaped, pipes and backticks neutralised, links and
 /// images impossible (autolinks included: a zero-width space goes after `www`, after the
-/// `:` of `scheme:` and before `@`), newlines as `<br>`.
+/// `:` of `scheme:` and after `@`), newlines as `<br>`.
 pub fn md_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     push_md_cell(&mut out, s);
@@ -126,7 +128,9 @@ pub fn push_md_cell(out: &mut String, s: &str) {
     while let Some((i, c)) = chars.next() {
         let rest = &s[i + c.len_utf8()..];
         if c == '@' {
+            out.push('@');
             out.push(BREAK);
+            continue;
         }
         if c == ':' && (rest.starts_with("//") || rest.starts_with("\\") || mail_scheme(&s[..i])) {
             out.push(':');
@@ -291,7 +295,7 @@ mod tests {
         let c = md_cell("see www.evil.example/x and https://evil.example and a@b.co and mailto:x");
         assert_eq!(
             c,
-            "see www\u{200B}.evil.example/x and https:\u{200B}//evil.example and a\u{200B}@b.co and mailto:\u{200B}x"
+            "see www\u{200B}.evil.example/x and https:\u{200B}//evil.example and a@\u{200B}b.co and mailto:\u{200B}x"
         );
         assert_eq!(md_cell("WWW.X.Y"), "WWW\u{200B}.X.Y");
         assert_eq!(md_cell("14:30 ww w"), "14:30 ww w");

@@ -1,8 +1,9 @@
 //! GitHub's Markdown renderer, for real: `cmark-gfm` (the Debian package; `.ci/run`
 //! installs it) with the extensions GitHub enables, raw HTML let through (`--unsafe`) so
 //! that any that got in shows. A summary passes when every table keeps its shape, the
-//! only tags are the ones we write, and the only links are our "view post" links whose
-//! rendered target is the URL the API gave.
+//! only tags are the ones we write, the only links are our "view post" links whose
+//! rendered target is the URL the API gave, and no `@name` would mention anyone when the
+//! summary is posted as a comment.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -70,8 +71,41 @@ fn cells(line: &str) -> usize {
     pipes.saturating_sub(1)
 }
 
+/// The `@name`s GitHub's and GitLab's mention filters would link (and notify) in rendered
+/// HTML: an `@` after a non-word character (or at the start) and before a letter, digit or
+/// `_` (html-pipeline's MentionFilter, GitLab's user reference pattern), outside `<a>` and
+/// `<code>`, which both filters skip.
+pub fn mentions(html: &str) -> Vec<String> {
+    let (mut found, mut skip, mut prev) = (Vec::new(), 0i32, ' ');
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let tag = rest[1..].split(['>', ' ']).next().unwrap_or("");
+            skip += match tag {
+                "a" | "code" => 1,
+                "/a" | "/code" => -1,
+                _ => 0,
+            };
+            rest = rest.split_once('>').map_or("", |(_, r)| r);
+            prev = ' ';
+            continue;
+        }
+        let after = &rest[c.len_utf8()..];
+        if c == '@' && skip == 0 && !(prev.is_alphanumeric() || prev == '_') {
+            let name: String =
+                after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+            if !name.is_empty() {
+                found.push(name);
+            }
+        }
+        prev = c;
+        rest = after;
+    }
+    found
+}
+
 /// Checks a summary: tables keep their shape in the source and in the HTML, no raw HTML
-/// from anywhere but us, no link but ours to `links`.
+/// from anywhere but us, no link but ours to `links`, no mention.
 pub fn check_summary(md: &str, links: &[String]) -> Result<(), String> {
     let targets: std::collections::HashSet<String> = links.iter().map(|l| as_href(l)).collect();
     let mut rows = 0;
@@ -94,6 +128,9 @@ pub fn check_summary(md: &str, links: &[String]) -> Result<(), String> {
         }
     }
     let html = render(md);
+    if let [name, ..] = mentions(&html).as_slice() {
+        return Err(format!("@{name} would mention (and notify) someone"));
+    }
     if html.matches("<tr>").count() != rows {
         return Err(format!("{} table rows rendered for {rows} written", html.matches("<tr>").count()));
     }
@@ -126,6 +163,8 @@ fn the_checker_rejects_what_the_renderer_would_break() {
     let table = "| a | b |\n|---|---|\n";
     let ok = format!("{table}| x | [view post](<https://x.example/a?b=1&amp;c=(2)\\|3>) |\n");
     check_summary(&ok, &["https://x.example/a?b=1&c=(2)|3".into()]).unwrap();
+    let quiet = format!("{table}| @\u{200B}yourbrand | a@\u{200B}b.co `@x` |\n");
+    check_summary(&quiet, &[]).unwrap();
     for (bad, why) in [
         (format!("{table}| x | y | z |\n"), "extra cell"),
         (format!("{table}| www.evil.example | y |\n"), "autolink"),
@@ -133,6 +172,8 @@ fn the_checker_rejects_what_the_renderer_would_break() {
         (format!("{table}| <img src=x> | y |\n"), "raw HTML"),
         (format!("{table}| x | [view post](https://x.example/a?b=1&quot;) |\n"), "entity in the target"),
         (format!("{table}| [click](https://x.example) | y |\n"), "a link with API text"),
+        (format!("{table}| @yourbrand | y |\n"), "a mention"),
+        (format!("{table}| x | ping \u{200B}@octocat |\n"), "a mention after a zero-width space"),
     ] {
         assert!(check_summary(&bad, &["https://x.example/a?b=1&quot;".into()]).is_err(), "{why}: {bad}");
     }

@@ -15,7 +15,7 @@ fn partial_summary() {
 Post <code>post&#95;1</code> · status **partial** · exit code 1 · waited 12s · 4 requests\n\n\
 | | Platform | Account | Status | Link | Attempts | Error |\n|---|---|---|---|---|---|---|\n\
 | ❌ | linkedin | My Brand | failed (reconnect) |  | 1 | Token expired. Please reconnect. |\n\
-| ✅ | instagram | \u{200B}@mybrand | published | [view post](<https://instagram.example/p/1>) | 1 |  |\n\n\
+| ✅ | instagram | @\u{200B}mybrand | published | [view post](<https://instagram.example/p/1>) | 1 |  |\n\n\
 ### What to do next\n\n\
 - **linkedin My Brand**: reconnect this account in PostEverywhere, then retry the post.\n\n";
     assert_eq!(s, expected);
@@ -28,7 +28,7 @@ fn hostile_text_is_escaped_and_bad_links_dropped() {
     let mut f = dest("li", "B", State::Failed);
     f.error = Some("line1\n::error::x | <script> www.evil.example https://evil.example/p".into());
     let s = render(&report(Status::Partial, vec![d, f]), ROOM);
-    assert!(s.contains("| x&#124;&lt;b&gt; | &#96;\u{200B}@a&#96; |"), "{s}");
+    assert!(s.contains("| x&#124;&lt;b&gt; | &#96;@\u{200B}a&#96; |"), "{s}");
     assert!(!s.contains("javascript"));
     assert!(s.contains(
         "line1 ::error::x &#124; &lt;script&gt; www\u{200B}.evil.example https:\u{200B}//evil.example/p"
