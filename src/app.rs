@@ -42,6 +42,7 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     let key = crate::config::api_key(&vars);
     let redactor = Redactor::new(key.as_ref());
     sink.protect(key.as_ref(), redactor.clone());
+    crate::secret::scrub_panics(redactor.clone());
     let cfg = match Config::with_redactor(vars, redactor) {
         Ok(c) => c,
         Err(e) => {

@@ -199,6 +199,23 @@ impl Redactor {
     }
 }
 
+/// Has a panic (a bug) print its message and place through `redactor`: the default hook
+/// would print a message that quotes the key as it is.
+pub fn scrub_panics(redactor: Redactor) {
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let line = redactor
+            .scrub(&format!("posteverywhere-wait: internal error (a bug; please report it){at}: {what}\n"));
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    }));
+}
+
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Redactor(redacted)")

@@ -76,12 +76,19 @@ const FOREIGN_KEYS: &[(&str, &str)] = &[
 
 /// What is wrong with an API key, if anything is. Never quotes the key.
 pub(super) fn check_api_key(k: &str) -> Result<(), String> {
-    if k.len() > 7 && k[..7].eq_ignore_ascii_case("bearer ") {
+    if k.as_bytes().get(..7).is_some_and(|b| b.eq_ignore_ascii_case(b"bearer ")) {
         return Err("starts with 'Bearer ': give the key alone, the 'Bearer ' is added for you".into());
     }
     if k.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(
             "contains whitespace or control characters; copy the key again without line breaks".into()
+        );
+    }
+    if !k.is_ascii() {
+        return Err(
+            "contains characters that are not ASCII; a PostEverywhere API key is pe_live_ followed by \
+                    letters and digits: copy it again from PostEverywhere"
+                .into(),
         );
     }
     if let Some((prefix, what)) = FOREIGN_KEYS.iter().find(|(p, _)| k.starts_with(p)) {

@@ -98,6 +98,12 @@ fn the_key_never_appears_in_errors_or_debug() {
     let key = "pe_live_abc\ndef";
     let e = err(&[("INPUT_API-KEY", key), ("INPUT_POST-ID", "p")]);
     assert!(!e.contains("abc"), "{e}");
+    // Not ASCII, with a character across the 7th byte (where 'Bearer ' is looked for).
+    for key in ["pe_liv€_0123456789abcdef0123456789abcdef", "日本語のキーです"] {
+        let e = err(&[("INPUT_API-KEY", key), ("INPUT_POST-ID", "p")]);
+        assert!(e.contains("'api-key'") && e.contains("not ASCII"), "{e}");
+        assert!(!e.contains(&key[9..]), "{e}");
+    }
     let c = ok(&[KEY, ("INPUT_POST-ID", "p")]);
     assert!(!format!("{c:?}").contains(KEY.1));
 }

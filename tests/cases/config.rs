@@ -43,6 +43,11 @@ fn every_config_error_exits_2_naming_the_input() {
         base().env("POSTEVERYWHERE_API_KEY", &format!("Bearer {KEY}")),
         "input 'api-key' (from POSTEVERYWHERE_API_KEY) starts with 'Bearer ': give the key alone",
     );
+    // A character across the 7th byte once made the 'Bearer ' check panic, quoting the key.
+    rejected(
+        base().env("POSTEVERYWHERE_API_KEY", "pe_liv€_0123456789abcdef0123456789abcdef"),
+        "input 'api-key' (from POSTEVERYWHERE_API_KEY) contains characters that are not ASCII",
+    );
     rejected(
         base().env("POSTEVERYWHERE_API_KEY", "ghp_0123456789abcdef"),
         "looks like a GitHub token (ghp_…)",
