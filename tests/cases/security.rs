@@ -81,6 +81,14 @@ fn a_key_escaped_only_in_part_is_scrubbed() {
         run.expect_code(4);
         assert!(run.output("message").contains("key *** is revoked"), "{echo}: {}", run.output("message"));
     }
+    // A 2xx body that is not JSON is quoted in the log as it is, JSON escapes and all.
+    let echo = KEY.replace('_', "\\u005f");
+    let broken = Reply::Raw(200, vec![], format!("{{\"echo\": \"{echo}\", oops}}").into_bytes());
+    let server = Server::new().results(vec![broken, Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("poll-interval", "0.05s").run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("answer is not valid JSON"), "{}", run.stdout);
+    assert!(run.stdout.contains("{\"echo\": \"***\", oops}"), "{}", run.stdout);
 }
 
 #[test]
