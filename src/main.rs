@@ -24,6 +24,7 @@ mod run;
 mod secret;
 mod signal;
 mod sim;
+mod time;
 mod track;
 mod verdict;
 

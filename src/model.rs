@@ -189,7 +189,7 @@ pub fn status_is(raw: &str, words: &[&str]) -> bool {
 /// future, or anything we cannot read as a time (better to wait than to call it final).
 fn retry_ahead(next_retry_at: &str, now: SystemTime) -> bool {
     let t = next_retry_at.trim();
-    !t.is_empty() && humantime::parse_rfc3339_weak(t).map_or(true, |at| at > now)
+    !t.is_empty() && crate::time::parse_time(t).is_none_or(|at| at > now)
 }
 
 /// Classifies a status word at `now`. Returns the state and whether the word was unknown.

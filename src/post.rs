@@ -272,7 +272,7 @@ impl PostWait {
                 self.step = Step::Done(Finish::Draft);
                 return;
             }
-            let at = post.scheduled_for.as_deref().and_then(|s| humantime::parse_rfc3339_weak(s).ok());
+            let at = post.scheduled_for.as_deref().and_then(crate::time::parse_time);
             if let (Some(at), Some(text)) = (at, post.scheduled_for) {
                 if at > self.limits.deadline_wall {
                     self.step = Step::Done(Finish::Scheduled(text));

@@ -136,7 +136,7 @@ fn listed(v: &Value) -> Option<Listed> {
         post_id: text(o, &["post_id", "id"])?,
         content: text(o, &["content", "text"]),
         account_ids,
-        created_at: text(o, &["created_at"]).and_then(|t| humantime::parse_rfc3339_weak(&t).ok()),
+        created_at: text(o, &["created_at"]).and_then(|t| crate::time::parse_time(&t)),
     })
 }
 

@@ -246,29 +246,10 @@ pub fn check_content(text: &str) -> Result<(), String> {
 pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), String> {
     let bad =
         || "expected a time with its zone, like 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00".to_owned();
-    let v = v.trim();
-    // The last six bytes, when they are a `+hh:mm` offset (whole characters, all ASCII).
-    let (base, offset) = match v.len().checked_sub(6).and_then(|i| v.split_at_checked(i)) {
-        Some((b, o))
-            if o.is_ascii() && (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':' =>
-        {
-            let sign: i64 = if o.starts_with('-') { -1 } else { 1 };
-            let digits = |d: &str, max: i64| {
-                d.bytes().all(|c| c.is_ascii_digit()).then(|| d.parse().ok()).flatten().filter(|n| *n <= max)
-            };
-            let h: i64 = digits(&o[1..3], 23).ok_or_else(bad)?;
-            let m: i64 = digits(&o[4..6], 59).ok_or_else(bad)?;
-            (format!("{b}Z"), sign * (h * 3600 + m * 60))
-        }
+    let at = match crate::time::parse(v) {
+        Some(read) if read.zoned => read.at,
         // Without a zone the time would be read as UTC, which the user may not have meant.
-        _ if v.ends_with(['Z', 'z']) => (v.to_owned(), 0),
         _ => return Err(bad()),
-    };
-    let local = humantime::parse_rfc3339_weak(&base).map_err(|_| bad())?;
-    let at = if offset >= 0 {
-        local - Duration::from_secs(offset.unsigned_abs())
-    } else {
-        local + Duration::from_secs(offset.unsigned_abs())
     };
     if at <= now {
         return Err("is in the past; leave schedule-at out to publish now".into());

@@ -52,7 +52,7 @@ pub fn window(dedupe: Duration, env: impl Fn(&str) -> Option<String>, now: Syste
         env("GITHUB_RUN_ATTEMPT").and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|n| n > 1);
     let pipeline_age = env("CI_PIPELINE_CREATED_AT")
         .filter(|_| env("GITLAB_CI").as_deref() == Some("true"))
-        .and_then(|t| humantime::parse_rfc3339_weak(t.trim()).ok())
+        .and_then(|t| crate::time::parse_time(&t))
         .and_then(|t| now.duration_since(t).ok())
         .map(|age| (age + Duration::from_secs(600)).min(RERUN_LOOKBACK));
     let widened = if github_rerun { Some(RERUN_LOOKBACK) } else { pipeline_age };

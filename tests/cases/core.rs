@@ -97,6 +97,16 @@ fn a_failure_the_platform_will_retry_is_not_final() {
     run.expect_code(0);
     assert_eq!(run.output("status"), "published");
     assert_eq!(server.hits("GET", RESULTS), 3);
+    // A retry time already past is final, whatever zone it is written in.
+    for past in ["2020-01-01T00:00:00-05:00", "2020-01-01T00:00:00.5+0530", "2020-01-01 00:00:00Z"] {
+        let mut retried = dest("x", "failed");
+        retried["next_retry_at"] = json!(past);
+        let server =
+            Server::new().results(vec![Reply::ok(results(json!([dest("instagram", "published"), retried])))]);
+        let run = Cmd::github(&server.base_url()).input("timeout", "1s").run();
+        run.expect_code(1);
+        assert_eq!(server.hits("GET", RESULTS), 1, "{past}: final at once");
+    }
 }
 
 #[test]

@@ -191,25 +191,52 @@ fn the_message_of_several_posts_keeps_each_posts_note() {
     );
 }
 
+/// `t` as RFC 3339 in the zone `offset` hours east (with milliseconds or without).
+fn in_zone(t: std::time::SystemTime, offset: i64, millis: bool) -> String {
+    let shift = std::time::Duration::from_secs(offset.unsigned_abs() * 3600);
+    let local = if offset >= 0 { t + shift } else { t - shift };
+    let text = if millis {
+        humantime::format_rfc3339_millis(local)
+    } else {
+        humantime::format_rfc3339_seconds(local)
+    };
+    let sign = if offset >= 0 { '+' } else { '-' };
+    format!("{}{sign}{:02}:00", text.to_string().trim_end_matches('Z'), offset.abs())
+}
+
+/// Due before the deadline however the API writes the time: waited for. (A `+05:00` with
+/// milliseconds was once read five hours late: "after the deadline", green at once.)
 #[test]
 fn a_post_due_before_the_deadline_is_waited_for() {
-    let queued = results(json!([dest("x", "queued")]));
-    let soon = humantime::format_rfc3339(std::time::SystemTime::now()).to_string();
-    let server = Server::new()
-        .results(vec![
-            Reply::ok(queued.clone()),
-            Reply::ok(queued),
-            Reply::ok(results(json!([dest("x", "published")]))),
-        ])
-        .route(
-            "GET",
-            "/api/v1/posts/post_1",
-            vec![Reply::ok(json!({"data": {"status": "scheduled", "scheduled_for": soon}}))],
-        );
-    let run = Cmd::github(&server.base_url()).run();
+    let now = std::time::SystemTime::now();
+    for soon in [humantime::format_rfc3339(now).to_string(), in_zone(now, 5, true), in_zone(now, -5, false)] {
+        let queued = results(json!([dest("x", "queued")]));
+        let server = Server::new()
+            .results(vec![
+                Reply::ok(queued.clone()),
+                Reply::ok(queued),
+                Reply::ok(results(json!([dest("x", "failed")]))),
+            ])
+            .route(
+                "GET",
+                "/api/v1/posts/post_1",
+                vec![Reply::ok(json!({"data": {"status": "scheduled", "scheduled_for": soon}}))],
+            );
+        let run = Cmd::github(&server.base_url()).run();
+        run.expect_code(1);
+        assert_eq!(run.output("status"), "failed", "{soon}");
+        assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1, "looked at the post once");
+    }
+    // Due after it, in a zone east of UTC without fractions: not waited for.
+    let later = in_zone(now + std::time::Duration::from_secs(7200), 1, false);
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "queued")])))]).route(
+        "GET",
+        "/api/v1/posts/post_1",
+        vec![Reply::ok(json!({"data": {"status": "scheduled", "scheduled_for": later}}))],
+    );
+    let run = Cmd::github(&server.base_url()).input("timeout", "2s").run();
     run.expect_code(0);
-    assert_eq!(run.output("status"), "published");
-    assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1, "looked at the post once");
+    assert_eq!(run.output("status"), "scheduled", "{later}");
 }
 
 #[test]
