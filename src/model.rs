@@ -126,6 +126,9 @@ impl Destination {
     }
 }
 
+/// The platform of a destination whose answer names none.
+pub const UNKNOWN_PLATFORM: &str = "unknown";
+
 /// An account id, read the same whether the API sent it as a number or a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AccountRef<'a> {

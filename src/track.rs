@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{DestKey, Destination, State, Tally};
+use crate::model::{DestKey, Destination, State, Tally, UNKNOWN_PLATFORM};
 use crate::retry::Entry;
 
 /// Above this many destinations a merge looks identities up in a map, not by scanning.
@@ -112,11 +112,13 @@ fn outranks(a: &Destination, b: &Destination) -> bool {
 }
 
 /// Whether two listings are the same destination by what both say of it: the account when
-/// both name one, else the destination id when both have one, else platform and name (an
-/// absent name matches any).
+/// both name one (and the platform, unless one answer named none), else the destination id
+/// when both have one, else platform and name (an absent name matches any).
 fn same(a: &Destination, b: &Destination) -> bool {
     match (a.key(), b.key()) {
-        (DestKey::Account(..), DestKey::Account(..)) => a.key() == b.key(),
+        (DestKey::Account(x, p), DestKey::Account(y, q)) => {
+            x == y && (p == q || p == UNKNOWN_PLATFORM || q == UNKNOWN_PLATFORM)
+        }
         _ if a.id.is_some() && b.id.is_some() => a.id == b.id,
         _ => {
             let names = match (&a.account_name, &b.account_name) {

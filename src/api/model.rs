@@ -136,7 +136,14 @@ pub(super) fn destination(ctx: Ctx<'_>, d: &mut Fields) -> (Destination, bool) {
         id: id(d.take("id")).or_else(|| id(d.take("destination_id"))),
         account_id,
         account_name: string(d.take("account_name")),
-        platform: string(d.take("platform")).unwrap_or_else(|| "unknown".to_owned()),
+        // In lower case, as the accounts list has it: answers spell it `LinkedIn` or `linkedin`.
+        platform: string(d.take("platform")).map_or_else(
+            || crate::model::UNKNOWN_PLATFORM.to_owned(),
+            |mut p| {
+                p.make_ascii_lowercase();
+                p
+            },
+        ),
         status,
         raw_status,
         url: string(d.take("platform_post_url"))

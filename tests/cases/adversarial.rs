@@ -308,6 +308,26 @@ fn a_destination_that_disappears_keeps_its_last_state() {
     assert!(run.stdout.contains("x @x: no longer listed"), "{}", run.stdout);
 }
 
+// 11b. One account whose platform is spelled differently between answers (or not named
+// at first) is one destination: it once stood as two, one of them pending to the deadline.
+#[test]
+fn a_platform_spelled_differently_later_is_the_same_destination() {
+    let mut capital = dest("linkedin", "queued");
+    capital["platform"] = json!("LinkedIn");
+    let mut unnamed = dest("linkedin", "queued");
+    unnamed.as_object_mut().unwrap().remove("platform");
+    for first in [capital, unnamed] {
+        let server = Server::new().results(vec![
+            Reply::ok(results(json!([first.clone()]))),
+            Reply::ok(results(json!([dest("linkedin", "published")]))),
+        ]);
+        let run = Cmd::github(&server.base_url()).input("timeout", "1s").run();
+        run.expect_code(0);
+        assert_eq!(run.output("total-count"), "1", "{first}");
+        assert_eq!(run.results()[0]["platform"], "linkedin");
+    }
+}
+
 // 12. An empty 200 is reported as empty.
 #[test]
 fn an_empty_body_is_called_empty() {
