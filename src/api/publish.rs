@@ -85,6 +85,14 @@ fn text(o: &Map<String, Value>, names: &[&str]) -> Option<String> {
     })
 }
 
+/// An id the API gave (a post's, a media file's) that can be used as one: at most 200
+/// bytes (as the post-id input allows), with no whitespace or control character. Outputs
+/// hold one id a line and drop what does not fit, so an id with a line break would forge
+/// a second one, and an overlong one would leave `post-id` empty.
+fn id(o: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    text(o, names).filter(|s| s.len() <= 200 && !s.chars().any(|c| c.is_whitespace() || c.is_control()))
+}
+
 fn number(v: &Value) -> Option<i64> {
     v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
 }
@@ -133,7 +141,7 @@ fn listed(v: &Value) -> Option<Listed> {
         });
     }
     Some(Listed {
-        post_id: text(o, &["post_id", "id"])?,
+        post_id: id(o, &["post_id", "id"])?,
         content: text(o, &["content", "text"]),
         account_ids,
         created_at: text(o, &["created_at"]).and_then(|t| crate::time::parse_time(&t)),
@@ -221,7 +229,7 @@ impl Client {
         let d = data(&a.value).as_object().cloned().unwrap_or_default();
         let unexpected =
             |what: &str| Fault::transient(format!("unexpected answer: no {what} for the upload"));
-        let media_id = text(&d, &["media_id", "id"]).ok_or_else(|| unexpected("media_id"))?;
+        let media_id = id(&d, &["media_id", "id"]).ok_or_else(|| unexpected("usable media_id"))?;
         let url = text(&d, &["upload_url", "url"]).ok_or_else(|| unexpected("upload_url"))?;
         let url: Url = url.parse().map_err(|_| unexpected("usable upload_url"))?;
         Ok(Answer { value: UploadSlot { media_id, url }, rate: a.rate })
@@ -306,7 +314,7 @@ impl Client {
         }
         let id = self.read_capped(resp).await.ok().and_then(|bytes| {
             let v: Value = serde_json::from_slice(&self.redactor.scrub_bytes(bytes)).ok()?;
-            data(&v).as_object().and_then(|o| text(o, &["post_id", "id"]))
+            data(&v).as_object().and_then(|o| id(o, &["post_id", "id"]))
         });
         Ok(Answer { value: id, rate })
     }

@@ -328,7 +328,7 @@ where
             calls += 1;
             let (lost, accepted) = match answer {
                 Ok(Some(id)) => return Ok((id, calls)),
-                Ok(None) => ("the API accepted the post but did not say its id".to_owned(), true),
+                Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true),
                 Err(Failed::Fault(Fault::Transient { reason, .. })) => (reason, false),
                 // Stopped while the call was out (or just before): the API may have taken it.
                 Err(f @ Failed::Signal(_)) => {

@@ -124,6 +124,31 @@ fn a_create_that_never_reached_the_api_is_sent_again() {
     assert_eq!(run.output("created"), "false");
 }
 
+/// Ids from the API go into outputs one a line: an id with a line break (it would forge a
+/// second one) or longer than an output holds (it would leave post-id empty) is no id. A
+/// create answered with one is a post made without a usable id: found in the list, never
+/// sent again; an upload slot with one is asked for again.
+#[test]
+fn an_id_from_the_api_that_is_no_id_is_never_used() {
+    let mine = json!([{"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2]}]);
+    for bad in ["p1\nforged".to_owned(), "p".repeat(300)] {
+        let made = Reply::status(201, json!({"data": {"post_id": bad, "status": "publishing"}}));
+        let server = api(vec![made, created("twice!")], vec![listing(json!([])), listing(mine.clone())]);
+        let storage = format!("http://127.0.0.1:{}/storage/m1", server.port());
+        let slot =
+            |id: &str| Reply::ok(json!({"data": {"media_id": id, "upload_url": storage, "expires_in": 900}}));
+        let server = server.route("POST", "/api/v1/media/upload", vec![slot("m1\nm2"), slot("m1")]);
+        let cmd = publish(&server).input("poll-interval", "50ms");
+        let media = png(cmd.path("").as_path());
+        let run = cmd.input("media", &media).run();
+        run.expect_code(0);
+        assert_eq!(creates(&server).len(), 1, "{bad:?}");
+        assert_eq!((run.output("post-id"), run.output("media-ids")), ("p-new", "m1"));
+        assert_eq!(server.hits("POST", "/api/v1/media/upload"), 2);
+        assert!(run.stdout.contains("the API accepted the post but gave no usable id"), "{}", run.stdout);
+    }
+}
+
 #[test]
 fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
     let at = rfc3339(SystemTime::now() + Duration::from_secs(86_400));
