@@ -2,6 +2,7 @@
 //! says, no redirects, `User-Agent`, bearer auth) and the calls the wait makes. Every
 //! answer is turned into data or a `Fault`; nothing here sleeps or decides to retry.
 
+mod exchange;
 pub mod fault;
 mod filebody;
 pub mod model;
@@ -12,18 +13,18 @@ mod wire;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context as _;
+use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Response, StatusCode, Url};
 use serde_json::Value;
 
-use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
+use exchange::{chain, lossy};
 pub use fault::Fault;
-use fault::{too_big, unusable};
-use model::{DecodeError, Results, RetryAck, decode_error, decode_post, decode_results};
+use fault::unusable;
+use model::{DecodeError, Results, RetryAck, decode_post, decode_results};
 pub use ratelimit::RateInfo;
 
 /// Bodies larger than this are refused rather than buffered.
@@ -163,7 +164,7 @@ impl Client {
     pub async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
         let req = self.http.get(self.url(post_id, Call::Results)).timeout(timeout);
         let (bytes, rate) = self.send_unscrubbed(req).await?;
-        let value = decode_results(post_id, &bytes);
+        let value = lossy(&bytes, |b| decode_results(post_id, b));
         self.scrubbed(value, bytes, rate)
     }
 
@@ -171,7 +172,7 @@ impl Client {
     pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
         let req = self.http.get(self.url(post_id, Call::Post)).timeout(timeout);
         let (bytes, rate) = self.send_unscrubbed(req).await?;
-        let value = decode_post(post_id, &bytes);
+        let value = lossy(&bytes, |b| decode_post(post_id, b));
         self.scrubbed(value, bytes, rate)
     }
 
@@ -240,157 +241,6 @@ impl Client {
             red.scrub_in_place(s);
         }
     }
-
-    /// Sends and reads a capped, scrubbed body; an answer other than 2xx becomes a `Fault`.
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
-        let (bytes, rate) = self.send_unscrubbed(req).await?;
-        Ok((self.redactor.scrub_bytes(bytes), rate))
-    }
-
-    /// `send`, but the body of a 2xx answer is returned as read: for callers that scrub
-    /// everything they keep from it (`scrubbed`). Any other answer is scrubbed before it is
-    /// read into a `Fault`.
-    async fn send_unscrubbed(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
-        let (resp, rate) = self.sent(req).await?;
-        let status = resp.status();
-        if status.is_success() {
-            return Ok((self.read_capped(resp).await?, rate));
-        }
-        Err(self.refused(resp, rate).await)
-    }
-
-    /// Sends a request and takes its answer's head, whatever its status.
-    async fn sent(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::Response, RateInfo), Fault> {
-        let resp = req.send().await.map_err(|e| self.network(&e))?;
-        let rate = rate_info(resp.headers(), SystemTime::now());
-        Ok((resp, rate))
-    }
-
-    /// The `Fault` for an answer other than 2xx: a redirect (never followed), or a refusal
-    /// read from its status, headers and body.
-    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-    async fn refused(&self, resp: reqwest::Response, rate: RateInfo) -> Fault {
-        let status = resp.status();
-        if status.is_redirection() {
-            return self.redirect_fault(status, resp.headers());
-        }
-        let retry_after =
-            resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = match self.read_capped(resp).await {
-            Ok(bytes) => bytes,
-            Err(f) => return f,
-        };
-        // Only decoded strings are kept, each scrubbed as decoded: scrubbing the raw body
-        // first could cut a JSON escape in two (`\\x70e_live…`) and leave no message.
-        let mut err = decode_error(&bytes);
-        for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
-            self.redactor.scrub_in_place(s);
-        }
-        let wait = ratelimit::rate_limited_wait(
-            retry_after.as_deref(),
-            err.retry_after_secs,
-            rate,
-            SystemTime::now(),
-        );
-        match (fault::classify_status(status.as_u16(), &err, wait), &self.path_hint) {
-            (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Fault::Fatal {
-                status: Some(404),
-                message: format!("{}; {hint}", fault::describe_answer(404, &err)),
-            },
-            (f, _) => f,
-        }
-    }
-
-    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-    fn redirect_fault(&self, status: StatusCode, h: &HeaderMap) -> Fault {
-        let location =
-            h.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("(no Location header)");
-        // Drop the query string and fragment: they may carry tokens.
-        let shown = self.redactor.scrub(location.split(['?', '#']).next().unwrap_or_default());
-        Fault::Fatal {
-            status: Some(status.as_u16()),
-            message: format!(
-                "HTTP {}: the API answered with a redirect to {}; redirects are not followed so the API key \
-                 stays with the configured host; set base-url to the final address",
-                status.as_u16(),
-                one_line(&shown, 200)
-            ),
-        }
-    }
-
-    async fn read_capped(&self, mut resp: Response) -> Result<Vec<u8>, Fault> {
-        if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-            return Err(too_big());
-        }
-        // Sized from Content-Length (already capped), so the body is not copied as it grows.
-        let expected = resp.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(0));
-        let mut buf = Vec::with_capacity(expected);
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.network(&e))? {
-            if buf.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(too_big());
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(buf)
-    }
-
-    /// A network error as a transient fault, which reached the server unless no connection
-    /// (or TLS session) was made.
-    fn network(&self, e: &reqwest::Error) -> Fault {
-        Fault::Transient { reason: self.describe(e), reached: !e.is_connect() }
-    }
-
-    /// A network error as one line: what failed and the root cause.
-    fn describe(&self, e: &reqwest::Error) -> String {
-        let what = if e.is_timeout() {
-            "request timed out"
-        } else if e.is_connect() {
-            "could not connect"
-        } else if e.is_body() || e.is_decode() {
-            "connection broke while reading the answer"
-        } else {
-            "request failed"
-        };
-        let mut root: &(dyn std::error::Error + 'static) = e;
-        while let Some(s) = root.source() {
-            root = s;
-        }
-        let cause = root.to_string();
-        if std::ptr::addr_eq(root, e as &(dyn std::error::Error + 'static)) {
-            return what.to_owned();
-        }
-        let mut text = format!("{what}: {}", one_line(&self.redactor.scrub(&cause), 200));
-        if cause.contains("invalid peer certificate") {
-            for note in self.trust.iter().flat_map(|t| t.notes()) {
-                text.push_str("; ");
-                text.push_str(&one_line(&note, 300));
-            }
-        }
-        text
-    }
-}
-
-fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {
-    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
-    RateInfo {
-        limit: get("x-ratelimit-limit").and_then(|v| v.trim().parse().ok()),
-        remaining: get("x-ratelimit-remaining").and_then(|v| v.trim().parse().ok()),
-        reset_in: get("x-ratelimit-reset").and_then(|v| ratelimit::parse_reset(v, now)),
-    }
-}
-
-/// The error and its causes on one line, without the URL.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let s_text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&s_text)) {
-            parts.push(s_text);
-        }
-        src = s.source();
-    }
-    one_line(&parts.join(": "), 300)
 }
 
 #[cfg(test)]

@@ -328,6 +328,18 @@ fn a_platform_spelled_differently_later_is_the_same_destination() {
     }
 }
 
+// 11c. One byte that is not UTF-8 (a Latin-1 name) once made every answer unusable: the
+// answer is read with U+FFFD for it.
+#[test]
+fn a_latin1_byte_in_a_name_does_not_spoil_the_answer() {
+    let mut body = br#"{"data": {"results": [{"account_id": 1, "platform": "x", "status": "published", "account_name": "Caf"#.to_vec();
+    body.extend_from_slice(b"\xe9\"}]}}");
+    let server = Server::new().results(vec![Reply::Raw(200, vec![], body)]);
+    let run = Cmd::github(&server.base_url()).results_file().run();
+    run.expect_code(0);
+    assert_eq!(run.results()[0]["account_name"], "Caf\u{FFFD}");
+}
+
 // 12. An empty 200 is reported as empty.
 #[test]
 fn an_empty_body_is_called_empty() {
