@@ -115,6 +115,13 @@ impl PostWait {
         self.answered
     }
 
+    /// Whether the latest answer's post-level status says a destination is still in flight
+    /// (`publishing`, which PostEverywhere derives from the destinations): with every listed
+    /// destination final, one is not listed yet.
+    pub fn in_flight(&self) -> bool {
+        self.post_status.as_deref().is_some_and(|s| status_is(s, &["publishing"]))
+    }
+
     /// Transient faults in a row so far.
     pub fn errors(&self) -> u32 {
         self.poller.errors()
@@ -226,7 +233,7 @@ impl PostWait {
             // Publishing has started: the schedule is no longer in question.
             self.schedule_checked = true;
         }
-        if tally.complete() {
+        if tally.complete() && !self.in_flight() {
             if now < self.limits.timeout {
                 if let Some(plan) = self.plan(self.form, None) {
                     self.step = Step::Due(now, Action::Retry(plan));

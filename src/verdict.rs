@@ -17,6 +17,15 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally, deadline_passed: bool) -> (Sta
         // Ended early for want of request budget, the wait lingering until the deadline:
         // a signal before the deadline cancelled the wait; nothing timed out.
         (Some(Finish::Poll(End::Deadline { .. })), Stop::Signal(s)) if !deadline_passed => cancelled(*s),
+        // Every destination listed is final, but the post says one is still in flight.
+        (Some(Finish::Poll(End::Deadline { .. })), _) if answered && tally.complete() && p.in_flight() => (
+            Status::Timeout,
+            Some(
+                "deadline reached: every destination listed is final, but PostEverywhere still says the post \
+                 is publishing, so one is not listed yet"
+                    .into(),
+            ),
+        ),
         // Every destination is final; only a re-queue was still to be sent.
         (Some(Finish::Poll(End::Deadline { .. })), _) if answered && tally.complete() => (
             Status::of_complete(tally),

@@ -214,7 +214,7 @@ fn a_thousand_posts_and_fifty_thousand_destinations_stay_within_every_limit() {
             }
             all.push(d);
         }
-        json!({"data": {"post_id": p, "post_status": "publishing", "results": all}})
+        json!({"data": {"post_id": p, "post_status": "partially_failed", "results": all}})
     };
     let server = refs.iter().fold(Server::new(), |s, p| {
         s.route("GET", &format!("/api/v1/posts/{p}/results"), vec![Reply::ok(body(p))])

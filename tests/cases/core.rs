@@ -109,6 +109,26 @@ fn a_failure_the_platform_will_retry_is_not_final() {
     }
 }
 
+/// `publishing` is derived from the destinations: with every one listed final, another is
+/// not listed yet. A first answer listing only the fastest platform was once reported green.
+#[test]
+fn a_post_still_publishing_is_not_done_whatever_it_lists() {
+    let only_x = json!({"data": {"post_id": "post_1", "post_status": "publishing", "results": [dest("x", "published")]}});
+    let server = Server::new().results(vec![
+        Reply::ok(only_x.clone()),
+        Reply::ok(results(json!([dest("x", "published"), dest("linkedin", "failed")]))),
+    ]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(1);
+    assert_eq!((run.output("status"), run.output("total-count")), ("partial", "2"));
+    // Still publishing at the deadline: timed out, and the message says why.
+    let server = Server::new().results(vec![Reply::ok(only_x)]);
+    let run = Cmd::github(&server.base_url()).input("timeout", "300ms").run();
+    run.expect_code(3);
+    assert_eq!(run.output("status"), "timeout");
+    assert!(run.output("message").contains("still says the post is publishing"), "{}", run.output("message"));
+}
+
 #[test]
 fn no_destinations_until_the_deadline_times_out_with_a_summary() {
     let server = Server::new().results(vec![Reply::ok(results(json!([])))]);

@@ -271,8 +271,23 @@ pub fn assert_no_injected_commands(text: &str) {
 }
 
 /// A results body in the documented envelope.
+/// A results answer listing `dests`, its `post_status` derived from them as PostEverywhere
+/// derives it: `publishing` while any is not final.
 pub fn results(dests: Value) -> Value {
-    serde_json::json!({"data": {"post_id": "post_1", "post_status": "publishing", "results": dests}, "error": null, "meta": {"request_id": "req_1"}})
+    let statuses: Vec<String> = dests
+        .as_array()
+        .map(|d| d.iter().filter_map(|d| d["status"].as_str()).map(str::to_lowercase).collect())
+        .unwrap_or_default();
+    let is = |words: &[&str]| statuses.iter().filter(|s| words.contains(&s.as_str())).count();
+    let published = is(&["published", "done", "success", "succeeded", "sent", "live"]);
+    let failed = is(&["failed", "error", "cancelled", "canceled", "rejected"]);
+    let post_status = match (published, failed) {
+        _ if statuses.is_empty() || published + failed < statuses.len() => "publishing",
+        (_, 0) => "published",
+        (0, _) => "failed",
+        _ => "partially_failed",
+    };
+    serde_json::json!({"data": {"post_id": "post_1", "post_status": post_status, "results": dests}, "error": null, "meta": {"request_id": "req_1"}})
 }
 
 /// A distinct account id per platform, as the API has.

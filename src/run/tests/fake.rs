@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::super::*;
 use crate::api::model::decode_results;
-use crate::model::Destination;
+use crate::model::{Destination, State};
 use crate::track::Known;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -151,8 +151,11 @@ impl Api for Fake {
                 }
                 let body =
                     json!({"data": {"post_id": post_id, "post_status": "publishing", "results": list}});
-                let r =
+                let mut r =
                     decode_results(post_id, body.to_string().as_bytes()).expect("the fake's answers decode");
+                // As PostEverywhere derives it from the destinations it lists.
+                let pending = r.destinations.iter().any(|d| d.status == State::Pending);
+                r.post_status = Some(if pending { "publishing" } else { "published" }.into());
                 (Outcome::Listed(r.destinations.clone()), Ok(answer(r)))
             }
             ResultsStep::Transient => (Outcome::Failed, Err(transient())),
