@@ -160,9 +160,14 @@ pub fn plan(dests: &[&Destination], targets: &[usize], prefer: Form) -> Option<P
     };
     let with_ids =
         || Plan { form: Form::DestinationIds, body: json!({"destinationIds": ids}), targets: by_id.clone() };
+    // The API reference knows no `destinationIds`: an API that ignores it re-queues every
+    // failed destination, as a call without a body does. So that form is sent only when it
+    // names every failed destination, which is then the same call either way: never one
+    // that was refused a re-queue or has had its share.
+    let every_failure = by_id.len() == dests.iter().filter(|d| d.status == State::Failed).count();
     match prefer {
         Form::AccountIds if !accounts.is_empty() => Some(with_accounts()),
-        _ if !ids.is_empty() => Some(with_ids()),
+        _ if !ids.is_empty() && every_failure => Some(with_ids()),
         _ if !accounts.is_empty() => Some(with_accounts()),
         _ => None,
     }
@@ -200,8 +205,13 @@ mod tests {
         let dests = [&a, &b, &c];
         let p = plan(&dests, &[0, 1, 2], Form::AccountIds).unwrap();
         assert_eq!((p.body.clone(), p.targets), (json!({"account_ids": [5]}), vec![0, 1]));
-        let p = plan(&dests, &[2], Form::AccountIds).unwrap();
+        // Destination ids only for every failure at once: an API that ignores the field
+        // re-queues them all.
+        assert_eq!(plan(&dests, &[2], Form::AccountIds), None);
+        let p = plan(&[&c], &[0], Form::AccountIds).unwrap();
         assert_eq!(p.body, json!({"destinationIds": ["dest_9"]}));
+        assert_eq!(plan(&[&a, &c], &[1], Form::DestinationIds), None);
+        assert_eq!(plan(&[&a, &c], &[0, 1], Form::DestinationIds).unwrap().body, json!({"account_ids": [5]}));
         let mut none = failed("x", 1, "boom");
         none.account_id = None;
         assert_eq!(plan(&[&none], &[0], Form::AccountIds), None);
