@@ -17,6 +17,8 @@ pub struct RateInfo {
 
 /// Values above this are unix timestamps; below, a number of seconds until the reset.
 const EPOCH_THRESHOLD: u64 = 1_000_000_000;
+/// Values at or above this are unix milliseconds (unix seconds reach it in the year 5138).
+const EPOCH_MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
 /// Seconds from an untrusted number: negative, NaN and absurd values are `None`, and
 /// anything over a day is capped (no hint may hold the wait longer than that).
@@ -28,12 +30,15 @@ fn since_epoch(now: SystemTime) -> Duration {
     now.duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
-/// `X-RateLimit-Reset`: unix seconds (documented) or, from some proxies, delta seconds.
+/// `X-RateLimit-Reset`: unix seconds (documented) or, from some proxies, delta seconds or
+/// unix milliseconds (read as seconds, they would put the reset decades ahead).
 pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
     let v: f64 = value.trim().parse().ok()?;
     if !v.is_finite() || v < 0.0 {
         return None;
     }
+    #[allow(clippy::cast_precision_loss)]
+    let v = if v >= EPOCH_MILLIS_THRESHOLD as f64 { v / 1000.0 } else { v };
     #[allow(clippy::cast_precision_loss)]
     if v < EPOCH_THRESHOLD as f64 {
         return secs(v);
@@ -118,6 +123,8 @@ mod tests {
         assert_eq!(parse_reset("1784000012", now), Some(Duration::from_secs(12)));
         assert_eq!(parse_reset("1783999990", now), Some(Duration::ZERO));
         assert_eq!(parse_reset("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_reset("1784000012000", now), Some(Duration::from_secs(12)));
+        assert_eq!(parse_reset("1784000012500.0", now), Some(Duration::from_millis(12_500)));
         assert_eq!(parse_reset("x", now), None);
         assert_eq!(parse_reset("1e30", now), Some(Duration::from_secs(86_400)));
         assert_eq!(parse_reset("inf", now), None);
