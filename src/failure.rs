@@ -40,7 +40,15 @@ impl FailureClass {
     }
 }
 
-const PERMANENT: &[&str] = &["permanent_failure_circuit_breaker", "circuit breaker", "circuit_breaker"];
+const PERMANENT: &[&str] =
+    &["permanent_failure_circuit_breaker", "circuit breaker", "circuit_breaker", "circuit-breaker"];
+
+/// Whether a refusal's text is PostEverywhere's circuit breaker (however it is spelled):
+/// a re-queue it refused will not be taken in another body form either.
+pub fn is_circuit_breaker(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    PERMANENT.iter().any(|w| text.contains(w))
+}
 const RECONNECT: &[&str] = &[
     "reconnect",
     "re-connect",
@@ -132,6 +140,15 @@ pub fn classify_failure(error: Option<&str>) -> FailureClass {
 mod tests {
     use super::*;
     use FailureClass::*;
+
+    #[test]
+    fn the_circuit_breaker_however_it_is_spelled() {
+        for text in ["HTTP 422: permanent_failure_circuit_breaker", "Circuit Breaker open", "circuit-breaker"] {
+            assert!(is_circuit_breaker(text), "{text}");
+            assert_eq!(classify_failure(Some(text)), Permanent, "{text}");
+        }
+        assert!(!is_circuit_breaker("HTTP 422: invalid_field_name account_ids"));
+    }
 
     #[test]
     fn table() {

@@ -77,7 +77,7 @@ impl Destination {
         if let Some(c) = self.class {
             return c;
         }
-        if self.note.as_deref().is_some_and(|n| n.contains("circuit_breaker")) {
+        if self.note.as_deref().is_some_and(crate::failure::is_circuit_breaker) {
             return crate::failure::FailureClass::Permanent;
         }
         crate::failure::classify_failure(self.error.as_deref())

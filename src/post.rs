@@ -323,7 +323,7 @@ impl PostWait {
             }
             Err(Fault::Fatal { status, message }) => {
                 self.set_phase(plan, &Phase::Idle);
-                let circuit_breaker = message.contains("circuit_breaker");
+                let circuit_breaker = crate::failure::is_circuit_breaker(&message);
                 if matches!(status, Some(400 | 422)) && !circuit_breaker && !self.other_form_tried {
                     self.other_form_tried = true;
                     let other = plan.form.other();
