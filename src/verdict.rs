@@ -97,6 +97,15 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         // report, not copied (the tally is what `Tally::of` would count from them).
         let tally = p.known.tally();
         let (status, mut message) = judge(&p, &w.stop, tally, w.elapsed >= cfg.timeout);
+        // The post-level status is derived from the destinations: only a cross-check.
+        let post_says_failed =
+            p.post_status.as_deref().filter(|s| crate::model::status_is(s, &["failed", "partially_failed"]));
+        if let (Status::Published, Some(said)) = (status, post_says_failed) {
+            let m = format!(
+                "PostEverywhere calls the post {said}, yet every destination it lists published: look at the post there"
+            );
+            message = Some(message.map_or(m.clone(), |old| format!("{old}; {m}")));
+        }
         if !p.notes.is_empty() {
             let notes = p.notes.join("; ");
             message = Some(message.map_or(notes.clone(), |m| format!("{m}; {notes}")));

@@ -129,6 +129,21 @@ fn a_post_still_publishing_is_not_done_whatever_it_lists() {
     assert!(run.output("message").contains("still says the post is publishing"), "{}", run.output("message"));
 }
 
+/// The post-level status only cross-checks the destinations: when it says failed and every
+/// destination listed published, the step is green but says so.
+#[test]
+fn a_post_status_that_contradicts_its_destinations_is_pointed_out() {
+    let body =
+        json!({"data": {"post_id": "post_1", "post_status": "failed", "results": [dest("x", "published")]}});
+    let server = Server::new().results(vec![Reply::ok(body)]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert!(
+        run.output("message")
+            .contains("PostEverywhere calls the post failed, yet every destination it lists published")
+    );
+}
+
 #[test]
 fn no_destinations_until_the_deadline_times_out_with_a_summary() {
     let server = Server::new().results(vec![Reply::ok(results(json!([])))]);
