@@ -121,10 +121,14 @@ pub(super) fn destination(ctx: Ctx<'_>, d: &mut Fields) -> (Destination, bool) {
         Some(other) => Some(other.to_string()),
     };
     let (status, unknown) = classify(&raw_status, next_retry_at.as_deref(), ctx.now);
-    let account_id = [d.take("account_id"), d.take("social_account_id")]
-        .into_iter()
-        .find(|v| matches!(v, Some(Value::Number(_) | Value::String(_))))
-        .flatten();
+    // The results schema says integer, string or null: any other number is kept as a string
+    // (`1.5` as "1.5"), not dropped, so the destination stays identifiable by it.
+    let account_id =
+        [d.take("account_id"), d.take("social_account_id")].into_iter().flatten().find_map(|v| match v {
+            Value::Number(n) if !(n.is_i64() || n.is_u64()) => Some(Value::String(n.to_string())),
+            Value::Number(_) | Value::String(_) => Some(v),
+            _ => None,
+        });
     let error = error_text(d.take("error")).or_else(|| error_text(d.take("last_error")));
     let attempts = match d.take("attempts") {
         Some(Value::Number(n)) => n.as_u64(),
@@ -344,6 +348,16 @@ mod tests {
         let d =
             &decode(json!({"results": [{"platform": "x", "status": "failed", "error": [1, "a"]}]})).unwrap();
         assert_eq!(d.destinations[0].error.as_deref(), Some(r#"[1,"a"]"#));
+    }
+
+    /// The results file's schema says integer, string or null; 1.5 once reached it as is.
+    #[test]
+    fn account_ids_stay_integers_or_text() {
+        let big = json!(u64::MAX);
+        for (sent, kept) in [(json!(1.5), json!("1.5")), (json!(1e3), json!("1000.0")), (big.clone(), big)] {
+            let body = json!({"results": [{"platform": "x", "status": "queued", "account_id": sent}]});
+            assert_eq!(decode(body).unwrap().destinations[0].account_id, Some(kept), "{sent}");
+        }
     }
 
     #[test]

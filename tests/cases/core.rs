@@ -255,3 +255,18 @@ fn unknown_statuses_are_pending_and_warned_about_once() {
     run.expect_code(0);
     assert_eq!(run.stdout.matches("unknown destination status \"teleporting\"").count(), 1, "{}", run.stdout);
 }
+
+/// An account id the API sends as a fraction reaches the results file as text, so the file
+/// still holds to its schema (integer, string or null); `collect` validates every file.
+#[test]
+fn a_fractional_account_id_keeps_the_results_file_valid() {
+    let mut d = dest("x", "published");
+    d["account_id"] = json!(1.5);
+    let server = Server::new().results(vec![Reply::ok(results(json!([d])))]);
+    let run = Cmd::github(&server.base_url()).results_file().run();
+    run.expect_code(0);
+    let doc = run.results_file.as_ref().expect("results file");
+    assert_eq!(doc["destinations"][0]["account_id"], "1.5");
+    let schema = crate::consumers::schema::results_schema();
+    assert_eq!(crate::consumers::schema::validate(&schema, doc), Ok(()));
+}

@@ -1,6 +1,7 @@
 //! Running the real binary in a sealed environment: `env_clear()`, a temp dir for every
 //! file it may write, a deadline on the process, and on every run the check that the API
-//! key appears nowhere: stdout, stderr, outputs, summary, results file.
+//! key appears nowhere (stdout, stderr, outputs, summary, results file) and that a results
+//! file holds to its published schema.
 
 pub mod runner;
 
@@ -203,6 +204,11 @@ impl Cmd {
         }
         assert_no_injected_commands(&run.stdout);
         assert_no_injected_commands(&run.stderr);
+        if let Some(doc) = &run.results_file {
+            let schema = crate::consumers::schema::results_schema();
+            crate::consumers::schema::validate(&schema, doc)
+                .unwrap_or_else(|e| panic!("the results file breaks its schema: {e}"));
+        }
         run
     }
 }
