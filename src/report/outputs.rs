@@ -1,6 +1,8 @@
 //! Step outputs: which names and values we publish, and the heredoc encoding GitHub's
 //! runner parses (ci-conventions §2): `name<<DELIM`, the value, `DELIM`, with a random
-//! delimiter that is regenerated until the value does not contain it.
+//! delimiter that is regenerated until the value does not contain it. No line of the file
+//! is longer than `ENTRY_MAX_BYTES`: `act` reads it with Go's `bufio.Scanner`, which gives
+//! up at a line over 64 KiB and fails the whole file.
 
 use super::{Report, json::destination};
 use crate::model::State;
@@ -8,10 +10,16 @@ use crate::model::State;
 /// Keep the `results` output well under GitHub's 1 MB-per-job output limit.
 pub const RESULTS_MAX_BYTES: usize = 200 * 1024;
 
+/// `results` has one destination a line; one whose JSON (and comma) is longer is left
+/// out, so that no line comes near the 64 KiB `act` can read (ci-conventions item 24).
+pub const ENTRY_MAX_BYTES: usize = 16 * 1024;
+
 /// The other list outputs stay small too; one URL longer than this is left out.
 const URLS_MAX_BYTES: usize = 64 * 1024;
 const URL_MAX_BYTES: usize = 2048;
 const PLATFORMS_MAX_BYTES: usize = 4096;
+/// Media ids, like post ids, are short; a longer one is left out (one a line).
+const ID_MAX_BYTES: usize = 256;
 const MESSAGE_MAX_CHARS: usize = 2000;
 
 /// Joins items while they fit in `max` bytes, leaving out any longer than `each` or
@@ -60,13 +68,22 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
     let (platforms, _) =
         join_capped(failed_platforms.iter().map(String::as_str), ",", 256, PLATFORMS_MAX_BYTES);
     let (results, mut note) = capped_results(r);
+    let mut add_note = |n: String| note = Some(note.take().map_or(n.clone(), |m| format!("{m}; {n}")));
     if urls_dropped > 0 {
-        let n = format!(
+        add_note(format!(
             "published-urls leaves out {} that {} not https://, over 2 KiB, or past its size limit; results-file has them",
             crate::report::text::plural(urls_dropped, "URL"),
             if urls_dropped == 1 { "is" } else { "are" }
-        );
-        note = Some(note.map_or(n.clone(), |m| format!("{m}; {n}")));
+        ));
+    }
+    let media = r.publish.as_ref().map(|p| p.media_ids.as_slice()).unwrap_or_default();
+    let (media_ids, media_dropped) =
+        join_capped(media.iter().map(String::as_str), "\n", ID_MAX_BYTES, URLS_MAX_BYTES);
+    if media_dropped > 0 {
+        add_note(format!(
+            "media-ids leaves out {} over 256 bytes or holding a line break; results-file has them",
+            crate::report::text::plural(media_dropped, "id"),
+        ));
     }
     let list = vec![
         ("status", r.status.as_str().to_owned()),
@@ -82,7 +99,7 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
         ("post-id", post_ids(r)),
         ("created", r.publish.as_ref().is_some_and(|p| p.created).to_string()),
         ("reused-post", r.publish.as_ref().is_some_and(|p| p.reused).to_string()),
-        ("media-ids", r.publish.as_ref().map(|p| p.media_ids.join("\n")).unwrap_or_default()),
+        ("media-ids", media_ids),
         (
             "message",
             r.message.as_deref().map(|m| crate::escape::one_line(m, MESSAGE_MAX_CHARS)).unwrap_or_default(),
@@ -96,27 +113,29 @@ fn post_ids(r: &Report) -> String {
     join_capped(r.posts.iter().map(|p| p.post_id.as_str()), "\n", 256, URLS_MAX_BYTES).0
 }
 
-/// The `results` array, cut to whole entries that fit `RESULTS_MAX_BYTES`. Entries are
-/// serialised one at a time, so the cost is one string, whatever the number of posts.
+/// The `results` array, one destination a line, cut to whole entries that fit
+/// `RESULTS_MAX_BYTES`; an entry over `ENTRY_MAX_BYTES` is left out. Entries are serialised
+/// one at a time, so the cost is one string, whatever the number of posts.
 fn capped_results(r: &Report) -> (String, Option<String>) {
     let mut out = String::from("[");
     let mut kept = 0usize;
     for d in r.destinations() {
         let entry = serde_json::to_string(&destination(d)).unwrap_or_default();
-        if out.len() + entry.len() + 2 > RESULTS_MAX_BYTES {
+        if entry.len() >= ENTRY_MAX_BYTES {
+            continue;
+        }
+        if out.len() + entry.len() + 4 > RESULTS_MAX_BYTES {
             break;
         }
-        if kept > 0 {
-            out.push(',');
-        }
+        out.push_str(if kept > 0 { ",\n" } else { "\n" });
         out.push_str(&entry);
         kept += 1;
     }
-    out.push(']');
+    out.push_str(if kept > 0 { "\n]" } else { "]" });
     let total = r.tally.total;
     let note = (kept < total).then(|| {
         format!(
-            "the results output holds {kept} of {total} destinations (GitHub limits output size); \
+            "the results output holds {kept} of {total} destinations (it is capped at 200 KiB, 16 KiB a destination); \
              set results-file for all of them"
         )
     });
@@ -180,7 +199,7 @@ mod tests {
         assert_eq!(get("published-count"), "2");
         assert_eq!(get("published-urls"), "https://x.example/p/1\nhttps://x.example/p/1");
         assert_eq!(get("failed-platforms"), "linkedin");
-        assert!(get("results").starts_with("[{\"post_id\":\"post_1\",\"id\":null,\"account_id\":2280"));
+        assert!(get("results").starts_with("[\n{\"post_id\":\"post_1\",\"id\":null,\"account_id\":2280"));
         assert!(note.is_none());
     }
 
@@ -199,6 +218,32 @@ mod tests {
         assert_eq!(get("published-urls"), "");
         assert!(!get("failed-platforms").contains('\n') && get("failed-platforms").starts_with("li  nk"));
         assert!(note.unwrap().contains("not https://, over 2 KiB"));
+    }
+
+    /// `act` fails the whole file at a line over 64 KiB (`results` was one line, 88 KB at
+    /// 300 destinations): every line stays short whatever the API sent, and `results` still
+    /// reads as the JSON array of the destinations it keeps.
+    #[test]
+    fn every_line_of_the_file_is_short() {
+        let mut long = dest("x", "@a", State::Failed);
+        long.error = Some("e".repeat(ENTRY_MAX_BYTES));
+        let mut dests = vec![dest("instagram", "@b", State::Published); 300];
+        dests.insert(1, long);
+        let mut r = report(Status::Partial, dests);
+        r.message = Some("\u{10000}".repeat(100_000));
+        let media_ids = vec!["m".repeat(70_000), "a\nb".into(), "m1".into()];
+        r.publish = Some(crate::publish::Record { media_ids, ..Default::default() });
+        let (list, note) = outputs(&r);
+        let file = encode(&list);
+        assert!(file.len() > 64 * 1024);
+        assert!(file.split('\n').all(|line| line.len() <= ENTRY_MAX_BYTES));
+        let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        let results: Vec<serde_json::Value> = serde_json::from_str(&get("results")).unwrap();
+        assert_eq!(results.len(), 300);
+        assert_eq!(results[1], serde_json::to_value(destination(&r.posts[0].destinations[2])).unwrap());
+        assert_eq!(get("media-ids"), "m1");
+        let note = note.unwrap();
+        assert!(note.contains("holds 300 of 301") && note.contains("media-ids leaves out 2 ids"), "{note}");
     }
 
     #[test]

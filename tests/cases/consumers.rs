@@ -179,11 +179,14 @@ fn hostile_text_reads_back_as_meant_everywhere() {
         .run();
     run.expect_code(3);
     check_everything(&run);
-    // Outputs read back exactly (util parsed them with the runner's reader).
+    // Outputs read back exactly (util parsed them with the runner's reader and act's), but
+    // for the destinations over 16 KiB of JSON: one a line, they would pass act's 64 KiB.
     let results = run.results_file.clone().unwrap();
-    let out = run.results();
-    assert_eq!(out.len(), results["destinations"].as_array().unwrap().len());
-    assert_eq!(out[0]["account_name"], results["destinations"][0]["account_name"]);
+    let all = results["destinations"].as_array().unwrap();
+    let fit: Vec<&Value> = all.iter().filter(|d| d.to_string().len() < 16 * 1024).collect();
+    assert!(fit.len() < all.len());
+    assert_eq!(run.results().iter().collect::<Vec<_>>(), fit);
+    assert!(run.stdout.contains(&format!("the results output holds {} of {}", fit.len(), all.len())));
     // The annotation that says why the step failed comes first.
     let commands = github::commands(&run.stdout);
     let first = commands.iter().find(|c| c.name == "error").unwrap();

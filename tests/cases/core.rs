@@ -270,3 +270,24 @@ fn a_fractional_account_id_keeps_the_results_file_valid() {
     let schema = crate::consumers::schema::results_schema();
     assert_eq!(crate::consumers::schema::validate(&schema, doc), Ok(()));
 }
+
+/// With 300 destinations `results` was one line of 88 KB, and `act` reads lines up to
+/// 64 KiB, so it failed the whole output file (`collect` reads every output file as act
+/// does). One destination a line, the value is still the JSON the results file holds.
+#[test]
+fn three_hundred_destinations_keep_every_output_line_readable_by_act() {
+    let dests: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            json!({"account_id": i, "account_name": format!("@brand{i}"), "platform": "instagram",
+                "status": "published", "platform_post_url": format!("https://instagram.example/p/{i}"), "attempts": 1})
+        })
+        .collect();
+    let server = Server::new().results(vec![Reply::ok(results(json!(dests)))]);
+    let run = Cmd::github(&server.base_url()).results_file().run();
+    run.expect_code(0);
+    let raw = std::fs::read_to_string(run.dir.path().join("github_output")).unwrap();
+    assert!(raw.len() > crate::consumers::github::ACT_MAX_LINE, "{} bytes", raw.len());
+    let longest = raw.split('\n').map(str::len).max().unwrap();
+    assert!(longest < 1024, "a line of {longest} bytes");
+    assert_eq!(json!(run.results()), run.results_file.as_ref().unwrap()["destinations"]);
+}

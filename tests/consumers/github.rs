@@ -2,7 +2,11 @@
 //! `ActionCommand.cs`, `OutputManager.cs`): lines split at CR, LF and CRLF; a line whose
 //! trimmed start is `::` is a command when the name before the first space (up to the next
 //! `::`) is a registered one, case-insensitively; the legacy `##[name` form counts anywhere
-//! in a line. At most 10 annotations of each type are shown per step.
+//! in a line. At most 10 annotations of each type are shown per step. And `act`'s reading
+//! of `$GITHUB_OUTPUT` (nektos/act `pkg/container/parse_env_file.go`), which differs from
+//! the runner's (`tests/util/runner.rs`) where it matters to us: lines over 64 KiB.
+
+use std::collections::BTreeMap;
 
 /// The command names the runner acts on.
 const REGISTERED: &[&str] = &[
@@ -94,6 +98,77 @@ pub fn check_log(stdout: &str, stderr: &str, allowed: &[&str]) -> Result<Vec<Com
         return Err("the key must be masked once, before any other command".into());
     }
     Ok(all)
+}
+
+/// The longest line (with its LF) a default `bufio.Scanner` returns (`MaxScanTokenSize`).
+pub const ACT_MAX_LINE: usize = 64 * 1024;
+
+/// `$GITHUB_OUTPUT` as `act` reads it: lines from a default `bufio.Scanner` (split at LF, a
+/// CR before it dropped, at most `ACT_MAX_LINE`), a UTF-8 BOM skipped; `NAME=VALUE` when
+/// `=` comes before `<<`, else a heredoc up to the line equal to its delimiter, whose lines
+/// are joined with LF once the value is not empty. A blank line is an error. A line over
+/// the limit ends the scan: inside a heredoc act reports the delimiter missing; between
+/// records it silently keeps what it read so far, which loses outputs, so both are errors
+/// here.
+pub fn act_outputs(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut lines = Vec::new();
+    for (n, raw) in text.split_inclusive('\n').enumerate() {
+        if raw.len() > ACT_MAX_LINE {
+            lines.push(Err(format!("line {} is {} bytes; act reads lines up to 64 KiB", n + 1, raw.len())));
+            break;
+        }
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        lines.push(Ok(line.strip_suffix('\r').unwrap_or(line)));
+    }
+    let mut out = BTreeMap::new();
+    let mut lines = lines.into_iter();
+    let mut first = true;
+    while let Some(line) = lines.next() {
+        let mut line = line?;
+        if std::mem::take(&mut first) {
+            line = line.strip_prefix('\u{feff}').unwrap_or(line);
+        }
+        match (line.find('='), line.find("<<")) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                out.insert(line[..e].to_owned(), line[e + 1..].to_owned());
+            }
+            (_, Some(h)) => {
+                let delim = &line[h + 2..];
+                let mut value = String::new();
+                loop {
+                    let Some(Ok(content)) = lines.next() else {
+                        return Err(format!(
+                            "invalid format delimiter '{delim}' not found before end of file"
+                        ));
+                    };
+                    if content == delim {
+                        break;
+                    }
+                    if !value.is_empty() {
+                        value.push('\n');
+                    }
+                    value.push_str(content);
+                }
+                out.insert(line[..h].to_owned(), value);
+            }
+            _ => return Err(format!("invalid format '{line}', expected a line with '=' or '<<'")),
+        }
+    }
+    Ok(out)
+}
+
+#[test]
+fn the_act_reader_reads_what_act_reads() {
+    let ok = act_outputs("\u{feff}a=1<<x\nb<<D\n\nline1\r\n\nline3\nD\nc<<E\nE\n").unwrap();
+    assert_eq!(ok["a"], "1<<x");
+    assert_eq!(ok["b"], "line1\n\nline3", "a leading blank line is dropped, CR before LF too");
+    assert_eq!(ok["c"], "");
+    assert!(act_outputs("a=1\n\nb=2\n").unwrap_err().contains("invalid format ''"), "blank line");
+    let long = "v".repeat(ACT_MAX_LINE);
+    assert!(act_outputs(&format!("r<<D\n{long}\nD\n")).unwrap_err().contains("delimiter 'D' not found"));
+    assert!(act_outputs(&format!("a=1\nr={long}\n")).unwrap_err().contains("up to 64 KiB"));
+    let fits = "v".repeat(ACT_MAX_LINE - 1);
+    assert_eq!(act_outputs(&format!("r<<D\n{fits}\nD\n")).unwrap()["r"], fits);
 }
 
 #[test]

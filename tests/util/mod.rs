@@ -1,7 +1,7 @@
 //! Running the real binary in a sealed environment: `env_clear()`, a temp dir for every
 //! file it may write, a deadline on the process, and on every run the check that the API
-//! key appears nowhere (stdout, stderr, outputs, summary, results file) and that a results
-//! file holds to its published schema.
+//! key appears nowhere (stdout, stderr, outputs, summary, results file), that `act` reads
+//! the same outputs as the runner, and that a results file holds to its published schema.
 
 pub mod runner;
 
@@ -168,12 +168,19 @@ impl Cmd {
         let raw_outputs = read(&self.path("github_output"));
         let summary = read(&self.path("step_summary"));
         let results_text = read(&self.path("results.json"));
+        let outputs = runner::parse(&raw_outputs)
+            .unwrap_or_else(|e| panic!("runner would reject GITHUB_OUTPUT: {e}\n{raw_outputs}"));
+        if self.github {
+            // `act` must read the same outputs (ci-conventions item 24).
+            let act = crate::consumers::github::act_outputs(&raw_outputs)
+                .unwrap_or_else(|e| panic!("act would reject GITHUB_OUTPUT: {e}"));
+            assert!(act == outputs, "act reads other outputs than the runner:\n{act:?}\n{outputs:?}");
+        }
         let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            outputs: runner::parse(&raw_outputs)
-                .unwrap_or_else(|e| panic!("runner would reject GITHUB_OUTPUT: {e}\n{raw_outputs}")),
+            outputs,
             summary,
             results_file: (!results_text.is_empty())
                 .then(|| serde_json::from_str(&results_text).expect("results file is JSON")),
