@@ -52,7 +52,11 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
         }
     }
     if let Some(p) = &t.junit {
-        io("junit-file", p, files::replace(p, &sink.scrubbed(junit::render(r))));
+        let (text, note) = junit::render(r);
+        if let Some(note) = note {
+            sink.warn(&note);
+        }
+        io("junit-file", p, files::replace(p, &sink.scrubbed(text)));
     }
     if let Some(p) = &t.annotations {
         let (text, note) = links::render(r);

@@ -218,3 +218,40 @@ fn a_pipe_gets_plain_lines() {
     assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
     assert!(run.stdout.contains("[  0.0s] 0/2 published"));
 }
+
+/// The largest JUnit file: 100 posts with the longest ids `post-id` takes (200
+/// characters), 50,000 failed destinations whose names and errors are longer than any
+/// text budget. It was 35 MB (GitLab refuses a file over 30 MB): the classname, the
+/// `message` attribute and the markup of each case were not counted. Now it stays under
+/// the 24 MB the docs state, with a case for every destination. (The error is classified
+/// at the first rule, which keeps the debug binary fast.)
+#[test]
+fn the_junit_file_stays_under_gitlabs_limit_at_the_largest_input() {
+    let posts: Vec<String> = (0..100).map(|i| format!("{i:0200}")).collect();
+    let body = |p: &str| {
+        let all: Vec<Value> = (0..500)
+            .map(|k| {
+                json!({"account_id": k, "account_name": "n".repeat(130), "platform": "x",
+                    "status": "failed", "error": format!("circuit breaker {}", "e".repeat(130))})
+            })
+            .collect();
+        json!({"data": {"post_id": p, "post_status": "failed", "results": all}})
+    };
+    let server = posts.iter().fold(Server::new(), |s, p| {
+        s.route("GET", &format!("/api/v1/posts/{p}/results"), vec![Reply::ok(body(p))])
+    });
+    let run = Cmd::plain()
+        .env("GITLAB_CI", "true")
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", &posts.join(","))
+        .env("POSTEVERYWHERE_BASE_URL", &server.base_url())
+        .env("POSTEVERYWHERE_RATE_LIMIT", "60000")
+        .env("POSTEVERYWHERE_TIMEOUT", "60s")
+        .env("POSTEVERYWHERE_JUNIT_FILE", "junit.xml")
+        .run();
+    run.expect_code(1);
+    let xml = std::fs::read_to_string(run.dir.path().join("junit.xml")).unwrap();
+    assert!(xml.len() <= 24_000_000, "{} bytes", xml.len());
+    let j = crate::consumers::gitlab::junit(&xml).unwrap();
+    assert_eq!((j.tests, j.failed), (50_000, 50_000));
+}
