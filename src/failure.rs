@@ -143,7 +143,8 @@ mod tests {
 
     #[test]
     fn the_circuit_breaker_however_it_is_spelled() {
-        for text in ["HTTP 422: permanent_failure_circuit_breaker", "Circuit Breaker open", "circuit-breaker"] {
+        for text in ["HTTP 422: permanent_failure_circuit_breaker", "Circuit Breaker open", "circuit-breaker"]
+        {
             assert!(is_circuit_breaker(text), "{text}");
             assert_eq!(classify_failure(Some(text)), Permanent, "{text}");
         }
