@@ -93,11 +93,7 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     sink.table(&report);
     // Later steps must not run on missing outputs: a failed write fails the step, unless a
     // signal already ends it.
-    let exit_code = match report.exit_code {
-        code::SIGINT | code::SIGTERM => report.exit_code,
-        _ if !written => code::WRITE,
-        c => c,
-    };
+    let exit_code = crate::outcome::after_writing(report.exit_code, written);
     // The process ends next: the inputs and the report (plain data, every output already
     // written) are left to the exit rather than freed one allocation at a time, about 8 k
     // instructions of a one-poll run on musl (docs/performance.md). The HTTP client and the

@@ -82,6 +82,16 @@ pub mod code {
     pub const SIGTERM: u8 = 143;
 }
 
+/// The step's exit code once its reports are written: a report that could not be written
+/// fails the step (later steps must not run on missing outputs), unless a signal ends it.
+pub fn after_writing(code: u8, written: bool) -> u8 {
+    match code {
+        code::SIGINT | code::SIGTERM => code,
+        _ if !written => code::WRITE,
+        c => c,
+    }
+}
+
 /// The exit code for a final status.
 pub fn exit_code(status: Status, tally: Tally, fail_on: FailOn, signal: Option<Signal>) -> u8 {
     match status {

@@ -7,17 +7,22 @@
 use std::path::Path;
 
 use super::{Sink, files};
+use crate::outcome::after_writing;
 use crate::report::{Report, dotenv, json, junit, links, outputs, summary};
 
-/// Writes every report; returns a line for each that could not be written.
+/// Notes in `failed` a report that could not be written.
+fn io(failed: &mut Vec<String>, what: &str, path: &Path, res: std::io::Result<()>) {
+    if let Err(e) = res {
+        failed.push(format!("cannot write {what} to {}: {e}", path.display()));
+    }
+}
+
+/// Writes every report; returns a line for each that could not be written. The dotenv
+/// report and the step outputs, which later jobs and steps read the exit code from, go
+/// last, with the exit code the step ends with (5 when an earlier file failed).
 pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<String> {
     let t = sink.targets();
     let mut failed = Vec::new();
-    let mut io = |what: &str, path: &Path, res: std::io::Result<()>| {
-        if let Err(e) = res {
-            failed.push(format!("cannot write {what} to {}: {e}", path.display()));
-        }
-    };
     let mut dotenv_refused = None;
     let has_summary = r.answered() || r.message.is_some();
     if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
@@ -27,53 +32,57 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
         if text.is_empty() {
             sink.warn("the job summary file is already full; no summary written");
         } else {
-            io("summary", p, files::append(p, &sink.scrubbed(text)));
+            io(&mut failed, "summary", p, files::append(p, &sink.scrubbed(text)));
         }
     }
     if let Some(p) = &t.summary_file {
         io(
+            &mut failed,
             "summary-file",
             p,
             files::replace(p, &sink.scrubbed(summary::render(r, summary::MAX_COMMENT_BYTES))),
         );
     }
     if let Some(p) = &t.results {
-        io("results-file", p, files::replace(p, &sink.scrubbed(json::document(r))));
-    }
-    if let Some(p) = &t.dotenv {
-        let results = t.results.as_deref().map(|p| p.display().to_string());
-        let text = sink.scrubbed(dotenv::render(r, results.as_deref()));
-        match dotenv::validate(&text) {
-            Ok(()) => io("dotenv-file", p, files::replace_exact(p, &text)),
-            Err(e) => {
-                dotenv_refused =
-                    Some(format!("the dotenv report would be rejected by GitLab ({e}); not written"))
-            }
-        }
+        io(&mut failed, "results-file", p, files::replace(p, &sink.scrubbed(json::document(r))));
     }
     if let Some(p) = &t.junit {
         let (text, note) = junit::render(r);
         if let Some(note) = note {
             sink.warn(&note);
         }
-        io("junit-file", p, files::replace(p, &sink.scrubbed(text)));
+        io(&mut failed, "junit-file", p, files::replace(p, &sink.scrubbed(text)));
     }
     if let Some(p) = &t.annotations {
         let (text, note) = links::render(r);
         if let Some(note) = note {
             sink.warn(&note);
         }
-        io("annotations-file", p, files::replace(p, &sink.scrubbed(text)));
+        io(&mut failed, "annotations-file", p, files::replace(p, &sink.scrubbed(text)));
+    }
+    if let Some(p) = &t.dotenv {
+        let results = t.results.as_deref().map(|p| p.display().to_string());
+        let code = after_writing(r.exit_code, failed.is_empty());
+        let text = sink.scrubbed(dotenv::render(r, results.as_deref(), code));
+        match dotenv::validate(&text) {
+            Ok(()) => io(&mut failed, "dotenv-file", p, files::replace_exact(p, &text)),
+            Err(e) => {
+                dotenv_refused =
+                    Some(format!("the dotenv report would be rejected by GitLab ({e}); not written"))
+            }
+        }
     }
     if let Some(p) = &t.output {
-        let (mut list, note) = outputs::outputs(r);
+        // Written last, with the exit code the step will end with.
+        let code = after_writing(r.exit_code, failed.is_empty() && dotenv_refused.is_none());
+        let (mut list, note) = outputs::outputs(r, code);
         if let Some(note) = note {
             sink.warn(&note);
         }
         for (_, v) in &mut list {
             sink.scrub_in_place(v);
         }
-        io("step outputs", p, files::append(p, &outputs::encode(&list)));
+        io(&mut failed, "step outputs", p, files::append(p, &outputs::encode(&list)));
     }
     failed.extend(dotenv_refused);
     failed

@@ -90,13 +90,13 @@ fn text_within(v: &str, max: usize) -> String {
 
 /// The report's variables, every value one line, each within its budget.
 #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-pub fn render(r: &Report, results_file: Option<&str>) -> String {
+pub fn render(r: &Report, results_file: Option<&str>, exit_code: u8) -> String {
     let urls: Vec<String> = r.published_urls().filter_map(crate::escape::link_url).map(inert).collect();
     let platforms: Vec<String> = r.failed_platforms().iter().map(|p| p.replace(' ', "_")).collect();
     let posts: Vec<String> = r.posts.iter().map(|p| inert(&clean(&p.post_id).replace(' ', "_"))).collect();
     let vars: Vec<(&str, String)> = vec![
         ("STATUS", r.status.as_str().to_owned()),
-        ("EXIT_CODE", r.exit_code.to_string()),
+        ("EXIT_CODE", exit_code.to_string()),
         ("TOTAL_COUNT", r.tally.total.to_string()),
         ("PUBLISHED_COUNT", r.tally.published.to_string()),
         ("FAILED_COUNT", r.tally.failed.to_string()),
@@ -154,7 +154,7 @@ mod tests {
             vec![dest("instagram", "@a", State::Published), dest("linkedin", "B", State::Failed)],
         );
         r.exit_code = 1;
-        let text = render(&r, Some("out/results.json"));
+        let text = render(&r, Some("out/results.json"), r.exit_code);
         assert_eq!(
             text,
             "POSTEVERYWHERE_STATUS=partial\nPOSTEVERYWHERE_EXIT_CODE=1\nPOSTEVERYWHERE_TOTAL_COUNT=2\n\
@@ -179,7 +179,7 @@ mod tests {
         }
         let mut r = report(Status::Partial, dests);
         r.message = Some("line1\nKEY=evil\r\n# comment\n".repeat(500));
-        let text = render(&r, Some(&"dir/".repeat(200)));
+        let text = render(&r, Some(&"dir/".repeat(200)), r.exit_code);
         validate(&text).unwrap();
         assert!(text.contains("more (full list in results-file)"));
         assert!(text.contains("full data in results-file"));

@@ -46,7 +46,7 @@ fn join_capped<'a>(
 }
 
 /// The outputs, in a stable order, and a note for each value that had to be cut.
-pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
+pub fn outputs(r: &Report, exit_code: u8) -> (Vec<(&'static str, String)>, Option<String>) {
     // Links everywhere follow one rule: https, at most 2 KiB, one line.
     let published =
         r.destinations().filter(|d| d.status == State::Published).filter_map(|d| d.url.as_deref());
@@ -87,7 +87,7 @@ pub fn outputs(r: &Report) -> (Vec<(&'static str, String)>, Option<String>) {
     }
     let list = vec![
         ("status", r.status.as_str().to_owned()),
-        ("exit-code", r.exit_code.to_string()),
+        ("exit-code", exit_code.to_string()),
         ("total-count", r.tally.total.to_string()),
         ("published-count", r.tally.published.to_string()),
         ("failed-count", r.tally.failed.to_string()),
@@ -193,7 +193,7 @@ mod tests {
                 dest("x", "@c", State::Published),
             ],
         );
-        let (list, note) = outputs(&r);
+        let (list, note) = outputs(&r, r.exit_code);
         let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
         assert_eq!(get("status"), "partial");
         assert_eq!(get("published-count"), "2");
@@ -211,7 +211,7 @@ mod tests {
         f.platform = format!("li,\nnk{}", "y".repeat(5000));
         let mut r = report(Status::Partial, vec![d, f]);
         r.message = Some("m".repeat(100_000));
-        let (list, note) = outputs(&r);
+        let (list, note) = outputs(&r, r.exit_code);
         let total: usize = list.iter().map(|(_, v)| v.len()).sum();
         assert!(total < 16 * 1024, "{total}");
         let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
@@ -233,7 +233,7 @@ mod tests {
         r.message = Some("\u{10000}".repeat(100_000));
         let media_ids = vec!["m".repeat(70_000), "a\nb".into(), "m1".into()];
         r.publish = Some(crate::publish::Record { media_ids, ..Default::default() });
-        let (list, note) = outputs(&r);
+        let (list, note) = outputs(&r, r.exit_code);
         let file = encode(&list);
         assert!(file.len() > 64 * 1024);
         assert!(file.split('\n').all(|line| line.len() <= ENTRY_MAX_BYTES));
@@ -300,7 +300,7 @@ mod tests {
         let mut d = dest("x", "@a", State::Failed);
         d.error = Some("e".repeat(10_000));
         let r = report(Status::Failed, vec![d; 40]);
-        let (list, note) = outputs(&r);
+        let (list, note) = outputs(&r, r.exit_code);
         let results = &list.iter().find(|(n, _)| *n == "results").unwrap().1;
         assert!(results.len() <= RESULTS_MAX_BYTES);
         let parsed: Vec<serde_json::Value> = serde_json::from_str(results).unwrap();

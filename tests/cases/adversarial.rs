@@ -209,6 +209,8 @@ fn failed_writes_fail_the_step() {
             run.stdout
         );
         assert_eq!(run.output("status"), "published", "the outputs still say what happened");
+        // Written last, they carry the exit code the step ends with (they once said 0).
+        assert_eq!(run.output("exit-code"), "5");
         // A folder that takes no new files (sysfs refuses even root).
         let run = Cmd::github(&server.base_url()).input("results-file", "/sys/kernel/pew-results.json").run();
         run.expect_code(2);
