@@ -323,9 +323,11 @@ where
                 }
                 answer => answer,
             };
-            // Only a create that reached the API counts against its creates a minute.
+            // Only a create that reached the API counts against its creates a minute, and
+            // it ends a run of creates that did not.
             self.creates.record(started);
             calls += 1;
+            unsent = 0;
             let (lost, accepted) = match answer {
                 Ok(Some(id)) => return Ok((id, calls)),
                 Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true),

@@ -21,6 +21,13 @@ pub(super) fn spellings<'a>(key: &'a [u8], bytes: &'a [u8]) -> impl Iterator<Ite
 
 /// The end of `key` spelled from `at`, if it is spelled there (the longest spelling).
 fn spelled_at(key: &[u8], bytes: &[u8], at: usize) -> Option<usize> {
+    // Most candidates (every `%`, `\\` and `&`) spell something else from the first byte:
+    // they are turned away before anything is allocated.
+    let rest = bytes.get(at..)?;
+    let first = *key.first()?;
+    if literal(rest, first).is_none() && escape(rest, first).is_none() {
+        return None;
+    }
     // Where the spelling may have reached. A byte that opens an escape may also stand for
     // itself (a key with `&` in it), so there can be several; there is one in most texts.
     let mut ends = vec![at];
@@ -59,20 +66,33 @@ fn escape(b: &[u8], k: u8) -> Option<usize> {
     }
 }
 
-/// The length (through `;`) of an XML reference at the start of `b` that stands for `k`.
+/// The length (through `;`) of an XML reference at the start of `b` that stands for `k`:
+/// a name, or a number with any leading zeros (`&#0000095;`).
 fn entity(b: &[u8], k: u8) -> Option<usize> {
-    let end = memchr::memchr(b';', &b[..b.len().min(8)])?;
-    let value = match &b[..end] {
-        b"amp" => b'&',
-        b"lt" => b'<',
-        b"gt" => b'>',
-        b"quot" => b'"',
-        b"apos" => b'\'',
-        [b'#', b'x' | b'X', digits @ ..] => number(digits, 16)?,
-        [b'#', digits @ ..] => number(digits, 10)?,
-        _ => return None,
+    let (radix, from) = match b {
+        [b'#', b'x' | b'X', ..] => (16, 2),
+        [b'#', ..] => (10, 1),
+        _ => {
+            let end = memchr::memchr(b';', &b[..b.len().min(5)])?;
+            let value = match &b[..end] {
+                b"amp" => b'&',
+                b"lt" => b'<',
+                b"gt" => b'>',
+                b"quot" => b'"',
+                b"apos" => b'\'',
+                _ => return None,
+            };
+            return (value == k).then_some(end + 1);
+        }
     };
-    (value == k).then_some(end + 1)
+    let digits = b[from..].iter().take_while(|d| char::from(**d).is_digit(radix)).count();
+    let end = from + digits;
+    if b.get(end) != Some(&b';') {
+        return None;
+    }
+    let significant = &b[from..end][b[from..end].iter().take_while(|d| **d == b'0').count()..];
+    let value = if significant.is_empty() && digits > 0 { Some(0) } else { number(significant, radix) };
+    (value? == k).then_some(end + 1)
 }
 
 /// Two hex digits as a byte.

@@ -245,6 +245,7 @@ fn the_key_spelled_with_a_mix_of_escapes_is_scrubbed() {
         "pe%5Flive_0123456789abcdef0123456789abcdef",
         "pe\\u005flive\\x5F0123456789abcdef0123456789abcdef",
         "pe&#95;live&#x5f;0123456789abcdef0123456789abcde&#102;",
+        "pe&#0000095;live&#x000005F;0123456789abcdef0123456789abcdef",
     ] {
         assert_eq!(r.scrub(&format!("key={echo}&x=1")), "key=***&x=1", "{echo}");
         assert!(r.finds(echo.as_bytes()), "{echo}");
