@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::api::Fault;
 use crate::api::model::{Results, RetryAck};
-use crate::model::{Destination, status_is};
+use crate::model::{Destination, State, status_is};
 use crate::poll::{End, Next, Observation, Poller};
 use crate::retry::{self, Form, Phase, Plan};
 use crate::track::Known;
@@ -218,7 +218,9 @@ impl PostWait {
             return None;
         }
         let dests: Vec<&Destination> = items.iter().map(|t| &t.dest).collect();
-        retry::plan(&dests, &targets, form)
+        // The failures the API has: listed now or before, not accounts skipped before posting.
+        let failures = items.iter().filter(|t| !t.is_local() && t.dest.status == State::Failed).count();
+        retry::plan(&dests, &targets, failures, form)
     }
 
     /// Decides what follows from the destinations we know.

@@ -133,7 +133,7 @@ pub fn eligible(d: &Destination, e: &Entry, max: u32) -> bool {
 /// the other when no target can be named in it. Each account or id is listed once; an
 /// empty body, which would re-queue every failure of the post, is never built.
 #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-pub fn plan(dests: &[&Destination], targets: &[usize], prefer: Form) -> Option<Plan> {
+pub fn plan(dests: &[&Destination], targets: &[usize], failures: usize, prefer: Form) -> Option<Plan> {
     let mut accounts: Vec<i64> = Vec::new();
     let mut by_account = Vec::new();
     let mut ids: Vec<&str> = Vec::new();
@@ -162,9 +162,9 @@ pub fn plan(dests: &[&Destination], targets: &[usize], prefer: Form) -> Option<P
         || Plan { form: Form::DestinationIds, body: json!({"destinationIds": ids}), targets: by_id.clone() };
     // The API reference knows no `destinationIds`: an API that ignores it re-queues every
     // failed destination, as a call without a body does. So that form is sent only when it
-    // names every failed destination, which is then the same call either way: never one
+    // names all `failures` the post has, which is then the same call either way: never one
     // that was refused a re-queue or has had its share.
-    let every_failure = by_id.len() == dests.iter().filter(|d| d.status == State::Failed).count();
+    let every_failure = by_id.len() == failures;
     match prefer {
         Form::AccountIds if !accounts.is_empty() => Some(with_accounts()),
         _ if !ids.is_empty() && every_failure => Some(with_ids()),
@@ -203,18 +203,21 @@ mod tests {
         c.account_id = None;
         c.id = Some("dest_9".into());
         let dests = [&a, &b, &c];
-        let p = plan(&dests, &[0, 1, 2], Form::AccountIds).unwrap();
+        let p = plan(&dests, &[0, 1, 2], 3, Form::AccountIds).unwrap();
         assert_eq!((p.body.clone(), p.targets), (json!({"account_ids": [5]}), vec![0, 1]));
         // Destination ids only for every failure at once: an API that ignores the field
         // re-queues them all.
-        assert_eq!(plan(&dests, &[2], Form::AccountIds), None);
-        let p = plan(&[&c], &[0], Form::AccountIds).unwrap();
+        assert_eq!(plan(&dests, &[2], 3, Form::AccountIds), None);
+        let p = plan(&[&c], &[0], 1, Form::AccountIds).unwrap();
         assert_eq!(p.body, json!({"destinationIds": ["dest_9"]}));
-        assert_eq!(plan(&[&a, &c], &[1], Form::DestinationIds), None);
-        assert_eq!(plan(&[&a, &c], &[0, 1], Form::DestinationIds).unwrap().body, json!({"account_ids": [5]}));
+        assert_eq!(plan(&[&a, &c], &[1], 2, Form::DestinationIds), None);
+        assert_eq!(
+            plan(&[&a, &c], &[0, 1], 2, Form::DestinationIds).unwrap().body,
+            json!({"account_ids": [5]})
+        );
         let mut none = failed("x", 1, "boom");
         none.account_id = None;
-        assert_eq!(plan(&[&none], &[0], Form::AccountIds), None);
+        assert_eq!(plan(&[&none], &[0], 1, Form::AccountIds), None);
     }
 
     #[test]

@@ -222,3 +222,30 @@ fn all_queued_looks_at_the_post_once() {
     p.on_results(S(10), Ok(queued()), 0.0);
     assert_eq!(p.take(), Some(Action::Results));
 }
+
+/// `destinationIds` only when it names every failure the post has: an account skipped
+/// before posting (a local placeholder, failed) is none of the post's.
+#[test]
+fn destination_ids_count_only_the_posts_own_failures() {
+    let id_only = |id: &str| {
+        let mut d = failed("Platform returned 503");
+        d.account_id = None;
+        d.id = Some(id.into());
+        d
+    };
+    let mut skipped = dest("tiktok", "@t", State::Failed);
+    skipped.account_id = Some(json!(5));
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.seed(vec![skipped]);
+    p.take();
+    p.on_results(S(0), Ok(results(vec![id_only("d1")])), 0.0);
+    let Some(Action::Retry(plan)) = p.take() else { panic!("expected a retry") };
+    assert_eq!(plan.body, json!({"destinationIds": ["d1"]}));
+    // Another failure the retry may not name (refused: content): no destinationIds call.
+    let mut p = PostWait::new("p".into(), limits(1));
+    p.take();
+    let mut content = id_only("d2");
+    content.error = Some("Caption is too long".into());
+    p.on_results(S(0), Ok(results(vec![id_only("d1"), content])), 0.0);
+    assert_eq!(p.finished(), Some(&Finish::Complete));
+}
