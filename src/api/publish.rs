@@ -85,12 +85,12 @@ fn text(o: &Map<String, Value>, names: &[&str]) -> Option<String> {
     })
 }
 
-/// An id the API gave (a post's, a media file's) that can be used as one: at most 200
-/// bytes (as the post-id input allows), with no whitespace or control character. Outputs
-/// hold one id a line and drop what does not fit, so an id with a line break would forge
-/// a second one, and an overlong one would leave `post-id` empty.
+/// An id the API gave (a post's, a media file's) that can be used as one, by the post-id
+/// input's rule (`config::id_problem`): outputs hold one id a line and drop what does not
+/// fit, so an id with a line break would forge a second one, an overlong one would leave
+/// `post-id` empty, and one with a comma would be two post ids to a later step.
 fn id(o: &Map<String, Value>, names: &[&str]) -> Option<String> {
-    text(o, names).filter(|s| s.len() <= 200 && !s.chars().any(|c| c.is_whitespace() || c.is_control()))
+    text(o, names).filter(|s| crate::config::id_problem(s).is_none())
 }
 
 fn number(v: &Value) -> Option<i64> {
@@ -141,7 +141,9 @@ fn listed(v: &Value) -> Option<Listed> {
         });
     }
     Some(Listed {
-        post_id: id(o, &["post_id", "id"])?,
+        // Kept whatever it is: a post found with an id that cannot be used must still stop
+        // the step from posting again (`Steps::find`).
+        post_id: text(o, &["post_id", "id"])?,
         content: text(o, &["content", "text"]),
         account_ids,
         created_at: text(o, &["created_at"]).and_then(|t| crate::time::parse_time(&t)),

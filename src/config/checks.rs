@@ -36,6 +36,13 @@ pub(super) fn parse_post_ids(list: &str) -> Result<Vec<String>, (String, String)
     Ok(ids)
 }
 
+/// What keeps an id the API gave (a post's, a media file's) from being used as one, by the
+/// post-id input's rule: outputs hold one id a line, and a later step may pass `post-id`
+/// on as this step's input.
+pub fn id_problem(id: &str) -> Option<String> {
+    check_post_id(id).err()
+}
+
 /// Post ids are UUIDs, `post_abc123` or numbers: letters, digits and `-_.~`.
 fn check_post_id(p: &str) -> Result<(), String> {
     if let Some(c) = p.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.~".contains(*c))) {

@@ -15,7 +15,7 @@ use reqwest::Url;
 
 use crate::escape::one_line;
 use crate::secret::{ApiKey, Redactor};
-pub use checks::{base_url_hint, is_loopback};
+pub use checks::{base_url_hint, id_problem, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
 #[cfg(target_os = "linux")]
 pub use inputs::vars_of_block;

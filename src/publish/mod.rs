@@ -221,7 +221,9 @@ where
                 return Ended::Wait(record);
             }
             Ok(None) => {}
-            Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { .. }) => {
+            // The API refused to list posts (an HTTP status): posting is still safe. A post
+            // found that cannot be waited for (no status) stops the step below.
+            Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { status: Some(_), .. }) => {
                 events.warn(&format!(
                     "could not look for an earlier post with this content ({}); posting",
                     f.describe()

@@ -185,6 +185,14 @@ where
             let (posts, more) =
                 self.call("GET posts", true, |t| client.list_posts(page * PAGE, since, t)).await?;
             if let Some(p) = dedupe::find(&posts, content, accounts, since) {
+                if let Some(why) = crate::config::id_problem(&p.post_id) {
+                    let message = format!(
+                        "a post with this content to these accounts is there, but PostEverywhere gave it an id \
+                         that cannot be used ({:?} {why}); not posting again: look at it in PostEverywhere",
+                        crate::escape::one_line(&p.post_id, 60)
+                    );
+                    return Err(Failed::Fault(Fault::Fatal { status: None, message }));
+                }
                 return Ok(Some(p.clone()));
             }
             let older = !posts.is_empty() && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));

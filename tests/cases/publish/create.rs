@@ -147,6 +147,22 @@ fn an_id_from_the_api_that_is_no_id_is_never_used() {
         assert_eq!(server.hits("POST", "/api/v1/media/upload"), 2);
         assert!(run.stdout.contains("the API accepted the post but gave no usable id"), "{}", run.stdout);
     }
+    // Listed under that same id, or found by a re-run's dedupe look: the post is there, so
+    // it is never made again, and the step stops saying so.
+    let bad = "p".repeat(201);
+    let same = json!([{"post_id": bad, "content": "Launch day!", "account_ids": [1, 2],
+                       "created_at": rfc3339(SystemTime::now())}]);
+    let made = Reply::status(201, json!({"data": {"post_id": bad, "status": "publishing"}}));
+    let lost = api(vec![made, created("twice!")], vec![listing(json!([])), listing(same.clone())]);
+    let rerun = api(vec![created("twice!")], vec![listing(same)]);
+    for (server, creates_made) in [(lost, 1), (rerun, 0)] {
+        let run = publish(&server).input("poll-interval", "50ms").env("GITHUB_RUN_ATTEMPT", "2").run();
+        run.expect_code(4);
+        assert_eq!(creates(&server).len(), creates_made);
+        let message = run.output("message");
+        assert!(message.contains("gave it an id that cannot be used"), "{message}");
+        assert!(message.contains("not posting again"), "{message}");
+    }
 }
 
 #[test]
