@@ -15,15 +15,10 @@ use crate::escape::one_line;
 use fault::too_big;
 
 impl Client {
-    /// Sends and reads a capped, scrubbed body; an answer other than 2xx becomes a `Fault`.
-    pub(super) async fn send(&self, req: reqwest::RequestBuilder) -> Result<(Vec<u8>, RateInfo), Fault> {
-        let (bytes, rate) = self.send_unscrubbed(req).await?;
-        Ok((self.redactor.scrub_bytes(bytes), rate))
-    }
-
-    /// `send`, but the body of a 2xx answer is returned as read: for callers that scrub
-    /// everything they keep from it (`scrubbed`). Any other answer is scrubbed before it is
-    /// read into a `Fault`.
+    /// Sends and reads a capped body; an answer other than 2xx becomes a `Fault`. The body
+    /// of a 2xx answer is returned as read: every caller scrubs what it keeps from it, as
+    /// decoded (scrubbing the raw bytes could cut a JSON escape in two). Any other answer's
+    /// error body is decoded, then scrubbed, into the `Fault`.
     pub(super) async fn send_unscrubbed(
         &self,
         req: reqwest::RequestBuilder,
@@ -187,4 +182,13 @@ pub(super) fn lossy<T>(
         }
         other => other,
     }
+}
+
+/// A JSON value, read as `lossy` reads an answer: again with U+FFFD for bytes that are not
+/// UTF-8 when that is why it failed.
+pub(super) fn json_lossy(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_slice(bytes).or_else(|e| match std::str::from_utf8(bytes) {
+        Ok(_) => Err(e),
+        Err(_) => serde_json::from_str(&String::from_utf8_lossy(bytes)).map_err(|_| e),
+    })
 }

@@ -201,12 +201,26 @@ impl Client {
         self.base.join(path).map_err(|e| fatal(format!("cannot build the request URL: {e}")))
     }
 
-    /// Sends and reads a JSON answer (these calls are few: a `Value` is fine here).
+    /// Sends and reads a JSON answer (these calls are few: a `Value` is fine here), every
+    /// string in it scrubbed as decoded: scrubbing the raw body first could cut a JSON escape
+    /// in two and spoil a usable answer. Bytes that are not UTF-8 are read as U+FFFD.
     async fn json(&self, req: reqwest::RequestBuilder) -> Result<Answer<Value>, Fault> {
-        let (bytes, rate) = self.send(req).await?;
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|e| Fault::transient(super::fault::not_json(&bytes, &e)))?;
+        let (bytes, rate) = self.send_unscrubbed(req).await?;
+        let mut value = super::exchange::json_lossy(&bytes).map_err(|e| {
+            Fault::transient(super::fault::not_json(&self.redactor.scrub_bytes(bytes.clone()), &e))
+        })?;
+        self.scrub_value(&mut value);
         Ok(Answer { value, rate })
+    }
+
+    /// Scrubs every string in a decoded answer.
+    fn scrub_value(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => self.redactor.scrub_in_place(s),
+            Value::Array(a) => a.iter_mut().for_each(|v| self.scrub_value(v)),
+            Value::Object(o) => o.values_mut().for_each(|v| self.scrub_value(v)),
+            _ => {}
+        }
     }
 
     /// `GET {base}/accounts`.
@@ -280,7 +294,7 @@ impl Client {
     /// `POST {base}/media/{id}/complete`.
     pub async fn media_complete(&self, media_id: &str, timeout: Duration) -> Result<Answer<()>, Fault> {
         let url = self.api_url(&format!("media/{}/complete", super::encode_segment(media_id)))?;
-        let (_, rate) = self.send(self.http.post(url).timeout(timeout)).await?;
+        let (_, rate) = self.send_unscrubbed(self.http.post(url).timeout(timeout)).await?;
         Ok(Answer { value: (), rate })
     }
 
@@ -315,8 +329,8 @@ impl Client {
             return Err(self.refused(resp, rate).await);
         }
         let id = self.read_capped(resp).await.ok().and_then(|bytes| {
-            let v: Value = serde_json::from_slice(&self.redactor.scrub_bytes(bytes)).ok()?;
-            data(&v).as_object().and_then(|o| id(o, &["post_id", "id"]))
+            let v: Value = super::exchange::json_lossy(&bytes).ok()?;
+            data(&v).as_object().and_then(|o| id(o, &["post_id", "id"])).map(|id| self.redactor.scrub(&id))
         });
         Ok(Answer { value: id, rate })
     }

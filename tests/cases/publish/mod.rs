@@ -312,3 +312,26 @@ fn an_account_posted_to_is_waited_for_until_the_results_list_it() {
     assert!(run.summary.contains("| ⏳ | linkedin |"), "{}", run.summary);
     assert!(server.requests().iter().filter(|r| r.path == results).count() > 1);
 }
+
+/// Answers publishing reads are decoded before they are scrubbed: one that echoes the key
+/// with a JSON escape cut by the scrub (`\\x70e_live…` on the wire), or holds a byte that is
+/// not UTF-8, is still read, and the key still never shown.
+#[test]
+fn odd_but_usable_answers_do_not_stop_publishing() {
+    let echo = format!("old {}", crate::util::KEY.replacen("pe", r"\x70e", 1));
+    let old = json!([{"post_id": "p-old", "content": echo, "account_ids": [9]}]);
+    let mut latin1 =
+        br#"{"data": {"accounts": [{"id": 1, "platform": "x", "platform_username": "Caf"#.to_vec();
+    latin1.extend_from_slice(b"\xe9\", \"is_active\": true, \"health\": {\"status\": \"healthy\"}},");
+    latin1.extend_from_slice(
+        br#" {"id": 2, "platform": "linkedin", "display_name": "Brand", "is_active": true}]}}"#,
+    );
+    let server = api(vec![created("p-new")], vec![listing(old)]).route(
+        "GET",
+        "/api/v1/accounts",
+        vec![Reply::Raw(200, vec![], latin1)],
+    );
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
+}
