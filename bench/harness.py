@@ -71,7 +71,15 @@ def destination(post, i, status, retry_at=None):
 
 
 def envelope(post, dests):
-    return {"data": {"post_id": post, "post_status": "publishing", "results": dests}, "error": None,
+    """A results answer; its post_status derived from `dests` as PostEverywhere derives it."""
+    words = [d["status"] for d in dests]
+    if not words or any(w not in ("published", "failed") for w in words):
+        post_status = "publishing"
+    elif "failed" not in words:
+        post_status = "published"
+    else:
+        post_status = "failed" if "published" not in words else "partially_failed"
+    return {"data": {"post_id": post, "post_status": post_status, "results": dests}, "error": None,
             "meta": {"request_id": "bench"}}
 
 

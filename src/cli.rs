@@ -99,7 +99,7 @@ pub fn help() -> String {
     }
     s.push_str(
         "\nEXIT CODES:\n    0  the outcome passes fail-on\n    1  destinations failed (per fail-on)\n    \
-         2  bad configuration or usage\n    3  timed out with destinations still pending (or not listed yet)\n    \
+         2  bad configuration or usage\n    3  timed out with destinations still pending\n    \
          4  the API stopped the wait (refused, unreachable, unusable answers)\n    \
          5  an output, the summary or a report file could not be written\n    \
          130/143  cancelled by SIGINT/SIGTERM\n",

@@ -74,7 +74,13 @@ pub struct PostWait {
     requests: u32,
     /// Things worth telling the user about this post.
     pub notes: Vec<String>,
+    /// Polls spent waiting for a destination the post says is in flight but none lists.
+    unlisted_polls: u32,
 }
+
+/// How many more polls a post gets whose every listed destination is final while it still
+/// says `publishing`: enough for a list that grew late, bounded for an aggregate that lags.
+const UNLISTED_POLLS: u32 = 2;
 
 impl PostWait {
     pub fn new(id: String, limits: Limits) -> Self {
@@ -92,6 +98,7 @@ impl PostWait {
             last_fault: None,
             requests: 0,
             notes: Vec::new(),
+            unlisted_polls: 0,
         }
     }
 
@@ -116,8 +123,7 @@ impl PostWait {
     }
 
     /// Whether the latest answer's post-level status says a destination is still in flight
-    /// (`publishing`, which PostEverywhere derives from the destinations): with every listed
-    /// destination final, one is not listed yet.
+    /// (`publishing`): with every listed destination final, one may not be listed yet.
     pub fn in_flight(&self) -> bool {
         self.post_status.as_deref().is_some_and(|s| status_is(s, &["publishing"]))
     }
@@ -235,7 +241,22 @@ impl PostWait {
             // Publishing has started: the schedule is no longer in question.
             self.schedule_checked = true;
         }
-        if tally.complete() && !self.in_flight() {
+        if tally.complete() && self.in_flight() {
+            // `publishing` is derived from the destinations, but may lag them (the API's own
+            // example calls a post with a failed destination `published`): a few more polls
+            // for one listed late, then the destinations decide.
+            if self.unlisted_polls < UNLISTED_POLLS {
+                self.unlisted_polls += 1;
+                self.after_poll(now, Observation::Pending, jitter);
+                return;
+            }
+            let note =
+                "PostEverywhere still called the post publishing after every destination it listed was final";
+            if !self.notes.iter().any(|n| n == note) {
+                self.notes.push(note.to_owned());
+            }
+        }
+        if tally.complete() {
             if now < self.limits.timeout {
                 if let Some(plan) = self.plan(self.form, None) {
                     self.step = Step::Due(now, Action::Retry(plan));

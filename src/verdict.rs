@@ -17,19 +17,17 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally, deadline_passed: bool) -> (Sta
         // Ended early for want of request budget, the wait lingering until the deadline:
         // a signal before the deadline cancelled the wait; nothing timed out.
         (Some(Finish::Poll(End::Deadline { .. })), Stop::Signal(s)) if !deadline_passed => cancelled(*s),
-        // Every destination listed is final, but the post says one is still in flight.
-        (Some(Finish::Poll(End::Deadline { .. })), _) if answered && tally.complete() && p.in_flight() => (
-            Status::Timeout,
-            Some(
-                "deadline reached: every destination listed is final, but PostEverywhere still says the post \
-                 is publishing, so one is not listed yet"
-                    .into(),
-            ),
-        ),
-        // Every destination is final; only a re-queue was still to be sent.
+        // Every destination is final; only a re-queue (or a look for one listed late) was
+        // still to come.
         (Some(Finish::Poll(End::Deadline { .. })), _) if answered && tally.complete() => (
             Status::of_complete(tally),
-            Some("the deadline came before the failed destinations could be re-queued".into()),
+            Some(if p.in_flight() {
+                "the deadline came while PostEverywhere still called the post publishing, every destination \
+                 it listed final"
+                    .into()
+            } else {
+                "the deadline came before the failed destinations could be re-queued".into()
+            }),
         ),
         (Some(Finish::Scheduled(at)), _) => {
             let already = crate::report::text::already_failed(tally.failed);

@@ -19,6 +19,7 @@ fn a_long_rate_limit_hint_waits_for_one_last_poll_at_the_deadline() {
         results: vec![pending, ResultsStep::Limited(Some(60_000)), ResultsStep::Limited(Some(60_000))],
         retries: vec![RetryStep::Transient],
         latencies_ms: vec![10],
+        lagging: false,
     };
     let (log, elapsed) = simulate(&s, script).unwrap();
     let last = log.iter().map(|l| l.start).max().unwrap();
@@ -42,6 +43,7 @@ fn a_request_the_budget_cannot_fit_is_not_announced_and_the_wait_lasts() {
         results: vec![ResultsStep::Transient],
         retries: vec![RetryStep::Transient],
         latencies_ms: vec![0],
+        lagging: false,
     };
     let (log, elapsed) = simulate(&s, script).unwrap();
     assert!(elapsed >= Duration::from_secs(3), "ended at {elapsed:?}");
@@ -60,8 +62,12 @@ fn an_accepted_requeue_is_not_repeated_while_the_results_lag() {
         posted_to: 0,
     };
     let stale = ResultsStep::Listed(vec![Row { account: 1, word: Word::Failed, attempts: 1, twice: None }]);
-    let script =
-        Script { results: vec![stale], retries: vec![RetryStep::Accepted(None)], latencies_ms: vec![5] };
+    let script = Script {
+        results: vec![stale],
+        retries: vec![RetryStep::Accepted(None)],
+        latencies_ms: vec![5],
+        lagging: false,
+    };
     let (log, _) = simulate(&s, script).unwrap();
     assert_eq!(log.iter().filter(|l| l.body.is_some()).count(), 1, "{log:#?}");
 }

@@ -54,6 +54,8 @@ pub(super) struct Script {
     pub(super) results: Vec<ResultsStep>,
     pub(super) retries: Vec<RetryStep>,
     pub(super) latencies_ms: Vec<u64>,
+    /// The post-level status lags: `publishing` whatever the destinations say.
+    pub(super) lagging: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -153,8 +155,9 @@ impl Api for Fake {
                     json!({"data": {"post_id": post_id, "post_status": "publishing", "results": list}});
                 let mut r =
                     decode_results(post_id, body.to_string().as_bytes()).expect("the fake's answers decode");
-                // As PostEverywhere derives it from the destinations it lists.
-                let pending = r.destinations.iter().any(|d| d.status == State::Pending);
+                // As PostEverywhere derives it from the destinations it lists, or lagging.
+                let pending =
+                    self.script.lagging || r.destinations.iter().any(|d| d.status == State::Pending);
                 r.post_status = Some(if pending { "publishing" } else { "published" }.into());
                 (Outcome::Listed(r.destinations.clone()), Ok(answer(r)))
             }

@@ -64,11 +64,9 @@ fn script() -> impl Strategy<Value = Script> {
         1..5,
     );
     let latencies = proptest::collection::vec(prop_oneof![5 => 0u64..50, 1 => 50u64..40_000], 1..6);
-    (results, retries, latencies).prop_map(|(results, retries, latencies_ms)| Script {
-        results,
-        retries,
-        latencies_ms,
-    })
+    (results, retries, latencies, proptest::bool::weighted(0.2)).prop_map(
+        |(results, retries, latencies_ms, lagging)| Script { results, retries, latencies_ms, lagging },
+    )
 }
 
 fn setup() -> impl Strategy<Value = Setup> {
