@@ -210,8 +210,13 @@ pub fn scrub_panics(redactor: Redactor) {
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(no message)");
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        let line = redactor
-            .scrub(&format!("posteverywhere-wait: internal error (a bug; please report it){at}: {what}\n"));
+        // Scrubbed before it is cut to one line (a cut could leave part of the key), and one
+        // line starting with our name: no text in it can pass for a workflow command.
+        let text = redactor.scrub(&format!("{at}: {what}"));
+        let line = format!(
+            "posteverywhere-wait: internal error (a bug; please report it){}\n",
+            crate::escape::one_line(&text, 2000)
+        );
         let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     }));
 }

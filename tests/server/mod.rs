@@ -112,12 +112,17 @@ impl Server {
                 let refuse = serve(&l, &st, &sp, &pn, started);
                 drop(l);
                 let Some(refuse) = refuse else { return };
-                // Nothing listens now; the handler that asked waits for this before answering.
+                // Nothing listens now, but the port stays ours: a socket bound to it and not
+                // listening refuses every connection, and no other test's server or client
+                // can be given the port meanwhile.
+                let hold = hold_port(port);
+                // The handler that asked waits for this before answering.
                 st.lock().unwrap().refuse = None;
                 let until = Instant::now() + refuse;
                 while Instant::now() < until && !sp.load(Ordering::SeqCst) {
                     thread::sleep(Duration::from_millis(1));
                 }
+                drop(hold);
                 // Checked again once bound: `Drop` sets `stop` before it connects to wake us.
                 if sp.load(Ordering::SeqCst) {
                     return;
@@ -313,6 +318,15 @@ fn answer(stream: &TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
         }
         Reply::ThenRefuse(..) => unreachable!("answered by `handle`, which owns the listener's state"),
     }
+}
+
+/// A socket bound to `port` on loopback that does not listen.
+fn hold_port(port: u16) -> socket2::Socket {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    s.set_reuse_address(true).expect("SO_REUSEADDR");
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    s.bind(&addr.into()).expect("the port just released");
+    s
 }
 
 /// Has the accept loop close the listener, and waits until it has: once the client reads

@@ -283,7 +283,6 @@ pub fn assert_no_injected_commands(text: &str) {
     }
 }
 
-/// A results body in the documented envelope.
 /// A results answer listing `dests`, its `post_status` derived from them as PostEverywhere
 /// derives it: `publishing` while any is not final.
 pub fn results(dests: Value) -> Value {
