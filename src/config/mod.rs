@@ -143,7 +143,7 @@ impl Config {
         // The key anywhere but in api-key would be printed, written to reports, or posted.
         for name in names.into_iter().filter(|n| *n != "api-key") {
             if let Some(Some(v)) = raw.slot(name).map(|v| &*v) {
-                if src.1.finds(v.as_bytes()) {
+                if src.1.holds_key(v.as_bytes()) {
                     return Err(src.bad(name, v, &format!("it holds the API key; {KEY_ONLY}")));
                 }
             }
@@ -299,7 +299,7 @@ fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, Con
         }
         (None, Some(f)) => {
             let text = read_content(f).map_err(|why| src.bad("content-file", f, &why))?;
-            if src.1.finds(text.as_bytes()) {
+            if src.1.holds_key(text.as_bytes()) {
                 return Err(src.bad("content-file", f, &format!("the file holds the API key; {KEY_ONLY}")));
             }
             Some((text, f.clone()))
