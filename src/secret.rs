@@ -176,17 +176,11 @@ impl Redactor {
         self.forms().finds(text)
     }
 
-    /// Whether the key as it is, or spelled with escapes, is in `text`: what a key pasted
-    /// into the wrong input looks like. Unlike `finds`, it builds no forms (base64 and the
-    /// rest), which would cost their building before the first request.
+    /// `finds`, for text checked before the first request (inputs): text shorter than the
+    /// key, as most inputs are (durations, switches, ids), can hold no form of it, so the
+    /// forms (base64 and the rest) are built only for text at least as long.
     pub fn holds_key(&self, text: &[u8]) -> bool {
-        let Some(key) = self.0.key.as_deref().map(str::as_bytes) else { return false };
-        // Most inputs (durations, switches, ids) are shorter than a key: nothing to search.
-        if text.len() < key.len() {
-            return false;
-        }
-        memchr::memmem::find(text, key).is_some()
-            || spelled::may_hold_escapes(text) && spelled::spellings(key, text).next().is_some()
+        self.0.key.as_ref().is_some_and(|key| text.len() >= key.len()) && self.finds(text)
     }
 
     /// Scrubs a raw body, leaving it untouched (no copy) when the secret is not in it.

@@ -118,6 +118,11 @@ fn the_key_in_another_input_is_refused() {
         ("INPUT_POST-ID", format!("p1, {key}")),
         ("INPUT_CONTENT", format!("Launch! {key}")),
         ("INPUT_ACCOUNTS", format!("x:{}", key.replacen('_', "%5F", 1))),
+        // Base64 of "token:" and the key, as a Basic credential pasted into the post.
+        (
+            "INPUT_CONTENT",
+            "token dG9rZW46cGVfbGl2ZV8wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==".to_owned(),
+        ),
     ] {
         let mut pairs = vec![KEY, (input, value.as_str())];
         if input != "INPUT_POST-ID" {

@@ -26,14 +26,20 @@ pub fn same(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -
     recent && a == b && post.content.as_deref().map(normal).as_deref() == Some(content)
 }
 
-/// The first listed post that is this one.
+/// The first listed post that is this one, preferring one whose id can be used (the
+/// step waits for it by that id).
 pub fn find<'a>(
     posts: &'a [Listed],
     content: &str,
     accounts: &[i64],
     since: SystemTime,
 ) -> Option<&'a Listed> {
-    posts.iter().find(|p| same(p, content, accounts, since))
+    let mut matches = posts.iter().filter(|p| same(p, content, accounts, since));
+    let first = matches.next()?;
+    if crate::config::id_problem(&first.post_id).is_none() {
+        return Some(first);
+    }
+    Some(matches.find(|p| crate::config::id_problem(&p.post_id).is_none()).unwrap_or(first))
 }
 
 /// How far back a re-run of a job looks, whatever `dedupe` says.
@@ -82,6 +88,12 @@ mod tests {
         assert!(!same(&post("Launch day!", &[1, 2], 50), &c, &[1, 2], since), "too old");
         let posts = [post("x", &[1], 150), post("Launch day!", &[1, 2], 160)];
         assert_eq!(find(&posts, &c, &[2, 1], since).unwrap().post_id, "p160");
+        // A match whose id cannot be used gives way to one that can, and is found only alone.
+        let mut odd = post("Launch day!", &[1, 2], 170);
+        odd.post_id = "odd:1".into();
+        let both = [odd.clone(), post("Launch day!", &[1, 2], 160)];
+        assert_eq!(find(&both, &c, &[1, 2], since).unwrap().post_id, "p160");
+        assert_eq!(find(&[odd], &c, &[1, 2], since).unwrap().post_id, "odd:1");
     }
 
     #[test]

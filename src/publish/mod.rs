@@ -229,6 +229,10 @@ where
                     f.describe()
                 ));
             }
+            // Found, but with an id that cannot be used: the fault says so.
+            Err(f @ Failed::Fault(crate::api::Fault::Fatal { status: None, .. })) => {
+                return s.stopped(record, f, "an earlier post with this content");
+            }
             Err(f) => return s.stopped(record, f, "could not look for an earlier post with this content"),
         }
     }

@@ -282,3 +282,18 @@ proptest::proptest! {
         proptest::prop_assert!(r.finds(echo.as_bytes()));
     }
 }
+
+proptest::proptest! {
+    /// `holds_key` skips text shorter than the key without building the forms: no form may
+    /// be shorter than the key.
+    #[test]
+    fn no_form_is_shorter_than_the_key(key in "[ -~]{4,64}") {
+        let mut shortest = usize::MAX;
+        each_form(&key, |f| if f.len() >= MIN_FORM { shortest = shortest.min(f.len()) });
+        proptest::prop_assert!(shortest >= key.len(), "{} < {}", shortest, key.len());
+        let r = Redactor::new(Some(&ApiKey::new(key.clone())));
+        let around = format!("x {key} y");
+        proptest::prop_assert!(r.holds_key(around.as_bytes()));
+        proptest::prop_assert!(!r.holds_key(&key.as_bytes()[1..]));
+    }
+}
