@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Response, StatusCode};
 
-use super::model::{DecodeError, decode_error};
+use super::model::decode_error;
 use super::{Client, Fault, MAX_BODY_BYTES, RateInfo, fault, ratelimit};
 use crate::escape::one_line;
 use fault::too_big;
@@ -169,26 +169,12 @@ pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `decode` of an answer, and again with each byte that is not UTF-8 read as U+FFFD when
-/// that is why it failed: serde_json refuses a whole body over one Latin-1 byte in a name,
-/// which would make every answer unusable although its statuses can be read. The happy
-/// path pays nothing.
-pub(super) fn lossy<T>(
-    bytes: &[u8],
-    decode: impl Fn(&[u8]) -> Result<T, DecodeError>,
-) -> Result<T, DecodeError> {
-    match decode(bytes) {
-        Err(DecodeError::NotJson(e)) if std::str::from_utf8(bytes).is_err() => {
-            decode(String::from_utf8_lossy(bytes).as_bytes()).map_err(|_| DecodeError::NotJson(e))
-        }
-        other => other,
-    }
-}
-
-/// A JSON value, read as `lossy` reads an answer: again with U+FFFD for bytes that are not
-/// UTF-8 when that is why it failed.
-pub(super) fn json_lossy(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
-    serde_json::from_slice(bytes).or_else(|e| match std::str::from_utf8(bytes) {
+/// the body is not UTF-8: serde_json refuses a whole body over one Latin-1 byte in a name,
+/// which would make every answer unusable although its statuses can be read. The first
+/// error is kept when the second reading fails too. The happy path pays nothing.
+pub(super) fn lossy<T, E>(bytes: &[u8], decode: impl Fn(&[u8]) -> Result<T, E>) -> Result<T, E> {
+    decode(bytes).or_else(|e| match std::str::from_utf8(bytes) {
         Ok(_) => Err(e),
-        Err(_) => serde_json::from_str(&String::from_utf8_lossy(bytes)).map_err(|_| e),
+        Err(_) => decode(String::from_utf8_lossy(bytes).as_bytes()).map_err(|_| e),
     })
 }

@@ -206,9 +206,10 @@ impl Client {
     /// in two and spoil a usable answer. Bytes that are not UTF-8 are read as U+FFFD.
     async fn json(&self, req: reqwest::RequestBuilder) -> Result<Answer<Value>, Fault> {
         let (bytes, rate) = self.send_unscrubbed(req).await?;
-        let mut value = super::exchange::json_lossy(&bytes).map_err(|e| {
-            Fault::transient(super::fault::not_json(&self.redactor.scrub_bytes(bytes.clone()), &e))
-        })?;
+        let mut value =
+            super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).map_err(|e| {
+                Fault::transient(super::fault::not_json(&self.redactor.scrub_bytes(bytes.clone()), &e))
+            })?;
         self.scrub_value(&mut value);
         Ok(Answer { value, rate })
     }
@@ -329,7 +330,7 @@ impl Client {
             return Err(self.refused(resp, rate).await);
         }
         let id = self.read_capped(resp).await.ok().and_then(|bytes| {
-            let v: Value = super::exchange::json_lossy(&bytes).ok()?;
+            let v: Value = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok()?;
             data(&v).as_object().and_then(|o| id(o, &["post_id", "id"])).map(|id| self.redactor.scrub(&id))
         });
         Ok(Answer { value: id, rate })
