@@ -221,16 +221,13 @@ where
                 return Ended::Wait(record);
             }
             Ok(None) => {}
-            // The API refused to list posts (an HTTP status): posting is still safe. A post
-            // found that cannot be waited for (no status) stops the step below.
-            Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { status: Some(_), .. }) => {
+            Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { .. }) => {
                 events.warn(&format!(
                     "could not look for an earlier post with this content ({}); posting",
                     f.describe()
                 ));
             }
-            // Found, but with an id that cannot be used: the fault says so.
-            Err(f @ Failed::Fault(crate::api::Fault::Fatal { status: None, .. })) => {
+            Err(f @ Failed::Unusable(_)) => {
                 return s.stopped(record, f, "an earlier post with this content");
             }
             Err(f) => return s.stopped(record, f, "could not look for an earlier post with this content"),

@@ -40,6 +40,8 @@ pub enum Failed {
     Fault(Fault),
     Deadline,
     Signal(Signal),
+    /// The post is there, but with an id that cannot be waited for: never posted again.
+    Unusable(String),
 }
 
 pub struct Steps<'a, E, S> {
@@ -81,6 +83,7 @@ where
         let (status, code, message) = match f {
             Failed::Fault(f) => (Status::Error, code::API, format!("{what}: {}", f.describe())),
             Failed::Deadline => (Status::Timeout, code::TIMEOUT, format!("{what} before the deadline")),
+            Failed::Unusable(why) => (Status::Error, code::API, format!("{what}: {why}")),
             Failed::Signal(s) => {
                 let (name, c) = if s == Signal::Terminate {
                     ("SIGTERM", code::SIGTERM)
@@ -191,7 +194,7 @@ where
                          that cannot be used ({:?} {why}); not posting again: look at it in PostEverywhere",
                         crate::escape::one_line(&p.post_id, 60)
                     );
-                    return Err(Failed::Fault(Fault::Fatal { status: None, message }));
+                    return Err(Failed::Unusable(message));
                 }
                 return Ok(Some(p.clone()));
             }
