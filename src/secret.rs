@@ -217,15 +217,20 @@ pub fn scrub_panics(redactor: Redactor) {
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(no message)");
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        // Scrubbed before it is cut to one line (a cut could leave part of the key), and one
-        // line starting with our name: no text in it can pass for a workflow command.
-        let text = redactor.scrub(&format!("{at}: {what}"));
-        let line = format!(
-            "posteverywhere-wait: internal error (a bug; please report it){}\n",
-            crate::escape::one_line(&text, 2000)
-        );
+        let line = panic_line(&redactor, &at, what);
         let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     }));
+}
+
+/// The one line a panic prints: scrubbed before it is cut to one line (a cut could leave
+/// part of the key), and starting with our name, so no text in it can pass for a workflow
+/// command.
+fn panic_line(redactor: &Redactor, at: &str, what: &str) -> String {
+    let text = redactor.scrub(&format!("{at}: {what}"));
+    format!(
+        "posteverywhere-wait: internal error (a bug; please report it){}\n",
+        crate::escape::one_line(&text, 2000)
+    )
 }
 
 impl fmt::Debug for Redactor {

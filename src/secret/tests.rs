@@ -297,3 +297,27 @@ proptest::proptest! {
         proptest::prop_assert!(!r.holds_key(&key.as_bytes()[1..]));
     }
 }
+
+#[test]
+fn a_panic_prints_one_scrubbed_line_without_any_part_of_the_key() {
+    let key = ApiKey::new(KEY.into());
+    let r = Redactor::new(Some(&key));
+    // The key straddles the 2000-character cut: cut first, then scrubbed, a prefix of it
+    // would be printed.
+    for pad in [1960, 1980, 1995, 2000] {
+        let what = format!("{}{KEY}\n::error::forged\r\n{KEY}", "x".repeat(pad));
+        let line = panic_line(&r, " at src/x.rs:1", &what);
+        assert!(line.starts_with("posteverywhere-wait: internal error"), "{line}");
+        assert_eq!(line.matches('\n').count(), 1, "{line:?}");
+        assert!(line.ends_with('\n') && !line.contains('\r'), "{line:?}");
+        for part in KEY.as_bytes().windows(12) {
+            let part = std::str::from_utf8(part).unwrap();
+            assert!(!line.contains(part), "{pad}: a part of the key, {part}, in the line");
+        }
+    }
+    let line = panic_line(&r, " at src/x.rs:1", "no key here");
+    assert_eq!(
+        line,
+        "posteverywhere-wait: internal error (a bug; please report it) at src/x.rs:1: no key here\n"
+    );
+}
