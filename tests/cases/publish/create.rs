@@ -124,6 +124,29 @@ fn a_create_that_never_reached_the_api_is_sent_again() {
     assert_eq!(run.output("created"), "false");
 }
 
+/// Creates that never reached the API are counted in a row: one that reached it ends the
+/// row, so a short outage before the first create and another before the second do not add
+/// up to max-errors. (Takes ~4 s: a second create that reached the API waits 3 s after the
+/// first, the API's creates-a-minute limit.)
+#[test]
+fn a_create_that_reached_the_api_ends_a_row_of_creates_that_did_not() {
+    let dark = |refuse_ms| Reply::ThenRefuse(Box::new(listing(json!([]))), Duration::from_millis(refuse_ms));
+    // The dedupe look, then fifteen looks for the lost create: the first and the last leave
+    // the API dark for a moment, so one create before and one after the lost one is refused.
+    let mut looks = vec![dark(100)];
+    looks.extend((0..14).map(|_| listing(json!([]))));
+    looks.extend([dark(200), listing(json!([]))]);
+    let lost = Reply::status(503, json!({"error": "unavailable"}));
+    let server = api(vec![lost, created("p-new")], looks);
+    let run = publish(&server).input("poll-interval", "200ms").input("max-errors", "2").results_file().run();
+    run.expect_code(0);
+    assert_eq!(run.stdout.matches("the create call never reached the API").count(), 2, "{}", run.stdout);
+    assert_eq!(creates(&server).len(), 2, "the lost create and the one after it reached the API");
+    assert!(run.stdout.contains("posting again (call 2 of 3)"), "{}", run.stdout);
+    assert_eq!(run.output("post-id"), "p-new");
+    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 2);
+}
+
 /// Ids from the API go into outputs one a line: an id with a line break (it would forge a
 /// second one) or longer than an output holds (it would leave post-id empty) is no id. A
 /// create answered with one is a post made without a usable id: found in the list, never
