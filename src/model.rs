@@ -117,12 +117,50 @@ impl Destination {
         }
     }
 
+    /// A pending destination of `post_id` on an account the results do not list yet, known
+    /// from elsewhere (the accounts posted to, or the post's own `account_ids`).
+    pub fn unlisted(
+        post_id: &str,
+        account_id: i64,
+        platform: String,
+        name: Option<String>,
+        note: &str,
+    ) -> Self {
+        Destination {
+            post_id: post_id.to_owned(),
+            id: None,
+            account_id: Some(Value::from(account_id)),
+            account_name: name,
+            platform,
+            status: State::Pending,
+            raw_status: "not listed".into(),
+            url: None,
+            error: None,
+            attempts: None,
+            published_at: None,
+            next_retry_at: None,
+            retries: 0,
+            note: Some(note.into()),
+            class: None,
+        }
+    }
+
     /// The account id as the retry call takes it: an integer.
     pub fn account_number(&self) -> Option<i64> {
         match self.key() {
             DestKey::Account(AccountRef::Num(n), _) => Some(n),
             _ => None,
         }
+    }
+}
+
+/// An account id as the retry call takes it (an integer), whether sent as a number or a
+/// string of one.
+pub fn account_number(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 

@@ -76,6 +76,9 @@ pub struct PostWait {
     pub notes: Vec<String>,
     /// Polls spent waiting for a destination the post says is in flight but none lists.
     unlisted_polls: u32,
+    /// Whether the post was asked which accounts it is for (a wait-only run's way to know
+    /// one the results do not list yet).
+    accounts_asked: bool,
 }
 
 /// How many more polls a post gets whose every listed destination is final while it still
@@ -99,6 +102,7 @@ impl PostWait {
             requests: 0,
             notes: Vec::new(),
             unlisted_polls: 0,
+            accounts_asked: false,
         }
     }
 
@@ -242,6 +246,15 @@ impl PostWait {
             self.schedule_checked = true;
         }
         if tally.complete() && self.in_flight() {
+            // A run that did not post does not know the post's accounts: the post names
+            // them (GET /posts/{id}), so one the results do not list yet is waited for.
+            // Asking counts as one of the polls more that such a post gets.
+            if !self.accounts_asked && !self.known.expects_accounts() {
+                self.accounts_asked = true;
+                self.unlisted_polls += 1;
+                self.step = Step::Due(now, Action::Post);
+                return;
+            }
             // `publishing` is derived from the destinations, but may lag them (the API's own
             // example calls a post with a failed destination `published`): a few more polls
             // for one listed late, then the destinations decide.
@@ -297,21 +310,37 @@ impl PostWait {
             // Worth asking again after the next poll.
             self.schedule_checked = false;
         }
-        if let Ok(post) = answer {
+        if let Ok(mut post) = answer {
             if post.post_status.as_deref().is_some_and(|s| status_is(s, &["draft"])) {
                 self.step = Step::Done(Finish::Draft);
                 return;
             }
             let at = post.scheduled_for.as_deref().and_then(crate::time::parse_time);
-            if let (Some(at), Some(text)) = (at, post.scheduled_for) {
+            if let (Some(at), Some(text)) = (at, post.scheduled_for.take()) {
                 if at > self.limits.deadline_wall {
                     self.step = Step::Done(Finish::Scheduled(text));
                     return;
                 }
             }
+            if !post.account_ids.is_empty() && !self.known.expects_accounts() {
+                self.known.expect(self.accounts_of(&post));
+            }
         }
         // Not knowing the schedule is no reason to stop waiting.
         self.after_poll(now, Observation::Pending, jitter);
+    }
+
+    /// The accounts `post` names, as destinations that stand for each until the results
+    /// list it (named and on the platform its own destinations give, when they do).
+    fn accounts_of(&self, post: &Results) -> Vec<Destination> {
+        let note = "the post names this account, but its results do not list it yet";
+        let each = |&n: &i64| {
+            let d = post.destinations.iter().find(|d| d.account_number() == Some(n));
+            let platform =
+                d.map_or_else(|| crate::model::UNKNOWN_PLATFORM.to_owned(), |d| d.platform.clone());
+            Destination::unlisted(&self.id, n, platform, d.and_then(|d| d.account_name.clone()), note)
+        };
+        post.account_ids.iter().map(each).collect()
     }
 
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute

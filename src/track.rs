@@ -165,6 +165,11 @@ impl Known {
         t
     }
 
+    /// Whether the accounts the post is for are known (`expect`).
+    pub fn expects_accounts(&self) -> bool {
+        !self.expected.is_empty()
+    }
+
     /// Accounts posted to and not listed yet (counted in `tally` as pending).
     pub fn unlisted(&self) -> usize {
         self.unlisted.len()

@@ -14,11 +14,14 @@ use super::wire::{self, Body, Ctx, Fields, List};
 use crate::model::{Destination, classify};
 
 /// A decoded results answer for one post.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Results {
     pub post_status: Option<String>,
     /// Post-level schedule, when the body carries one (GET /posts/{id}).
     pub scheduled_for: Option<String>,
+    /// The accounts the post is for, when the body names them (GET /posts/{id}); ids that
+    /// are neither a whole number nor a string of one are left out.
+    pub account_ids: Vec<i64>,
     pub destinations: Vec<Destination>,
     /// Status words we did not recognise (treated as pending).
     pub unknown_statuses: Vec<String>,
@@ -184,6 +187,7 @@ fn results(body: Body) -> Result<Results, DecodeError> {
     Ok(Results {
         post_status,
         scheduled_for,
+        account_ids: Vec::new(),
         destinations: list.destinations,
         unknown_statuses: list.unknown_statuses,
     })
@@ -198,7 +202,7 @@ pub fn decode_results(post_id: &str, bytes: &[u8]) -> Result<Results, DecodeErro
 /// when it lists them (none otherwise). Fails only when the body is not JSON.
 pub fn decode_post(post_id: &str, bytes: &[u8]) -> Result<Results, DecodeError> {
     let mut body = read(post_id, bytes)?;
-    let (mut post_status, mut scheduled_for) = (None, None);
+    let (mut post_status, mut scheduled_for, mut account_ids) = (None, None, Vec::new());
     if let Ok(top) = &mut body.0 {
         let payload = match top.data.as_deref_mut() {
             Some(data) => data,
@@ -206,9 +210,14 @@ pub fn decode_post(post_id: &str, bytes: &[u8]) -> Result<Results, DecodeError> 
         };
         post_status = payload.status.take().or_else(|| payload.post_status.take());
         scheduled_for = payload.scheduled_for.take().or_else(|| payload.scheduled_at.take());
+        if let Some(Value::Array(ids)) = payload.account_ids.take() {
+            account_ids = ids.iter().filter_map(crate::model::account_number).collect();
+            account_ids.sort_unstable();
+            account_ids.dedup();
+        }
     }
     let destinations = results(body).map(|r| r.destinations).unwrap_or_default();
-    Ok(Results { post_status, scheduled_for, destinations, unknown_statuses: Vec::new() })
+    Ok(Results { post_status, scheduled_for, account_ids, destinations, unknown_statuses: Vec::new() })
 }
 
 fn str_field<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {

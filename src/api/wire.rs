@@ -40,6 +40,8 @@ pub struct Level {
     pub status: Option<String>,
     pub scheduled_for: Option<String>,
     pub scheduled_at: Option<String>,
+    /// The accounts a post is for (GET /posts/{id} only), as sent.
+    pub account_ids: Option<Value>,
     /// Top level only: `data` when it is an object (the payload) …
     pub data: Option<Box<Level>>,
     /// … or when it is the destination list itself.
@@ -190,6 +192,7 @@ enum LevelField {
     Status,
     ScheduledFor,
     ScheduledAt,
+    AccountIds,
     Data,
 }
 
@@ -201,6 +204,7 @@ fn level_field(name: &[u8]) -> Option<LevelField> {
         b"status" => LevelField::Status,
         b"scheduled_for" => LevelField::ScheduledFor,
         b"scheduled_at" => LevelField::ScheduledAt,
+        b"account_ids" => LevelField::AccountIds,
         b"data" => LevelField::Data,
         _ => return None,
     })
@@ -226,6 +230,7 @@ impl<'de> Container<'de> for LevelSeed<'_> {
                 Some(LevelField::Status) => level.status = string(&mut map)?,
                 Some(LevelField::ScheduledFor) => level.scheduled_for = string(&mut map)?,
                 Some(LevelField::ScheduledAt) => level.scheduled_at = string(&mut map)?,
+                Some(LevelField::AccountIds) => level.account_ids = map.next_value()?,
                 Some(LevelField::Data) if self.top => {
                     (level.data, level.data_list) = match map.next_value_seed(Shape(DataSeed(ctx)))? {
                         Ok(Ok(payload)) => (Some(Box::new(payload)), None),

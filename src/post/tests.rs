@@ -18,7 +18,7 @@ fn limits(retry_failed: u32) -> Limits {
 }
 
 fn results(dests: Vec<Destination>) -> Results {
-    Results { post_status: None, scheduled_for: None, destinations: dests, unknown_statuses: Vec::new() }
+    Results { destinations: dests, ..Results::default() }
 }
 
 fn failed(error: &str) -> Destination {
@@ -195,8 +195,7 @@ fn all_queued_looks_at_the_post_once() {
     let post = |status: &str, at: Option<&str>| Results {
         post_status: Some(status.into()),
         scheduled_for: at.map(str::to_owned),
-        destinations: Vec::new(),
-        unknown_statuses: Vec::new(),
+        ..Results::default()
     };
     // Due after the deadline: stop at once.
     let mut p = PostWait::new("p".into(), limits(0));

@@ -66,39 +66,24 @@ impl Record {
     /// until the results list it.
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     pub fn expected_destinations(&self, post_id: &str) -> Vec<Destination> {
-        self.targets
-            .iter()
-            .map(|a| Destination {
-                note: Some("posted to, but not listed in the results yet".into()),
-                ..account_destination(post_id, a)
-            })
-            .collect()
+        self.targets.iter().map(|a| account_destination(post_id, a)).collect()
     }
 }
 
 /// A destination of `post_id` on account `a`, pending, as we know it before the API lists it.
 fn account_destination(post_id: &str, a: &Account) -> Destination {
-    Destination {
-        post_id: post_id.to_owned(),
-        id: None,
-        account_id: Some(serde_json::json!(a.id)),
-        account_name: a
-            .username
-            .as_ref()
-            .map(|u| format!("@{}", u.trim_start_matches('@')))
-            .or_else(|| a.display_name.clone()),
-        platform: a.platform.clone(),
-        status: State::Pending,
-        raw_status: "not listed".into(),
-        url: None,
-        error: None,
-        attempts: None,
-        published_at: None,
-        next_retry_at: None,
-        retries: 0,
-        note: None,
-        class: None,
-    }
+    let name = a
+        .username
+        .as_ref()
+        .map(|u| format!("@{}", u.trim_start_matches('@')))
+        .or_else(|| a.display_name.clone());
+    Destination::unlisted(
+        post_id,
+        a.id,
+        a.platform.clone(),
+        name,
+        "posted to, but not listed in the results yet",
+    )
 }
 
 /// How publishing ended.

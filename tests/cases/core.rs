@@ -1,10 +1,10 @@
 //! The core wait: response shapes, pending to final, fail-on, platform retries, the
 //! deadline, outputs parsed back with the runner's rules, plain mode.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::server::{RESULTS, Reply, Server};
-use crate::util::{Cmd, KEY, dest, results};
+use crate::util::{Cmd, KEY, account, dest, results};
 
 #[test]
 fn every_documented_response_shape_is_understood() {
@@ -130,6 +130,51 @@ fn a_post_still_publishing_gets_a_few_more_polls() {
     assert_eq!(server.hits("GET", RESULTS), 3);
     let message = run.output("message");
     assert!(message.contains("PostEverywhere still called the post publishing"), "{message}");
+}
+
+/// A run that did not post learns the post's accounts from the post itself: one the results
+/// do not list yet is waited for, not left to two more polls, so a late failure is never
+/// reported green.
+#[test]
+fn a_post_still_publishing_is_asked_which_accounts_it_is_for() {
+    let only_x = json!({"data": {"post_id": "post_1", "post_status": "publishing", "results": [dest("x", "published")]}});
+    let both = results(json!([dest("x", "published"), dest("linkedin", "failed")]));
+    let post = |ids: Value| {
+        Reply::ok(json!({"data": {"post_id": "post_1", "status": "publishing", "account_ids": ids,
+                                  "destinations": [dest("x", "publishing"), dest("linkedin", "publishing")]}}))
+    };
+    let accounts = json!([account("x"), account("linkedin").to_string()]);
+    let mut answers = vec![Reply::ok(only_x.clone()); 6];
+    answers.push(Reply::ok(both));
+    let server = Server::new().results(answers).route("GET", "/api/v1/posts/post_1", vec![post(accounts)]);
+    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
+    run.expect_code(1);
+    assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1);
+    assert_eq!(server.hits("GET", RESULTS), 7, "waited for linkedin until it was listed");
+    assert_eq!((run.output("status"), run.output("failed-count")), ("partial", "1"));
+    // Never listed: pending to the deadline (exit 3), and the summary names the account.
+    let server = Server::new().results(vec![Reply::ok(only_x.clone())]).route(
+        "GET",
+        "/api/v1/posts/post_1",
+        vec![post(json!([account("x"), account("linkedin")]))],
+    );
+    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").input("timeout", "300ms").run();
+    run.expect_code(3);
+    assert!(run.summary.contains("| linkedin | @\u{200b}linkedin | pending (not listed)"), "{}", run.summary);
+    assert!(run.summary.contains("the post names this account"), "{}", run.summary);
+    // Every account it names is listed, or it names none: the destinations decide after two
+    // more polls, as before.
+    for ids in [json!([account("x")]), json!([])] {
+        let server = Server::new().results(vec![Reply::ok(only_x.clone())]).route(
+            "GET",
+            "/api/v1/posts/post_1",
+            vec![post(ids)],
+        );
+        let run = Cmd::github(&server.base_url()).run();
+        run.expect_code(0);
+        assert_eq!(server.hits("GET", RESULTS), 3);
+        assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1);
+    }
 }
 
 /// The post-level status only cross-checks the destinations: when it says failed and every

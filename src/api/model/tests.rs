@@ -162,4 +162,14 @@ fn post_bodies_give_status_schedule_and_any_destinations() {
     assert_eq!((r.post_status.as_deref(), r.destinations.len()), (Some("publishing"), 1));
     assert!(decode_post("p", b"[1]").unwrap().post_status.is_none());
     assert!(matches!(decode_post("p", b"nope"), Err(DecodeError::NotJson(_))));
+    // The accounts it is for: numbers or strings of one, once each; anything else left out.
+    let body = json!({"data": {"status": "publishing", "account_ids": [7, " 3 ", 7, "x", 1.5, null, -2]}});
+    assert_eq!(decode_post("p", body.to_string().as_bytes()).unwrap().account_ids, [-2, 3, 7]);
+    for ids in [json!("7"), json!({"a": 1}), json!(null)] {
+        let body = json!({"data": {"status": "publishing", "account_ids": ids}});
+        assert!(decode_post("p", body.to_string().as_bytes()).unwrap().account_ids.is_empty(), "{ids}");
+    }
+    // A results answer never names them (and an `account_ids` in it changes nothing).
+    let body = json!({"data": {"account_ids": [1], "results": [{"platform": "x", "status": "live"}]}});
+    assert!(decode_results("p", body.to_string().as_bytes()).unwrap().account_ids.is_empty());
 }

@@ -179,12 +179,7 @@ impl Api for Fake {
         if timed_out {
             return Err(transient());
         }
-        let post = Results {
-            post_status: Some("publishing".into()),
-            scheduled_for: None,
-            destinations: Vec::new(),
-            unknown_statuses: Vec::new(),
-        };
+        let post = Results { post_status: Some("publishing".into()), ..Results::default() };
         Ok(answer(post))
     }
 
