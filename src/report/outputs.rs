@@ -65,7 +65,7 @@ pub fn outputs(r: &Report, exit_code: u8) -> (Vec<(&'static str, String)>, Optio
             failed_platforms.push(p);
         }
     }
-    let (platforms, _) =
+    let (platforms, platforms_dropped) =
         join_capped(failed_platforms.iter().map(String::as_str), ",", 256, PLATFORMS_MAX_BYTES);
     let (results, mut note) = capped_results(r);
     let mut add_note = |n: String| note = Some(note.take().map_or(n.clone(), |m| format!("{m}; {n}")));
@@ -74,6 +74,20 @@ pub fn outputs(r: &Report, exit_code: u8) -> (Vec<(&'static str, String)>, Optio
             "published-urls leaves out {} that {} not https://, over 2 KiB, or past its size limit; results-file has them",
             crate::report::text::plural(urls_dropped, "URL"),
             if urls_dropped == 1 { "is" } else { "are" }
+        ));
+    }
+    if platforms_dropped > 0 {
+        add_note(format!(
+            "failed-platforms leaves out {} past its size limit; results-file has them",
+            crate::report::text::plural(platforms_dropped, "platform"),
+        ));
+    }
+    let (post_ids, posts_dropped) =
+        join_capped(r.posts.iter().map(|p| p.post_id.as_str()), "\n", ID_MAX_BYTES, URLS_MAX_BYTES);
+    if posts_dropped > 0 {
+        add_note(format!(
+            "post-id leaves out {} over 256 bytes, holding a line break or past its size limit; results-file has them",
+            crate::report::text::plural(posts_dropped, "id"),
         ));
     }
     let media = r.publish.as_ref().map(|p| p.media_ids.as_slice()).unwrap_or_default();
@@ -96,7 +110,7 @@ pub fn outputs(r: &Report, exit_code: u8) -> (Vec<(&'static str, String)>, Optio
         ("failed-platforms", platforms),
         ("retried-count", r.retried().to_string()),
         ("results", results),
-        ("post-id", post_ids(r)),
+        ("post-id", post_ids),
         ("created", r.publish.as_ref().is_some_and(|p| p.created).to_string()),
         ("reused-post", r.publish.as_ref().is_some_and(|p| p.reused).to_string()),
         ("media-ids", media_ids),
@@ -106,11 +120,6 @@ pub fn outputs(r: &Report, exit_code: u8) -> (Vec<(&'static str, String)>, Optio
         ),
     ];
     (list, note)
-}
-
-/// The post(s) waited for, one a line (capped like the other lists).
-fn post_ids(r: &Report) -> String {
-    join_capped(r.posts.iter().map(|p| p.post_id.as_str()), "\n", 256, URLS_MAX_BYTES).0
 }
 
 /// The `results` array, one destination a line, cut to whole entries that fit
@@ -181,6 +190,7 @@ pub fn encode(list: &[(&str, String)]) -> String {
 mod tests {
     use super::*;
     use crate::outcome::Status;
+    use crate::report::PostReport;
     use crate::report::fixtures::{dest, report};
 
     #[test]
@@ -218,6 +228,29 @@ mod tests {
         assert_eq!(get("published-urls"), "");
         assert!(!get("failed-platforms").contains('\n') && get("failed-platforms").starts_with("li  nk"));
         assert!(note.unwrap().contains("not https://, over 2 KiB"));
+    }
+
+    /// A list cut to its size limit says so, whichever list it is.
+    #[test]
+    fn every_cut_list_is_noted() {
+        let failed: Vec<_> = (0..100)
+            .map(|n| dest(&format!("platform{n:02}{}", "p".repeat(50)), "@a", State::Failed))
+            .collect();
+        let mut r = report(Status::Failed, failed);
+        let post = r.posts[0].clone();
+        r.posts = (0..300).map(|n| PostReport { post_id: format!("{n:0>250}"), ..post.clone() }).collect();
+        let (list, note) = outputs(&r, r.exit_code);
+        let get = |k| list.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        let platforms = get("failed-platforms").split(',').count();
+        assert!((50..100).contains(&platforms), "{platforms}");
+        let ids = get("post-id").lines().count();
+        assert!((200..300).contains(&ids), "{ids}");
+        let note = note.unwrap();
+        assert!(
+            note.contains(&format!("failed-platforms leaves out {} platforms", 100 - platforms)),
+            "{note}"
+        );
+        assert!(note.contains(&format!("post-id leaves out {} ids", 300 - ids)), "{note}");
     }
 
     /// `act` fails the whole file at a line over 64 KiB (`results` was one line, 88 KB at

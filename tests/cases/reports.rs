@@ -44,7 +44,7 @@ fn hostile() -> Value {
     json!([ok, evil, broken, dest("threads", "publishing")])
 }
 
-fn gitlab(server: &Server) -> Cmd {
+pub fn gitlab(server: &Server) -> Cmd {
     let cmd = Cmd::plain().env("GITLAB_CI", "true").env("CI", "true");
     let paths = ["dotenv-file", "junit-file", "annotations-file", "summary-file", "results-file"]
         .map(|f| (f, cmd.path(&format!("{f}.out"))));
