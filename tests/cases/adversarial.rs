@@ -218,6 +218,47 @@ fn failed_writes_fail_the_step() {
     }
 }
 
+/// Every report file that cannot be written at the end (its folder gone mid-run) fails the
+/// step with exit 5 and is named; the others are still written.
+#[test]
+#[cfg(unix)] // Windows will not remove a folder a process has open
+fn a_report_that_cannot_be_written_at_the_end_fails_the_step() {
+    let pending = || Reply::ok(results(json!([dest("x", "publishing")])));
+    let server =
+        Server::new().results(vec![pending(), pending(), Reply::ok(results(json!([dest("x", "failed")])))]);
+    let cmd = Cmd::plain().env("GITLAB_CI", "true").env("CI", "true");
+    let gone = cmd.path("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let files = ["dotenv-file", "junit-file", "annotations-file", "summary-file", "results-file"];
+    let mut cmd = cmd
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "post_1")
+        .env("POSTEVERYWHERE_BASE_URL", &server.base_url())
+        .env("POSTEVERYWHERE_POLL_INTERVAL", "100ms")
+        .env("POSTEVERYWHERE_RATE_LIMIT", "60000");
+    for (n, name) in files.iter().enumerate() {
+        // The results file stays where it can be written.
+        let dir = if n == 4 { cmd.path("") } else { gone.clone() };
+        let var = format!("POSTEVERYWHERE_{}", name.to_uppercase().replace('-', "_"));
+        cmd = cmd.env(&var, dir.join(format!("{name}.out")).to_str().unwrap());
+    }
+    let start = std::time::Instant::now();
+    let child = cmd.spawn(&[]);
+    while server.hits("GET", RESULTS) == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "no request");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(&gone).unwrap();
+    let run = cmd.collect(child, start);
+    run.expect_code(5);
+    for name in &files[..4] {
+        assert!(run.stderr.contains(&format!("{name}.out")), "{name} not named:\n{}", run.stderr);
+    }
+    let results = std::fs::read_to_string(run.dir.path().join("results-file.out")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&results).unwrap();
+    assert_eq!(results["status"], "failed");
+}
+
 // 8. No panic on a closed stdout or stderr.
 #[test]
 fn closed_pipes_never_panic() {
