@@ -307,7 +307,6 @@ where
             }
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-            let started = self.now();
             // Clocks differ: a post made by this call may be stamped a little earlier.
             let since = SystemTime::now() - Duration::from_secs(60);
             let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
@@ -335,8 +334,9 @@ where
                 answer => answer,
             };
             // Only a create that reached the API counts against its creates a minute, and
-            // it ends a run of creates that did not.
-            self.creates.record(started);
+            // it ends a run of creates that did not. Timed from its answer: the call may
+            // have waited out a 429 before the attempt that reached it.
+            self.creates.record(self.now());
             calls += 1;
             unsent = 0;
             let (lost, accepted) = match answer {
