@@ -182,6 +182,11 @@ mod tests {
             assert!(e.contains(want), "{e}");
             assert!(replace(&p, "x").is_err());
         }
+        // A socket (and a named pipe, whose reader would block the step) is no file to write.
+        let socket = dir.path().join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        assert!(check(&socket).unwrap_err().contains("a socket"));
+        assert!(replace(&socket, "x").is_err());
         let link = dir.path().join("stdout");
         std::os::unix::fs::symlink("/dev/null", &link).unwrap();
         assert!(check(&link).unwrap_err().contains("not a regular file"));

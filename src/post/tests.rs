@@ -76,19 +76,21 @@ fn failures_a_retry_cannot_fix_are_not_requeued() {
 
 #[test]
 fn a_bad_request_switches_to_the_other_body_once() {
-    let mut p = PostWait::new("p".into(), limits(1));
-    p.take();
-    p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
-    let Some(Action::Retry(plan)) = p.take() else { panic!() };
-    let refused =
-        Fault::Fatal { status: Some(400), message: "HTTP 400 Bad Request: invalid_field_name".into() };
-    p.on_retry(S(1), &plan, Err(refused.clone()), 0.0);
-    let Some(Action::Retry(other)) = p.take() else { panic!("expected the other form") };
-    assert_eq!(other.body, json!({"destinationIds": ["dest_7"]}));
-    p.on_retry(S(2), &other, Err(refused), 0.0);
-    assert_eq!(p.finished(), Some(&Finish::Complete), "no third attempt");
-    assert!(p.notes[0].starts_with("retry refused: HTTP 400"));
-    assert!(p.destinations()[0].note.as_deref().unwrap().contains("retry refused"));
+    for status in [400, 422] {
+        let mut p = PostWait::new("p".into(), limits(1));
+        p.take();
+        p.on_results(S(0), Ok(results(vec![failed("boom")])), 0.0);
+        let Some(Action::Retry(plan)) = p.take() else { panic!() };
+        let message = format!("HTTP {status} Bad Request: invalid_field_name");
+        let refused = Fault::Fatal { status: Some(status), message };
+        p.on_retry(S(1), &plan, Err(refused.clone()), 0.0);
+        let Some(Action::Retry(other)) = p.take() else { panic!("{status}: expected the other form") };
+        assert_eq!(other.body, json!({"destinationIds": ["dest_7"]}));
+        p.on_retry(S(2), &other, Err(refused), 0.0);
+        assert_eq!(p.finished(), Some(&Finish::Complete), "no third attempt");
+        assert!(p.notes[0].starts_with(&format!("retry refused: HTTP {status}")));
+        assert!(p.destinations()[0].note.as_deref().unwrap().contains("retry refused"));
+    }
 }
 
 #[test]

@@ -291,4 +291,20 @@ fn scheduled_words_in_the_results_also_trigger_the_schedule_check() {
     run.expect_code(0);
     assert_eq!(run.output("status"), "scheduled");
     assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 2, "asked again after the 429");
+    // Every destination a draft: the post is asked too, again after a 5xx; a draft never
+    // publishes on its own.
+    let body =
+        json!({"data": {"post_id": "post_1", "results": [dest("x", "draft"), dest("instagram", "draft")]}});
+    let server = Server::new().results(vec![Reply::ok(body)]).route(
+        "GET",
+        "/api/v1/posts/post_1",
+        vec![
+            Reply::status(503, json!({"error": {"code": "unavailable", "message": "m"}})),
+            Reply::ok(json!({"data": {"status": "draft"}})),
+        ],
+    );
+    let run = Cmd::github(&server.base_url()).input("timeout", "30").run();
+    run.expect_code(4);
+    assert_eq!(run.output("status"), "error");
+    assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 2, "asked again after the 503");
 }

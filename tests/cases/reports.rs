@@ -255,3 +255,31 @@ fn the_junit_file_stays_under_gitlabs_limit_at_the_largest_input() {
     let j = crate::consumers::gitlab::junit(&xml).unwrap();
     assert_eq!((j.tests, j.failed), (50_000, 50_000));
 }
+
+/// The runner drops a step's summary over 1 MiB, counting what earlier steps' writers left
+/// in the file: ours fits in what is left of 900 KiB, and says so when nothing is.
+#[test]
+fn the_summary_fits_what_earlier_writers_left() {
+    let dests: Vec<Value> = (0..400)
+        .map(|n| {
+            let mut d = dest("x", if n % 2 == 0 { "failed" } else { "published" });
+            d["account_id"] = json!(10_000 + n);
+            d["error"] = json!("e".repeat(200));
+            d
+        })
+        .collect();
+    let server = Server::new().results(vec![Reply::ok(results(Value::Array(dests)))]);
+    for (before, written) in [(850 * 1024, true), (900 * 1024, false)] {
+        let cmd = Cmd::github(&server.base_url());
+        std::fs::write(cmd.path("step_summary"), "x".repeat(before - 1) + "\n").unwrap();
+        let run = cmd.run();
+        run.expect_code(1);
+        assert!(run.summary.len() <= 900 * 1024, "{}", run.summary.len());
+        assert_eq!(run.summary.len() > before, written);
+        let full = "::warning::the job summary file is already full; no summary written";
+        assert_eq!(run.stdout.contains(full), !written, "{}", run.stdout);
+        if written {
+            assert!(run.summary.contains("This summary shows "), "no note of the rows left out");
+        }
+    }
+}

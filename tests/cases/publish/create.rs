@@ -2,7 +2,7 @@
 //! calls, rate limits, scheduled posts, re-runs that reuse their post, and uploads sent
 //! again.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -325,4 +325,31 @@ fn a_rerun_reuses_its_post_instead_of_posting_again() {
     publish(&server).input("dedupe", "0").run().expect_code(0);
     assert_eq!(creates(&server).len(), 1);
     assert_eq!(server.hits("GET", POSTS), 0);
+}
+
+/// The look for an earlier post reads at most five pages of the newest posts.
+#[test]
+fn the_look_for_an_earlier_post_reads_at_most_five_pages() {
+    let now = rfc3339(SystemTime::now());
+    let other = |n: usize| json!({"post_id": format!("o{n}"), "content": "Other", "account_ids": [1], "created_at": now});
+    let page = |more: bool, posts: Value| {
+        Reply::ok(json!({"data": {"posts": posts, "pagination": {"has_more": more}}}))
+    };
+    let full = || page(true, Value::Array((0..100).map(other).collect()));
+    let mine =
+        json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": now}]);
+    // On the third page: reused.
+    let server = api(vec![created("twice!")], vec![full(), full(), page(false, mine.clone())]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), run.output("reused-post")), ("p-old", "true"));
+    assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (3, 0));
+    // On the sixth: never read, so the post is made.
+    let mut pages: Vec<Reply> = (0..5).map(|_| full()).collect();
+    pages.push(page(false, mine));
+    let server = api(vec![created("p-new")], pages);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (5, 1));
+    assert_eq!(run.output("post-id"), "p-new");
 }
