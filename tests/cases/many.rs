@@ -308,3 +308,50 @@ fn scheduled_words_in_the_results_also_trigger_the_schedule_check() {
     assert_eq!(run.output("status"), "error");
     assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 2, "asked again after the 503");
 }
+
+/// The runner shows 10 warnings a step: five go to warnings while waiting, the rest are log
+/// lines, so the report's own annotations keep their room.
+#[test]
+fn warnings_while_waiting_take_at_most_five_annotations() {
+    let odd: Vec<Value> = (0..8)
+        .map(|n| {
+            let mut d = dest("x", &format!("weird{n}"));
+            d["account_id"] = json!(500 + n);
+            d
+        })
+        .collect();
+    let done: Vec<Value> = (0..8)
+        .map(|n| {
+            let mut d = dest("x", "published");
+            d["account_id"] = json!(500 + n);
+            d
+        })
+        .collect();
+    let server = Server::new()
+        .results(vec![Reply::ok(results(Value::Array(odd))), Reply::ok(results(Value::Array(done)))]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    let lines =
+        |start: &str| run.stdout.lines().filter(|l| l.starts_with(start) && l.contains("weird")).count();
+    assert_eq!(lines("::warning"), 5, "{}", run.stdout);
+    assert_eq!(lines("posteverywhere-wait: warning:"), 3, "{}", run.stdout);
+    let annotations =
+        run.stdout.lines().filter(|l| l.starts_with("::warning") || l.starts_with("::error")).count();
+    assert!(annotations <= 10, "{annotations}");
+}
+
+/// Requests for many posts run at once, at most 32 in flight: with every answer hanging,
+/// the API sees 32 requests and no more, and none after the deadline.
+#[test]
+fn at_most_thirty_two_requests_are_in_flight() {
+    let ids: Vec<String> = (0..40).map(|n| format!("post_{n}")).collect();
+    let mut server = Server::new();
+    for id in &ids {
+        server = server.route("GET", &results_of(id), vec![Reply::Hang]);
+    }
+    let run =
+        Cmd::github(&server.base_url()).input("post-id", &ids.join("\n")).input("timeout", "300ms").run();
+    run.expect_code(4);
+    assert_eq!(server.requests().len(), 32);
+    assert!(server.requests().iter().all(|r| r.at < Duration::from_millis(300)));
+}

@@ -212,6 +212,28 @@ fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
     assert_eq!(run.output("status"), "scheduled");
     let body: Value = serde_json::from_str(&creates(&server)[0].body).unwrap();
     assert_eq!(body["scheduled_for"], json!(at));
+    // An account left out by skip-unhealthy counts as failed: fail-on judges it, as for any
+    // post, and the message counts it.
+    let queued = Reply::ok(json!({"data": {"post_id": "p-new", "results": [
+        {"account_id": 1, "platform": "x", "status": "queued"}]}}));
+    let server = api(vec![created("p-new")], vec![listing(json!([]))])
+        .route("GET", "/api/v1/posts/p-new/results", vec![queued])
+        .route(
+            "GET",
+            "/api/v1/posts/p-new",
+            vec![Reply::ok(json!({"data": {"id": "p-new", "status": "scheduled", "scheduled_for": at}}))],
+        );
+    let cmd = publish(&server)
+        .input("schedule-at", &at)
+        .input("accounts", "x, tiktok")
+        .input("skip-unhealthy", "true");
+    let run = cmd.run();
+    run.expect_code(1);
+    assert_eq!((run.output("failed-count"), run.output("failed-platforms")), ("1", "tiktok"));
+    let body: Value = serde_json::from_str(&creates(&server)[0].body).unwrap();
+    assert_eq!(body["account_ids"], json!([1]));
+    let message = run.output("message");
+    assert!(message.ends_with("not waited for; 1 destination already failed"), "{message}");
 }
 
 #[test]
