@@ -45,6 +45,16 @@ fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
         let looks = server.requests().iter().filter(|r| r.method == "GET" && r.path == POSTS).count();
         assert_eq!(looks, 2 + empty_looks, "{lost:?}");
     }
+    // Looks are `min(poll-interval, 2 s)` apart: at a 10 s interval, the first comes 2 s
+    // after the lost answer, well before the deadline.
+    let server =
+        api(vec![Reply::status(504, json!({})), created("twice!")], vec![listing(json!([])), listing(mine)]);
+    let run = publish(&server).input("poll-interval", "10s").input("timeout", "6s").run();
+    run.expect_code(0);
+    let at =
+        |method: &str| server.requests().into_iter().filter(|r| r.method == method && r.path == POSTS).last();
+    let gap = at("GET").unwrap().at - at("POST").unwrap().at;
+    assert!(gap >= Duration::from_millis(1990) && gap < Duration::from_millis(2900), "{gap:?}");
     // Accepted (without an id, or with its body cut short) and never listed: looked for
     // until the deadline, not sent again.
     let see_other = Reply::Raw(303, vec![("Location", "/api/v1/posts/p-new".to_owned())], Vec::new());
