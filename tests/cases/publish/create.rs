@@ -51,8 +51,7 @@ fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
         api(vec![Reply::status(504, json!({})), created("twice!")], vec![listing(json!([])), listing(mine)]);
     let run = publish(&server).input("poll-interval", "10s").input("timeout", "6s").run();
     run.expect_code(0);
-    let at =
-        |method: &str| server.requests().into_iter().filter(|r| r.method == method && r.path == POSTS).last();
+    let at = |method: &str| server.requests().into_iter().rfind(|r| r.method == method && r.path == POSTS);
     let gap = at("GET").unwrap().at - at("POST").unwrap().at;
     assert!(gap >= Duration::from_millis(1990) && gap < Duration::from_millis(2900), "{gap:?}");
     // Accepted (without an id, or with its body cut short) and never listed: looked for
