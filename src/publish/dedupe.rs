@@ -29,12 +29,12 @@ pub fn same(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -
 /// The first listed post that is this one, preferring one whose id can be used (the
 /// step waits for it by that id).
 pub fn find<'a>(
-    posts: &'a [Listed],
+    posts: impl IntoIterator<Item = &'a Listed>,
     content: &str,
     accounts: &[i64],
     since: SystemTime,
 ) -> Option<&'a Listed> {
-    let mut matches = posts.iter().filter(|p| same(p, content, accounts, since));
+    let mut matches = posts.into_iter().filter(|p| same(p, content, accounts, since));
     let first = matches.next()?;
     if crate::config::id_problem(&first.post_id).is_none() {
         return Some(first);

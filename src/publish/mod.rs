@@ -18,7 +18,7 @@ use crate::config::{Config, Publish};
 use crate::model::{Destination, State};
 use crate::outcome::{Signal, Status, code};
 use crate::run::{Clock, Events};
-use steps::{Failed, Steps};
+use steps::{CLOCK_SKEW, DEDUPE_PAGES, Failed, Steps};
 
 /// What publishing did, for the report.
 #[derive(Debug, Clone, Default)]
@@ -187,10 +187,10 @@ where
     }
     // A run of this job (or any within the dedupe window) that already posted this.
     let content = dedupe::normal(&p.content);
-    if !p.dedupe.is_zero() {
-        let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
+    let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
+    if !window.is_zero() {
         let since = SystemTime::now() - window;
-        match s.find(&content, &ids, since, 5).await {
+        match s.find(&content, &ids, since, DEDUPE_PAGES).await {
             Ok(Some(found)) => {
                 s.say(&format!(
                     "post {} has the same content and accounts (made {}): reusing it, not posting again \
@@ -235,6 +235,24 @@ where
     }
     if let Some(at) = &record.scheduled_for {
         body["scheduled_for"] = json!(at);
+    }
+    // The looks after a lost create take a post like this one made up to a minute before
+    // it for ours: when the dedupe look did not reach that far back (`dedupe` under a
+    // minute, or 0 to post again), those already there are noted now, and never taken.
+    if window < CLOCK_SKEW {
+        match s.note_earlier(&content, &ids).await {
+            Ok(0) => {}
+            Ok(n) => s.say(&format!(
+                "{} with this content to these accounts made in the last minute: posting again (dedupe {})",
+                crate::report::text::plural(n, "post"),
+                humantime::format_duration(p.dedupe)
+            )),
+            Err(Failed::Fault(f)) => events.warn(&format!(
+                "could not list the posts of the last minute ({}); posting: if the create's answer is                  lost, a post like this one from that minute may be taken for it",
+                f.describe()
+            )),
+            Err(f) => return s.stopped(record, f, "could not list the posts of the last minute"),
+        }
     }
     match s.create(&body, &content, &ids).await {
         Ok((id, calls)) => {

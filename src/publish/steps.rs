@@ -7,8 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{Ended, Record, dedupe};
-use crate::api::publish::{Listed, PAGE};
+use super::{Ended, Record};
 use crate::api::{Answer, Client, Fault};
 use crate::config::Config;
 use crate::config::publish::MediaFile;
@@ -17,6 +16,9 @@ use crate::pace::Pacer;
 use crate::poll::{DEADLINE_GRACE, MAX_REQUEST_TIME};
 use crate::report::human_duration;
 use crate::run::{Clock, Events};
+
+mod looks;
+pub use looks::{CLOCK_SKEW, DEDUPE_PAGES};
 
 /// `POST /posts` calls at most, each after the API showed no post from the one before.
 pub const MAX_CREATES: u32 = 3;
@@ -51,6 +53,8 @@ pub struct Steps<'a, E, S> {
     clock: &'a mut Clock,
     stop: &'a mut S,
     creates: Pacer,
+    /// Posts like this one made before the first create (`note_earlier`): never ours.
+    earlier: Vec<String>,
 }
 
 impl<'a, E, S> Steps<'a, E, S>
@@ -66,7 +70,7 @@ where
         stop: &'a mut S,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
-        Self { cfg, client, events, clock, stop, creates }
+        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new() }
     }
 
     fn now(&self) -> Duration {
@@ -174,38 +178,6 @@ where
         }
     }
 
-    /// The newest listed post made since `since` with `content` for `accounts`, looking
-    /// through at most `pages` pages.
-    pub async fn find(
-        &mut self,
-        content: &str,
-        accounts: &[i64],
-        since: SystemTime,
-        pages: usize,
-    ) -> Result<Option<Listed>, Failed> {
-        let client = self.client;
-        for page in 0..pages {
-            let (posts, more) =
-                self.call("GET posts", true, |t| client.list_posts(page * PAGE, since, t)).await?;
-            if let Some(p) = dedupe::find(&posts, content, accounts, since) {
-                if let Some(why) = crate::config::id_problem(&p.post_id) {
-                    let message = format!(
-                        "a post with this content to these accounts is there, but PostEverywhere gave it an id \
-                         that cannot be used ({:?} {why}); not posting again: look at it in PostEverywhere",
-                        crate::escape::one_line(&p.post_id, 60)
-                    );
-                    return Err(Failed::Unusable(message));
-                }
-                return Ok(Some(p.clone()));
-            }
-            let older = !posts.is_empty() && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));
-            if !more || older {
-                break;
-            }
-        }
-        Ok(None)
-    }
-
     /// Uploads one media file (ask for a URL, send the bytes, mark it complete, wait until
     /// it is ready); returns its media id.
     pub async fn media(&mut self, m: &MediaFile) -> Result<String, Failed> {
@@ -265,27 +237,6 @@ where
         }
     }
 
-    /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
-    /// deadline, for a create the API accepted), a pause apart.
-    async fn made(
-        &mut self,
-        content: &str,
-        accounts: &[i64],
-        since: SystemTime,
-        forever: bool,
-    ) -> Result<Option<Listed>, Failed> {
-        let pause = self.cfg.poll_interval.min(Duration::from_secs(2));
-        let mut looks = 0;
-        while forever || looks < LOOKS {
-            self.back_off(pause).await?;
-            looks += 1;
-            if let Some(p) = self.find(content, accounts, since, 1).await? {
-                return Ok(Some(p));
-            }
-        }
-        Ok(None)
-    }
-
     /// Creates the post, never twice: a call whose answer was lost is repeated only when
     /// the API shows no post from it after `LOOKS` looks, and never when the API accepted
     /// it; a call that never reached the API is repeated at once. Returns the post id and
@@ -308,7 +259,7 @@ where
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
             // Clocks differ: a post made by this call may be stamped a little earlier.
-            let since = SystemTime::now() - Duration::from_secs(60);
+            let since = SystemTime::now() - CLOCK_SKEW;
             let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
                 // It never reached the API, so it made nothing: sent again, not counted
                 // among the creates or against their rate.

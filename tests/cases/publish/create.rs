@@ -347,7 +347,8 @@ fn a_rerun_reuses_its_post_instead_of_posting_again() {
     let server = api(vec![created("p-new")], vec![listing(old)]);
     publish(&server).run().expect_code(0);
     assert_eq!(creates(&server).len(), 1);
-    // Within the window the same post is reused; dedupe 0 never looks.
+    // Within the window the same post is reused; dedupe 0 never reuses one (it lists the
+    // last minute once, to know the posts that are not its own).
     let recent = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": rfc3339(SystemTime::now())}]);
     let server = api(vec![created("p-new")], vec![listing(recent.clone())]);
     publish(&server).run().expect_code(0);
@@ -355,7 +356,7 @@ fn a_rerun_reuses_its_post_instead_of_posting_again() {
     let server = api(vec![created("p-new")], vec![listing(recent)]);
     publish(&server).input("dedupe", "0").run().expect_code(0);
     assert_eq!(creates(&server).len(), 1);
-    assert_eq!(server.hits("GET", POSTS), 0);
+    assert_eq!(server.hits("GET", POSTS), 1);
 }
 
 /// The look for an earlier post reads at most five pages of the newest posts.
@@ -383,4 +384,35 @@ fn the_look_for_an_earlier_post_reads_at_most_five_pages() {
     run.expect_code(0);
     assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (5, 1));
     assert_eq!(run.output("post-id"), "p-new");
+}
+
+/// `dedupe: 0` posts again, so a post like this one may have been made a moment before:
+/// the looks after a lost create must find ours, never take that one for it.
+#[test]
+fn a_lost_create_is_never_confused_with_a_like_post_made_just_before() {
+    let now = rfc3339(SystemTime::now());
+    let post =
+        |id: &str| json!({"post_id": id, "content": "Launch day!", "account_ids": [1, 2], "created_at": now});
+    let before = listing(json!([post("p-old")]));
+    let looks = vec![before.clone(), before.clone(), before, listing(json!([post("p-old"), post("p-new")]))];
+    let server = api(vec![Reply::status(504, json!({})), created("twice!")], looks);
+    let run = publish(&server).input("dedupe", "0").input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1));
+    assert!(
+        run.stdout.contains("1 post with this content to these accounts made in the last minute"),
+        "{}",
+        run.stdout
+    );
+    // The list cannot be read: said, and posted all the same.
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let server = api(vec![created("p-new")], vec![refused]);
+    let run = publish(&server).input("dedupe", "0").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(run.stdout.contains("could not list the posts of the last minute"), "{}", run.stdout);
+    // A dedupe window of a minute or more looked that far already: no second list.
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
+    publish(&server).run().expect_code(0);
+    assert_eq!(server.hits("GET", POSTS), 1);
 }
