@@ -11,6 +11,7 @@ use crate::server::{Reply, Request, Server};
 use crate::util::Cmd;
 
 mod create;
+mod dedupe;
 
 const POSTS: &str = "/api/v1/posts";
 

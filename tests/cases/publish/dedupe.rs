@@ -1,0 +1,112 @@
+//! Not posting twice across runs: the look for an earlier run's post (`dedupe`), and the
+//! posts of the last minute a lost create's looks must never take for ours.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::*;
+
+#[test]
+fn a_refused_post_listing_is_warned_about_and_the_post_made() {
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let server = api(vec![created("p-new")], vec![refused]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(run.stdout.contains("could not look for an earlier post with this content"), "{}", run.stdout);
+}
+
+#[test]
+fn a_rerun_reuses_its_post_instead_of_posting_again() {
+    let two_days_ago = rfc3339(SystemTime::now() - Duration::from_secs(2 * 86_400));
+    let old = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": two_days_ago}]);
+    // A re-run (GITHUB_RUN_ATTEMPT 2) looks back a week.
+    let server = api(vec![created("p-new")], vec![listing(old.clone())]);
+    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 0);
+    assert_eq!(
+        (run.output("post-id"), run.output("reused-post"), run.output("created")),
+        ("p-old", "true", "false")
+    );
+    assert!(run.stdout.contains("reusing it, not posting again"), "{}", run.stdout);
+    // A GitLab job retried in its three-day-old pipeline looks back to the pipeline's start.
+    let server = api(vec![created("p-new")], vec![listing(old.clone())]);
+    let pipeline = rfc3339(SystemTime::now() - Duration::from_secs(3 * 86_400));
+    let run = publish(&server).env("GITLAB_CI", "true").env("CI_PIPELINE_CREATED_AT", &pipeline).run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("reused-post")), (0, "true"));
+    // A first run, 24 h window: two days is too old, so it posts.
+    let server = api(vec![created("p-new")], vec![listing(old)]);
+    publish(&server).run().expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    // Within the window the same post is reused; dedupe 0 never reuses one (it lists the
+    // last minute once, to know the posts that are not its own).
+    let recent = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": rfc3339(SystemTime::now())}]);
+    let server = api(vec![created("p-new")], vec![listing(recent.clone())]);
+    publish(&server).run().expect_code(0);
+    assert_eq!(creates(&server).len(), 0);
+    let server = api(vec![created("p-new")], vec![listing(recent)]);
+    publish(&server).input("dedupe", "0").run().expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert_eq!(server.hits("GET", POSTS), 1);
+}
+
+/// The look for an earlier post reads at most five pages of the newest posts.
+#[test]
+fn the_look_for_an_earlier_post_reads_at_most_five_pages() {
+    let now = rfc3339(SystemTime::now());
+    let other = |n: usize| json!({"post_id": format!("o{n}"), "content": "Other", "account_ids": [1], "created_at": now});
+    let page = |more: bool, posts: Value| {
+        Reply::ok(json!({"data": {"posts": posts, "pagination": {"has_more": more}}}))
+    };
+    let full = || page(true, Value::Array((0..100).map(other).collect()));
+    let mine =
+        json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": now}]);
+    // On the third page: reused.
+    let server = api(vec![created("twice!")], vec![full(), full(), page(false, mine.clone())]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), run.output("reused-post")), ("p-old", "true"));
+    assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (3, 0));
+    // On the sixth: never read, so the post is made.
+    let mut pages: Vec<Reply> = (0..5).map(|_| full()).collect();
+    pages.push(page(false, mine));
+    let server = api(vec![created("p-new")], pages);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (5, 1));
+    assert_eq!(run.output("post-id"), "p-new");
+}
+
+/// `dedupe: 0` posts again, so a post like this one may have been made a moment before:
+/// the looks after a lost create must find ours, never take that one for it.
+#[test]
+fn a_lost_create_is_never_confused_with_a_like_post_made_just_before() {
+    let now = rfc3339(SystemTime::now());
+    let post =
+        |id: &str| json!({"post_id": id, "content": "Launch day!", "account_ids": [1, 2], "created_at": now});
+    let before = listing(json!([post("p-old")]));
+    let looks = vec![before.clone(), before.clone(), before, listing(json!([post("p-old"), post("p-new")]))];
+    let server = api(vec![Reply::status(504, json!({})), created("twice!")], looks);
+    let run = publish(&server).input("dedupe", "0").input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1));
+    assert!(
+        run.stdout.contains("1 post with this content to these accounts made in the last minute"),
+        "{}",
+        run.stdout
+    );
+    // The list cannot be read: said, and posted all the same.
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let server = api(vec![created("p-new")], vec![refused]);
+    let run = publish(&server).input("dedupe", "0").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(run.stdout.contains("could not list the posts of the last minute"), "{}", run.stdout);
+    // A dedupe window of a minute or more looked that far already: no second list.
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
+    publish(&server).run().expect_code(0);
+    assert_eq!(server.hits("GET", POSTS), 1);
+}
