@@ -1,6 +1,5 @@
 //! Creating the post never twice: a lost or refused create answer, the cap on create
-//! calls, rate limits, scheduled posts and uploads sent
-//! again.
+//! calls, rate limits, scheduled posts and uploads sent again.
 
 use serde_json::{Value, json};
 
