@@ -101,6 +101,32 @@ fn account_destination(post_id: &str, a: &Account) -> Destination {
     }
 }
 
+/// Why a post with the same content that shares some of the `targets` stops the step.
+fn overlap_line(
+    other: &crate::api::publish::Listed,
+    targets: &[Account],
+    window: std::time::Duration,
+) -> String {
+    let labels = |on: bool| {
+        let l: Vec<String> = targets
+            .iter()
+            .filter(|a| other.account_ids.contains(&a.id) == on)
+            .map(|a| format!("{} (id {})", a.label(), a.id))
+            .collect();
+        l.join(", ")
+    };
+    let shared = labels(true);
+    format!(
+        "post {} (made {}) already has this content on {shared}, but not on {}: posting again would put it on \
+         {shared} twice, so nothing was posted; name only the other accounts to post to them, or set dedupe: 0 \
+         to post anyway (dedupe {})",
+        crate::escape::one_line(&other.post_id, 60),
+        other.created_at.map_or("recently".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string()),
+        labels(false),
+        humantime::format_duration(window)
+    )
+}
+
 /// How publishing ended.
 pub enum Ended {
     /// Wait for this post.
@@ -205,8 +231,14 @@ where
     if !p.dedupe.is_zero() {
         let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
         let since = SystemTime::now() - window;
-        match s.find(&content, &ids, since, 5).await {
-            Ok(Some(found)) => {
+        match s.look(&content, &ids, since, 5).await {
+            Ok((None, Some(other))) => {
+                let line = overlap_line(&other, &resolved.targets, window);
+                s.say(&format!("✗ {line}"));
+                record.problems = vec![line.clone()];
+                return Ended::Stop { record, status: Status::Error, code: code::API, message: line };
+            }
+            Ok((Some(found), _)) => {
                 s.say(&format!(
                     "post {} has the same content and accounts (made {}): reusing it, not posting again \
                      (dedupe {}; set dedupe: 0 to post again)",
@@ -220,7 +252,7 @@ where
                 record.post_id = Some(found.post_id);
                 return Ended::Wait(record);
             }
-            Ok(None) => {}
+            Ok((None, None)) => {}
             Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { .. }) => {
                 events.warn(&format!(
                     "could not look for an earlier post with this content ({}); posting",

@@ -183,7 +183,20 @@ where
         since: SystemTime,
         pages: usize,
     ) -> Result<Option<Listed>, Failed> {
+        Ok(self.look(content, accounts, since, pages).await?.0)
+    }
+
+    /// As `find`; when there is no such post, also the newest with `content` made since
+    /// `since` that shares some of `accounts` (`dedupe::overlapping`).
+    pub async fn look(
+        &mut self,
+        content: &str,
+        accounts: &[i64],
+        since: SystemTime,
+        pages: usize,
+    ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
         let client = self.client;
+        let mut overlap = None;
         for page in 0..pages {
             let (posts, more) =
                 self.call("GET posts", true, |t| client.list_posts(page * PAGE, since, t)).await?;
@@ -196,14 +209,17 @@ where
                     );
                     return Err(Failed::Unusable(message));
                 }
-                return Ok(Some(p.clone()));
+                return Ok((Some(p.clone()), None));
+            }
+            if overlap.is_none() {
+                overlap = dedupe::overlapping(&posts, content, accounts, since).cloned();
             }
             let older = !posts.is_empty() && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));
             if !more || older {
                 break;
             }
         }
-        Ok(None)
+        Ok((None, overlap))
     }
 
     /// Uploads one media file (ask for a URL, send the bytes, mark it complete, wait until

@@ -297,3 +297,43 @@ fn a_rerun_reuses_its_post_instead_of_posting_again() {
     assert_eq!(creates(&server).len(), 1);
     assert_eq!(server.hits("GET", POSTS), 0);
 }
+
+/// A first run that skipped an account (skip-unhealthy) posted to the others; the account
+/// is reconnected and the job re-run: a post to every account would put the content on
+/// the others a second time. Nothing is posted, and the step says why.
+#[test]
+fn a_rerun_never_posts_again_to_accounts_an_earlier_post_has() {
+    let now = rfc3339(SystemTime::now());
+    let first =
+        json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1], "created_at": now}]);
+    let a = |id: u64, platform: &str| {
+        json!({"id": id, "platform": platform, "platform_username": "brand", "is_active": true,
+               "health": {"status": "healthy"}})
+    };
+    let healed = Reply::ok(json!({"data": {"accounts": [a(1, "x"), a(5, "tiktok")]}}));
+    let server =
+        api(vec![created("p-new")], vec![listing(first)]).route("GET", "/api/v1/accounts", vec![healed]);
+    let run = publish(&server)
+        .input("accounts", "x, tiktok")
+        .input("skip-unhealthy", "true")
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .input("timeout", "2s")
+        .run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    assert_eq!((run.output("status"), run.output("created")), ("error", "false"));
+    let message = run.output("message");
+    assert!(
+        message.starts_with("post p-old (made ")
+            && message
+                .contains("already has this content on x @brand (id 1), but not on tiktok @brand (id 5)"),
+        "{message}"
+    );
+    assert!(message.contains("set dedupe: 0 to post anyway"), "{message}");
+    // Another account with the same text is no second post anywhere: posted.
+    let other =
+        json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [3], "created_at": now}]);
+    let server = api(vec![created("p-new")], vec![listing(other)]);
+    publish(&server).run().expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+}
