@@ -51,6 +51,9 @@ pub struct Steps<'a, E, S> {
     clock: &'a mut Clock,
     stop: &'a mut S,
     creates: Pacer,
+    /// The last `call` was stopped by a signal while its request was out (not while it
+    /// waited to send one): the request may have done what it asked.
+    stopped_out: bool,
 }
 
 impl<'a, E, S> Steps<'a, E, S>
@@ -66,7 +69,7 @@ where
         stop: &'a mut S,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
-        Self { cfg, client, events, clock, stop, creates }
+        Self { cfg, client, events, clock, stop, creates, stopped_out: false }
     }
 
     fn now(&self) -> Duration {
@@ -127,6 +130,7 @@ where
         Fut: Future<Output = Result<Answer<T>, Fault>>,
     {
         let mut errors = 0u32;
+        self.stopped_out = false;
         loop {
             let at = self.clock.pacer.earliest(self.now());
             if at > self.cfg.timeout {
@@ -139,7 +143,10 @@ where
             let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
             let r = tokio::select! {
                 r = make(t) => r,
-                s = &mut *self.stop => return Err(Failed::Signal(s)),
+                s = &mut *self.stop => {
+                    self.stopped_out = true;
+                    return Err(Failed::Signal(s));
+                }
             };
             let now = self.now();
             match r {
@@ -348,6 +355,10 @@ where
                     self.back_off(wait).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
                     continue;
                 }
+                // Stopped before it was sent (waiting for the request budget, or out a
+                // 429, which made nothing): no post from it.
+                Err(f @ Failed::Deadline) => return Err(failed(f, calls, lost_last)),
+                Err(f @ Failed::Signal(_)) if !self.stopped_out => return Err(failed(f, calls, lost_last)),
                 answer => answer,
             };
             // Only a create that reached the API counts against its creates a minute, and

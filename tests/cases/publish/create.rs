@@ -337,3 +337,35 @@ fn a_rerun_never_posts_again_to_accounts_an_earlier_post_has() {
     publish(&server).run().expect_code(0);
     assert_eq!(creates(&server).len(), 1);
 }
+
+/// A create still waiting for the request budget when a signal or the deadline comes was
+/// never sent: the step says the post was not created, not that it may have been, and
+/// counts no create call.
+#[cfg(unix)] // signals are sent with kill(1)
+#[test]
+fn a_create_stopped_before_it_was_sent_made_no_post() {
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
+    // 60 a minute: the accounts at 0 s, the dedupe look at 1 s, the create not before 2 s.
+    let cmd = publish(&server).input("rate-limit", "60").results_file();
+    let start = std::time::Instant::now();
+    let child = cmd.spawn(&[]);
+    while server.hits("GET", POSTS) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no dedupe look arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let run = cmd.collect(child, start);
+    run.expect_code(143);
+    assert_eq!(creates(&server).len(), 0);
+    assert_eq!(run.output("message"), "cancelled by SIGTERM: the post was not created");
+    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 0);
+    // The deadline (1.5 s) before the budget allows the create (2 s): none sent or counted.
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
+    let run = publish(&server).input("rate-limit", "60").input("timeout", "1500ms").results_file().run();
+    run.expect_code(3);
+    assert_eq!(creates(&server).len(), 0);
+    assert_eq!(run.output("message"), "the post was not created before the deadline");
+    assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 0);
+}
