@@ -301,9 +301,11 @@ where
             };
             let mut ended = s.stopped(record, e.failed, &what);
             if let (Some(_), Ended::Stop { message, .. }) = (&e.lost, &mut ended) {
-                message.push_str(
-                    "; look in PostEverywhere before posting again (a re-run within dedupe reuses it)",
-                );
+                message.push_str(if p.dedupe.is_zero() {
+                    "; look in PostEverywhere before posting again (with dedupe: 0 a re-run posts again)"
+                } else {
+                    "; look in PostEverywhere before posting again (a re-run within dedupe reuses it)"
+                });
             }
             ended
         }
