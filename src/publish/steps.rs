@@ -238,8 +238,12 @@ where
         let (mut errors, mut renewed) = (0u32, false);
         loop {
             // The bytes go to the storage host, not the API: no request budget, and the
-            // whole time left (a large file takes a while).
-            let t = self.cfg.timeout.saturating_sub(self.now()) + DEADLINE_GRACE;
+            // whole time left (a large file takes a while). None after the deadline (an
+            // upload URL answered in its grace).
+            if self.now() >= self.cfg.timeout {
+                return Err(Failed::Deadline);
+            }
+            let t = self.cfg.timeout - self.now() + DEADLINE_GRACE;
             let r = tokio::select! {
                 r = client.upload(&slot, m, t) => r,
                 s = &mut *self.stop => return Err(Failed::Signal(s)),

@@ -335,3 +335,26 @@ fn odd_but_usable_answers_do_not_stop_publishing() {
     run.expect_code(0);
     assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
 }
+
+/// An upload URL answered after the deadline (within the request's grace): the file is not
+/// sent to the storage host then, and nothing is created.
+#[test]
+fn no_upload_starts_after_the_deadline() {
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
+    let storage = format!("http://127.0.0.1:{}/storage/m1", server.port());
+    let slot = Reply::ok(json!({"data": {"media_id": "m1", "upload_url": storage, "expires_in": 900}}));
+    let late = Reply::Delay(Duration::from_millis(900), Box::new(slot));
+    let server = server.route("POST", "/api/v1/media/upload", vec![late]);
+    let cmd = publish(&server).input("timeout", "500ms");
+    let media = png(cmd.path("").as_path());
+    let run = cmd.input("media", &media).run();
+    run.expect_code(3);
+    assert_eq!(server.hits("POST", "/api/v1/media/upload"), 1);
+    assert_eq!(server.hits("PUT", "/storage/m1"), 0, "{:?}", server.requests());
+    assert_eq!(creates(&server).len(), 0);
+    assert!(
+        run.output("message").ends_with("could not be uploaded before the deadline"),
+        "{}",
+        run.output("message")
+    );
+}
