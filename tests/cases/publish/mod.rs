@@ -358,3 +358,20 @@ fn no_upload_starts_after_the_deadline() {
         run.output("message")
     );
 }
+
+/// A create answered in its grace past the deadline: the post is made (its id an output)
+/// and never polled, and the step says it was the publishing that took the time.
+#[test]
+fn a_post_created_at_the_deadline_is_reported_as_such() {
+    let late = Reply::Delay(Duration::from_millis(700), Box::new(created("p-new")));
+    let server = api(vec![late], vec![listing(json!([]))]);
+    let run = publish(&server).input("timeout", "400ms").run();
+    run.expect_code(3);
+    assert_eq!((run.output("post-id"), run.output("created")), ("p-new", "true"));
+    assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 0);
+    let message = run.output("message");
+    assert!(
+        message.starts_with("not polled before the deadline: publishing the post took the time"),
+        "{message}"
+    );
+}
