@@ -115,14 +115,22 @@ fn overlap_line(
             .collect();
         l.join(", ")
     };
-    let shared = labels(true);
+    let (shared, missing) = (labels(true), labels(false));
+    let others = other.account_ids.iter().filter(|id| !targets.iter().any(|a| a.id == **id)).count();
+    let mut has = shared.clone();
+    if others > 0 {
+        has.push_str(&format!(" and {}", crate::report::text::plural(others, "other account")));
+    }
+    let (lacks, fix) = if missing.is_empty() {
+        (String::new(), "")
+    } else {
+        (format!(", not on {missing}"), "name only the accounts it lacks to post to them, or ")
+    };
     format!(
-        "post {} (made {}) already has this content on {shared}, but not on {}: posting again would put it on \
-         {shared} twice, so nothing was posted; name only the other accounts to post to them, or set dedupe: 0 \
-         to post anyway (dedupe {})",
+        "post {} (made {}) already has this content, on {has}{lacks}: posting again would put it on {shared} \
+         twice, so nothing was posted; {fix}set dedupe: 0 to post anyway (dedupe {})",
         crate::escape::one_line(&other.post_id, 60),
         other.created_at.map_or("recently".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string()),
-        labels(false),
         humantime::format_duration(window)
     )
 }

@@ -330,11 +330,29 @@ fn a_rerun_never_posts_again_to_accounts_an_earlier_post_has() {
     let message = run.output("message");
     assert!(
         message.starts_with("post p-old (made ")
-            && message
-                .contains("already has this content on x @brand (id 1), but not on tiktok @brand (id 5)"),
+            && message.contains("already has this content, on x @brand (id 1), not on tiktok @brand (id 5):"),
         "{message}"
     );
-    assert!(message.contains("set dedupe: 0 to post anyway"), "{message}");
+    assert!(
+        message.contains("name only the accounts it lacks to post to them, or set dedupe: 0"),
+        "{message}"
+    );
+    // The first run posted to more accounts than this one (one since skipped): nothing either.
+    let wider =
+        json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2, 5], "created_at": now}]);
+    let server = api(vec![created("p-new")], vec![listing(wider)]);
+    let run = publish(&server).input("timeout", "2s").run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    let message = run.output("message");
+    let both = "x @brand (id 1), linkedin @Brand Inc (id 2)";
+    assert!(
+        message.contains(&format!(
+            "already has this content, on {both} and 1 other account: posting again would put it on {both} \
+             twice, so nothing was posted; set dedupe: 0"
+        )),
+        "{message}"
+    );
     // Another account with the same text is no second post anywhere: posted.
     let other =
         json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [3], "created_at": now}]);
