@@ -158,7 +158,12 @@ where
                     let wait = wait.unwrap_or(self.cfg.poll_interval.min(Duration::from_secs(10)));
                     self.clock.pacer.block(now + wait);
                     let next = self.clock.pacer.earliest(now);
-                    if next > self.cfg.timeout {
+                    // Not on the deadline, where the pacer caps the hold (for the wait's
+                    // last look): a create there makes a post the step cannot wait for.
+                    if next > self.cfg.timeout || now + wait > self.cfg.timeout {
+                        self.say(&format!(
+                            "{what}: rate limited ({reason}) until after the deadline; not sent again"
+                        ));
                         return Err(Failed::Deadline);
                     }
                     self.say(&format!(

@@ -268,6 +268,20 @@ fn a_rate_limited_create_is_waited_out_and_repeated() {
     assert!(c[1].at - c[0].at >= Duration::from_millis(190));
 }
 
+/// A 429 on the create whose wait ends after the deadline: not sent again on the deadline
+/// (a post made then could not be waited for, and the API asked for nothing sooner).
+#[test]
+fn a_create_rate_limited_past_the_deadline_is_not_sent_again() {
+    let limited =
+        Reply::status(429, json!({"error": {"code": "rate_limited"}})).with_header("Retry-After", "5");
+    let server = api(vec![limited, created("p-new")], vec![listing(json!([]))]);
+    let run = publish(&server).input("timeout", "1s").run();
+    run.expect_code(3);
+    assert_eq!(creates(&server).len(), 1, "{:?}", server.requests());
+    assert_eq!(run.output("message"), "the post was not created before the deadline");
+    assert!(run.stdout.contains("rate limited (HTTP 429"), "{}", run.stdout);
+}
+
 #[test]
 fn a_rerun_reuses_its_post_instead_of_posting_again() {
     let two_days_ago = rfc3339(SystemTime::now() - Duration::from_secs(2 * 86_400));
