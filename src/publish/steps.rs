@@ -132,8 +132,11 @@ where
         let mut errors = 0u32;
         self.stopped_out = false;
         loop {
+            // Not on the deadline either: there the pacer caps what the API asked for (a
+            // 429's wait, a spent budget), for the wait's last look; a create there would
+            // make a post the step cannot wait for.
             let at = self.clock.pacer.earliest(self.now());
-            if at > self.cfg.timeout {
+            if at >= self.cfg.timeout {
                 return Err(Failed::Deadline);
             }
             self.sleep_until(at).await?;
@@ -158,9 +161,7 @@ where
                     let wait = wait.unwrap_or(self.cfg.poll_interval.min(Duration::from_secs(10)));
                     self.clock.pacer.block(now + wait);
                     let next = self.clock.pacer.earliest(now);
-                    // Not on the deadline, where the pacer caps the hold (for the wait's
-                    // last look): a create there makes a post the step cannot wait for.
-                    if next > self.cfg.timeout || now + wait > self.cfg.timeout {
+                    if next >= self.cfg.timeout || now + wait > self.cfg.timeout {
                         self.say(&format!(
                             "{what}: rate limited ({reason}) until after the deadline; not sent again"
                         ));

@@ -268,10 +268,11 @@ fn a_rate_limited_create_is_waited_out_and_repeated() {
     assert!(c[1].at - c[0].at >= Duration::from_millis(190));
 }
 
-/// A 429 on the create whose wait ends after the deadline: not sent again on the deadline
-/// (a post made then could not be waited for, and the API asked for nothing sooner).
+/// A 429 on the create, or a spent budget, whose wait ends after the deadline: the create
+/// is not sent on the deadline (a post made then could not be waited for, and the API
+/// asked for nothing sooner).
 #[test]
-fn a_create_rate_limited_past_the_deadline_is_not_sent_again() {
+fn a_create_held_by_the_api_past_the_deadline_is_not_sent() {
     let limited =
         Reply::status(429, json!({"error": {"code": "rate_limited"}})).with_header("Retry-After", "5");
     let server = api(vec![limited, created("p-new")], vec![listing(json!([]))]);
@@ -280,6 +281,18 @@ fn a_create_rate_limited_past_the_deadline_is_not_sent_again() {
     assert_eq!(creates(&server).len(), 1, "{:?}", server.requests());
     assert_eq!(run.output("message"), "the post was not created before the deadline");
     assert!(run.stdout.contains("rate limited (HTTP 429"), "{}", run.stdout);
+    // The same when the dedupe look's answer says the key's budget is spent for a minute.
+    let reset = SystemTime::now() + Duration::from_secs(60);
+    let reset = reset.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let spent = listing(json!([]))
+        .with_header("X-RateLimit-Limit", "60")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", reset);
+    let server = api(vec![created("p-new")], vec![spent]);
+    let run = publish(&server).input("timeout", "1s").run();
+    run.expect_code(3);
+    assert_eq!(creates(&server).len(), 0, "{:?}", server.requests());
+    assert_eq!(run.output("message"), "the post was not created before the deadline");
 }
 
 #[test]
