@@ -11,6 +11,7 @@ use crate::server::{Reply, Request, Server};
 use crate::util::Cmd;
 
 mod create;
+mod stops;
 
 const POSTS: &str = "/api/v1/posts";
 
@@ -334,44 +335,4 @@ fn odd_but_usable_answers_do_not_stop_publishing() {
     let run = publish(&server).run();
     run.expect_code(0);
     assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
-}
-
-/// An upload URL answered after the deadline (within the request's grace): the file is not
-/// sent to the storage host then, and nothing is created.
-#[test]
-fn no_upload_starts_after_the_deadline() {
-    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
-    let storage = format!("http://127.0.0.1:{}/storage/m1", server.port());
-    let slot = Reply::ok(json!({"data": {"media_id": "m1", "upload_url": storage, "expires_in": 900}}));
-    let late = Reply::Delay(Duration::from_millis(900), Box::new(slot));
-    let server = server.route("POST", "/api/v1/media/upload", vec![late]);
-    let cmd = publish(&server).input("timeout", "500ms");
-    let media = png(cmd.path("").as_path());
-    let run = cmd.input("media", &media).run();
-    run.expect_code(3);
-    assert_eq!(server.hits("POST", "/api/v1/media/upload"), 1);
-    assert_eq!(server.hits("PUT", "/storage/m1"), 0, "{:?}", server.requests());
-    assert_eq!(creates(&server).len(), 0);
-    assert!(
-        run.output("message").ends_with("could not be uploaded before the deadline"),
-        "{}",
-        run.output("message")
-    );
-}
-
-/// A create answered in its grace past the deadline: the post is made (its id an output)
-/// and never polled, and the step says it was the publishing that took the time.
-#[test]
-fn a_post_created_at_the_deadline_is_reported_as_such() {
-    let late = Reply::Delay(Duration::from_millis(700), Box::new(created("p-new")));
-    let server = api(vec![late], vec![listing(json!([]))]);
-    let run = publish(&server).input("timeout", "400ms").run();
-    run.expect_code(3);
-    assert_eq!((run.output("post-id"), run.output("created")), ("p-new", "true"));
-    assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 0);
-    let message = run.output("message");
-    assert!(
-        message.starts_with("not polled before the deadline: publishing the post took the time"),
-        "{message}"
-    );
 }
