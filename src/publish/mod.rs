@@ -236,9 +236,12 @@ where
     }
     // A run of this job (or any within the dedupe window) that already posted this.
     let content = dedupe::normal(&p.content);
+    // Since when no post with this content went to these accounts, as the dedupe look found.
+    let mut none_since = None;
     if !p.dedupe.is_zero() {
         let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
         let since = SystemTime::now() - window;
+        none_since = Some(since);
         match s.look(&content, &ids, since, 5).await {
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
@@ -291,7 +294,7 @@ where
     if let Some(at) = &record.scheduled_for {
         body["scheduled_for"] = json!(at);
     }
-    match s.create(&body, &content, &ids).await {
+    match s.create(&body, &content, &ids, none_since).await {
         Ok((id, calls)) => {
             record.create_calls = calls;
             record.created = true;

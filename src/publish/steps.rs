@@ -328,6 +328,7 @@ where
         body: &Value,
         content: &str,
         accounts: &[i64],
+        none_since: Option<SystemTime>,
     ) -> Result<(String, u32), CreateFailed> {
         let client = self.client;
         // `calls` counts the creates that reached the API; `unsent`, those that did not
@@ -341,8 +342,11 @@ where
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
             let started = self.now();
-            // Clocks differ: a post made by this call may be stamped a little earlier.
-            let since = SystemTime::now() - Duration::from_secs(60);
+            // Clocks differ: a post made by this call may be stamped earlier, by a minute, or
+            // back to when the dedupe look found none like it (any since is this one or a
+            // twin, never to be posted again).
+            let minute = SystemTime::now() - Duration::from_secs(60);
+            let since = none_since.map_or(minute, |t| t.min(minute));
             let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
                 // It never reached the API, so it made nothing: sent again, not counted
                 // among the creates or against their rate.
