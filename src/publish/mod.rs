@@ -246,7 +246,6 @@ where
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
                 s.say(&format!("✗ {line}"));
-                record.problems = vec![line.clone()];
                 return Ended::Stop { record, status: Status::Error, code: code::API, message: line };
             }
             Ok((Some(found), _)) => {
