@@ -10,7 +10,15 @@ use crate::report::{PostReport, Report};
 use crate::run::{Stop, Waited};
 
 /// One post's status and message.
-fn judge(p: &PostWait, stop: &Stop, tally: Tally, deadline_passed: bool) -> (Status, Option<String>) {
+/// `published`: the step published the post first (its only post), which may have used the
+/// time up to the deadline.
+fn judge(
+    p: &PostWait,
+    stop: &Stop,
+    tally: Tally,
+    deadline_passed: bool,
+    published: bool,
+) -> (Status, Option<String>) {
     let answered = p.answered();
     match (p.finished(), stop) {
         (Some(Finish::Complete), _) => (Status::of_complete(tally), None),
@@ -49,6 +57,14 @@ fn judge(p: &PostWait, stop: &Stop, tally: Tally, deadline_passed: bool) -> (Sta
             };
             (Status::Timeout, Some(m))
         }
+        (Some(Finish::Poll(End::Deadline { last_fault: None })), _) if p.requests() == 0 && published => (
+            Status::Timeout,
+            Some(
+                "not polled before the deadline: publishing the post took the time (or the request budget \
+                 left none after it); raise timeout"
+                    .into(),
+            ),
+        ),
         (Some(Finish::Poll(End::Deadline { last_fault: None })), _) if p.requests() == 0 => (
             Status::Timeout,
             Some(
@@ -94,7 +110,7 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
         // The post's state is not needed after this: its destinations are moved into the
         // report, not copied (the tally is what `Tally::of` would count from them).
         let tally = p.known.tally();
-        let (status, mut message) = judge(&p, &w.stop, tally, w.elapsed >= cfg.timeout);
+        let (status, mut message) = judge(&p, &w.stop, tally, w.elapsed >= cfg.timeout, publish.is_some());
         // The post-level status is derived from the destinations: only a cross-check.
         let post_says_failed =
             p.post_status.as_deref().filter(|s| crate::model::status_is(s, &["failed", "partially_failed"]));

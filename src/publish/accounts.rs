@@ -25,11 +25,14 @@ pub struct Resolved {
     pub warnings: Vec<String>,
 }
 
+/// Whether `@handle` names `a`: its username, or its display name when it has none (a
+/// LinkedIn page), as its label shows it. Another account's handle that reads like this
+/// one's display name is not this one.
 fn handle_matches(a: &Account, handle: &str) -> bool {
     let h = handle.trim_start_matches('@');
     let same =
         |n: &Option<String>| n.as_deref().is_some_and(|n| n.trim_start_matches('@').eq_ignore_ascii_case(h));
-    same(&a.username) || same(&a.display_name)
+    if a.username.is_some() { same(&a.username) } else { same(&a.display_name) }
 }
 
 fn list(accounts: &[&Account]) -> String {
@@ -176,5 +179,24 @@ mod tests {
         assert!(p[0].line.contains("reconnect or activate it"), "{}", p[0].line);
         let p = resolve(&parse_accounts("tiktok").unwrap(), &c, true).unwrap_err();
         assert!(p[0].line.contains("no account can be posted to"));
+    }
+
+    /// `@handle` names an account by its handle: an account with another handle whose
+    /// display name happens to read the same is not it (posting there would post to an
+    /// account never named); a display name stands for the handle only where there is none.
+    #[test]
+    fn a_handle_never_matches_another_accounts_display_name() {
+        let named = |id, user: &str, display: &str| Account {
+            username: (!user.is_empty()).then(|| user.into()),
+            display_name: Some(display.into()),
+            ..acc(id, "x", "", "healthy", true)
+        };
+        let news = named(7, "acme_news", "Acme");
+        let p = resolve(&parse_accounts("x:@acme").unwrap(), std::slice::from_ref(&news), false).unwrap_err();
+        assert!(p[0].input && p[0].line.contains("no connected account matches"), "{p:?}");
+        let both = [news, named(8, "acme", "Acme Corp")];
+        assert_eq!(ids(&resolve(&parse_accounts("x:@acme").unwrap(), &both, false).unwrap()), [8]);
+        let page = [named(9, "", "Acme")];
+        assert_eq!(ids(&resolve(&parse_accounts("x:@Acme").unwrap(), &page, false).unwrap()), [9]);
     }
 }

@@ -42,6 +42,25 @@ pub fn find<'a>(
     Some(matches.find(|p| crate::config::id_problem(&p.post_id).is_none()).unwrap_or(first))
 }
 
+/// A listed post with `content`, made no earlier than `since`, that goes to some of
+/// `accounts` but not to exactly them (a first run that skipped an account since
+/// reconnected, `all` after an account was added): a new post would put the content on
+/// the accounts they share a second time.
+pub fn overlapping<'a>(
+    posts: &'a [Listed],
+    content: &str,
+    accounts: &[i64],
+    since: SystemTime,
+) -> Option<&'a Listed> {
+    posts.iter().find(|p| {
+        let recent = p.created_at.is_none_or(|t| t >= since);
+        recent
+            && p.account_ids.iter().any(|a| accounts.contains(a))
+            && p.content.as_deref().map(normal).as_deref() == Some(content)
+            && !same(p, content, accounts, since)
+    })
+}
+
 /// How far back a re-run of a job looks, whatever `dedupe` says.
 pub const RERUN_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -94,6 +113,19 @@ mod tests {
         let both = [odd.clone(), post("Launch day!", &[1, 2], 160)];
         assert_eq!(find(&both, &c, &[1, 2], since).unwrap().post_id, "p160");
         assert_eq!(find(&[odd], &c, &[1, 2], since).unwrap().post_id, "odd:1");
+    }
+
+    #[test]
+    fn a_post_sharing_some_accounts_overlaps() {
+        let since = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
+        let c = normal("Launch day!");
+        let posts = [post("Launch day!", &[1], 150)];
+        assert_eq!(overlapping(&posts, &c, &[1, 5], since).unwrap().post_id, "p150");
+        assert!(overlapping(&posts, &c, &[1], since).is_none(), "the same post, not an overlap");
+        assert!(overlapping(&posts, &c, &[5], since).is_none(), "no account shared");
+        assert!(overlapping(&posts, &normal("Other"), &[1, 5], since).is_none(), "other content");
+        assert!(overlapping(&[post("Launch day!", &[1], 50)], &c, &[1, 5], since).is_none(), "too old");
+        assert!(overlapping(&[post("Launch day!", &[1, 2, 5], 150)], &c, &[1, 5], since).is_some());
     }
 
     #[test]

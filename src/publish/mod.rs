@@ -86,6 +86,40 @@ fn account_destination(post_id: &str, a: &Account) -> Destination {
     )
 }
 
+/// Why a post with the same content that shares some of the `targets` stops the step.
+fn overlap_line(
+    other: &crate::api::publish::Listed,
+    targets: &[Account],
+    window: std::time::Duration,
+) -> String {
+    let labels = |on: bool| {
+        let l: Vec<String> = targets
+            .iter()
+            .filter(|a| other.account_ids.contains(&a.id) == on)
+            .map(|a| format!("{} (id {})", a.label(), a.id))
+            .collect();
+        l.join(", ")
+    };
+    let (shared, missing) = (labels(true), labels(false));
+    let others = other.account_ids.iter().filter(|id| !targets.iter().any(|a| a.id == **id)).count();
+    let mut has = shared.clone();
+    if others > 0 {
+        has.push_str(&format!(" and {}", crate::report::text::plural(others, "other account")));
+    }
+    let (lacks, fix) = if missing.is_empty() {
+        (String::new(), "")
+    } else {
+        (format!(", not on {missing}"), "name only the accounts it lacks to post to them, or ")
+    };
+    format!(
+        "post {} (made {}) already has this content, on {has}{lacks}: posting again would put it on {shared} \
+         twice, so nothing was posted; {fix}set dedupe: 0 to post anyway (dedupe {})",
+        crate::escape::one_line(&other.post_id, 60),
+        other.created_at.map_or("recently".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string()),
+        humantime::format_duration(window)
+    )
+}
+
 /// How publishing ended.
 pub enum Ended {
     /// Wait for this post.
@@ -188,10 +222,18 @@ where
     // A run of this job (or any within the dedupe window) that already posted this.
     let content = dedupe::normal(&p.content);
     let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
+    // Since when no post with this content went to these accounts, as the dedupe look found.
+    let mut none_since = None;
     if !window.is_zero() {
         let since = SystemTime::now() - window;
-        match s.find(&content, &ids, since, DEDUPE_PAGES).await {
-            Ok(Some(found)) => {
+        none_since = Some(since);
+        match s.look(&content, &ids, since, DEDUPE_PAGES).await {
+            Ok((None, Some(other))) => {
+                let line = overlap_line(&other, &resolved.targets, window);
+                s.say(&format!("✗ {line}"));
+                return Ended::Stop { record, status: Status::Error, code: code::API, message: line };
+            }
+            Ok((Some(found), _)) => {
                 s.say(&format!(
                     "post {} has the same content and accounts (made {}): reusing it, not posting again \
                      (dedupe {}; set dedupe: 0 to post again)",
@@ -205,7 +247,7 @@ where
                 record.post_id = Some(found.post_id);
                 return Ended::Wait(record);
             }
-            Ok(None) => {}
+            Ok((None, None)) => {}
             Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { .. }) => {
                 events.warn(&format!(
                     "could not look for an earlier post with this content ({}); posting",
@@ -248,13 +290,14 @@ where
                 humantime::format_duration(p.dedupe)
             )),
             Err(Failed::Fault(f)) => events.warn(&format!(
-                "could not list the posts of the last minute ({}); posting: if the create's answer is                  lost, a post like this one from that minute may be taken for it",
+                "could not list the posts of the last minute ({}); posting: if the create's answer is lost, \
+                 a post like this one from that minute may be taken for it",
                 f.describe()
             )),
             Err(f) => return s.stopped(record, f, "could not list the posts of the last minute"),
         }
     }
-    match s.create(&body, &content, &ids).await {
+    match s.create(&body, &content, &ids, none_since).await {
         Ok((id, calls)) => {
             record.create_calls = calls;
             record.created = true;
@@ -272,9 +315,11 @@ where
             };
             let mut ended = s.stopped(record, e.failed, &what);
             if let (Some(_), Ended::Stop { message, .. }) = (&e.lost, &mut ended) {
-                message.push_str(
-                    "; look in PostEverywhere before posting again (a re-run within dedupe reuses it)",
-                );
+                message.push_str(if p.dedupe.is_zero() {
+                    "; look in PostEverywhere before posting again (with dedupe: 0 a re-run posts again)"
+                } else {
+                    "; look in PostEverywhere before posting again (a re-run within dedupe reuses it)"
+                });
             }
             ended
         }

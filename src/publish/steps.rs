@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::{Ended, Record};
 use crate::api::{Answer, Client, Fault};
 use crate::config::Config;
-use crate::config::publish::MediaFile;
 use crate::outcome::{Signal, Status, code};
 use crate::pace::Pacer;
 use crate::poll::{DEADLINE_GRACE, MAX_REQUEST_TIME};
@@ -18,6 +17,7 @@ use crate::report::human_duration;
 use crate::run::{Clock, Events};
 
 mod looks;
+mod media;
 pub use looks::{CLOCK_SKEW, DEDUPE_PAGES};
 
 /// `POST /posts` calls at most, each after the API showed no post from the one before.
@@ -55,6 +55,9 @@ pub struct Steps<'a, E, S> {
     creates: Pacer,
     /// Posts like this one made before the first create (`note_earlier`): never ours.
     earlier: Vec<String>,
+    /// The last `call` was stopped by a signal while its request was out (not while it
+    /// waited to send one): the request may have done what it asked.
+    stopped_out: bool,
 }
 
 impl<'a, E, S> Steps<'a, E, S>
@@ -70,7 +73,7 @@ where
         stop: &'a mut S,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
-        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new() }
+        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new(), stopped_out: false }
     }
 
     fn now(&self) -> Duration {
@@ -131,9 +134,13 @@ where
         Fut: Future<Output = Result<Answer<T>, Fault>>,
     {
         let mut errors = 0u32;
+        self.stopped_out = false;
         loop {
+            // Not on the deadline either: there the pacer caps what the API asked for (a
+            // 429's wait, a spent budget), for the wait's last look; a create there would
+            // make a post the step cannot wait for.
             let at = self.clock.pacer.earliest(self.now());
-            if at > self.cfg.timeout {
+            if at >= self.cfg.timeout {
                 return Err(Failed::Deadline);
             }
             self.sleep_until(at).await?;
@@ -143,7 +150,10 @@ where
             let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
             let r = tokio::select! {
                 r = make(t) => r,
-                s = &mut *self.stop => return Err(Failed::Signal(s)),
+                s = &mut *self.stop => {
+                    self.stopped_out = true;
+                    return Err(Failed::Signal(s));
+                }
             };
             let now = self.now();
             match r {
@@ -155,7 +165,10 @@ where
                     let wait = wait.unwrap_or(self.cfg.poll_interval.min(Duration::from_secs(10)));
                     self.clock.pacer.block(now + wait);
                     let next = self.clock.pacer.earliest(now);
-                    if next > self.cfg.timeout {
+                    if next >= self.cfg.timeout || now + wait > self.cfg.timeout {
+                        self.say(&format!(
+                            "{what}: rate limited ({reason}) until after the deadline; not sent again"
+                        ));
                         return Err(Failed::Deadline);
                     }
                     self.say(&format!(
@@ -178,65 +191,6 @@ where
         }
     }
 
-    /// Uploads one media file (ask for a URL, send the bytes, mark it complete, wait until
-    /// it is ready); returns its media id.
-    pub async fn media(&mut self, m: &MediaFile) -> Result<String, Failed> {
-        let client = self.client;
-        self.say(&format!("uploading {} ({}, {} bytes)", m.name, m.content_type, m.size));
-        let mut slot = self.call("POST media/upload", true, |t| client.media_slot(m, t)).await?;
-        let (mut errors, mut renewed) = (0u32, false);
-        loop {
-            // The bytes go to the storage host, not the API: no request budget, and the
-            // whole time left (a large file takes a while).
-            let t = self.cfg.timeout.saturating_sub(self.now()) + DEADLINE_GRACE;
-            let r = tokio::select! {
-                r = client.upload(&slot, m, t) => r,
-                s = &mut *self.stop => return Err(Failed::Signal(s)),
-            };
-            match r {
-                Ok(()) => break,
-                Err(Fault::Transient { reason, .. }) => {
-                    errors += 1;
-                    if errors >= self.cfg.max_errors {
-                        return Err(Failed::Fault(Fault::transient(reason)));
-                    }
-                    let wait = Duration::from_secs(1) * errors;
-                    self.say(&format!(
-                        "the upload failed ({reason}); sending it again in {}",
-                        human_duration(wait)
-                    ));
-                    self.back_off(wait).await?;
-                }
-                Err(Fault::Fatal { status: Some(_), .. }) if !renewed => {
-                    // An upload URL can expire: ask for a new one, once.
-                    renewed = true;
-                    self.say("the upload host refused the file; asking for a new upload URL");
-                    slot = self.call("POST media/upload", true, |t| client.media_slot(m, t)).await?;
-                }
-                Err(f) => return Err(Failed::Fault(f)),
-            }
-        }
-        let id = slot.media_id.clone();
-        self.call("POST media/complete", true, |t| client.media_complete(&id, t)).await?;
-        loop {
-            let (state, why) = self.call("GET media", true, |t| client.media_state(&id, t)).await?;
-            match state.as_str() {
-                "ready" | "complete" | "completed" | "processed" | "uploaded" => {
-                    self.say(&format!("{} is ready (media {id})", m.name));
-                    return Ok(id);
-                }
-                "failed" | "error" => {
-                    let why = why.unwrap_or_else(|| "no reason given".into());
-                    return Err(Failed::Fault(Fault::Fatal {
-                        status: None,
-                        message: format!("processing failed: {why}"),
-                    }));
-                }
-                _ => self.back_off(self.cfg.poll_interval.min(Duration::from_secs(2))).await?,
-            }
-        }
-    }
-
     /// Creates the post, never twice: a call whose answer was lost is repeated only when
     /// the API shows no post from it after `LOOKS` looks, and never when the API accepted
     /// it; a call that never reached the API is repeated at once. Returns the post id and
@@ -246,6 +200,7 @@ where
         body: &Value,
         content: &str,
         accounts: &[i64],
+        none_since: Option<SystemTime>,
     ) -> Result<(String, u32), CreateFailed> {
         let client = self.client;
         // `calls` counts the creates that reached the API; `unsent`, those that did not
@@ -258,8 +213,11 @@ where
             }
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-            // Clocks differ: a post made by this call may be stamped a little earlier.
-            let since = SystemTime::now() - CLOCK_SKEW;
+            // Clocks differ: a post made by this call may be stamped earlier, by a minute, or
+            // back to when the dedupe look found none like it (any since is this one or a
+            // twin, never to be posted again).
+            let minute = SystemTime::now() - CLOCK_SKEW;
+            let since = none_since.map_or(minute, |t| t.min(minute));
             let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
                 // It never reached the API, so it made nothing: sent again, not counted
                 // among the creates or against their rate.
@@ -282,6 +240,10 @@ where
                     self.back_off(wait).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
                     continue;
                 }
+                // Stopped before it was sent (waiting for the request budget, or out a
+                // 429, which made nothing): no post from it.
+                Err(f @ Failed::Deadline) => return Err(failed(f, calls, lost_last)),
+                Err(f @ Failed::Signal(_)) if !self.stopped_out => return Err(failed(f, calls, lost_last)),
                 answer => answer,
             };
             // Only a create that reached the API counts against its creates a minute, and

@@ -24,6 +24,8 @@ pub enum Reply {
     CloseDelimited(Vec<u8>),
     /// Accept the request and never answer (until the server is dropped).
     Hang,
+    /// The reply, after a pause (the request is recorded when it arrives).
+    Delay(Duration, Box<Reply>),
     /// Send headers and part of the body, then reset the connection.
     ResetMidBody,
     /// Close the connection at once with a TCP reset.
@@ -298,6 +300,13 @@ fn answer(stream: &TcpStream, reply: Reply, stop: &AtomicBool) -> bool {
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
             let _ = s.write_all(&body);
             false
+        }
+        Reply::Delay(pause, reply) => {
+            let until = Instant::now() + pause;
+            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(1));
+            }
+            answer(stream, *reply, stop)
         }
         Reply::Hang => {
             while !stop.load(Ordering::SeqCst) {

@@ -63,16 +63,31 @@ where
             })
             .await;
         self.earlier = earlier;
-        let Some(p) = found? else { return Ok(None) };
-        if let Some(why) = crate::config::id_problem(&p.post_id) {
-            let message = format!(
-                "a post with this content to these accounts is there, but PostEverywhere gave it an id \
-                 that cannot be used ({:?} {why}); not posting again: look at it in PostEverywhere",
-                crate::escape::one_line(&p.post_id, 60)
-            );
-            return Err(Failed::Unusable(message));
+        found?.map(usable).transpose()
+    }
+
+    /// As `find` (before any create); when there is no such post, also the newest with
+    /// `content` made since `since` that shares some of `accounts` (`dedupe::overlapping`).
+    pub async fn look(
+        &mut self,
+        content: &str,
+        accounts: &[i64],
+        since: SystemTime,
+        pages: usize,
+    ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
+        let mut overlap = None;
+        let found = self
+            .scan(since, pages, |posts| {
+                if overlap.is_none() {
+                    overlap = dedupe::overlapping(posts, content, accounts, since).cloned();
+                }
+                dedupe::find(posts, content, accounts, since).cloned()
+            })
+            .await?;
+        match found {
+            Some(p) => Ok((Some(usable(p)?), None)),
+            None => Ok((None, overlap)),
         }
-        Ok(Some(p))
     }
 
     /// Notes the posts like this one made in the last `CLOCK_SKEW`, before the first create:
@@ -109,5 +124,17 @@ where
             }
         }
         Ok(None)
+    }
+}
+
+/// A found post, when its id can be waited for; else the step stops, never posting again.
+fn usable(p: Listed) -> Result<Listed, Failed> {
+    match crate::config::id_problem(&p.post_id) {
+        None => Ok(p),
+        Some(why) => Err(Failed::Unusable(format!(
+            "a post with this content to these accounts is there, but PostEverywhere gave it an id \
+             that cannot be used ({:?} {why}); not posting again: look at it in PostEverywhere",
+            crate::escape::one_line(&p.post_id, 60)
+        ))),
     }
 }

@@ -73,6 +73,11 @@ fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
         message.contains("before the deadline; look in PostEverywhere before posting again"),
         "{message}"
     );
+    // With dedupe 0 a re-run does not look for it: the step does not say it would.
+    let server = api(vec![Reply::status(202, json!({})), created("twice!")], vec![listing(json!([]))]);
+    let run = publish(&server).input("timeout", "600ms").input("dedupe", "0").run();
+    let message = run.output("message");
+    assert!(message.ends_with("(with dedupe: 0 a re-run posts again)"), "{message}");
 }
 
 #[test]

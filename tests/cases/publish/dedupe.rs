@@ -110,3 +110,19 @@ fn a_lost_create_is_never_confused_with_a_like_post_made_just_before() {
     publish(&server).run().expect_code(0);
     assert_eq!(server.hits("GET", POSTS), 1);
 }
+
+/// The API's clock runs 90 s behind the runner's: the post a lost create made is stamped
+/// before the minute the look allows for clocks, and is still found (the dedupe look found
+/// none like it back to its window), never made again.
+#[test]
+fn a_post_stamped_by_a_clock_behind_is_still_found() {
+    let stamped = rfc3339(SystemTime::now() - Duration::from_secs(90));
+    let mine =
+        json!([{"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2], "created_at": stamped}]);
+    let lost = Reply::status(502, json!({}));
+    let server = api(vec![lost, created("twice!")], vec![listing(json!([])), listing(mine)]);
+    let run = publish(&server).input("timeout", "20s").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert_eq!(run.output("post-id"), "p-new");
+}

@@ -12,6 +12,7 @@ use crate::util::Cmd;
 
 mod create;
 mod dedupe;
+mod stops;
 
 const POSTS: &str = "/api/v1/posts";
 

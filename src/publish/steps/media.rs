@@ -1,0 +1,82 @@
+//! Uploading a media file: ask for an upload URL, send the bytes to the storage host (no
+//! key, none after the deadline), mark it complete, wait until it is ready.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::{Failed, Steps};
+use crate::api::Fault;
+use crate::config::publish::MediaFile;
+use crate::outcome::Signal;
+use crate::poll::DEADLINE_GRACE;
+use crate::report::human_duration;
+use crate::run::Events;
+
+impl<E, S> Steps<'_, E, S>
+where
+    E: Events,
+    S: Future<Output = Signal> + Unpin,
+{
+    /// Uploads one media file (ask for a URL, send the bytes, mark it complete, wait until
+    /// it is ready); returns its media id.
+    pub async fn media(&mut self, m: &MediaFile) -> Result<String, Failed> {
+        let client = self.client;
+        self.say(&format!("uploading {} ({}, {} bytes)", m.name, m.content_type, m.size));
+        let mut slot = self.call("POST media/upload", true, |t| client.media_slot(m, t)).await?;
+        let (mut errors, mut renewed) = (0u32, false);
+        loop {
+            // The bytes go to the storage host, not the API: no request budget, and the
+            // whole time left (a large file takes a while). None after the deadline (an
+            // upload URL answered in its grace).
+            if self.now() >= self.cfg.timeout {
+                return Err(Failed::Deadline);
+            }
+            let t = self.cfg.timeout - self.now() + DEADLINE_GRACE;
+            let r = tokio::select! {
+                r = client.upload(&slot, m, t) => r,
+                s = &mut *self.stop => return Err(Failed::Signal(s)),
+            };
+            match r {
+                Ok(()) => break,
+                Err(Fault::Transient { reason, .. }) => {
+                    errors += 1;
+                    if errors >= self.cfg.max_errors {
+                        return Err(Failed::Fault(Fault::transient(reason)));
+                    }
+                    let wait = Duration::from_secs(1) * errors;
+                    self.say(&format!(
+                        "the upload failed ({reason}); sending it again in {}",
+                        human_duration(wait)
+                    ));
+                    self.back_off(wait).await?;
+                }
+                Err(Fault::Fatal { status: Some(_), .. }) if !renewed => {
+                    // An upload URL can expire: ask for a new one, once.
+                    renewed = true;
+                    self.say("the upload host refused the file; asking for a new upload URL");
+                    slot = self.call("POST media/upload", true, |t| client.media_slot(m, t)).await?;
+                }
+                Err(f) => return Err(Failed::Fault(f)),
+            }
+        }
+        let id = slot.media_id.clone();
+        self.call("POST media/complete", true, |t| client.media_complete(&id, t)).await?;
+        loop {
+            let (state, why) = self.call("GET media", true, |t| client.media_state(&id, t)).await?;
+            match state.as_str() {
+                "ready" | "complete" | "completed" | "processed" | "uploaded" => {
+                    self.say(&format!("{} is ready (media {id})", m.name));
+                    return Ok(id);
+                }
+                "failed" | "error" => {
+                    let why = why.unwrap_or_else(|| "no reason given".into());
+                    return Err(Failed::Fault(Fault::Fatal {
+                        status: None,
+                        message: format!("processing failed: {why}"),
+                    }));
+                }
+                _ => self.back_off(self.cfg.poll_interval.min(Duration::from_secs(2))).await?,
+            }
+        }
+    }
+}
