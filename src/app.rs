@@ -122,6 +122,9 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
             let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
             posts[0].seed(record.skipped_destinations(&id));
             posts[0].known.expect(record.expected_destinations(&id));
+            if record.created {
+                posts[0].made_here();
+            }
             (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, Some(record))
         }
     }

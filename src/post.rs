@@ -79,6 +79,9 @@ pub struct PostWait {
     /// Whether the post was asked which accounts it is for (a wait-only run's way to know
     /// one the results do not list yet).
     accounts_asked: bool,
+    /// This run made the post a moment ago: until its results first answer, a 404 is the
+    /// API catching up, not a wrong id.
+    fresh: bool,
 }
 
 /// How many more polls a post gets whose every listed destination is final while it still
@@ -103,6 +106,7 @@ impl PostWait {
             notes: Vec::new(),
             unlisted_polls: 0,
             accounts_asked: false,
+            fresh: false,
         }
     }
 
@@ -304,43 +308,20 @@ impl PostWait {
         }
     }
 
-    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-    pub fn on_post(&mut self, now: Duration, answer: Result<Results, Fault>, jitter: f64) {
-        if matches!(answer, Err(Fault::RateLimited { .. } | Fault::Transient { .. })) {
-            // Worth asking again after the next poll.
-            self.schedule_checked = false;
-        }
-        if let Ok(mut post) = answer {
-            if post.post_status.as_deref().is_some_and(|s| status_is(s, &["draft"])) {
-                self.step = Step::Done(Finish::Draft);
-                return;
-            }
-            let at = post.scheduled_for.as_deref().and_then(crate::time::parse_time);
-            if let (Some(at), Some(text)) = (at, post.scheduled_for.take()) {
-                if at > self.limits.deadline_wall {
-                    self.step = Step::Done(Finish::Scheduled(text));
-                    return;
-                }
-            }
-            if !post.account_ids.is_empty() && !self.known.expects_accounts() {
-                self.known.expect(self.accounts_of(&post));
-            }
-        }
-        // Not knowing the schedule is no reason to stop waiting.
-        self.after_poll(now, Observation::Pending, jitter);
+    /// Says this run made the post just now (see `fresh`).
+    pub fn made_here(&mut self) {
+        self.fresh = true;
     }
 
-    /// The accounts `post` names, as destinations that stand for each until the results
-    /// list it (named and on the platform its own destinations give, when they do).
-    fn accounts_of(&self, post: &Results) -> Vec<Destination> {
-        let note = "the post names this account, but its results do not list it yet";
-        let each = |&n: &i64| {
-            let d = post.destinations.iter().find(|d| d.account_number() == Some(n));
-            let platform =
-                d.map_or_else(|| crate::model::UNKNOWN_PLATFORM.to_owned(), |d| d.platform.clone());
-            Destination::unlisted(&self.id, n, platform, d.and_then(|d| d.account_name.clone()), note)
-        };
-        post.account_ids.iter().map(each).collect()
+    /// A results request's fault as this post takes it: a 404 for a post made a moment
+    /// ago, before any answer, is the API catching up (transient), not a wrong id.
+    pub fn judge(&self, f: Fault) -> Fault {
+        match f {
+            Fault::Fatal { status: Some(404), .. } if self.fresh && !self.answered => Fault::transient(
+                "HTTP 404 Not Found: the post was made a moment ago and is not listed yet; asking again",
+            ),
+            f => f,
+        }
     }
 
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
@@ -397,5 +378,6 @@ impl PostWait {
     }
 }
 
+mod asked;
 #[cfg(test)]
 mod tests;

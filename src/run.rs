@@ -332,7 +332,7 @@ fn handle<E: Events>(
     };
     match reply {
         Reply::Results(r) => {
-            let r = r.map(|a| a.value);
+            let (r, fault) = (r.map(|a| a.value).map_err(|f| post.judge(f)), fault.map(|f| post.judge(f)));
             if let Ok(res) = &r {
                 for word in res.unknown_statuses.iter().filter(|w| warned.insert((*w).clone())) {
                     c.events.warn(&format!("unknown destination status {word:?}; treating it as pending"));

@@ -316,3 +316,28 @@ fn a_rate_limited_create_is_waited_out_and_repeated() {
     assert_eq!(c.len(), 2);
     assert!(c[1].at - c[0].at >= Duration::from_millis(190));
 }
+
+/// The API may not list a post it made a moment ago: a 404 on its results before their
+/// first answer is asked again, not "check that post-id is right" (nobody gave one).
+#[test]
+fn a_post_just_made_is_asked_for_again_after_a_404() {
+    let missing = || Reply::status(404, json!({"error": {"code": "not_found", "message": "Post not found"}}));
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "GET",
+        "/api/v1/posts/p-new/results",
+        vec![missing(), missing(), published(&[1, 2])],
+    );
+    let run = publish(&server).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 3);
+    assert!(
+        run.stdout.contains("the post was made a moment ago and is not listed yet; asking again"),
+        "{}",
+        run.stdout
+    );
+    // Waiting for a post-id given: a 404 is the id's fault at once.
+    let server = Server::new().results(vec![missing(), Reply::ok(json!({}))]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(4);
+    assert!(run.output("message").contains("404"), "{}", run.output("message"));
+}
