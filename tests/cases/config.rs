@@ -68,6 +68,35 @@ fn every_config_error_exits_2_naming_the_input() {
     rejected(base().env("POSTEVERYWHERE_RESULTS_FILE", "/no/such/dir/r.json"), "input 'results-file'");
 }
 
+/// Two reports, or a report and the runner's own files, named as one file (a link or
+/// `./` does not hide it): each would overwrite the other, so it is an input mistake.
+#[test]
+fn two_reports_in_one_file_are_an_input_mistake() {
+    let run = |cmd: Cmd| {
+        let run = cmd.run();
+        run.expect_code(2);
+        let line = run.stderr.lines().find(|l| l.contains("error:")).unwrap_or_default().to_owned();
+        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+        (line, run)
+    };
+    let gh = || Cmd::github("http://127.0.0.1:9/api/v1");
+    let (line, r) = run(gh().input("junit-file", "report.xml").input("dotenv-file", "./report.xml"));
+    assert!(line.contains("input 'dotenv-file' and input 'junit-file' name the same file"), "{line}");
+    assert!(!r.dir.path().join("report.xml").exists() && r.outputs.is_empty() && r.summary.is_empty());
+    let cmd = gh();
+    let out = cmd.path("github_output");
+    let (line, r) = run(cmd.input("results-file", out.to_str().unwrap()));
+    assert!(line.contains("GITHUB_OUTPUT and input 'results-file' name the same file"), "{line}");
+    assert_eq!(std::fs::read_to_string(r.dir.path().join("github_output")).unwrap(), "", "left as it was");
+    #[cfg(unix)]
+    {
+        let cmd = gh();
+        std::os::unix::fs::symlink(cmd.path("step_summary"), cmd.path("link.md")).unwrap();
+        let (line, _) = run(cmd.input("summary-file", "link.md"));
+        assert!(line.contains("GITHUB_STEP_SUMMARY and input 'summary-file' name the same file"), "{line}");
+    }
+}
+
 #[test]
 fn config_errors_on_github_are_annotated_and_write_no_outputs() {
     let run = Cmd::github("http://127.0.0.1:9/api").input("timeout", "soon").run();
