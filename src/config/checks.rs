@@ -120,6 +120,10 @@ pub fn base_url_hint(url: &Url) -> Option<String> {
 
 /// `https://…`, or `http://` to a loopback host only, so the key never travels in clear.
 pub(super) fn check_base_url(s: &str) -> Result<Url, String> {
+    // The URL parser drops tabs and line breaks inside; a value that has them is two values.
+    if s.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err("holds a space or line break; give the URL alone".into());
+    }
     let url = Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials".into());

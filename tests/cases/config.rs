@@ -65,6 +65,18 @@ fn every_config_error_exits_2_naming_the_input() {
         "input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"sometimes\"",
     );
     rejected(base().env("POSTEVERYWHERE_BASE_URL", "http://example.com/api"), "input 'base-url'");
+    // Two lines are never one value (a URL parser would drop the break, durations would add).
+    rejected(
+        base().env("POSTEVERYWHERE_TIMEOUT", "5m\n6m"),
+        "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5m 6m\": holds a line break",
+    );
+    let publish =
+        || base().without("POSTEVERYWHERE_POST_ID").env("INPUT_CONTENT", "hi").env("INPUT_ACCOUNTS", "x");
+    rejected(publish().env("INPUT_DEDUPE", "1h\n1h"), "input 'dedupe' (from INPUT_DEDUPE) has a bad value");
+    rejected(
+        base().env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api\n/v1"),
+        "input 'base-url' (from POSTEVERYWHERE_BASE_URL) has a bad value \"http://127.0.0.1:9/api /v1\": holds a",
+    );
     rejected(base().env("POSTEVERYWHERE_RESULTS_FILE", "/no/such/dir/r.json"), "input 'results-file'");
 }
 
