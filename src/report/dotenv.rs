@@ -20,6 +20,23 @@ pub const MAX_BYTES: usize = 5000;
 
 const MARKER: &str = " …(cut; full data in results-file)";
 
+/// The report's variables, after `POSTEVERYWHERE_` (a later job receives them: none is an
+/// input's name, and none is taken for a misspelled one).
+pub const KEYS: [&str; 12] = [
+    "STATUS",
+    "EXIT_CODE",
+    "TOTAL_COUNT",
+    "PUBLISHED_COUNT",
+    "FAILED_COUNT",
+    "PENDING_COUNT",
+    "RETRIED_COUNT",
+    "PUBLISHED_URLS",
+    "FAILED_PLATFORMS",
+    "POST_IDS",
+    "MESSAGE",
+    "RESULTS_PATH",
+];
+
 /// A single line: control characters become spaces, and GitLab strips the ends anyway.
 fn clean(v: &str) -> String {
     v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
@@ -178,6 +195,8 @@ mod tests {
         let text = render(&r, Some("r.json"), 1);
         let keys: Vec<&str> = text.lines().map(|l| l.split_once('=').unwrap().0).collect();
         assert_eq!(keys.len(), 12, "{text}");
+        let listed: Vec<String> = KEYS.iter().map(|k| format!("POSTEVERYWHERE_{k}")).collect();
+        assert_eq!(keys, listed, "KEYS lists the variables, in order");
         for input in crate::config::INPUTS {
             for name in crate::config::env_names(input.name) {
                 assert!(!keys.contains(&name.as_str()), "{name} would be input {}", input.name);

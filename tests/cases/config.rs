@@ -109,6 +109,28 @@ fn two_reports_in_one_file_are_an_input_mistake() {
     }
 }
 
+/// GitLab hands a misspelled variable over as it is: the step says so, and goes on. The
+/// variables of our own dotenv report, which a later job receives, are not taken for typos.
+#[test]
+fn a_misspelled_variable_gets_a_warning_naming_the_likely_input() {
+    let run = Cmd::plain()
+        .env("GITLAB_CI", "true")
+        .env("POSTEVERYWHERE_SIMULATE", "published")
+        .env("POSTEVERYWHERE_TIMOUT", "20s")
+        .env("POSTEVERYWHERE_POST_IDS", "post_1")
+        .run();
+    run.expect_code(0);
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "posteverywhere-wait: warning: POSTEVERYWHERE_TIMOUT is not an input, so it is ignored; did you mean POSTEVERYWHERE_TIMEOUT?"
+        ],
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn config_errors_on_github_are_annotated_and_write_no_outputs() {
     let run = Cmd::github("http://127.0.0.1:9/api").input("timeout", "soon").run();
