@@ -63,6 +63,13 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         targets = crate::demo::targets(targets, demo_dir.as_deref());
     }
     sink.retarget(targets);
+    if let Err(e) = ci::clash(sink.targets()) {
+        sink.error(&e);
+        if let Some(dir) = &demo_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        return code::USAGE;
+    }
     if let Err(e) = sink.check_runner_files() {
         sink.error(&format!("{e}; the step could not publish its outputs, so it does not start"));
         return code::WRITE;

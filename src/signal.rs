@@ -231,7 +231,10 @@ impl<F: Future> Future for WhenWoken<F> {
     }
 }
 
-/// Ctrl-C (Windows), through tokio's driver, forwarded into a channel.
+/// Ctrl-C and Ctrl-Break (Windows), through tokio's driver, forwarded into a channel. The
+/// GitHub runner cancels a step on Windows with Ctrl-C, then Ctrl-Break where SIGTERM would
+/// come (a process group started with Ctrl-C disabled gets only the second); without a
+/// handler Ctrl-Break ends the process at once, no output written.
 #[cfg(not(unix))]
 pub struct Signals {
     rx: tokio::sync::mpsc::UnboundedReceiver<Signal>,
@@ -243,10 +246,23 @@ impl Signals {
     /// the runtime.
     pub fn install() -> std::io::Result<Self> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        // Registered here, so that a Ctrl-Break before the first wait is not lost.
+        #[cfg(windows)]
+        let mut ctrl_break = tokio::signal::windows::ctrl_break()?;
+        #[cfg(windows)]
+        let breaks = tx.clone();
         tokio::spawn(async move {
             loop {
                 let more = tokio::signal::ctrl_c().await.is_ok();
                 if tx.send(Signal::Interrupt).is_err() || !more {
+                    break;
+                }
+            }
+        });
+        #[cfg(windows)]
+        tokio::spawn(async move {
+            while ctrl_break.recv().await.is_some() {
+                if breaks.send(Signal::Terminate).is_err() {
                     break;
                 }
             }

@@ -98,6 +98,40 @@ pub fn check(path: &Path) -> Result<(), String> {
     }
 }
 
+/// The file `path` stands for, to tell whether two paths name one file: the regular file
+/// a link names, in its folder's canonical path. `None` when the folder cannot be resolved.
+fn identity(path: &Path) -> Option<PathBuf> {
+    let target = resolve(path).ok()?.unwrap_or_else(|| path.to_owned());
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    Some(fs::canonicalize(dir).ok()?.join(target.file_name()?))
+}
+
+/// Checks, before the wait, that no two of the files the step writes are one file: each
+/// report would replace (or append to) another, and the runner or GitLab would then reject
+/// the mix. Names them, and the path.
+pub fn clash(t: &super::Targets) -> Result<(), String> {
+    let named = [
+        ("GITHUB_OUTPUT", &t.output),
+        ("GITHUB_STEP_SUMMARY", &t.summary),
+        ("input 'results-file'", &t.results),
+        ("input 'summary-file'", &t.summary_file),
+        ("input 'dotenv-file'", &t.dotenv),
+        ("input 'junit-file'", &t.junit),
+        ("input 'annotations-file'", &t.annotations),
+    ];
+    let ids: Vec<(&str, &PathBuf, PathBuf)> =
+        named.iter().filter_map(|(n, p)| p.as_ref().and_then(|p| Some((*n, p, identity(p)?)))).collect();
+    for (i, (a, _, id)) in ids.iter().enumerate() {
+        if let Some((b, path, _)) = ids[i + 1..].iter().find(|(_, _, other)| other == id) {
+            return Err(format!(
+                "{a} and {b} name the same file ({}); give each report a file of its own",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Replaces the file with `text` and a final line break.
 pub(super) fn replace(path: &Path, text: &str) -> io::Result<()> {
     if text.ends_with('\n') { replace_exact(path, text) } else { replace_exact(path, &format!("{text}\n")) }

@@ -4,7 +4,7 @@
 
 mod files;
 mod reports;
-pub use files::check as check_target;
+pub use files::{check as check_target, clash};
 mod github;
 mod gitlab;
 // The live view exists only in builds with the `terminal` feature; without it a terminal

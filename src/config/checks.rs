@@ -120,6 +120,10 @@ pub fn base_url_hint(url: &Url) -> Option<String> {
 
 /// `https://…`, or `http://` to a loopback host only, so the key never travels in clear.
 pub(super) fn check_base_url(s: &str) -> Result<Url, String> {
+    // The URL parser drops tabs and line breaks inside; a value that has them is two values.
+    if s.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err("holds a space or line break; give the URL alone".into());
+    }
     let url = Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials".into());
@@ -155,9 +159,82 @@ pub(super) fn check_output_path(p: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// Edit distance (insertions, deletions, substitutions) between two short names.
+pub(super) fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// A warning for each variable that spells no input but nearly spells one: GitLab and a
+/// container hand a misspelled `POSTEVERYWHERE_TIMOUT` over as it is, and it would be
+/// ignored without a word. Our own dotenv report's variables, which a later job receives,
+/// and the installer's are not inputs and not typos.
+pub(super) fn misspelled(vars: &[(String, String)]) -> Vec<String> {
+    let ours = |rest: &str| crate::report::dotenv::KEYS.contains(&rest) || rest == "WAIT_DOWNLOAD_URL";
+    let mut out = Vec::new();
+    for (var, _) in vars {
+        let Some((prefix, rest)) =
+            ["POSTEVERYWHERE_", "INPUT_"].into_iter().find_map(|p| var.strip_prefix(p).map(|rest| (p, rest)))
+        else {
+            continue;
+        };
+        let name = rest.to_ascii_lowercase().replace('_', "-");
+        if rest.is_empty() || ours(rest) || super::INPUTS.iter().any(|i| i.name == name) {
+            continue;
+        }
+        let near = super::INPUTS.iter().map(|i| (distance(&name, i.name), i.name)).min();
+        if let Some((_, input)) = near.filter(|(d, _)| *d <= 2) {
+            let spelled = if prefix == "INPUT_" && rest.contains('-') {
+                input.to_ascii_uppercase()
+            } else {
+                input.to_ascii_uppercase().replace('-', "_")
+            };
+            out.push(format!("{var} is not an input, so it is ignored; did you mean {prefix}{spelled}?"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelled_input_variable_is_named_with_the_likely_one() {
+        let vars: Vec<(String, String)> = [
+            "POSTEVERYWHERE_TIMOUT",
+            "INPUT_POLL-INTERVALL",
+            "INPUT_FAIL_ONN",
+            "POSTEVERYWHERE_POST_IDS",
+            "POSTEVERYWHERE_RESULTS_PATH",
+            "POSTEVERYWHERE_WAIT_DOWNLOAD_URL",
+            "POSTEVERYWHERE_TIMEOUT",
+            "POSTEVERYWHERE_SOMETHING_ELSE",
+            "POSTEVERYWHERE_",
+            "",
+        ]
+        .iter()
+        .map(|k| ((*k).to_owned(), "x".to_owned()))
+        .collect();
+        assert_eq!(
+            misspelled(&vars),
+            [
+                "POSTEVERYWHERE_TIMOUT is not an input, so it is ignored; did you mean POSTEVERYWHERE_TIMEOUT?",
+                "INPUT_POLL-INTERVALL is not an input, so it is ignored; did you mean INPUT_POLL-INTERVAL?",
+                "INPUT_FAIL_ONN is not an input, so it is ignored; did you mean INPUT_FAIL_ON?",
+            ]
+        );
+    }
 
     #[test]
     fn post_ids_that_cannot_be_ids_get_a_hint() {

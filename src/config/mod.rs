@@ -148,7 +148,8 @@ impl Config {
                 }
             }
         }
-        Self::validate(raw, &src)
+        let typos = checks::misspelled(&vars);
+        Self::validate(raw, &src).map(|c| Config { warnings: [c.warnings, typos].concat(), ..c })
     }
 
     fn validate(raw: RawInputs, src: &Sources) -> Result<Self, ConfigError> {

@@ -100,20 +100,7 @@ fn items(list: &str) -> impl Iterator<Item = &str> {
 
 /// The nearest known platform name, for "did you mean".
 fn nearest(word: &str) -> Option<&'static str> {
-    let dist = |a: &str, b: &str| {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.iter().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    };
+    let dist = super::checks::distance;
     PLATFORMS.iter().copied().filter(|p| dist(word, p) <= 2).min_by_key(|p| dist(word, p))
 }
 

@@ -61,6 +61,10 @@ fn unit(word: &str) -> Option<f64> {
 pub fn parse_duration(v: &str) -> Result<Duration, String> {
     let bad = || DURATION_EXAMPLES.to_owned();
     let v = v.trim();
+    // Two lines are two values (a list pasted, a YAML block), not one duration to add up.
+    if v.contains(char::is_control) {
+        return Err("holds a line break; give one duration, such as 90s or 1h 30m".into());
+    }
     if let Ok(n) = v.parse::<f64>() {
         return check_range(n);
     }
@@ -109,6 +113,13 @@ pub fn parse_count(v: &str, min: u32, max: u32) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duration_is_one_line() {
+        for v in ["5m\n6m", "1h\r\n30m", "90\ts"] {
+            assert!(parse_duration(v).unwrap_err().starts_with("holds a line break"), "{v:?}");
+        }
+    }
 
     #[test]
     fn durations() {

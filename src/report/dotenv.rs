@@ -20,6 +20,23 @@ pub const MAX_BYTES: usize = 5000;
 
 const MARKER: &str = " …(cut; full data in results-file)";
 
+/// The report's variables, after `POSTEVERYWHERE_` (a later job receives them: none is an
+/// input's name, and none is taken for a misspelled one).
+pub const KEYS: [&str; 12] = [
+    "STATUS",
+    "EXIT_CODE",
+    "TOTAL_COUNT",
+    "PUBLISHED_COUNT",
+    "FAILED_COUNT",
+    "PENDING_COUNT",
+    "RETRIED_COUNT",
+    "PUBLISHED_URLS",
+    "FAILED_PLATFORMS",
+    "POST_IDS",
+    "MESSAGE",
+    "RESULTS_PATH",
+];
+
 /// A single line: control characters become spaces, and GitLab strips the ends anyway.
 fn clean(v: &str) -> String {
     v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_owned()
@@ -106,7 +123,9 @@ pub fn render(r: &Report, results_file: Option<&str>, exit_code: u8) -> String {
         ("FAILED_PLATFORMS", inert_within(&platforms.join(","), 300)),
         ("POST_IDS", items_within(&posts, 600)),
         ("MESSAGE", inert_within(&clean(r.message.as_deref().unwrap_or("")), 600)),
-        ("RESULTS_FILE", results_file.map(clean).map(|p| inert_within(&p, 300)).unwrap_or_default()),
+        // Not RESULTS_FILE: a later job gets these variables ahead of its own, and that name
+        // is the results-file input's (a second wait there would write to our path).
+        ("RESULTS_PATH", results_file.map(clean).map(|p| inert_within(&p, 300)).unwrap_or_default()),
     ];
     let mut out = String::new();
     for (k, v) in vars.into_iter().filter(|(_, v)| !v.is_empty()) {
@@ -161,9 +180,28 @@ mod tests {
              POSTEVERYWHERE_PUBLISHED_COUNT=1\nPOSTEVERYWHERE_FAILED_COUNT=1\nPOSTEVERYWHERE_PENDING_COUNT=0\n\
              POSTEVERYWHERE_RETRIED_COUNT=0\nPOSTEVERYWHERE_PUBLISHED_URLS=https://instagram.example/p/1\n\
              POSTEVERYWHERE_FAILED_PLATFORMS=linkedin\nPOSTEVERYWHERE_POST_IDS=post_1\n\
-             POSTEVERYWHERE_RESULTS_FILE=out/results.json\n"
+             POSTEVERYWHERE_RESULTS_PATH=out/results.json\n"
         );
         validate(&text).unwrap();
+    }
+
+    /// A later job receives the report as variables, ahead of its own: none may be read as
+    /// an input there.
+    #[test]
+    fn no_variable_is_read_as_an_input() {
+        let mut r =
+            report(Status::Partial, vec![dest("x", "@a", State::Published), dest("li", "B", State::Failed)]);
+        r.message = Some("m".into());
+        let text = render(&r, Some("r.json"), 1);
+        let keys: Vec<&str> = text.lines().map(|l| l.split_once('=').unwrap().0).collect();
+        assert_eq!(keys.len(), 12, "{text}");
+        let listed: Vec<String> = KEYS.iter().map(|k| format!("POSTEVERYWHERE_{k}")).collect();
+        assert_eq!(keys, listed, "KEYS lists the variables, in order");
+        for input in crate::config::INPUTS {
+            for name in crate::config::env_names(input.name) {
+                assert!(!keys.contains(&name.as_str()), "{name} would be input {}", input.name);
+            }
+        }
     }
 
     #[test]

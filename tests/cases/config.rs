@@ -65,7 +65,70 @@ fn every_config_error_exits_2_naming_the_input() {
         "input 'fail-on' (from INPUT_FAIL_ON) has a bad value \"sometimes\"",
     );
     rejected(base().env("POSTEVERYWHERE_BASE_URL", "http://example.com/api"), "input 'base-url'");
+    // Two lines are never one value (a URL parser would drop the break, durations would add).
+    rejected(
+        base().env("POSTEVERYWHERE_TIMEOUT", "5m\n6m"),
+        "input 'timeout' (from POSTEVERYWHERE_TIMEOUT) has a bad value \"5m 6m\": holds a line break",
+    );
+    let publish =
+        || base().without("POSTEVERYWHERE_POST_ID").env("INPUT_CONTENT", "hi").env("INPUT_ACCOUNTS", "x");
+    rejected(publish().env("INPUT_DEDUPE", "1h\n1h"), "input 'dedupe' (from INPUT_DEDUPE) has a bad value");
+    rejected(
+        base().env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api\n/v1"),
+        "input 'base-url' (from POSTEVERYWHERE_BASE_URL) has a bad value \"http://127.0.0.1:9/api /v1\": holds a",
+    );
     rejected(base().env("POSTEVERYWHERE_RESULTS_FILE", "/no/such/dir/r.json"), "input 'results-file'");
+}
+
+/// Two reports, or a report and the runner's own files, named as one file (a link or
+/// `./` does not hide it): each would overwrite the other, so it is an input mistake.
+#[test]
+fn two_reports_in_one_file_are_an_input_mistake() {
+    let run = |cmd: Cmd| {
+        let run = cmd.run();
+        run.expect_code(2);
+        let line = run.stderr.lines().find(|l| l.contains("error:")).unwrap_or_default().to_owned();
+        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+        (line, run)
+    };
+    let gh = || Cmd::github("http://127.0.0.1:9/api/v1");
+    let (line, r) = run(gh().input("junit-file", "report.xml").input("dotenv-file", "./report.xml"));
+    assert!(line.contains("input 'dotenv-file' and input 'junit-file' name the same file"), "{line}");
+    assert!(!r.dir.path().join("report.xml").exists() && r.outputs.is_empty() && r.summary.is_empty());
+    let cmd = gh();
+    let out = cmd.path("github_output");
+    let (line, r) = run(cmd.input("results-file", out.to_str().unwrap()));
+    assert!(line.contains("GITHUB_OUTPUT and input 'results-file' name the same file"), "{line}");
+    assert_eq!(std::fs::read_to_string(r.dir.path().join("github_output")).unwrap(), "", "left as it was");
+    #[cfg(unix)]
+    {
+        let cmd = gh();
+        std::os::unix::fs::symlink(cmd.path("step_summary"), cmd.path("link.md")).unwrap();
+        let (line, _) = run(cmd.input("summary-file", "link.md"));
+        assert!(line.contains("GITHUB_STEP_SUMMARY and input 'summary-file' name the same file"), "{line}");
+    }
+}
+
+/// GitLab hands a misspelled variable over as it is: the step says so, and goes on. The
+/// variables of our own dotenv report, which a later job receives, are not taken for typos.
+#[test]
+fn a_misspelled_variable_gets_a_warning_naming_the_likely_input() {
+    let run = Cmd::plain()
+        .env("GITLAB_CI", "true")
+        .env("POSTEVERYWHERE_SIMULATE", "published")
+        .env("POSTEVERYWHERE_TIMOUT", "20s")
+        .env("POSTEVERYWHERE_POST_IDS", "post_1")
+        .run();
+    run.expect_code(0);
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "posteverywhere-wait: warning: POSTEVERYWHERE_TIMOUT is not an input, so it is ignored; did you mean POSTEVERYWHERE_TIMEOUT?"
+        ],
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -283,3 +283,29 @@ fn the_summary_fits_what_earlier_writers_left() {
         }
     }
 }
+
+/// A later job that `needs` this one gets its dotenv report as variables, ahead of its own
+/// job variables (GitLab's precedence). No report variable may then stand for an input: a
+/// second wait in that job keeps the results-file it was given (and does not stop with
+/// exit 2 on a folder only the first job had).
+#[test]
+fn a_later_job_that_waits_again_keeps_its_own_inputs() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let first = gitlab(&server);
+    let only_here = first.path("first-job-only");
+    std::fs::create_dir(&only_here).unwrap();
+    let first =
+        first.env("POSTEVERYWHERE_RESULTS_FILE", only_here.join("results.json").to_str().unwrap()).run();
+    first.expect_code(0);
+    let inherited = assert_gitlab_accepts_dotenv(&read(&first, "dotenv-file"));
+    std::fs::remove_dir_all(&only_here).unwrap();
+
+    let mut later = gitlab(&server);
+    let own = later.path("results-file.out");
+    for (k, v) in &inherited {
+        later = later.env(k, &v.replace("$$", "$"));
+    }
+    let later = later.run();
+    later.expect_code(0);
+    assert!(own.is_file(), "the later job's own results-file was not written");
+}
