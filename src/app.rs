@@ -46,7 +46,7 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     let cfg = match Config::with_redactor(vars, redactor) {
         Ok(c) => c,
         Err(e) => {
-            sink.error(&e.0);
+            sink.refuse(&e.0);
             if let Some(dir) = &demo_dir {
                 let _ = std::fs::remove_dir_all(dir);
             }
@@ -64,7 +64,7 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     }
     sink.retarget(targets);
     if let Err(e) = ci::clash(sink.targets()) {
-        sink.error(&e);
+        sink.refuse(&e);
         if let Some(dir) = &demo_dir {
             let _ = std::fs::remove_dir_all(dir);
         }

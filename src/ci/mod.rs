@@ -214,6 +214,14 @@ impl Sink {
         raw_stderr(&neutralise_line(&format!("posteverywhere-wait: error: {msg}")));
     }
 
+    /// An input was refused (exit 2): the error, and on GitHub the step outputs that say so.
+    pub fn refuse(&self, msg: &str) {
+        self.error(msg);
+        if self.ci == Ci::GitHub {
+            reports::refused(self, msg, crate::outcome::code::USAGE);
+        }
+    }
+
     /// Writes everything the final report produces: files, then annotations (why the step
     /// ended first); `table` prints the table. Returns whether every write succeeded.
     pub fn finish(&self, r: &Report, want_summary: bool) -> bool {

@@ -87,3 +87,17 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
     failed.extend(dotenv_refused);
     failed
 }
+
+/// The step outputs of a run that never started, its inputs refused (exit 2): `status`
+/// `error`, `exit-code` and the one-line `message`, so a later `if: always()` step reads
+/// why. Only the runner's own file is written: a report path may be the bad input.
+pub(super) fn refused(sink: &Sink, message: &str, exit_code: u8) {
+    if let Some(p) = &sink.targets().output {
+        let mut message = crate::escape::one_line(message, outputs::MESSAGE_MAX_CHARS);
+        sink.scrub_in_place(&mut message);
+        let list =
+            [("status", "error".to_owned()), ("exit-code", exit_code.to_string()), ("message", message)];
+        // Nothing more can be done if it fails: the error line is already out.
+        let _ = files::append(p, &outputs::encode(&list));
+    }
+}

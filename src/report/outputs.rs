@@ -20,7 +20,7 @@ const URL_MAX_BYTES: usize = 2048;
 const PLATFORMS_MAX_BYTES: usize = 4096;
 /// Media ids, like post ids, are short; a longer one is left out (one a line).
 const ID_MAX_BYTES: usize = 256;
-const MESSAGE_MAX_CHARS: usize = 2000;
+pub const MESSAGE_MAX_CHARS: usize = 2000;
 
 /// Joins items while they fit in `max` bytes, leaving out any longer than `each` or
 /// holding a line break; returns the text and how many were left out.

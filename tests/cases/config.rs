@@ -94,12 +94,14 @@ fn two_reports_in_one_file_are_an_input_mistake() {
     let gh = || Cmd::github("http://127.0.0.1:9/api/v1");
     let (line, r) = run(gh().input("junit-file", "report.xml").input("dotenv-file", "./report.xml"));
     assert!(line.contains("input 'dotenv-file' and input 'junit-file' name the same file"), "{line}");
-    assert!(!r.dir.path().join("report.xml").exists() && r.outputs.is_empty() && r.summary.is_empty());
+    assert!(!r.dir.path().join("report.xml").exists() && r.summary.is_empty());
+    assert_eq!((r.output("status"), r.output("exit-code")), ("error", "2"));
     let cmd = gh();
     let out = cmd.path("github_output");
     let (line, r) = run(cmd.input("results-file", out.to_str().unwrap()));
     assert!(line.contains("GITHUB_OUTPUT and input 'results-file' name the same file"), "{line}");
-    assert_eq!(std::fs::read_to_string(r.dir.path().join("github_output")).unwrap(), "", "left as it was");
+    // The runner's file holds the outputs that say why, not a results file.
+    assert_eq!((r.output("status"), r.output("exit-code"), r.outputs.len()), ("error", "2", 3));
     #[cfg(unix)]
     {
         let cmd = gh();
@@ -131,16 +133,18 @@ fn a_misspelled_variable_gets_a_warning_naming_the_likely_input() {
     );
 }
 
+/// A refused input on GitHub: an annotation, and only the outputs that say so (a later
+/// `if: always()` step reads `exit-code` 2 and why), no summary.
 #[test]
-fn config_errors_on_github_are_annotated_and_write_no_outputs() {
+fn config_errors_on_github_are_annotated_and_write_only_the_error_outputs() {
     let run = Cmd::github("http://127.0.0.1:9/api").input("timeout", "soon").run();
     run.expect_code(2);
-    assert!(
-        run.stdout.contains("::error::input 'timeout' (from INPUT_TIMEOUT) has a bad value \"soon\""),
-        "{}",
-        run.stdout
-    );
-    assert!(run.outputs.is_empty() && run.summary.is_empty());
+    let why = "input 'timeout' (from INPUT_TIMEOUT) has a bad value \"soon\"";
+    assert!(run.stdout.contains(&format!("::error::{why}")), "{}", run.stdout);
+    assert_eq!((run.output("status"), run.output("exit-code")), ("error", "2"));
+    assert!(run.output("message").starts_with(why), "{}", run.output("message"));
+    assert_eq!(run.outputs.len(), 3, "{:?}", run.outputs);
+    assert!(run.summary.is_empty());
 }
 
 #[test]
