@@ -61,6 +61,12 @@ pub fn overlapping<'a>(
     })
 }
 
+/// Whether GitHub says this job is run again (`GITHUB_RUN_ATTEMPT` > 1): its first run may
+/// have posted.
+pub fn rerun(env: impl Fn(&str) -> Option<String>) -> bool {
+    env("GITHUB_RUN_ATTEMPT").and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|n| n > 1)
+}
+
 /// How far back a re-run of a job looks, whatever `dedupe` says.
 pub const RERUN_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -73,8 +79,7 @@ pub fn window(dedupe: Duration, env: impl Fn(&str) -> Option<String>, now: Syste
     if dedupe.is_zero() {
         return dedupe;
     }
-    let github_rerun =
-        env("GITHUB_RUN_ATTEMPT").and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|n| n > 1);
+    let github_rerun = rerun(&env);
     let pipeline_age = env("CI_PIPELINE_CREATED_AT")
         .filter(|_| env("GITLAB_CI").as_deref() == Some("true"))
         .and_then(|t| crate::time::parse_time(&t))

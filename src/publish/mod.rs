@@ -248,6 +248,12 @@ where
                 return Ended::Wait(record);
             }
             Ok((None, None)) => {}
+            // A job run again may well have posted: never post blind then.
+            Err(Failed::Fault(f)) if dedupe::rerun(|k| std::env::var(k).ok()) => {
+                let what = "not posting: this job is run again, and the post its first run may have made \
+                            could not be looked for (set dedupe: 0 to post anyway)";
+                return s.stopped(record, Failed::Fault(f), what);
+            }
             Err(Failed::Fault(f)) if matches!(f, crate::api::Fault::Fatal { .. }) => {
                 events.warn(&format!(
                     "could not look for an earlier post with this content ({}); posting",

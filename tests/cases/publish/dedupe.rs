@@ -15,6 +15,15 @@ fn a_refused_post_listing_is_warned_about_and_the_post_made() {
     run.expect_code(0);
     assert_eq!(creates(&server).len(), 1);
     assert!(run.stdout.contains("could not look for an earlier post with this content"), "{}", run.stdout);
+    // A job run again may well have posted already: it never posts blind.
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let server = api(vec![created("p-new")], vec![refused]);
+    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    let message = run.output("message");
+    assert!(message.starts_with("not posting: this job is run again"), "{message}");
+    assert!(message.contains("HTTP 403"), "{message}");
 }
 
 #[test]
