@@ -210,16 +210,23 @@ fn an_id_from_the_api_that_is_no_id_is_never_used() {
 #[test]
 fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
     let at = rfc3339(SystemTime::now() + Duration::from_secs(86_400));
-    let queued = Reply::ok(json!({"data": {"post_id": "p-new", "results": [
+    // The new post: its destinations queued, and the post scheduled for `at`.
+    let scheduled = |results: Value| {
+        api(vec![created("p-new")], vec![listing(json!([]))])
+            .route(
+                "GET",
+                "/api/v1/posts/p-new/results",
+                vec![Reply::ok(json!({"data": {"post_id": "p-new", "results": results}}))],
+            )
+            .route(
+                "GET",
+                "/api/v1/posts/p-new",
+                vec![Reply::ok(json!({"data": {"id": "p-new", "status": "scheduled", "scheduled_for": at}}))],
+            )
+    };
+    let server = scheduled(json!([
         {"account_id": 1, "platform": "x", "status": "queued"},
-        {"account_id": 2, "platform": "linkedin", "status": "queued"}]}}));
-    let server = api(vec![created("p-new")], vec![listing(json!([]))])
-        .route("GET", "/api/v1/posts/p-new/results", vec![queued])
-        .route(
-            "GET",
-            "/api/v1/posts/p-new",
-            vec![Reply::ok(json!({"data": {"id": "p-new", "status": "scheduled", "scheduled_for": at}}))],
-        );
+        {"account_id": 2, "platform": "linkedin", "status": "queued"}]));
     let run = publish(&server).input("schedule-at", &at).run();
     run.expect_code(0);
     assert_eq!(run.output("status"), "scheduled");
@@ -227,15 +234,7 @@ fn a_scheduled_post_is_created_for_its_time_and_not_waited_for() {
     assert_eq!(body["scheduled_for"], json!(at));
     // An account left out by skip-unhealthy counts as failed: fail-on judges it, as for any
     // post, and the message counts it.
-    let queued = Reply::ok(json!({"data": {"post_id": "p-new", "results": [
-        {"account_id": 1, "platform": "x", "status": "queued"}]}}));
-    let server = api(vec![created("p-new")], vec![listing(json!([]))])
-        .route("GET", "/api/v1/posts/p-new/results", vec![queued])
-        .route(
-            "GET",
-            "/api/v1/posts/p-new",
-            vec![Reply::ok(json!({"data": {"id": "p-new", "status": "scheduled", "scheduled_for": at}}))],
-        );
+    let server = scheduled(json!([{"account_id": 1, "platform": "x", "status": "queued"}]));
     let cmd = publish(&server)
         .input("schedule-at", &at)
         .input("accounts", "x, tiktok")
