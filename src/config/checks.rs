@@ -81,6 +81,9 @@ const FOREIGN_KEYS: &[(&str, &str)] = &[
     ("npm_", "an npm token"),
 ];
 
+/// Shorter than any API key: `pe_live_` and 32 more make 40.
+const MIN_KEY_LEN: usize = 16;
+
 /// What is wrong with an API key, if anything is. Never quotes the key.
 pub(super) fn check_api_key(k: &str) -> Result<(), String> {
     if k.as_bytes().get(..7).is_some_and(|b| b.eq_ignore_ascii_case(b"bearer ")) {
@@ -102,6 +105,14 @@ pub(super) fn check_api_key(k: &str) -> Result<(), String> {
         return Err(format!(
             "looks like {what} ({prefix}…), not a PostEverywhere API key (pe_live_…); it is not sent anywhere. \
              Create a key in PostEverywhere under Settings → API keys"
+        ));
+    }
+    // Too short to be a key, and to be told apart from ordinary text when scrubbing.
+    if k.len() < MIN_KEY_LEN {
+        return Err(format!(
+            "is {} characters long: a PostEverywhere API key is pe_live_ followed by 32 letters and digits; \
+             copy it again from PostEverywhere",
+            k.len()
         ));
     }
     Ok(())
@@ -251,6 +262,10 @@ mod tests {
     #[test]
     fn key_mistakes_get_the_hint_that_fits() {
         check_api_key("pe_live_0123456789abcdef0123456789abcdef").unwrap();
+        for short in ["x", "pe_live_", "pe_live_0123456"] {
+            let e = check_api_key(short).unwrap_err();
+            assert!(e.starts_with(&format!("is {} characters long", short.len())), "{e}");
+        }
         check_api_key("some_other_format").unwrap();
         assert!(check_api_key("Bearer pe_live_abc").unwrap_err().contains("'Bearer '"));
         assert!(check_api_key("bearer pe_live_abc").unwrap_err().contains("'Bearer '"));

@@ -43,7 +43,7 @@ fn all_three_spellings_and_precedence() {
     let c = ok(&[KEY, ("INPUT_POST-ID", "  "), ("POSTEVERYWHERE_POST_ID", " b\n")]);
     assert_eq!(c.post_ids, ["b"]);
     let c = ok(&[
-        ("POSTEVERYWHERE_API_KEY", "pe_live_x"),
+        ("POSTEVERYWHERE_API_KEY", "pe_live_0123456789abcdef"),
         ("POSTEVERYWHERE_POST_ID", "b"),
         ("INPUT_TIMEOUT", ""),
     ]);
@@ -146,7 +146,11 @@ fn the_key_in_another_input_is_refused() {
 
 #[test]
 fn warnings_for_fast_polling_and_odd_keys() {
-    let c = ok(&[("INPUT_API-KEY", "sk_other"), ("INPUT_POST-ID", "p"), ("INPUT_POLL-INTERVAL", "2s")]);
+    let c = ok(&[
+        ("INPUT_API-KEY", "sk_other_0123456789"),
+        ("INPUT_POST-ID", "p"),
+        ("INPUT_POLL-INTERVAL", "2s"),
+    ]);
     assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
     let c = ok(&[
         KEY,

@@ -52,6 +52,11 @@ fn every_config_error_exits_2_naming_the_input() {
         base().env("POSTEVERYWHERE_API_KEY", "ghp_0123456789abcdef"),
         "looks like a GitHub token (ghp_…)",
     );
+    // Too short to be a key (and to be scrubbed: one letter would be everywhere).
+    rejected(
+        base().env("POSTEVERYWHERE_API_KEY", "abc"),
+        "input 'api-key' (from POSTEVERYWHERE_API_KEY) is 3 characters long",
+    );
     rejected(
         base().env("INPUT_POLL-INTERVAL", "fast"),
         "input 'poll-interval' (from INPUT_POLL-INTERVAL) has a bad value \"fast\"",
