@@ -252,8 +252,10 @@ impl PostWait {
         if tally.complete() && self.in_flight() {
             // A run that did not post does not know the post's accounts: the post names
             // them (GET /posts/{id}), so one the results do not list yet is waited for.
-            // Asking counts as one of the polls more that such a post gets.
-            if !self.accounts_asked && !self.known.expects_accounts() {
+            // Asking counts as one of the polls more that such a post gets (so a question
+            // that failed, and is asked again, is asked at most that often).
+            if !self.accounts_asked && !self.known.expects_accounts() && self.unlisted_polls < UNLISTED_POLLS
+            {
                 self.accounts_asked = true;
                 self.unlisted_polls += 1;
                 self.step = Step::Due(now, Action::Post);

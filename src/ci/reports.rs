@@ -93,11 +93,39 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
 /// why. Only the runner's own file is written: a report path may be the bad input.
 pub(super) fn refused(sink: &Sink, message: &str, exit_code: u8) {
     if let Some(p) = &sink.targets().output {
-        let mut message = crate::escape::one_line(message, outputs::MESSAGE_MAX_CHARS);
-        sink.scrub_in_place(&mut message);
+        // Scrubbed before it is cut: a cut through the key would leave a part of it.
+        let message = crate::escape::one_line(&sink.scrubbed(message.to_owned()), outputs::MESSAGE_MAX_CHARS);
         let list =
             [("status", "error".to_owned()), ("exit-code", exit_code.to_string()), ("message", message)];
         // Nothing more can be done if it fails: the error line is already out.
         let _ = files::append(p, &outputs::encode(&list));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Ci, Targets};
+    use super::*;
+    use crate::secret::{ApiKey, Redactor};
+
+    /// A refused input's `message` output never holds part of the key, even when the key
+    /// straddles the output's cut: it is scrubbed first, then cut.
+    #[test]
+    fn a_refused_inputs_message_is_scrubbed_before_it_is_cut() {
+        const KEY: &str = "pe_live_0123456789abcdef0123456789abcdef";
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let targets = Targets { output: Some(out.clone()), ..Targets::default() };
+        let mut sink = Sink::new(Ci::GitHub, targets, false);
+        sink.redactor = Redactor::new(Some(&ApiKey::new(KEY.into())));
+        for pad in [1970, 1990, 1999] {
+            std::fs::write(&out, "").unwrap();
+            refused(&sink, &format!("{}{KEY}", "x".repeat(pad)), 2);
+            let text = std::fs::read_to_string(&out).unwrap();
+            for part in KEY.as_bytes().windows(12) {
+                let part = std::str::from_utf8(part).unwrap();
+                assert!(!text.contains(part), "{pad}: a part of the key, {part}, in {text}");
+            }
+        }
     }
 }

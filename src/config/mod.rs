@@ -149,7 +149,12 @@ impl Config {
             }
         }
         let typos = checks::misspelled(&vars);
-        Self::validate(raw, &src).map(|c| Config { warnings: [c.warnings, typos].concat(), ..c })
+        match Self::validate(raw, &src) {
+            Ok(c) => Ok(Config { warnings: [c.warnings, typos].concat(), ..c }),
+            // A refused run prints no warning: the variable that was likely meant goes
+            // with the error, on its line.
+            Err(ConfigError(e)) => Err(ConfigError(typos.iter().fold(e, |e, t| format!("{e}; {t}")))),
+        }
     }
 
     fn validate(raw: RawInputs, src: &Sources) -> Result<Self, ConfigError> {

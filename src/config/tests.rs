@@ -215,3 +215,24 @@ fn values_are_trimmed_whether_moved_or_copied() {
     assert_eq!(trimmed("  two words \n".into()), "two words");
     assert_eq!(trimmed(" \t".into()), "");
 }
+
+/// A misspelled variable is warned about on a run that starts; on one its input was
+/// missed by, the error itself names it (a warning would never be printed).
+#[test]
+fn a_refused_input_names_a_misspelled_variable() {
+    let e = err(&[KEY, ("POSTEVERYWHERE_POSTID", "p1")]);
+    assert!(e.starts_with("input 'post-id' or 'content' is required"), "{e}");
+    assert!(
+        e.ends_with(
+            "; POSTEVERYWHERE_POSTID is not an input, so it is ignored; did you mean POSTEVERYWHERE_POST_ID?"
+        ),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
+    let c = ok(&[KEY, ("INPUT_POST-ID", "p1"), ("POSTEVERYWHERE_TIMOUT", "5m")]);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("did you mean POSTEVERYWHERE_TIMEOUT?")),
+        "{:?}",
+        c.warnings
+    );
+}

@@ -14,8 +14,9 @@ impl PostWait {
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     pub fn on_post(&mut self, now: Duration, answer: Result<Results, Fault>, jitter: f64) {
         if matches!(answer, Err(Fault::RateLimited { .. } | Fault::Transient { .. })) {
-            // Worth asking again after the next poll.
+            // Worth asking again after the next poll (the schedule, or the accounts).
             self.schedule_checked = false;
+            self.accounts_asked = false;
         }
         if let Ok(mut post) = answer {
             if post.post_status.as_deref().is_some_and(|s| status_is(s, &["draft"])) {

@@ -250,3 +250,40 @@ fn destination_ids_count_only_the_posts_own_failures() {
     p.on_results(S(0), Ok(results(vec![id_only("d1"), content])), 0.0);
     assert_eq!(p.finished(), Some(&Finish::Complete));
 }
+
+/// A run that did not post asks a post still `publishing`, its listed destinations final,
+/// which accounts it is for; a question that met a 5xx or a 429 is asked again (within the
+/// polls such a post gets), so one failure does not leave an unlisted account unknown.
+#[test]
+fn the_accounts_question_is_asked_again_after_a_transient_fault() {
+    let only_x = || Results {
+        post_status: Some("publishing".into()),
+        ..results(vec![dest("x", "@x", State::Published)])
+    };
+    let mut p = PostWait::new("p".into(), limits(0));
+    p.take();
+    p.on_results(S(0), Ok(only_x()), 0.0);
+    assert_eq!(p.take(), Some(Action::Post));
+    p.on_post(S(0), Err(Fault::transient("HTTP 503")), 0.0);
+    assert_eq!(p.take(), Some(Action::Results));
+    p.on_results(S(10), Ok(only_x()), 0.0);
+    assert_eq!(p.take(), Some(Action::Post), "asked again");
+    let post =
+        Results { post_status: Some("publishing".into()), account_ids: vec![2280, 8], ..Results::default() };
+    p.on_post(S(10), Ok(post), 0.0);
+    assert_eq!(p.known.unlisted(), 1, "account 8 is waited for");
+    // Failing every time, it is asked at most twice, then the destinations decide.
+    let mut p = PostWait::new("p".into(), limits(0));
+    let mut posts = 0;
+    for n in 0..6 {
+        match p.take() {
+            Some(Action::Results) => p.on_results(S(n * 10), Ok(only_x()), 0.0),
+            Some(Action::Post) => {
+                posts += 1;
+                p.on_post(S(n * 10), Err(Fault::transient("HTTP 503")), 0.0);
+            }
+            other => assert!(other.is_none(), "{other:?}"),
+        }
+    }
+    assert_eq!((posts, p.finished()), (2, Some(&Finish::Complete)));
+}

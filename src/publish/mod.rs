@@ -223,10 +223,10 @@ where
     let content = dedupe::normal(&p.content);
     let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
     // Since when no post with this content went to these accounts, as the dedupe look found.
+    // Only a look that answered says so: one refused says nothing of the window.
     let mut none_since = None;
     if !window.is_zero() {
         let since = SystemTime::now() - window;
-        none_since = Some(since);
         match s.look(&content, &ids, since, DEDUPE_PAGES).await {
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
@@ -247,7 +247,7 @@ where
                 record.post_id = Some(found.post_id);
                 return Ended::Wait(record);
             }
-            Ok((None, None)) => {}
+            Ok((None, None)) => none_since = Some(since),
             // A job run again may well have posted: never post blind then.
             Err(Failed::Fault(f)) if dedupe::rerun(|k| std::env::var(k).ok()) => {
                 let what = "not posting: this job is run again, and the post its first run may have made \
@@ -286,8 +286,9 @@ where
     }
     // The looks after a lost create take a post like this one made up to a minute before
     // it for ours: when the dedupe look did not reach that far back (`dedupe` under a
-    // minute, or 0 to post again), those already there are noted now, and never taken.
-    if window < CLOCK_SKEW {
+    // minute, 0 to post again, or the look refused), those already there are noted now,
+    // and never taken.
+    if none_since.is_none() || window < CLOCK_SKEW {
         match s.note_earlier(&content, &ids).await {
             Ok(0) => {}
             Ok(n) => s.say(&format!(

@@ -135,3 +135,22 @@ fn a_post_stamped_by_a_clock_behind_is_still_found() {
     assert_eq!(creates(&server).len(), 1);
     assert_eq!(run.output("post-id"), "p-new");
 }
+
+/// The look for an earlier post was refused, so nothing is known of the dedupe window: a
+/// lost create's looks must not take a like post made ten minutes before for ours (it is
+/// the one the look would have found; ours is still to come in the list).
+#[test]
+fn a_refused_dedupe_look_does_not_widen_a_lost_creates_looks() {
+    let post = |id: &str, ago: u64| {
+        let at = rfc3339(SystemTime::now() - Duration::from_secs(ago));
+        json!({"post_id": id, "content": "Launch day!", "account_ids": [1, 2], "created_at": at})
+    };
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let old = listing(json!([post("p-old", 600)]));
+    let both = listing(json!([post("p-new", 0), post("p-old", 600)]));
+    let looks = vec![refused, old.clone(), old.clone(), both];
+    let server = api(vec![Reply::status(504, json!({})), created("twice!")], looks);
+    let run = publish(&server).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1), "{}", run.stdout);
+}
