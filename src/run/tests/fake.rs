@@ -61,6 +61,8 @@ pub(super) struct Script {
 #[derive(Debug, Clone)]
 pub(super) enum Outcome {
     Listed(Vec<Destination>),
+    /// The post's own answer, naming its accounts.
+    Named(Vec<i64>),
     Accepted(Option<u64>),
     Failed,
     Limited,
@@ -175,11 +177,20 @@ impl Api for Fake {
         let start = self.t0.elapsed();
         let n = self.next(post_id, 1);
         let timed_out = self.latency(n, timeout).await;
-        self.record(post_id, None, start, Outcome::Accepted(None));
         if timed_out {
+            self.record(post_id, None, start, Outcome::Failed);
             return Err(transient());
         }
-        let post = Results { post_status: Some("publishing".into()), ..Results::default() };
+        // The post names every account any of its listings has: a wait-only run that asks
+        // learns them, and waits for one not listed yet.
+        let mut account_ids: Vec<i64> = (self.script.results.iter())
+            .filter_map(|s| if let ResultsStep::Listed(rows) = s { Some(rows) } else { None })
+            .flat_map(|rows| rows.iter().map(|r| r.account))
+            .collect();
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        self.record(post_id, None, start, Outcome::Named(account_ids.clone()));
+        let post = Results { post_status: Some("publishing".into()), account_ids, ..Results::default() };
         Ok(answer(post))
     }
 
