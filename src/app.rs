@@ -43,15 +43,17 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     let redactor = Redactor::new(key.as_ref());
     sink.protect(key.as_ref(), redactor.clone());
     crate::secret::scrub_panics(redactor.clone());
+    // A refused input: the error (and the outputs that say so), no demo folder left behind.
+    let refuse = |sink: &Sink, why: &str| {
+        sink.refuse(why);
+        if let Some(dir) = &demo_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        code::USAGE
+    };
     let cfg = match Config::with_redactor(vars, redactor) {
         Ok(c) => c,
-        Err(e) => {
-            sink.refuse(&e.0);
-            if let Some(dir) = &demo_dir {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            return code::USAGE;
-        }
+        Err(e) => return refuse(&sink, &e.0),
     };
     let mut targets = sink.targets().clone();
     targets.results.clone_from(&cfg.results_file);
@@ -64,11 +66,7 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
     }
     sink.retarget(targets);
     if let Err(e) = ci::clash(sink.targets()) {
-        sink.refuse(&e);
-        if let Some(dir) = &demo_dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        return code::USAGE;
+        return refuse(&sink, &e);
     }
     if let Err(e) = sink.check_runner_files() {
         sink.error(&format!("{e}; the step could not publish its outputs, so it does not start"));

@@ -63,7 +63,7 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
     let v = v.trim();
     // Two lines are two values (a list pasted, a YAML block), not one duration to add up.
     if v.contains(char::is_control) {
-        return Err("holds a line break; give one duration, such as 90s or 1h 30m".into());
+        return Err("holds a line break or another control character (a tab); give one duration, such as 90s or 1h 30m".into());
     }
     if let Ok(n) = v.parse::<f64>() {
         return check_range(n);

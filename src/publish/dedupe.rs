@@ -22,8 +22,14 @@ pub fn same(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -
     let mut b: Vec<i64> = accounts.to_vec();
     b.sort_unstable();
     b.dedup();
-    let recent = post.created_at.is_none_or(|t| t >= since);
-    recent && a == b && post.content.as_deref().map(normal).as_deref() == Some(content)
+    a == b && like(post, content, since)
+}
+
+/// Whether `post` has `content` (normalised) and was made no earlier than `since`, to
+/// whichever accounts.
+fn like(post: &Listed, content: &str, since: SystemTime) -> bool {
+    post.created_at.is_none_or(|t| t >= since)
+        && post.content.as_deref().map(normal).as_deref() == Some(content)
 }
 
 /// The first listed post that is this one, preferring one whose id can be used (the
@@ -53,10 +59,8 @@ pub fn overlapping<'a>(
     since: SystemTime,
 ) -> Option<&'a Listed> {
     posts.iter().find(|p| {
-        let recent = p.created_at.is_none_or(|t| t >= since);
-        recent
+        like(p, content, since)
             && p.account_ids.iter().any(|a| accounts.contains(a))
-            && p.content.as_deref().map(normal).as_deref() == Some(content)
             && !same(p, content, accounts, since)
     })
 }
