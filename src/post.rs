@@ -319,8 +319,10 @@ impl PostWait {
     /// ago, before any answer, is the API catching up (transient), not a wrong id.
     pub fn judge(&self, f: Fault) -> Fault {
         match f {
+            // No "asking again" here: the same text ends the run's message when the 404 lasts.
             Fault::Fatal { status: Some(404), .. } if self.fresh && !self.answered => Fault::transient(
-                "HTTP 404 Not Found: the post was made a moment ago and is not listed yet; asking again",
+                "HTTP 404 Not Found: the post was made a moment ago and the API does not list it yet; \
+                 if that lasts, look for it in PostEverywhere",
             ),
             f => f,
         }
