@@ -203,7 +203,10 @@ pub(super) fn misspelled(vars: &[(String, String)]) -> Vec<String> {
         if rest.is_empty() || ours(rest) || super::INPUTS.iter().any(|i| i.name == name) {
             continue;
         }
-        let near = super::INPUTS.iter().map(|i| (distance(&name, i.name), i.name)).min();
+        // `POSTEVERYWHERE_DOTENV` for `_DOTENV_FILE`: a report input without its `_FILE`.
+        let file = super::INPUTS.iter().find(|i| i.name.strip_suffix("-file") == Some(name.as_str()));
+        let near = file.map(|i| (0, i.name));
+        let near = near.or_else(|| super::INPUTS.iter().map(|i| (distance(&name, i.name), i.name)).min());
         if let Some((_, input)) = near.filter(|(d, _)| *d <= 2) {
             let spelled = if prefix == "INPUT_" && rest.contains('-') {
                 input.to_ascii_uppercase()
@@ -231,6 +234,8 @@ mod tests {
             "POSTEVERYWHERE_WAIT_DOWNLOAD_URL",
             "POSTEVERYWHERE_TIMEOUT",
             "POSTEVERYWHERE_SOMETHING_ELSE",
+            "POSTEVERYWHERE_DOTENV",
+            "POSTEVERYWHERE_JUNIT",
             "POSTEVERYWHERE_",
             "",
         ]
@@ -243,6 +248,8 @@ mod tests {
                 "POSTEVERYWHERE_TIMOUT is not an input, so it is ignored; did you mean POSTEVERYWHERE_TIMEOUT?",
                 "INPUT_POLL-INTERVALL is not an input, so it is ignored; did you mean INPUT_POLL-INTERVAL?",
                 "INPUT_FAIL_ONN is not an input, so it is ignored; did you mean INPUT_FAIL_ON?",
+                "POSTEVERYWHERE_DOTENV is not an input, so it is ignored; did you mean POSTEVERYWHERE_DOTENV_FILE?",
+                "POSTEVERYWHERE_JUNIT is not an input, so it is ignored; did you mean POSTEVERYWHERE_JUNIT_FILE?",
             ]
         );
     }
