@@ -170,6 +170,18 @@ pub(super) fn check_output_path(p: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// Why a value holding what looks like a key is refused when api-key is not set (the
+/// value is not echoed: with no key given, nothing could scrub it).
+pub(super) const STRAY_KEY: &str = "holds what looks like an API key (pe_live_…) while api-key is not set; \
+     give the key as api-key, not here (is the secret passed to the wrong input?)";
+
+/// `pe_live_` followed by at least 16 letters and digits: a key, even when none is given
+/// as api-key to recognise it by.
+pub(super) fn stray_key(v: &str) -> bool {
+    v.match_indices("pe_live_")
+        .any(|(i, p)| v[i + p.len()..].bytes().take_while(u8::is_ascii_alphanumeric).count() >= 16)
+}
+
 /// Edit distance (insertions, deletions, substitutions) between two short names.
 pub(super) fn distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
