@@ -127,9 +127,7 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
             let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
             posts[0].seed(record.skipped_destinations(&id));
             posts[0].known.expect(record.expected_destinations(&id));
-            if record.created {
-                posts[0].made_here();
-            }
+            posts[0].published_here(record.created, record.reused);
             (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, Some(record))
         }
     }

@@ -82,6 +82,8 @@ pub struct PostWait {
     /// This run made the post a moment ago: until its results first answer, a 404 is the
     /// API catching up, not a wrong id.
     fresh: bool,
+    /// An earlier run's post this run found and reused (dedupe): a 404 is no post-id's fault.
+    reused: bool,
 }
 
 /// How many more polls a post gets whose every listed destination is final while it still
@@ -107,6 +109,7 @@ impl PostWait {
             unlisted_polls: 0,
             accounts_asked: false,
             fresh: false,
+            reused: false,
         }
     }
 
@@ -310,18 +313,28 @@ impl PostWait {
         }
     }
 
-    /// Says this run made the post just now (see `fresh`).
-    pub fn made_here(&mut self) {
-        self.fresh = true;
+    /// Says this run made the post just now (see `fresh`), or reused an earlier run's.
+    pub fn published_here(&mut self, created: bool, reused: bool) {
+        (self.fresh, self.reused) = (created, reused);
     }
 
     /// A results request's fault as this post takes it: a 404 for a post made a moment
     /// ago, before any answer, is the API catching up (transient), not a wrong id.
     pub fn judge(&self, f: Fault) -> Fault {
         match f {
+            // No "asking again" here: the same text ends the run's message when the 404 lasts.
             Fault::Fatal { status: Some(404), .. } if self.fresh && !self.answered => Fault::transient(
-                "HTTP 404 Not Found: the post was made a moment ago and is not listed yet; asking again",
+                "HTTP 404 Not Found: the post was made a moment ago and the API does not list it yet; \
+                 if that lasts, look for it in PostEverywhere",
             ),
+            Fault::Fatal { status: Some(404), .. } if self.reused => Fault::Fatal {
+                status: Some(404),
+                message: format!(
+                    "HTTP 404 Not Found: post {} (an earlier run's, with this content, reused by dedupe) cannot \
+                     be read; if it was deleted, set dedupe: 0 to post again",
+                    crate::escape::one_line(&self.id, 60)
+                ),
+            },
             f => f,
         }
     }

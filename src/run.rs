@@ -364,7 +364,13 @@ fn handle<E: Events>(
             }
         }
         Reply::Post(r) => {
+            let before = post.known.unlisted();
             post.on_post(now, r.map(|a| a.value), jitter);
+            // The post named accounts its results lack: the last line's count was short.
+            let more = post.known.unlisted().saturating_sub(before);
+            if more > 0 && !c.quiet {
+                c.events.info(&text::unlisted(now, label(c.several, &post.id), &post.known, more));
+            }
             false
         }
         Reply::Retry(r) => {

@@ -84,7 +84,8 @@ fn judge(
             )),
         ),
         (Some(Finish::Poll(End::TooManyErrors { last, count })), _) => {
-            (Status::Error, Some(format!("gave up after {count} failed requests in a row; last error: {last}")))
+            let count = crate::report::text::plural(*count as usize, "failed request");
+            (Status::Error, Some(format!("gave up after {count} in a row; last error: {last}")))
         }
         (Some(Finish::Poll(End::Fatal { message })), _) => (Status::Error, Some(message.clone())),
         (None, Stop::Signal(s)) => cancelled(*s),

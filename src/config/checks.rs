@@ -170,6 +170,18 @@ pub(super) fn check_output_path(p: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// Why a value holding what looks like a key is refused when api-key is not set (the
+/// value is not echoed: with no key given, nothing could scrub it).
+pub(super) const STRAY_KEY: &str = "holds what looks like an API key (pe_live_…) while api-key is not set; \
+     give the key as api-key, not here (is the secret passed to the wrong input?)";
+
+/// `pe_live_` followed by at least 16 letters and digits: a key, even when none is given
+/// as api-key to recognise it by.
+pub(super) fn stray_key(v: &str) -> bool {
+    v.match_indices("pe_live_")
+        .any(|(i, p)| v[i + p.len()..].bytes().take_while(u8::is_ascii_alphanumeric).count() >= 16)
+}
+
 /// Edit distance (insertions, deletions, substitutions) between two short names.
 pub(super) fn distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
@@ -203,7 +215,10 @@ pub(super) fn misspelled(vars: &[(String, String)]) -> Vec<String> {
         if rest.is_empty() || ours(rest) || super::INPUTS.iter().any(|i| i.name == name) {
             continue;
         }
-        let near = super::INPUTS.iter().map(|i| (distance(&name, i.name), i.name)).min();
+        // `POSTEVERYWHERE_DOTENV` for `_DOTENV_FILE`: a report input without its `_FILE`.
+        let file = super::INPUTS.iter().find(|i| i.name.strip_suffix("-file") == Some(name.as_str()));
+        let near = file.map(|i| (0, i.name));
+        let near = near.or_else(|| super::INPUTS.iter().map(|i| (distance(&name, i.name), i.name)).min());
         if let Some((_, input)) = near.filter(|(d, _)| *d <= 2) {
             let spelled = if prefix == "INPUT_" && rest.contains('-') {
                 input.to_ascii_uppercase()
@@ -231,6 +246,8 @@ mod tests {
             "POSTEVERYWHERE_WAIT_DOWNLOAD_URL",
             "POSTEVERYWHERE_TIMEOUT",
             "POSTEVERYWHERE_SOMETHING_ELSE",
+            "POSTEVERYWHERE_DOTENV",
+            "POSTEVERYWHERE_JUNIT",
             "POSTEVERYWHERE_",
             "",
         ]
@@ -243,6 +260,8 @@ mod tests {
                 "POSTEVERYWHERE_TIMOUT is not an input, so it is ignored; did you mean POSTEVERYWHERE_TIMEOUT?",
                 "INPUT_POLL-INTERVALL is not an input, so it is ignored; did you mean INPUT_POLL-INTERVAL?",
                 "INPUT_FAIL_ONN is not an input, so it is ignored; did you mean INPUT_FAIL_ON?",
+                "POSTEVERYWHERE_DOTENV is not an input, so it is ignored; did you mean POSTEVERYWHERE_DOTENV_FILE?",
+                "POSTEVERYWHERE_JUNIT is not an input, so it is ignored; did you mean POSTEVERYWHERE_JUNIT_FILE?",
             ]
         );
     }

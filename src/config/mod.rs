@@ -141,10 +141,18 @@ impl Config {
         }
         let src = Sources(sources, redactor);
         // The key anywhere but in api-key would be printed, written to reports, or posted.
+        let no_key = raw.api_key.as_deref().is_none_or(str::is_empty);
         for name in names.into_iter().filter(|n| *n != "api-key") {
             if let Some(Some(v)) = raw.slot(name).map(|v| &*v) {
                 if src.1.holds_key(v.as_bytes()) {
                     return Err(src.bad(name, v, &format!("it holds the API key; {KEY_ONLY}")));
+                }
+                if no_key && checks::stray_key(v) {
+                    return Err(ConfigError(format!(
+                        "input '{name}' (from {}) {}",
+                        src.var(name),
+                        checks::STRAY_KEY
+                    )));
                 }
             }
         }

@@ -144,6 +144,32 @@ fn the_key_in_another_input_is_refused() {
     assert!(e.contains("the file holds the API key; give the key only as api-key"), "{e}");
 }
 
+/// With api-key unset nothing knows the key to scrub it: a value that looks like one is
+/// refused by its input's name, never echoed (a bad accounts or post-id value would be).
+#[test]
+fn a_key_in_another_input_with_no_api_key_is_refused_unechoed() {
+    let key = KEY.1;
+    for (input, value) in [
+        ("INPUT_ACCOUNTS", key.to_owned()),
+        ("INPUT_POST-ID", format!("{key}/x")),
+        ("INPUT_TIMEOUT", key.to_owned()),
+    ] {
+        let mut pairs = vec![("INPUT_SIMULATE", "published"), (input, value.as_str())];
+        if input == "INPUT_ACCOUNTS" {
+            pairs.push(("INPUT_CONTENT", "hi"));
+        }
+        let e = err(&pairs);
+        assert!(e.contains("holds what looks like an API key (pe_live_…) while api-key is not set"), "{e}");
+        assert!(!e.contains(&key[8..]), "{e}");
+    }
+    // Text about keys is no key: a post may well say "pe_live_…".
+    ok(&[
+        ("INPUT_SIMULATE", "published"),
+        ("INPUT_CONTENT", "keys look like pe_live_…"),
+        ("INPUT_ACCOUNTS", "x"),
+    ]);
+}
+
 #[test]
 fn warnings_for_fast_polling_and_odd_keys() {
     let c = ok(&[

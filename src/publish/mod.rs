@@ -113,7 +113,7 @@ fn overlap_line(
     };
     format!(
         "post {} (made {}) already has this content, on {has}{lacks}: posting again would put it on {shared} \
-         twice, so nothing was posted; {fix}set dedupe: 0 to post anyway (dedupe {})",
+         twice, so nothing was posted; {fix}set dedupe: 0 to post anyway (it looked back {})",
         crate::escape::one_line(&other.post_id, 60),
         other.created_at.map_or("recently".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string()),
         humantime::format_duration(window)
@@ -236,7 +236,7 @@ where
             Ok((Some(found), _)) => {
                 s.say(&format!(
                     "post {} has the same content and accounts (made {}): reusing it, not posting again \
-                     (dedupe {}; set dedupe: 0 to post again)",
+                     (it looked back {}; set dedupe: 0 to post again)",
                     found.post_id,
                     found
                         .created_at

@@ -336,7 +336,8 @@ pub fn render(r: &Report, room: usize) -> String {
         } else if one.answered {
             out.push_str("The API has listed no destinations for this post yet.\n\n");
         }
-    } else {
+    } else if !r.posts.is_empty() {
+        // No post (publishing stopped before one was made): no table of none.
         posts_shown = overview(&mut out, r, &mut left);
         let posts =
             super::by_rank(r.posts.iter().filter(|p| !p.destinations.is_empty()), |p| post_rank(p.status));

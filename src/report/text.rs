@@ -60,6 +60,18 @@ pub fn progress(elapsed: Duration, post: Option<&str>, known: &Known, changes: &
     Some(line)
 }
 
+/// The post itself named accounts its results do not list: `[  1.2s] 1/2 published, 0
+/// failed, 1 pending · the post names 1 more account than its results list; waiting for it`.
+pub fn unlisted(now: Duration, label: String, known: &Known, more: usize) -> String {
+    let n = if more == 1 { "1 more account".to_owned() } else { format!("{more} more accounts") };
+    let it = if more == 1 { "it" } else { "them" };
+    format!(
+        "[{:>6}] {label}{} · the post names {n} than its results list; waiting for {it}",
+        human_duration(now),
+        known.tally()
+    )
+}
+
 /// One change: `x @a: pending → published https://…`.
 fn describe(line: &mut String, t: &Tracked, before: Option<&Shown>) {
     let d = &t.dest;

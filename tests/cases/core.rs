@@ -162,6 +162,10 @@ fn a_post_still_publishing_is_asked_which_accounts_it_is_for() {
     run.expect_code(3);
     assert!(run.summary.contains("| linkedin | @\u{200b}linkedin | pending (not listed)"), "{}", run.summary);
     assert!(run.summary.contains("the post names this account"), "{}", run.summary);
+    // The log says so when the post names it, not only at the end: the last line before
+    // the deadline is never "1/1 published".
+    let line = "1/2 published, 0 failed, 1 pending · the post names 1 more account than its results list";
+    assert!(run.stdout.contains(line), "{}", run.stdout);
     // Every account it names is listed, or it names none: the destinations decide after two
     // more polls, as before.
     for ids in [json!([account("x")]), json!([])] {

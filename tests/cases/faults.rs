@@ -180,6 +180,15 @@ fn too_many_errors_in_a_row_gives_up_naming_the_last() {
     assert_eq!(run.output("status"), "error");
     assert!(run.output("message").contains("gave up after 3 failed requests in a row; last error: HTTP 503 Service Unavailable: service_unavailable: down"));
     assert!(run.summary.contains("the wait stopped on an error"));
+    // One is one request, not "1 failed requests".
+    let server = Server::new().results(vec![Reply::status(503, json!({}))]);
+    let run = Cmd::github(&server.base_url()).input("max-errors", "1").run();
+    run.expect_code(4);
+    assert!(
+        run.output("message").starts_with("gave up after 1 failed request in a row;"),
+        "{}",
+        run.output("message")
+    );
 }
 
 #[test]

@@ -18,7 +18,13 @@ pub(super) fn section(out: &mut String, p: &crate::publish::Record) {
         }
         s
     };
-    let _ = writeln!(out, "### {}\n", if p.dry_run { "What would be posted" } else { "What was posted" });
+    let heading = match (p.dry_run, &p.post_id) {
+        (true, _) => "What would be posted",
+        (false, Some(_)) => "What was posted",
+        // Stopped before a post was made (or known to be): "was posted" would say it was.
+        (false, None) => "What was to be posted",
+    };
+    let _ = writeln!(out, "### {heading}\n");
     let _ = writeln!(out, "> {}\n", md_cell(&p.first_line));
     let media = if p.media_files > 0 {
         format!(" · {}", plural(p.media_files, "media file"))

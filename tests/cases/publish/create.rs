@@ -330,10 +330,21 @@ fn a_post_just_made_is_asked_for_again_after_a_404() {
     run.expect_code(0);
     assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 3);
     assert!(
-        run.stdout.contains("the post was made a moment ago and is not listed yet; asking again"),
+        run.stdout.contains("the post was made a moment ago and the API does not list it yet"),
         "{}",
         run.stdout
     );
+    // It lasts: the run's message says what happened and what to do, never "asking again".
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "GET",
+        "/api/v1/posts/p-new/results",
+        vec![missing()],
+    );
+    let run = publish(&server).input("poll-interval", "20ms").input("timeout", "2s").run();
+    run.expect_code(4);
+    let message = run.output("message");
+    assert!(message.ends_with("if that lasts, look for it in PostEverywhere"), "{message}");
+    assert!(!message.contains("asking again"), "{message}");
     // Waiting for a post-id given: a 404 is the id's fault at once.
     let server = Server::new().results(vec![missing(), Reply::ok(json!({}))]);
     let run = Cmd::github(&server.base_url()).run();

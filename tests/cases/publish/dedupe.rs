@@ -62,6 +62,29 @@ fn a_rerun_reuses_its_post_instead_of_posting_again() {
     assert_eq!(server.hits("GET", POSTS), 1);
 }
 
+/// The post reused cannot be read: no post-id was given, so the message does not say to
+/// check one; it names the post and how to post again.
+#[test]
+fn a_reused_post_that_is_not_found_is_not_blamed_on_post_id() {
+    let recent = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2], "created_at": rfc3339(SystemTime::now())}]);
+    let missing = Reply::status(404, json!({"error": {"code": "not_found", "message": "Post not found"}}));
+    let server = api(vec![created("p-new")], vec![listing(recent)]).route(
+        "GET",
+        "/api/v1/posts/p-old/results",
+        vec![missing],
+    );
+    let run = publish(&server).run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    let message = run.output("message");
+    assert!(!message.contains("check that post-id is right"), "{message}");
+    assert!(
+        message.contains("post p-old (an earlier run's, with this content, reused by dedupe) cannot be read"),
+        "{message}"
+    );
+    assert!(message.ends_with("if it was deleted, set dedupe: 0 to post again"), "{message}");
+}
+
 /// The look for an earlier post reads at most five pages of the newest posts.
 #[test]
 fn the_look_for_an_earlier_post_reads_at_most_five_pages() {

@@ -73,6 +73,11 @@ fn a_rerun_never_posts_again_to_accounts_an_earlier_post_has() {
         message.contains("name only the accounts it lacks to post to them, or set dedupe: 0"),
         "{message}"
     );
+    // A job run again looks back a week, not the 24 h dedupe it was given: said so.
+    assert!(message.ends_with("set dedupe: 0 to post anyway (it looked back 7days)"), "{message}");
+    // The summary does not say it was posted, nor show a table of no posts.
+    assert!(run.summary.contains("### What was to be posted\n"), "{}", run.summary);
+    assert!(!run.summary.contains("What was posted") && !run.summary.contains("| Post |"), "{}", run.summary);
     // The first run posted to more accounts than this one (one since skipped): nothing either.
     let wider =
         json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2, 5], "created_at": now}]);
