@@ -6,6 +6,7 @@
 mod checks;
 mod inputs;
 pub mod publish;
+mod publish_inputs;
 mod values;
 
 use std::path::PathBuf;
@@ -176,7 +177,7 @@ impl Config {
             }
             None => None,
         };
-        let publish = publish_inputs(&raw, src)?;
+        let publish = publish_inputs::publish_inputs(&raw, src)?;
         let api_key = match raw.api_key {
             Some(k) if check_api_key(&k).is_err() => {
                 let why = check_api_key(&k).err().unwrap_or_default();
@@ -296,103 +297,6 @@ impl Config {
             redactor: src.1.clone(),
         })
     }
-}
-
-/// The publish inputs, when the step is to create the post; checked before any request.
-fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, ConfigError> {
-    use publish::{check_content, read_content};
-    let content = match (&raw.content, &raw.content_file) {
-        (Some(_), Some(_)) => {
-            return Err(ConfigError(
-                "inputs 'content' and 'content-file' are exclusive: give one of them".into(),
-            ));
-        }
-        (Some(c), None) => {
-            check_content(c).map_err(|why| src.bad("content", c, &why))?;
-            Some((c.clone(), "input content".to_owned()))
-        }
-        (None, Some(f)) => {
-            let text = read_content(f).map_err(|why| src.bad("content-file", f, &why))?;
-            if src.1.holds_key(text.as_bytes()) {
-                return Err(src.bad("content-file", f, &format!("the file holds the API key; {KEY_ONLY}")));
-            }
-            Some((text, f.clone()))
-        }
-        (None, None) => None,
-    };
-    let Some((content, content_from)) = content else {
-        // A switch is stray only when it is on: the Action passes each one's default,
-        // `false`, on every run. A value that is no switch at all is still refused.
-        let on = |name: &str, v: &Option<String>| match v {
-            Some(v) => parse_bool(v).map_err(|why| src.bad(name, v, &why)),
-            None => Ok(false),
-        };
-        let stray = [
-            ("accounts", raw.accounts.is_some()),
-            ("media", raw.media.is_some()),
-            ("schedule-at", raw.schedule_at.is_some()),
-            ("skip-unhealthy", on("skip-unhealthy", &raw.skip_unhealthy)?),
-            ("dry-run", on("dry-run", &raw.dry_run)?),
-        ];
-        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
-            return Err(ConfigError(format!(
-                "input '{name}' is set, but no content or content-file (an empty content counts as none): \
-                 give the text to publish, or leave '{name}' out to wait for a post-id"
-            )));
-        }
-        return Ok(None);
-    };
-    publish_config(raw, src, content, content_from).map(Some)
-}
-
-/// The rest of the publish inputs, given the content: only a publishing run executes it.
-#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-fn publish_config(
-    raw: &RawInputs,
-    src: &Sources,
-    content: String,
-    content_from: String,
-) -> Result<Publish, ConfigError> {
-    use publish::{parse_accounts, parse_media, parse_schedule};
-    let accounts = match &raw.accounts {
-        Some(a) => parse_accounts(a).map_err(|why| src.bad("accounts", a, &why))?,
-        None => {
-            return Err(missing(
-                "accounts",
-                "the accounts to post to: platforms (x, linkedin), platform:@handle, ids, or all",
-            ));
-        }
-    };
-    let media = match &raw.media {
-        Some(m) => parse_media(m).map_err(|why| src.bad("media", m, &why))?,
-        None => Vec::new(),
-    };
-    let schedule_at = match &raw.schedule_at {
-        Some(v) => Some(
-            parse_schedule(v, std::time::SystemTime::now()).map_err(|why| src.bad("schedule-at", v, &why))?,
-        ),
-        None => None,
-    };
-    let flag = |name: &str, v: &Option<String>| -> Result<bool, ConfigError> {
-        v.as_deref()
-            .map(|v| parse_bool(v).map_err(|why| src.bad(name, v, &why)))
-            .transpose()
-            .map(|b| b.unwrap_or(false))
-    };
-    let dedupe = match &raw.dedupe {
-        Some(v) => values::parse_duration(v).map_err(|why| src.bad("dedupe", v, &why))?,
-        None => Duration::from_secs(24 * 3600),
-    };
-    Ok(Publish {
-        content,
-        content_from,
-        accounts,
-        media,
-        schedule_at,
-        skip_unhealthy: flag("skip-unhealthy", &raw.skip_unhealthy)?,
-        dry_run: flag("dry-run", &raw.dry_run)?,
-        dedupe,
-    })
 }
 
 fn missing(input: &str, what: &str) -> ConfigError {
