@@ -41,7 +41,10 @@ pub struct CreateFailed {
 pub enum Failed {
     Fault(Fault),
     Deadline,
+    /// Stopped by a signal while nothing was out (waiting to send, or between requests).
     Signal(Signal),
+    /// Stopped by a signal while a request was out: it may have done what it asked.
+    SignalOut(Signal),
     /// The post is there, but with an id that cannot be waited for: never posted again.
     Unusable(String),
 }
@@ -55,9 +58,6 @@ pub struct Steps<'a, E, S> {
     creates: Pacer,
     /// Posts like this one made before the first create (`note_earlier`): never ours.
     earlier: Vec<String>,
-    /// The last `call` was stopped by a signal while its request was out (not while it
-    /// waited to send one): the request may have done what it asked.
-    stopped_out: bool,
 }
 
 impl<'a, E, S> Steps<'a, E, S>
@@ -73,7 +73,7 @@ where
         stop: &'a mut S,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
-        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new(), stopped_out: false }
+        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new() }
     }
 
     fn now(&self) -> Duration {
@@ -91,7 +91,7 @@ where
             Failed::Fault(f) => (Status::Error, code::API, format!("{what}: {}", f.describe())),
             Failed::Deadline => (Status::Timeout, code::TIMEOUT, format!("{what} before the deadline")),
             Failed::Unusable(why) => (Status::Error, code::API, format!("{what}: {why}")),
-            Failed::Signal(s) => {
+            Failed::Signal(s) | Failed::SignalOut(s) => {
                 let (name, c) = if s == Signal::Terminate {
                     ("SIGTERM", code::SIGTERM)
                 } else {
@@ -134,7 +134,6 @@ where
         Fut: Future<Output = Result<Answer<T>, Fault>>,
     {
         let mut errors = 0u32;
-        self.stopped_out = false;
         loop {
             // Not on the deadline either: there the pacer caps what the API asked for (a
             // 429's wait, a spent budget), for the wait's last look; a create there would
@@ -150,10 +149,7 @@ where
             let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
             let r = tokio::select! {
                 r = make(t) => r,
-                s = &mut *self.stop => {
-                    self.stopped_out = true;
-                    return Err(Failed::Signal(s));
-                }
+                s = &mut *self.stop => return Err(Failed::SignalOut(s)),
             };
             let now = self.now();
             match r {
@@ -243,7 +239,7 @@ where
                 // Stopped before it was sent (waiting for the request budget, or out a
                 // 429, which made nothing): no post from it.
                 Err(f @ Failed::Deadline) => return Err(failed(f, calls, lost_last)),
-                Err(f @ Failed::Signal(_)) if !self.stopped_out => return Err(failed(f, calls, lost_last)),
+                Err(f @ Failed::Signal(_)) => return Err(failed(f, calls, lost_last)),
                 answer => answer,
             };
             // Only a create that reached the API counts against its creates a minute, and
@@ -256,8 +252,8 @@ where
                 Ok(Some(id)) => return Ok((id, calls)),
                 Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true),
                 Err(Failed::Fault(Fault::Transient { reason, .. })) => (reason, false),
-                // Stopped while the call was out (or just before): the API may have taken it.
-                Err(f @ Failed::Signal(_)) => {
+                // Stopped while the call was out: the API may have taken it.
+                Err(f @ Failed::SignalOut(_)) => {
                     let lost = "stopped while the create call was out".to_owned();
                     return Err(failed(f, calls, Some(lost)));
                 }

@@ -34,7 +34,7 @@ where
             let t = self.cfg.timeout - self.now() + DEADLINE_GRACE;
             let r = tokio::select! {
                 r = client.upload(&slot, m, t) => r,
-                s = &mut *self.stop => return Err(Failed::Signal(s)),
+                s = &mut *self.stop => return Err(Failed::SignalOut(s)),
             };
             match r {
                 Ok(()) => break,
