@@ -317,22 +317,19 @@ fn handle<E: Events>(
     (action, reply): (Action, Reply),
 ) -> bool {
     let jitter = crate::rand::unit();
-    let fault = match reply.meta() {
-        Ok(rate) => {
-            pacer.observe(now, rate);
-            None
+    match reply.meta() {
+        Ok(rate) => pacer.observe(now, rate),
+        // A 429 holds every post's requests, not just the one that got it.
+        Err(Fault::RateLimited { wait, .. }) => {
+            pacer.block(now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
         }
-        Err(f) => {
-            if let Fault::RateLimited { wait, .. } = f {
-                // A 429 holds every post's requests, not just the one that got it.
-                pacer.block(now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
-            }
-            Some(f.clone())
-        }
-    };
+        Err(_) => {}
+    }
     match reply {
         Reply::Results(r) => {
-            let (r, fault) = (r.map(|a| a.value).map_err(|f| post.judge(f)), fault.map(|f| post.judge(f)));
+            // The fault as this post takes it (judged once; the line below quotes it).
+            let r = r.map(|a| a.value).map_err(|f| post.judge(f));
+            let fault = r.as_ref().err().cloned();
             if let Ok(res) = &r {
                 for word in res.unknown_statuses.iter().filter(|w| warned.insert((*w).clone())) {
                     c.events.warn(&format!("unknown destination status {word:?}; treating it as pending"));
