@@ -34,6 +34,8 @@ pub const KEYS: [&str; 12] = [
     "FAILED_PLATFORMS",
     "POST_IDS",
     "MESSAGE",
+    // Not RESULTS_FILE: a later job gets these variables ahead of its own, and that name is
+    // the results-file input's (a second wait there would write to our path).
     "RESULTS_PATH",
 ];
 
@@ -111,24 +113,23 @@ pub fn render(r: &Report, results_file: Option<&str>, exit_code: u8) -> String {
     let urls: Vec<String> = r.published_urls().filter_map(crate::escape::link_url).map(inert).collect();
     let platforms: Vec<String> = r.failed_platforms().iter().map(|p| p.replace(' ', "_")).collect();
     let posts: Vec<String> = r.posts.iter().map(|p| inert(&clean(&p.post_id).replace(' ', "_"))).collect();
-    let vars: Vec<(&str, String)> = vec![
-        ("STATUS", r.status.as_str().to_owned()),
-        ("EXIT_CODE", exit_code.to_string()),
-        ("TOTAL_COUNT", r.tally.total.to_string()),
-        ("PUBLISHED_COUNT", r.tally.published.to_string()),
-        ("FAILED_COUNT", r.tally.failed.to_string()),
-        ("PENDING_COUNT", r.tally.pending.to_string()),
-        ("RETRIED_COUNT", r.retried().to_string()),
-        ("PUBLISHED_URLS", items_within(&urls, 2800)),
-        ("FAILED_PLATFORMS", inert_within(&platforms.join(","), 300)),
-        ("POST_IDS", items_within(&posts, 600)),
-        ("MESSAGE", inert_within(&clean(r.message.as_deref().unwrap_or("")), 600)),
-        // Not RESULTS_FILE: a later job gets these variables ahead of its own, and that name
-        // is the results-file input's (a second wait there would write to our path).
-        ("RESULTS_PATH", results_file.map(clean).map(|p| inert_within(&p, 300)).unwrap_or_default()),
+    // In the order of `KEYS`, whose names they go by.
+    let values: [String; KEYS.len()] = [
+        r.status.as_str().to_owned(),
+        exit_code.to_string(),
+        r.tally.total.to_string(),
+        r.tally.published.to_string(),
+        r.tally.failed.to_string(),
+        r.tally.pending.to_string(),
+        r.retried().to_string(),
+        items_within(&urls, 2800),
+        inert_within(&platforms.join(","), 300),
+        items_within(&posts, 600),
+        inert_within(&clean(r.message.as_deref().unwrap_or("")), 600),
+        results_file.map(clean).map(|p| inert_within(&p, 300)).unwrap_or_default(),
     ];
     let mut out = String::new();
-    for (k, v) in vars.into_iter().filter(|(_, v)| !v.is_empty()) {
+    for (k, v) in KEYS.iter().zip(values).filter(|(_, v)| !v.is_empty()) {
         out.push_str(&format!("POSTEVERYWHERE_{k}={v}\n"));
     }
     out
