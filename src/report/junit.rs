@@ -9,6 +9,11 @@
 //! texts share what is left (`fit`). Up to 50,000 destinations with post ids of up to 200
 //! characters all get a case; past what fits, published ones are left out first, then
 //! the rest, and a note says so (the suites' counts stay ours).
+//!
+//! A wait that went wrong before any destination was listed (a 404, the API unreachable,
+//! a stop before posting) would otherwise leave a file of no cases, which GitLab shows as
+//! nothing wrong: each post without destinations that ended badly gets one `error` case
+//! of its own, and a failing step that no case explains gets one for the step.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -87,16 +92,50 @@ fn fit(r: &Report, classes: &[String], frame: usize, time: usize, max: usize) ->
     (MIN_EACH, Slots { published: (fits - others).min(published), others })
 }
 
-/// A post's `testsuite` start tag.
-fn suite_tag(p: &PostReport, time: &str) -> String {
+/// Whether `p` gets a case of its own: it ended badly before any destination was listed.
+fn post_case_needed(p: &PostReport) -> bool {
+    p.destinations.is_empty() && matches!(p.status, Status::Error | Status::Timeout | Status::Cancelled)
+}
+
+/// An `error` case named `name` of class `classname`, with `why` as its reason.
+fn error_case(classname: &str, name: &str, kind: Status, why: &str, time: &str) -> String {
+    format!(
+        "    <testcase classname=\"{classname}\" name=\"{name}\" time=\"{time}\">\n      <error type=\"{}\" message=\"{}\">{}</error>\n    </testcase>\n",
+        kind.as_str(),
+        xml_cut(why, 200),
+        xml_cut(why, MAX_EACH),
+    )
+}
+
+/// The case of a post without destinations that ended badly (`post_case_needed`).
+fn post_case(p: &PostReport, classname: &str, time: &str) -> String {
+    let why = p.message.as_deref().unwrap_or("ended before PostEverywhere listed any destination");
+    error_case(classname, &format!("post {}", xml_cut(&p.post_id, 400)), p.status, why, time)
+}
+
+/// The suite of the step's own case, when the step failed and no case says why: a stop
+/// before posting, or a post's error reported beside destinations that did not fail.
+fn step_suite(r: &Report, explained: bool, time: &str) -> Option<String> {
+    if r.exit_code == 0 || explained {
+        return None;
+    }
+    let why = r.message.as_deref().unwrap_or("the step failed");
+    Some(format!(
+        "  <testsuite name=\"posteverywhere-wait\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"{time}\">\n{}  </testsuite>\n",
+        error_case("posteverywhere", "the step", r.status, why, time)
+    ))
+}
+
+/// A post's `testsuite` start tag; `own` is its own case (`post_case`), if any.
+fn suite_tag(p: &PostReport, own: Option<&String>, time: &str) -> String {
     let failures = p.tally.failed;
     let pending_is_error = !matches!(p.status, Status::Scheduled);
-    let errors = if pending_is_error { p.tally.pending } else { 0 };
+    let errors = if pending_is_error { p.tally.pending } else { 0 } + usize::from(own.is_some());
     let skipped = if pending_is_error { 0 } else { p.tally.pending };
     format!(
         "  <testsuite name=\"post {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time}\">\n",
         xml_cut(&p.post_id, 400),
-        p.destinations.len()
+        p.destinations.len() + usize::from(own.is_some())
     )
 }
 
@@ -189,25 +228,46 @@ fn render_within(r: &Report, max: usize) -> (String, Option<String>) {
     const SUITE_END: &str = "  </testsuite>\n";
     let time = format!("{:.3}", r.elapsed.as_secs_f64());
     let t = r.tally;
-    let errors: usize =
+    let classes: Vec<String> =
+        r.posts.iter().map(|p| xml_cut(&format!("posteverywhere.{}", p.post_id), 400)).collect();
+    let own: Vec<Option<String>> = r
+        .posts
+        .iter()
+        .zip(&classes)
+        .map(|(p, class)| post_case_needed(p).then(|| post_case(p, class, &time)))
+        .collect();
+    let pending_errors: usize =
         r.posts.iter().filter(|p| p.status != Status::Scheduled).map(|p| p.tally.pending).sum();
-    let skipped = t.pending - errors;
+    let owned = own.iter().flatten().count();
+    let step = step_suite(r, t.failed + pending_errors + owned > 0, &time);
+    let (tests, errors) = (t.total + owned + usize::from(step.is_some()), pending_errors + owned);
+    let errors = errors + usize::from(step.is_some());
+    let skipped = t.pending - pending_errors;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"posteverywhere-wait\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time}\">",
-        t.total, t.failed
+        "<testsuites name=\"posteverywhere-wait\" tests=\"{tests}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time}\">",
+        t.failed
     );
-    let tags: Vec<String> = r.posts.iter().map(|p| suite_tag(p, &time)).collect();
-    let classes: Vec<String> =
-        r.posts.iter().map(|p| xml_cut(&format!("posteverywhere.{}", p.post_id), 400)).collect();
-    let frame = out.len() + END.len() + tags.iter().map(|t| t.len() + SUITE_END.len()).sum::<usize>();
+    let tags: Vec<String> =
+        r.posts.iter().zip(&own).map(|(p, own)| suite_tag(p, own.as_ref(), &time)).collect();
+    let frame = out.len()
+        + END.len()
+        + tags.iter().map(|t| t.len() + SUITE_END.len()).sum::<usize>()
+        + own.iter().flatten().map(String::len).sum::<usize>()
+        + step.as_ref().map_or(0, String::len);
     let (each, mut slots) = fit(r, &classes, frame, time.len(), max);
     let mut listed = 0;
-    for ((p, tag), classname) in r.posts.iter().zip(&tags).zip(&classes) {
+    for (((p, tag), classname), own) in r.posts.iter().zip(&tags).zip(&classes).zip(&own) {
         out.push_str(tag);
+        if let Some(case) = own {
+            out.push_str(case);
+        }
         listed += post_cases(&mut out, p, classname, &time, each, &mut slots);
         out.push_str(SUITE_END);
+    }
+    if let Some(suite) = &step {
+        out.push_str(suite);
     }
     out.push_str(END);
     let total: usize = r.posts.iter().map(|p| p.destinations.len()).sum();

@@ -234,9 +234,14 @@ fn fatal_answers_stop_at_once_with_a_hint() {
     ];
     for (code, body, message) in cases {
         let server = Server::new().results(vec![Reply::status(code, body)]);
-        let run = Cmd::github(&server.base_url()).run();
+        let run = Cmd::github(&server.base_url()).input("junit-file", "junit.xml").run();
         run.expect_code(4);
         assert_eq!(server.hits("GET", RESULTS), 1, "no retries after {code}");
+        // GitLab's Tests tab shows the error (a file of no cases showed nothing wrong).
+        let xml = std::fs::read_to_string(run.dir.path().join("junit.xml")).unwrap();
+        let j = crate::consumers::gitlab::junit(&xml).unwrap();
+        assert_eq!((j.tests, j.errored), (1, 1), "{xml}");
+        assert!(xml.contains(&format!(">{}", &message[..20])), "{xml}");
         assert_eq!(run.output("status"), "error");
         assert!(run.output("message").starts_with(message), "{code}: {}", run.output("message"));
         assert!(run.summary.contains(&message[..20]), "{}", run.summary);

@@ -127,7 +127,8 @@ proptest::proptest! {
             (0usize..40, 0usize..3, "[a-z&<\"]{0,300}", 0usize..250, proptest::bool::ANY),
             1..4,
         ),
-        max in 6_000usize..60_000,
+        max in 12_000usize..60_000,
+        exit_code in proptest::prop_oneof![proptest::strategy::Just(0u8), proptest::strategy::Just(4u8)],
     ) {
         let r = report(Status::Partial, Vec::new());
         let mut r = Report { posts: Vec::new(), ..r };
@@ -144,14 +145,104 @@ proptest::proptest! {
             r.posts.push(p);
         }
         r.tally = crate::model::Tally::of(r.destinations());
+        r.exit_code = exit_code;
         let (x, note) = render_within(&r, max);
         proptest::prop_assert!(x.len() <= max, "{} > {max}", x.len());
         proptest::prop_assert!(roxmltree::Document::parse(&x).is_ok());
+        // Cases of their own: each post without destinations that was not scheduled, and
+        // the step when it failed and nothing else says why.
+        let own = r.posts.iter().filter(|p| p.destinations.is_empty() && p.status != Status::Scheduled).count();
         let all_others: usize = r.destinations().filter(|d| d.status != State::Published).count();
-        let others = ["</failure>", "</error>", "</skipped>"].iter().map(|e| x.matches(e).count()).sum::<usize>();
-        let published = x.matches("<testcase ").count() - others;
+        let unexplained = all_others - r.destinations().filter(|d| d.status == State::Pending).count()
+            + r.posts.iter().filter(|p| p.status != Status::Scheduled).map(|p| p.tally.pending).sum::<usize>()
+            + own == 0;
+        let step = usize::from(exit_code != 0 && unexplained);
+        proptest::prop_assert_eq!(x.matches("name=\"the step\"").count(), step);
+        let others = ["</failure>", "</error>", "</skipped>"].iter().map(|e| x.matches(e).count()).sum::<usize>()
+            - own
+            - step;
+        let published = x.matches("<testcase ").count() - others - own - step;
         proptest::prop_assert!(published == 0 || others == all_others);
-        let listed = x.matches("<testcase ").count();
+        let listed = x.matches("<testcase ").count() - own - step;
         proptest::prop_assert_eq!(note.is_some(), listed < r.destinations().count());
+        if note.is_none() {
+            let tests = format!("<testsuites name=\"posteverywhere-wait\" tests=\"{}\"", listed + own + step);
+            proptest::prop_assert!(x.contains(&tests), "{}", tests);
+        }
+    }
+}
+
+/// The cases GitLab counts in `x`: (tests, errors) as its parser reads them.
+fn counted(x: &str) -> (usize, usize, Vec<String>) {
+    let doc = roxmltree::Document::parse(x).unwrap();
+    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    let errors: Vec<String> = cases
+        .iter()
+        .filter_map(|c| c.children().find(|e| e.has_tag_name("error")))
+        .map(|e| e.text().unwrap_or("").to_owned())
+        .collect();
+    (cases.len(), errors.len(), errors)
+}
+
+/// A 404 or an unreachable API left a file of no cases (`tests="0"`), which GitLab's Tests
+/// tab shows as nothing wrong; a post that ended badly before any destination was listed
+/// now has an `error` case of its own, with the reason as its text.
+#[test]
+fn a_post_without_destinations_that_ended_badly_is_an_error_case() {
+    for status in [Status::Error, Status::Timeout, Status::Cancelled] {
+        let mut r = report(status, Vec::new());
+        (r.exit_code, r.posts[0].status) = (4, status);
+        r.posts[0].message = Some("HTTP 404 Not Found; check that post-id is right".into());
+        let x = render(&r).0;
+        assert_eq!(
+            counted(&x),
+            (1, 1, vec!["HTTP 404 Not Found; check that post-id is right".into()]),
+            "{x}"
+        );
+        assert!(
+            x.contains("<testsuites name=\"posteverywhere-wait\" tests=\"1\" failures=\"0\" errors=\"1\"")
+        );
+        assert!(x.contains("<testsuite name=\"post post_1\" tests=\"1\" failures=\"0\" errors=\"1\""), "{x}");
+        assert!(x.contains(&format!(
+            "<testcase classname=\"posteverywhere.post_1\" name=\"post post_1\" time=\"12.300\">\n      <error type=\"{}\"",
+            status.as_str()
+        )));
+    }
+    // Without a message, a reason all the same.
+    let mut r = report(Status::Error, Vec::new());
+    r.exit_code = 4;
+    assert_eq!(counted(&render(&r).0).2, ["ended before PostEverywhere listed any destination"]);
+}
+
+/// A step stopped before it posted has no post at all; a post's error can also sit beside
+/// destinations that did not fail (another post published). Either way one case says why.
+#[test]
+fn a_failing_step_that_no_case_explains_gets_a_case() {
+    let mut r = report(Status::Error, Vec::new());
+    (r.posts, r.exit_code) = (Vec::new(), 4);
+    r.message = Some("a post with this text <already> went to x".into());
+    let x = render(&r).0;
+    assert_eq!(counted(&x), (1, 1, vec!["a post with this text <already> went to x".into()]), "{x}");
+    assert!(x.contains("<testsuite name=\"posteverywhere-wait\" tests=\"1\" failures=\"0\" errors=\"1\""));
+    assert!(x.contains("<testcase classname=\"posteverywhere\" name=\"the step\""));
+
+    let mut r = report(Status::Error, vec![dest("x", "@a", State::Published)]);
+    (r.exit_code, r.posts[0].status) = (4, Status::Published);
+    let (x, _) = render(&r);
+    assert_eq!(counted(&x), (2, 1, vec!["the step failed".into()]), "{x}");
+    assert!(x.contains("<testsuites name=\"posteverywhere-wait\" tests=\"2\" failures=\"0\" errors=\"1\""));
+
+    // Explained already, or no failure at all: no extra case.
+    let mut failed = report(Status::Failed, vec![dest("x", "@a", State::Failed)]);
+    failed.exit_code = 1;
+    let mut scheduled = report(Status::Scheduled, vec![dest("x", "@a", State::Pending)]);
+    scheduled.posts[0].status = Status::Scheduled;
+    let mut empty_ok = report(Status::DryRun, Vec::new());
+    empty_ok.posts[0].status = Status::DryRun;
+    for (r, tests) in [(failed, 1), (scheduled, 1), (report(Status::Published, Vec::new()), 0), (empty_ok, 0)]
+    {
+        let x = render(&r).0;
+        assert_eq!(counted(&x).0, tests, "{x}");
+        assert!(!x.contains("the step") && !x.contains("name=\"post post_1\" time"), "{x}");
     }
 }

@@ -18,12 +18,20 @@ fn a_refused_post_listing_is_warned_about_and_the_post_made() {
     // A job run again may well have posted already: it never posts blind.
     let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
     let server = api(vec![created("p-new")], vec![refused]);
-    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").input("junit-file", "junit.xml").run();
     run.expect_code(4);
     assert_eq!(creates(&server).len(), 0);
     let message = run.output("message");
     assert!(message.starts_with("not posting: this job is run again"), "{message}");
     assert!(message.contains("HTTP 403"), "{message}");
+    // No post, so no destination: the step's own case says why (GitLab showed no case).
+    let xml = std::fs::read_to_string(run.dir.path().join("junit.xml")).unwrap();
+    let j = crate::consumers::gitlab::junit(&xml).unwrap();
+    assert_eq!((j.tests, j.errored), (1, 1), "{xml}");
+    assert!(
+        xml.contains("name=\"the step\"") && xml.contains(">not posting: this job is run again"),
+        "{xml}"
+    );
 }
 
 #[test]
