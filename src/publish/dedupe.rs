@@ -27,7 +27,7 @@ pub fn same(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -
 
 /// Whether `post` has `content` (normalised) and was made no earlier than `since`, to
 /// whichever accounts.
-fn like(post: &Listed, content: &str, since: SystemTime) -> bool {
+pub fn like(post: &Listed, content: &str, since: SystemTime) -> bool {
     post.created_at.is_none_or(|t| t >= since)
         && post.content.as_deref().map(normal).as_deref() == Some(content)
 }

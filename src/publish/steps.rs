@@ -58,6 +58,8 @@ pub struct Steps<'a, E, S> {
     creates: Pacer,
     /// Posts like this one made before the first create (`note_earlier`): never ours.
     earlier: Vec<String>,
+    /// Listed posts asked for their accounts, and what each said (`looks::fill`).
+    asked: Vec<(String, Vec<i64>)>,
 }
 
 impl<'a, E, S> Steps<'a, E, S>
@@ -73,7 +75,7 @@ where
         stop: &'a mut S,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
-        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new() }
+        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new(), asked: Vec::new() }
     }
 
     fn now(&self) -> Duration {
