@@ -1,8 +1,9 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the integration tests. Each route has a
 //! list of replies played in order (the last one repeats); every request is recorded with
 //! its arrival time. Faults a real network produces are replies too: hang, reset, a
-//! truncated body, nothing listening for a while. On drop it stops and checks that no
-//! handler panicked.
+//! truncated body, nothing listening for a while. A handler (`Server::handle`) answers
+//! what no route scripts, from state of its own: an API that remembers what it was asked.
+//! On drop it stops and checks that no handler panicked.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -81,9 +82,14 @@ struct Route {
     next: usize,
 }
 
+/// Computes the answer to a request (`Server::handle`).
+pub type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     routes: Vec<Route>,
+    /// Method, path prefix and handler, for requests no route scripts.
+    handlers: Vec<(&'static str, String, Handler)>,
     requests: Vec<Request>,
     /// How long to refuse connections, asked of the accept loop by a `ThenRefuse`.
     refuse: Option<Duration>,
@@ -143,6 +149,18 @@ impl Server {
     pub fn route(self, method: &'static str, path: &str, replies: Vec<Reply>) -> Server {
         assert!(!replies.is_empty());
         self.state.lock().unwrap().routes.push(Route { method, path: path.to_owned(), replies, next: 0 });
+        self
+    }
+
+    /// Answers `method` requests under `prefix` that no route scripts with `f` (the first
+    /// handler that matches).
+    pub fn handle(
+        self,
+        method: &'static str,
+        prefix: &str,
+        f: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        self.state.lock().unwrap().handlers.push((method, prefix.to_owned(), Arc::new(f)));
         self
     }
 
@@ -244,13 +262,17 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
         let path = target.split('?').next().unwrap_or("").to_owned();
         let reply = {
             let mut st = state.lock().unwrap();
-            st.requests.push(Request {
+            let request = Request {
                 method: method.clone(),
                 path: path.clone(),
                 headers,
                 body: String::from_utf8_lossy(&body).into_owned(),
                 at: started.elapsed(),
-            });
+            };
+            st.requests.push(request.clone());
+            let handler =
+                st.handlers.iter().find(|(m, prefix, _)| *m == method && path.starts_with(prefix.as_str()));
+            let handler = handler.map(|(_, _, h)| h.clone());
             // A route scripted later for the same request takes precedence.
             match st.routes.iter_mut().rev().find(|r| r.method == method && r.path == path) {
                 Some(r) => {
@@ -258,6 +280,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
                     r.next += 1;
                     reply
                 }
+                None if handler.is_some() => handler.unwrap()(&request),
                 None => Reply::status(
                     404,
                     serde_json::json!({"error": {"code": "not_found", "message": "unscripted route"}}),

@@ -13,6 +13,7 @@ use crate::util::Cmd;
 mod create;
 mod dedupe;
 mod stops;
+mod twice;
 
 const POSTS: &str = "/api/v1/posts";
 
