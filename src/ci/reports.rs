@@ -17,9 +17,10 @@ fn io(failed: &mut Vec<String>, what: &str, path: &Path, res: std::io::Result<()
     }
 }
 
-/// Writes every report; returns a line for each that could not be written. The dotenv
-/// report and the step outputs, which later jobs and steps read the exit code from, go
-/// last, with the exit code the step ends with (5 when an earlier file failed).
+/// Writes every report; returns a line for each that could not be written. The JUnit
+/// report, then the dotenv report and the step outputs, which later jobs and steps read
+/// the exit code from, go last, with the exit code the step ends with (5 when an earlier
+/// file failed; JUnit gets an error case saying which).
 pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<String> {
     let t = sink.targets();
     let mut failed = Vec::new();
@@ -46,19 +47,21 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
     if let Some(p) = &t.results {
         io(&mut failed, "results-file", p, files::replace(p, &sink.scrubbed(json::document(r))));
     }
-    if let Some(p) = &t.junit {
-        let (text, note) = junit::render(r);
-        if let Some(note) = note {
-            sink.warn(&note);
-        }
-        io(&mut failed, "junit-file", p, files::replace(p, &sink.scrubbed(text)));
-    }
     if let Some(p) = &t.annotations {
         let (text, note) = links::render(r);
         if let Some(note) = note {
             sink.warn(&note);
         }
         io(&mut failed, "annotations-file", p, files::replace(p, &sink.scrubbed(text)));
+    }
+    if let Some(p) = &t.junit {
+        // After the files above: one that failed makes the step fail (exit 5), and a case
+        // says so.
+        let (text, note) = junit::render(r, failed.first().map(String::as_str));
+        if let Some(note) = note {
+            sink.warn(&note);
+        }
+        io(&mut failed, "junit-file", p, files::replace(p, &sink.scrubbed(text)));
     }
     if let Some(p) = &t.dotenv {
         let results = t.results.as_deref().map(|p| p.display().to_string());

@@ -113,16 +113,18 @@ fn post_case(p: &PostReport, classname: &str, time: &str) -> String {
     error_case(classname, &format!("post {}", xml_cut(&p.post_id, 400)), p.status, why, time)
 }
 
-/// The suite of the step's own case, when the step failed and no case says why: a stop
-/// before posting, or a post's error reported beside destinations that did not fail.
-fn step_suite(r: &Report, explained: bool, time: &str) -> Option<String> {
-    if r.exit_code == 0 || explained {
-        return None;
-    }
-    let why = r.message.as_deref().unwrap_or("the step failed");
+/// The suite of the step's own case, when the step failed and no case says why (a stop
+/// before posting, a post's error reported beside destinations that did not fail), or a
+/// report written before this one failed (`unwritten`: the step ends with exit 5).
+fn step_suite(r: &Report, explained: bool, unwritten: Option<&str>, time: &str) -> Option<String> {
+    let why = match unwritten {
+        Some(why) => why,
+        None if r.exit_code == 0 || explained => return None,
+        None => r.message.as_deref().unwrap_or("the step failed"),
+    };
     Some(format!(
         "  <testsuite name=\"posteverywhere-wait\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"{time}\">\n{}  </testsuite>\n",
-        error_case("posteverywhere", "the step", r.status, why, time)
+        error_case("posteverywhere", "the step", Status::Error, why, time)
     ))
 }
 
@@ -218,12 +220,12 @@ fn post_cases(
 
 /// The whole report as JUnit XML, and a note when cases had to be left out.
 #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-pub fn render(r: &Report) -> (String, Option<String>) {
-    render_within(r, MAX_BYTES)
+pub fn render(r: &Report, unwritten: Option<&str>) -> (String, Option<String>) {
+    render_within(r, unwritten, MAX_BYTES)
 }
 
 /// `render` into at most `max` bytes (when the suites' tags alone fit).
-fn render_within(r: &Report, max: usize) -> (String, Option<String>) {
+fn render_within(r: &Report, unwritten: Option<&str>, max: usize) -> (String, Option<String>) {
     const END: &str = "</testsuites>\n";
     const SUITE_END: &str = "  </testsuite>\n";
     let time = format!("{:.3}", r.elapsed.as_secs_f64());
@@ -239,7 +241,7 @@ fn render_within(r: &Report, max: usize) -> (String, Option<String>) {
     let pending_errors: usize =
         r.posts.iter().filter(|p| p.status != Status::Scheduled).map(|p| p.tally.pending).sum();
     let owned = own.iter().flatten().count();
-    let step = step_suite(r, t.failed + pending_errors + owned > 0, &time);
+    let step = step_suite(r, t.failed + pending_errors + owned > 0, unwritten, &time);
     let (tests, errors) = (t.total + owned + usize::from(step.is_some()), pending_errors + owned);
     let errors = errors + usize::from(step.is_some());
     let skipped = t.pending - pending_errors;

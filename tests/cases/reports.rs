@@ -4,10 +4,11 @@
 
 use std::collections::HashSet;
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::server::{Reply, Server};
+use crate::server::{RESULTS, Reply, Server};
 use crate::util::{Cmd, KEY, dest, results};
 
 /// GitLab's dotenv rules (parse_dotenv_artifact_service.rb and the docs), independently of
@@ -308,4 +309,28 @@ fn a_later_job_that_waits_again_keeps_its_own_inputs() {
     let later = later.run();
     later.expect_code(0);
     assert!(own.is_file(), "the later job's own results-file was not written");
+}
+
+/// A step that ends with exit 5 (its results file's folder removed during the wait) left a
+/// JUnit file of passed cases: GitLab's Tests tab showed nothing wrong. (Found in review.)
+#[test]
+fn a_report_that_could_not_be_written_shows_in_junit() {
+    let ok = Reply::ok(results(json!([dest("x", "published")])));
+    let server = Server::new().results(vec![Reply::Delay(Duration::from_millis(300), Box::new(ok))]);
+    let gone = tempfile::tempdir().unwrap();
+    let cmd =
+        gitlab(&server).env("POSTEVERYWHERE_RESULTS_FILE", gone.path().join("r.json").to_str().unwrap());
+    let start = std::time::Instant::now();
+    let child = cmd.spawn(&[]);
+    while server.hits("GET", RESULTS) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no request");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(gone.path()).unwrap();
+    let run = cmd.collect(child, start);
+    run.expect_code(5);
+    let xml = std::fs::read_to_string(run.dir.path().join("junit-file.out")).unwrap();
+    let j = crate::consumers::gitlab::junit(&xml).unwrap();
+    assert_eq!((j.tests, j.errored), (2, 1), "{xml}");
+    assert!(xml.contains(">cannot write results-file to "), "{xml}");
 }

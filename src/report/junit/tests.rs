@@ -16,7 +16,7 @@ fn names_are_unique_after_escaping() {
     b.account_id = None;
     let r =
         report(Status::Failed, vec![a, b, dest("x", "@a", State::Failed), dest("x", "@a", State::Failed)]);
-    let x = render(&r).0;
+    let x = render(&r, None).0;
     for name in ["name=\"x dup\u{FFFD}\"", "name=\"x dup\u{FFFD} (2)\"", "name=\"x @a\"", "name=\"x @a (2)\""]
     {
         assert_eq!(x.matches(name).count(), 1, "{name} in {x}");
@@ -34,7 +34,7 @@ fn one_case_per_destination_with_reasons_as_text() {
         ],
     );
     r.posts[0].status = Status::Timeout;
-    let x = render(&r).0;
+    let x = render(&r, None).0;
     assert!(x.contains(
         "<testsuites name=\"posteverywhere-wait\" tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"0\""
     ));
@@ -47,7 +47,7 @@ fn one_case_per_destination_with_reasons_as_text() {
     );
     let mut r = report(Status::Scheduled, vec![dest("x", "@a", State::Pending)]);
     r.posts[0].scheduled_for = Some("2035-01-01T09:00:00Z".into());
-    let x = render(&r).0;
+    let x = render(&r, None).0;
     assert!(
         x.contains(">scheduled for 2035-01-01T09:00:00Z, after the deadline; not waited for</skipped>"),
         "{x}"
@@ -112,7 +112,7 @@ fn fifty_thousand_destinations_of_the_longest_post_ids_fit() {
         r.posts = (0..posts).map(|i| PostReport { post_id: format!("{i:0200}"), ..p.clone() }).collect();
         r.tally = crate::model::Tally::of(r.destinations());
         r.elapsed = std::time::Duration::from_secs(366 * 86_400);
-        let (x, note) = render(&r);
+        let (x, note) = render(&r, None);
         assert!(x.len() <= MAX_BYTES, "{}", x.len());
         assert_eq!((x.matches("<testcase ").count(), note), (50_000, None));
     }
@@ -146,7 +146,7 @@ proptest::proptest! {
         }
         r.tally = crate::model::Tally::of(r.destinations());
         r.exit_code = exit_code;
-        let (x, note) = render_within(&r, max);
+        let (x, note) = render_within(&r, None, max);
         proptest::prop_assert!(x.len() <= max, "{} > {max}", x.len());
         proptest::prop_assert!(roxmltree::Document::parse(&x).is_ok());
         // Cases of their own: each post without destinations that was not scheduled, and
@@ -193,7 +193,7 @@ fn a_post_without_destinations_that_ended_badly_is_an_error_case() {
         let mut r = report(status, Vec::new());
         (r.exit_code, r.posts[0].status) = (4, status);
         r.posts[0].message = Some("HTTP 404 Not Found; check that post-id is right".into());
-        let x = render(&r).0;
+        let x = render(&r, None).0;
         assert_eq!(
             counted(&x),
             (1, 1, vec!["HTTP 404 Not Found; check that post-id is right".into()]),
@@ -211,7 +211,7 @@ fn a_post_without_destinations_that_ended_badly_is_an_error_case() {
     // Without a message, a reason all the same.
     let mut r = report(Status::Error, Vec::new());
     r.exit_code = 4;
-    assert_eq!(counted(&render(&r).0).2, ["ended before PostEverywhere listed any destination"]);
+    assert_eq!(counted(&render(&r, None).0).2, ["ended before PostEverywhere listed any destination"]);
 }
 
 /// A step stopped before it posted has no post at all; a post's error can also sit beside
@@ -221,14 +221,14 @@ fn a_failing_step_that_no_case_explains_gets_a_case() {
     let mut r = report(Status::Error, Vec::new());
     (r.posts, r.exit_code) = (Vec::new(), 4);
     r.message = Some("a post with this text <already> went to x".into());
-    let x = render(&r).0;
+    let x = render(&r, None).0;
     assert_eq!(counted(&x), (1, 1, vec!["a post with this text <already> went to x".into()]), "{x}");
     assert!(x.contains("<testsuite name=\"posteverywhere-wait\" tests=\"1\" failures=\"0\" errors=\"1\""));
     assert!(x.contains("<testcase classname=\"posteverywhere\" name=\"the step\""));
 
     let mut r = report(Status::Error, vec![dest("x", "@a", State::Published)]);
     (r.exit_code, r.posts[0].status) = (4, Status::Published);
-    let (x, _) = render(&r);
+    let (x, _) = render(&r, None);
     assert_eq!(counted(&x), (2, 1, vec!["the step failed".into()]), "{x}");
     assert!(x.contains("<testsuites name=\"posteverywhere-wait\" tests=\"2\" failures=\"0\" errors=\"1\""));
 
@@ -241,8 +241,21 @@ fn a_failing_step_that_no_case_explains_gets_a_case() {
     empty_ok.posts[0].status = Status::DryRun;
     for (r, tests) in [(failed, 1), (scheduled, 1), (report(Status::Published, Vec::new()), 0), (empty_ok, 0)]
     {
-        let x = render(&r).0;
+        let x = render(&r, None).0;
         assert_eq!(counted(&x).0, tests, "{x}");
         assert!(!x.contains("the step") && !x.contains("name=\"post post_1\" time"), "{x}");
     }
+}
+
+/// A report written before this one failed, so the step ends with exit 5: a case says which,
+/// even when the destinations all passed (the file read all green before).
+#[test]
+fn a_report_that_could_not_be_written_is_an_error_case() {
+    let r = report(Status::Published, vec![dest("x", "@a", State::Published)]);
+    let x = render(&r, Some("cannot write results-file to /gone/r.json: No such file")).0;
+    assert_eq!(
+        counted(&x),
+        (2, 1, vec!["cannot write results-file to /gone/r.json: No such file".into()]),
+        "{x}"
+    );
 }
