@@ -290,10 +290,11 @@ where
     // and never taken.
     if none_since.is_none() || window < CLOCK_SKEW {
         match s.note_earlier(&content, &ids).await {
-            Ok(0) => {}
-            Ok(n) => s.say(&format!(
-                "{} with this content to these accounts made in the last minute: posting again (dedupe {})",
+            Ok((0, _)) => {}
+            Ok((n, unknown)) => s.say(&format!(
+                "{} with this content to these accounts{} made in the last minute: posting again (dedupe {})",
                 crate::report::text::plural(n, "post"),
+                if unknown > 0 { " (or to accounts the post list does not name)" } else { "" },
                 humantime::format_duration(p.dedupe)
             )),
             Err(Failed::Fault(f)) => events.warn(&format!(

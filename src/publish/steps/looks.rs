@@ -2,8 +2,9 @@
 //! posted it), before the first create (posts like it from the last minute, so a lost
 //! create's looks never take one of them for ours) and after a create whose answer was lost.
 //! A listed post with this content whose accounts the list leaves out is asked about
-//! (`GET /posts/{id}`, once each, `ASKS` at most a step), so neither a re-run nor a lost
-//! create's looks take it for another post, or miss ours.
+//! (`GET /posts/{id}`, `ASKS` at most a scan), so neither a re-run nor a lost create's
+//! looks take it for another post, or miss ours; one that stays unknown makes a look that
+//! finds nothing fail rather than post beside it.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -23,7 +24,7 @@ pub const CLOCK_SKEW: Duration = Duration::from_secs(60);
 /// Pages of posts the look for an earlier run's post reads at most.
 pub const DEDUPE_PAGES: usize = 5;
 
-/// Listed posts a step asks about at most, when the list leaves their accounts out.
+/// Listed posts a scan asks about at most, when the list leaves their accounts out.
 const ASKS: usize = 20;
 
 /// The accounts a post's own answer names: `account_ids`, or its destinations'.
@@ -43,55 +44,71 @@ where
     S: Future<Output = Signal> + Unpin,
 {
     /// Fills in the accounts of the posts with `content` made since `since` that the list
-    /// gives without them, from each post's own answer (asked once a step; a post gone
-    /// since is for no account).
-    async fn fill(&mut self, posts: &mut [Listed], content: &str, since: SystemTime) -> Result<(), Failed> {
+    /// gives without them, from each post's own answer (`ASKS` at most a scan, `asks`
+    /// counting them). An answer naming accounts is kept for the step; one that names none,
+    /// a 404 (a post only just made may not answer yet) or a refusal leaves the post
+    /// unknown, asked again at the next scan.
+    async fn fill(
+        &mut self,
+        posts: &mut [Listed],
+        content: &str,
+        since: SystemTime,
+        asks: &mut usize,
+    ) -> Result<(), Failed> {
         let client = self.client;
         for p in posts.iter_mut().filter(|p| p.account_ids.is_empty() && dedupe::like(p, content, since)) {
             if let Some((_, ids)) = self.asked.iter().find(|(id, _)| *id == p.post_id) {
                 p.account_ids.clone_from(ids);
                 continue;
             }
-            if self.asked.len() >= ASKS {
+            if *asks >= ASKS {
                 continue;
             }
+            *asks += 1;
             let id = p.post_id.clone();
-            let ids = match self.call("GET post", true, |t| client.post(&id, t)).await {
-                Ok(post) => accounts_of(&post),
-                Err(Failed::Fault(Fault::Fatal { status: Some(404 | 410), .. })) => Vec::new(),
+            let said = match self.call("GET post", true, |t| client.post(&id, t)).await {
+                Ok(post) => Ok(accounts_of(&post)),
+                Err(Failed::Fault(f)) => Err(f.describe().to_owned()),
                 Err(f) => return Err(f),
             };
-            let said = if ids.is_empty() {
-                "nor does its own answer: not taken for this one".to_owned()
-            } else {
-                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-                format!("its own answer names {}", ids.join(", "))
+            let line = match &said {
+                Ok(ids) if !ids.is_empty() => {
+                    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                    format!("its own answer names {}", ids.join(", "))
+                }
+                Ok(_) => "nor does its own answer".to_owned(),
+                Err(why) => format!("and asking for them failed ({why})"),
             };
             self.say(&format!(
-                "post {} has this content; the post list names no accounts for it, {said}",
+                "post {} has this content; the post list names no accounts for it, {line}",
                 crate::escape::one_line(&id, 60)
             ));
-            p.account_ids.clone_from(&ids);
-            self.asked.push((id, ids));
+            if let Some(ids) = said.ok().filter(|ids| !ids.is_empty()) {
+                p.account_ids.clone_from(&ids);
+                self.asked.push((id, ids));
+            }
         }
         Ok(())
     }
 
     /// Reads the posts made since `since`, newest first, at most `pages` pages, handing each
-    /// page to `take` until it returns something; with `content`, the accounts of the posts
-    /// that have it are filled in first (`fill`).
+    /// page to `take` until it returns something; with `fill`, the accounts of the posts
+    /// with that content are filled in first (`fill`).
     async fn scan<T>(
         &mut self,
         since: SystemTime,
         pages: usize,
-        content: &str,
+        fill: Option<&str>,
         mut take: impl FnMut(&[Listed]) -> Option<T>,
     ) -> Result<Option<T>, Failed> {
         let client = self.client;
+        let mut asks = 0;
         for page in 0..pages {
             let (mut posts, more) =
                 self.call("GET posts", true, |t| client.list_posts(page * PAGE, since, t)).await?;
-            self.fill(&mut posts, content, since).await?;
+            if let Some(content) = fill {
+                self.fill(&mut posts, content, since, &mut asks).await?;
+            }
             if let Some(found) = take(&posts) {
                 return Ok(Some(found));
             }
@@ -105,26 +122,31 @@ where
 
     /// The newest listed post made since `since` with `content` for `accounts`, looking
     /// through at most `pages` pages; never one of the posts noted before the first create.
+    /// Also how many other posts with `content` it saw whose accounts stay unknown.
     pub async fn find(
         &mut self,
         content: &str,
         accounts: &[i64],
         since: SystemTime,
         pages: usize,
-    ) -> Result<Option<Listed>, Failed> {
+    ) -> Result<(Option<Listed>, usize), Failed> {
         let earlier = std::mem::take(&mut self.earlier);
+        let mut unknown = 0;
         let found = self
-            .scan(since, pages, content, |posts| {
+            .scan(since, pages, Some(content), |posts| {
                 let ours = |p: &&Listed| !earlier.contains(&p.post_id);
+                unknown += posts.iter().filter(ours).filter(|p| unknown_like(p, content, since)).count();
                 dedupe::find(posts.iter().filter(ours), content, accounts, since).cloned()
             })
             .await;
         self.earlier = earlier;
-        found?.map(usable).transpose()
+        Ok((found?.map(usable).transpose()?, unknown))
     }
 
     /// As `find` (before any create); when there is no such post, also the newest with
     /// `content` made since `since` that shares some of `accounts` (`dedupe::overlapping`).
+    /// A post with `content` whose accounts stay unknown may be this one: without a match
+    /// the look cannot tell, and fails as a refused listing does.
     pub async fn look(
         &mut self,
         content: &str,
@@ -132,36 +154,46 @@ where
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
-        let mut overlap = None;
+        let (mut overlap, mut unknown) = (None, 0);
         let found = self
-            .scan(since, pages, content, |posts| {
+            .scan(since, pages, Some(content), |posts| {
                 if overlap.is_none() {
                     overlap = dedupe::overlapping(posts, content, accounts, since).cloned();
                 }
+                unknown += posts.iter().filter(|p| unknown_like(p, content, since)).count();
                 dedupe::find(posts, content, accounts, since).cloned()
             })
             .await?;
-        match found {
-            Some(p) => Ok((Some(usable(p)?), None)),
-            None => Ok((None, overlap)),
+        match (found, overlap) {
+            (Some(p), _) => Ok((Some(usable(p)?), None)),
+            (None, None) if unknown > 0 => {
+                Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }))
+            }
+            (None, overlap) => Ok((None, overlap)),
         }
     }
 
     /// Notes the posts like this one made in the last `CLOCK_SKEW`, before the first create:
     /// needed when the look for an earlier run's post (`dedupe`) did not reach that far back.
-    pub async fn note_earlier(&mut self, content: &str, accounts: &[i64]) -> Result<usize, Failed> {
+    /// One whose accounts the list does not name is noted without asking: it may be for
+    /// these, and is never ours.
+    /// Returns how many it noted, and how many of them for unknown accounts.
+    pub async fn note_earlier(&mut self, content: &str, accounts: &[i64]) -> Result<(usize, usize), Failed> {
         let since = SystemTime::now() - CLOCK_SKEW;
-        let mut earlier = Vec::new();
-        self.scan(since, DEDUPE_PAGES, content, |posts| {
-            // One whose accounts could not be asked (`ASKS`) may be for these: never ours.
-            let unknown = |p: &Listed| p.account_ids.is_empty() && dedupe::like(p, content, since);
-            let like = posts.iter().filter(|p| dedupe::same(p, content, accounts, since) || unknown(p));
-            earlier.extend(like.map(|p| p.post_id.clone()));
+        let (mut earlier, mut unknown) = (Vec::new(), 0);
+        self.scan(since, DEDUPE_PAGES, None, |posts| {
+            for p in posts {
+                let maybe = unknown_like(p, content, since);
+                if maybe || dedupe::same(p, content, accounts, since) {
+                    earlier.push(p.post_id.clone());
+                    unknown += usize::from(maybe);
+                }
+            }
             None::<()>
         })
         .await?;
         self.earlier = earlier;
-        Ok(self.earlier.len())
+        Ok((self.earlier.len(), unknown))
     }
 
     /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
@@ -174,16 +206,36 @@ where
         forever: bool,
     ) -> Result<Option<Listed>, Failed> {
         let pause = self.cfg.poll_interval.min(Duration::from_secs(2));
-        let mut looks = 0;
+        let (mut looks, mut unknown) = (0, 0);
         while forever || looks < LOOKS {
             self.back_off(pause).await?;
             looks += 1;
-            if let Some(p) = self.find(content, accounts, since, 1).await? {
-                return Ok(Some(p));
+            let found;
+            (found, unknown) = self.find(content, accounts, since, 1).await?;
+            if found.is_some() {
+                return Ok(found);
             }
+        }
+        // One of them may be the post: never posted again.
+        if unknown > 0 {
+            return Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }));
         }
         Ok(None)
     }
+}
+
+/// Whether `p` has `content`, was made since `since`, and its accounts are not known.
+fn unknown_like(p: &Listed, content: &str, since: SystemTime) -> bool {
+    p.account_ids.is_empty() && dedupe::like(p, content, since)
+}
+
+/// Why a look could not tell: `n` posts with the content whose accounts are unknown.
+fn unknown_line(n: usize) -> String {
+    format!(
+        "{} with this content whose accounts neither the post list nor {} own answer names",
+        crate::report::text::plural(n, "listed post"),
+        if n == 1 { "its" } else { "their" }
+    )
 }
 
 /// A found post, when its id can be waited for; else the step stops, never posting again.

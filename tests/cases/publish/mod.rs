@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::server::{Reply, Request, Server};
 use crate::util::Cmd;
 
+mod bare;
 mod create;
 mod dedupe;
 mod stops;

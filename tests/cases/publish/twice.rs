@@ -1,7 +1,7 @@
 //! Never twice, as a property test of the real binary: an API that remembers the posts it
 //! made answers each create as drawn (made and answered, made with the answer lost, not
 //! made, accepted without an id, rate limited), lists a made post only some lists later,
-//! with or without its accounts, asks about it fail once, and holds another job's post
+//! with or without its accounts, asks about it fail once (a 503, a 404), and holds another job's post
 //! with the same text (from ten minutes or seconds ago) and one for other accounts. Whatever
 //! it draws: at most three creates, none after the API took one, at most one post made, and
 //! the step reports a post it made or the earlier run's it was allowed to reuse, never
@@ -45,8 +45,9 @@ struct World {
     lag: usize,
     /// The list names no accounts (its posts are asked about).
     bare: bool,
-    /// The post's own answer fails once before it answers.
-    ask_fails: bool,
+    /// The post's own answer fails once (503, or a 404 as for a post just made) before it
+    /// answers.
+    ask_fails: Option<u16>,
     /// Another job's post with this text to these accounts, made this many seconds ago.
     twin: Option<u64>,
     /// A post with this text to other accounts, made seconds ago.
@@ -67,7 +68,7 @@ fn world() -> impl Strategy<Value = World> {
         prop::collection::vec(fate(), 1..5),
         0usize..5,
         any::<bool>(),
-        any::<bool>(),
+        prop::option::of(prop::sample::select(vec![404u16, 503])),
         prop::option::of(prop::sample::select(vec![5u64, 600])),
         any::<bool>(),
         any::<bool>(),
@@ -145,7 +146,11 @@ fn answer(w: &World, api: &Mutex<Api>, r: &Request) -> Reply {
             let first = !a.asked.iter().any(|x| x == id);
             a.asked.push((*id).to_owned());
             match a.held.iter().find(|h| h.id == *id) {
-                _ if first && w.ask_fails => Reply::status(503, json!({})),
+                // A 404 only for a post this run made: one just made may not answer yet.
+                Some(h) if first && w.ask_fails == Some(404) && h.id[2..].parse::<u32>().is_ok() => {
+                    Reply::status(404, json!({}))
+                }
+                _ if first && w.ask_fails == Some(503) => Reply::status(503, json!({})),
                 Some(h) => Reply::ok(
                     json!({"data": {"post_id": id, "status": "publishing", "account_ids": h.accounts}}),
                 ),
