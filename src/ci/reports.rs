@@ -57,7 +57,8 @@ pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<Stri
     if let Some(p) = &t.junit {
         // After the files above: one that failed makes the step fail (exit 5), and a case
         // says so.
-        let (text, note) = junit::render(r, failed.first().map(String::as_str));
+        let unwritten = (!failed.is_empty()).then(|| failed.join("; "));
+        let (text, note) = junit::render(r, unwritten.as_deref());
         if let Some(note) = note {
             sink.warn(&note);
         }

@@ -117,27 +117,27 @@ fn post_case(p: &PostReport, classname: &str, time: &str) -> String {
 /// before posting, a post's error reported beside destinations that did not fail), or a
 /// report written before this one failed (`unwritten`: the step ends with exit 5).
 fn step_suite(r: &Report, explained: bool, unwritten: Option<&str>, time: &str) -> Option<String> {
-    let why = match unwritten {
-        Some(why) => why,
+    let (kind, why) = match unwritten {
+        Some(why) => (Status::Error, why),
         None if r.exit_code == 0 || explained => return None,
-        None => r.message.as_deref().unwrap_or("the step failed"),
+        None => (r.status, r.message.as_deref().unwrap_or("the step failed")),
     };
     Some(format!(
         "  <testsuite name=\"posteverywhere-wait\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"{time}\">\n{}  </testsuite>\n",
-        error_case("posteverywhere", "the step", Status::Error, why, time)
+        error_case("posteverywhere", "the step", kind, why, time)
     ))
 }
 
-/// A post's `testsuite` start tag; `own` is its own case (`post_case`), if any.
-fn suite_tag(p: &PostReport, own: Option<&String>, time: &str) -> String {
+/// A post's `testsuite` start tag; `own` when it has a case of its own (`post_case`).
+fn suite_tag(p: &PostReport, own: bool, time: &str) -> String {
     let failures = p.tally.failed;
     let pending_is_error = !matches!(p.status, Status::Scheduled);
-    let errors = if pending_is_error { p.tally.pending } else { 0 } + usize::from(own.is_some());
+    let errors = if pending_is_error { p.tally.pending } else { 0 } + usize::from(own);
     let skipped = if pending_is_error { 0 } else { p.tally.pending };
     format!(
         "  <testsuite name=\"post {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time}\">\n",
         xml_cut(&p.post_id, 400),
-        p.destinations.len() + usize::from(own.is_some())
+        p.destinations.len() + usize::from(own)
     )
 }
 
@@ -242,8 +242,9 @@ fn render_within(r: &Report, unwritten: Option<&str>, max: usize) -> (String, Op
         r.posts.iter().filter(|p| p.status != Status::Scheduled).map(|p| p.tally.pending).sum();
     let owned = own.iter().flatten().count();
     let step = step_suite(r, t.failed + pending_errors + owned > 0, unwritten, &time);
-    let (tests, errors) = (t.total + owned + usize::from(step.is_some()), pending_errors + owned);
-    let errors = errors + usize::from(step.is_some());
+    // The cases of our own: each an error.
+    let extra = owned + usize::from(step.is_some());
+    let (tests, errors) = (t.total + extra, pending_errors + extra);
     let skipped = t.pending - pending_errors;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -252,7 +253,7 @@ fn render_within(r: &Report, unwritten: Option<&str>, max: usize) -> (String, Op
         t.failed
     );
     let tags: Vec<String> =
-        r.posts.iter().zip(&own).map(|(p, own)| suite_tag(p, own.as_ref(), &time)).collect();
+        r.posts.iter().zip(&own).map(|(p, own)| suite_tag(p, own.is_some(), &time)).collect();
     let frame = out.len()
         + END.len()
         + tags.iter().map(|t| t.len() + SUITE_END.len()).sum::<usize>()

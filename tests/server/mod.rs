@@ -270,9 +270,11 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
                 at: started.elapsed(),
             };
             st.requests.push(request.clone());
-            let handler =
-                st.handlers.iter().find(|(m, prefix, _)| *m == method && path.starts_with(prefix.as_str()));
-            let handler = handler.map(|(_, _, h)| h.clone());
+            let handler = st
+                .handlers
+                .iter()
+                .find(|(m, prefix, _)| *m == method && path.starts_with(prefix.as_str()))
+                .map(|(_, _, h)| h.clone());
             // A route scripted later for the same request takes precedence.
             match st.routes.iter_mut().rev().find(|r| r.method == method && r.path == path) {
                 Some(r) => {
@@ -280,11 +282,13 @@ fn handle(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool, started: I
                     r.next += 1;
                     reply
                 }
-                None if handler.is_some() => handler.unwrap()(&request),
-                None => Reply::status(
-                    404,
-                    serde_json::json!({"error": {"code": "not_found", "message": "unscripted route"}}),
-                ),
+                None => match handler {
+                    Some(h) => h(&request),
+                    None => Reply::status(
+                        404,
+                        serde_json::json!({"error": {"code": "not_found", "message": "unscripted route"}}),
+                    ),
+                },
             }
         };
         if let Reply::ThenRefuse(reply, refuse) = reply {

@@ -65,28 +65,29 @@ where
                 continue;
             }
             *asks += 1;
-            let id = p.post_id.clone();
-            let said = match self.call("GET post", true, |t| client.post(&id, t)).await {
-                Ok(post) => Ok(accounts_of(&post)),
-                Err(Failed::Fault(f)) => Err(f.describe().to_owned()),
+            let id = crate::escape::one_line(&p.post_id, 60);
+            let (ids, said) = match self.call("GET post", true, |t| client.post(&p.post_id, t)).await {
+                Ok(post) => {
+                    let ids = accounts_of(&post);
+                    let named: Vec<String> = ids.iter().map(i64::to_string).collect();
+                    let said = if ids.is_empty() {
+                        "nor does its own answer".to_owned()
+                    } else {
+                        format!("its own answer names {}", named.join(", "))
+                    };
+                    (ids, said)
+                }
+                Err(Failed::Fault(f)) => {
+                    (Vec::new(), format!("and asking for them failed ({})", f.describe()))
+                }
                 Err(f) => return Err(f),
             };
-            let line = match &said {
-                Ok(ids) if !ids.is_empty() => {
-                    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-                    format!("its own answer names {}", ids.join(", "))
-                }
-                Ok(_) => "nor does its own answer".to_owned(),
-                Err(why) => format!("and asking for them failed ({why})"),
-            };
-            self.say(&format!(
-                "post {} has this content; the post list names no accounts for it, {line}",
-                crate::escape::one_line(&id, 60)
-            ));
-            if let Some(ids) = said.ok().filter(|ids| !ids.is_empty()) {
-                p.account_ids.clone_from(&ids);
-                self.asked.push((id, ids));
+            self.say(&format!("post {id} has this content; the post list names no accounts for it, {said}"));
+            if ids.is_empty() {
+                continue;
             }
+            p.account_ids.clone_from(&ids);
+            self.asked.push((p.post_id.clone(), ids));
         }
         Ok(())
     }

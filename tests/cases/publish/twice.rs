@@ -101,6 +101,11 @@ struct Api {
     asked: Vec<String>,
 }
 
+/// Whether `id` is a post a create of this run made (`p-1`, `p-2`…), not one held before.
+fn made_here(id: &str) -> bool {
+    id.strip_prefix("p-").is_some_and(|n| n.parse::<u32>().is_ok())
+}
+
 fn answer(w: &World, api: &Mutex<Api>, r: &Request) -> Reply {
     let mut a = api.lock().unwrap();
     let id = r.path.strip_prefix("/api/v1/posts").unwrap_or("").trim_start_matches('/');
@@ -147,7 +152,7 @@ fn answer(w: &World, api: &Mutex<Api>, r: &Request) -> Reply {
             a.asked.push((*id).to_owned());
             match a.held.iter().find(|h| h.id == *id) {
                 // A 404 only for a post this run made: one just made may not answer yet.
-                Some(h) if first && w.ask_fails == Some(404) && h.id[2..].parse::<u32>().is_ok() => {
+                Some(h) if first && w.ask_fails == Some(404) && made_here(&h.id) => {
                     Reply::status(404, json!({}))
                 }
                 _ if first && w.ask_fails == Some(503) => Reply::status(503, json!({})),
@@ -192,7 +197,7 @@ proptest! {
         let sent: Vec<Fate> = (0..a.creates).map(|i| w.fate(i)).collect();
         let sent: Vec<Fate> = sent.into_iter().filter(|f| !matches!(f, Fate::Limited)).collect();
         let creates = sent.len();
-        let ours: Vec<&str> = a.held.iter().map(|h| h.id.as_str()).filter(|id| id.starts_with("p-") && id[2..].parse::<u32>().is_ok()).collect();
+        let ours: Vec<&str> = a.held.iter().map(|h| h.id.as_str()).filter(|id| made_here(id)).collect();
         let post_id = run.output("post-id");
         let context = format!("exit {}, post-id {post_id:?}, {creates} creates, made {ours:?}\n{}", run.code, run.stdout);
         prop_assert!(creates <= 3, "{}", context);
