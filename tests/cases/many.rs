@@ -353,5 +353,7 @@ fn at_most_thirty_two_requests_are_in_flight() {
         Cmd::github(&server.base_url()).input("post-id", &ids.join("\n")).input("timeout", "300ms").run();
     run.expect_code(4);
     assert_eq!(server.requests().len(), 32);
-    assert!(server.requests().iter().all(|r| r.at < Duration::from_millis(300)));
+    // Timed from the server's start, so under Wine the process's slow start counts too.
+    let slack = if cfg!(windows) { crate::util::PROCESS_SLACK } else { Duration::ZERO };
+    assert!(server.requests().iter().all(|r| r.at < Duration::from_millis(300) + slack));
 }
