@@ -71,6 +71,10 @@ pub struct Listed {
     pub content: Option<String>,
     pub account_ids: Vec<i64>,
     pub created_at: Option<SystemTime>,
+    /// When it is (or was) to publish: `scheduled_for`, or the older `scheduled_at`.
+    pub scheduled_for: Option<SystemTime>,
+    /// Its media files, where the list gives them (`media_ids`, or `media`).
+    pub media: Option<usize>,
 }
 
 fn data(body: &Value) -> &Value {
@@ -147,6 +151,8 @@ fn listed(v: &Value) -> Option<Listed> {
         content: text(o, &["content", "text"]),
         account_ids,
         created_at: text(o, &["created_at"]).and_then(|t| crate::time::parse_time(&t)),
+        scheduled_for: text(o, &["scheduled_for", "scheduled_at"]).and_then(|t| crate::time::parse_time(&t)),
+        media: ["media_ids", "media"].iter().find_map(|k| o.get(*k)?.as_array()).map(Vec::len),
     })
 }
 

@@ -1,7 +1,8 @@
 //! Is a listed post the one we are about to create? The same content (line ends and the
 //! space around it aside) to the same accounts (in any order), created at or after a
-//! given time. Pure; used both after a create that may have worked and to let a re-run
-//! reuse its first run's post.
+//! given time; for an earlier run's post, also for the same time and, where the list
+//! says, with as many media files (`Wanted::kin`). Pure; used both after a create that may
+//! have worked and to let a re-run reuse its first run's post.
 
 use std::time::{Duration, SystemTime};
 
@@ -10,6 +11,68 @@ use crate::api::publish::Listed;
 /// Content as compared: CRLF as LF, trimmed.
 pub fn normal(content: &str) -> String {
     content.replace("\r\n", "\n").trim().to_owned()
+}
+
+/// How far apart two times may be for one post: the API may round a time.
+pub const TIME_SLACK: Duration = Duration::from_secs(300);
+
+/// The post about to be created, as an earlier run's post must match it.
+pub struct Wanted {
+    /// Its content, as compared (`normal`).
+    pub content: String,
+    /// When it is to publish (`schedule-at`); `None`: now.
+    pub due: Option<SystemTime>,
+    /// Its media files.
+    pub media: usize,
+}
+
+/// Why a listed post with this content is not this one, though it could be by its content
+/// and accounts: it publishes at another time, or has other media.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unlike {
+    /// Scheduled for this time, where this one publishes now or at another time.
+    Time(SystemTime),
+    /// Published when it was made (as its schedule says), where this one is scheduled.
+    Now,
+    /// With this many media files.
+    Media(usize),
+}
+
+impl Wanted {
+    /// Why `post` is not this post though its content may be the same, when its time or
+    /// media say so plainly: scheduled (more than `TIME_SLACK` after it was made, or from
+    /// now when the list gives no creation time) for a time more than `TIME_SLACK` from this
+    /// one's (or this one publishes now); published at once where this one is scheduled; or
+    /// listed with media files, not as many as this one's. Whatever the list leaves out
+    /// (no schedule, no media, no creation time) says nothing: a re-run must never post
+    /// again for want of a field.
+    pub fn unlike(&self, post: &Listed, now: SystemTime) -> Option<Unlike> {
+        if let Some(n) = post.media.filter(|&n| n > 0 && n != self.media) {
+            return Some(Unlike::Media(n));
+        }
+        let t = post.scheduled_for?;
+        let near =
+            |a: SystemTime, b: SystemTime| a.duration_since(b).unwrap_or_else(|e| e.duration()) <= TIME_SLACK;
+        // Whether it was scheduled, not published at once: only a creation time (or a
+        // time still to come) tells.
+        let scheduled = match post.created_at {
+            Some(made) => t > made + TIME_SLACK,
+            None if t > now + TIME_SLACK => true,
+            None => return None,
+        };
+        match (self.due, scheduled) {
+            (Some(due), true) if !near(due, t) => Some(Unlike::Time(t)),
+            (None, true) => Some(Unlike::Time(t)),
+            // Published at once: this one is too only when due before that post was made
+            // (a time already past then).
+            (Some(due), false)
+                if !near(due, t) && post.created_at.is_some_and(|made| due > made + TIME_SLACK) =>
+            {
+                Some(Unlike::Now)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Whether `post` has `content` (normalised with `normal`) for exactly `accounts`, created
@@ -53,12 +116,12 @@ pub fn find<'a>(
 /// reconnected, `all` after an account was added): a new post would put the content on
 /// the accounts they share a second time.
 pub fn overlapping<'a>(
-    posts: &'a [Listed],
+    posts: impl IntoIterator<Item = &'a Listed>,
     content: &str,
     accounts: &[i64],
     since: SystemTime,
 ) -> Option<&'a Listed> {
-    posts.iter().find(|p| {
+    posts.into_iter().find(|p| {
         like(p, content, since)
             && p.account_ids.iter().any(|a| accounts.contains(a))
             && !same(p, content, accounts, since)
@@ -103,7 +166,54 @@ mod tests {
             content: Some(content.into()),
             account_ids: accounts.to_vec(),
             created_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
+            scheduled_for: None,
+            media: None,
         }
+    }
+
+    #[test]
+    fn another_time_or_other_media_is_another_post() {
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        let (made, hour, min) = (100_000, 3600, 60);
+        let now = at(made + 10 * min);
+        let listed = |sched: Option<u64>, created: Option<u64>, media: Option<usize>| Listed {
+            scheduled_for: sched.map(at),
+            created_at: created.map(at),
+            media,
+            ..post("Launch day!", &[1], 0)
+        };
+        let want = |due: Option<u64>, media: usize| Wanted {
+            content: normal("Launch day!"),
+            due: due.map(at),
+            media,
+        };
+        let unlike = |w: &Wanted, p: &Listed| w.unlike(p, now);
+        // Scheduled for 09:00 and for 10:00: two posts; minutes apart (the API rounding): one.
+        let nine = listed(Some(made + hour), Some(made), None);
+        assert_eq!(unlike(&want(Some(made + 2 * hour), 0), &nine), Some(Unlike::Time(at(made + hour))));
+        assert_eq!(unlike(&want(Some(made + hour + 4 * min), 0), &nine), None);
+        assert_eq!(unlike(&want(Some(made + hour), 0), &nine), None);
+        // This one now, that one scheduled: another post. That one published when made,
+        // this one scheduled: another post, unless it was due then too.
+        assert_eq!(unlike(&want(None, 0), &nine), Some(Unlike::Time(at(made + hour))));
+        let at_once = listed(Some(made + 30), Some(made), None);
+        assert_eq!(unlike(&want(None, 0), &at_once), None);
+        assert_eq!(unlike(&want(Some(made + hour), 0), &at_once), Some(Unlike::Now));
+        assert_eq!(unlike(&want(Some(made + 3 * min), 0), &at_once), None, "due when it was made");
+        // Without a creation time, only a time still to come says it was scheduled.
+        assert_eq!(
+            unlike(&want(None, 0), &listed(Some(made + hour), None, None)),
+            Some(Unlike::Time(at(made + hour)))
+        );
+        assert_eq!(unlike(&want(None, 0), &listed(Some(made), None, None)), None);
+        assert_eq!(unlike(&want(Some(made + 2 * hour), 0), &listed(Some(made), None, None)), None);
+        // What the list leaves out says nothing.
+        assert_eq!(unlike(&want(Some(made + hour), 2), &listed(None, Some(made), None)), None);
+        assert_eq!(unlike(&want(Some(made + hour), 2), &listed(None, None, Some(0))), None, "media left out");
+        // Media files listed, not as many as this one's.
+        assert_eq!(unlike(&want(None, 2), &listed(None, Some(made), Some(1))), Some(Unlike::Media(1)));
+        assert_eq!(unlike(&want(None, 0), &listed(None, Some(made), Some(3))), Some(Unlike::Media(3)));
+        assert_eq!(unlike(&want(None, 2), &listed(None, Some(made), Some(2))), None);
     }
 
     #[test]

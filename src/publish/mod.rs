@@ -220,14 +220,19 @@ where
         return Ended::Stop { record, status: Status::DryRun, code: code::OK, message };
     }
     // A run of this job (or any within the dedupe window) that already posted this.
-    let content = dedupe::normal(&p.content);
+    let want = dedupe::Wanted {
+        content: dedupe::normal(&p.content),
+        due: p.schedule_at.as_ref().map(|(t, _)| *t),
+        media: p.media.len(),
+    };
+    let content = &want.content;
     let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
     // Since when no post with this content went to these accounts, as the dedupe look found.
     // Only a look that answered says so: one refused says nothing of the window.
     let mut none_since = None;
     if !window.is_zero() {
         let since = SystemTime::now() - window;
-        match s.look(&content, &ids, since, DEDUPE_PAGES).await {
+        match s.look(&want, &ids, since, DEDUPE_PAGES).await {
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
                 s.say(&format!("✗ {line}"));
@@ -289,7 +294,7 @@ where
     // minute, 0 to post again, or the look refused), those already there are noted now,
     // and never taken.
     if none_since.is_none() || window < CLOCK_SKEW {
-        match s.note_earlier(&content, &ids).await {
+        match s.note_earlier(content, &ids).await {
             Ok((0, _)) => {}
             Ok((n, unknown)) => s.say(&format!(
                 "{} with this content to these accounts{} made in the last minute: posting again (dedupe {})",
@@ -305,7 +310,7 @@ where
             Err(f) => return s.stopped(record, f, "could not list the posts of the last minute"),
         }
     }
-    match s.create(&body, &content, &ids, none_since).await {
+    match s.create(&body, content, &ids, none_since).await {
         Ok((id, calls)) => {
             record.create_calls = calls;
             record.created = true;

@@ -46,11 +46,19 @@ async fn a_create_that_never_connected_is_told_from_one_that_was_sent() {
 #[test]
 fn listed_posts_name_their_accounts_either_way() {
     let body = json!({"data": {"posts": [
-        {"post_id": "p1", "content": "hi", "account_ids": [1, 2], "created_at": "2026-11-30T10:00:00Z"},
-        {"id": "p2", "content": "yo", "destinations": [{"account_id": 3}]}], "pagination": {"has_more": false}}});
+        {"post_id": "p1", "content": "hi", "account_ids": [1, 2], "created_at": "2026-11-30T10:00:00Z",
+         "scheduled_for": "2026-12-01T09:00:00Z", "media_ids": ["m1", "m2"]},
+        {"id": "p2", "content": "yo", "destinations": [{"account_id": 3}], "scheduled_at": "2026-12-01T10:00:00+01:00",
+         "media": [{"id": "m3"}]},
+        {"id": "p3", "scheduled_for": null, "media_ids": null}], "pagination": {"has_more": false}}});
     let (posts, more) = decode_posts(&body).unwrap();
     assert!(!more);
     assert_eq!(posts[0].account_ids, [1, 2]);
     assert_eq!(posts[1].account_ids, [3]);
     assert!(posts[0].created_at.is_some());
+    // Times and media, where the list gives them (the older `scheduled_at`, hydrated `media`).
+    assert_eq!(posts[0].scheduled_for, posts[1].scheduled_for);
+    assert_eq!(posts[0].scheduled_for, crate::time::parse_time("2026-12-01T09:00:00Z"));
+    assert_eq!((posts[0].media, posts[1].media), (Some(2), Some(1)));
+    assert_eq!((posts[2].scheduled_for, posts[2].media), (None, None));
 }

@@ -14,7 +14,8 @@ use crate::api::Fault;
 use crate::api::model::Results;
 use crate::api::publish::{Listed, PAGE};
 use crate::outcome::Signal;
-use crate::publish::dedupe;
+use crate::publish::dedupe::{self, Unlike, Wanted};
+use crate::report::text::plural;
 use crate::run::Events;
 
 /// How much earlier than our clock the API may stamp a post we made: the looks after a
@@ -144,28 +145,50 @@ where
         Ok((found?.map(usable).transpose()?, unknown))
     }
 
-    /// As `find` (before any create); when there is no such post, also the newest with
-    /// `content` made since `since` that shares some of `accounts` (`dedupe::overlapping`).
-    /// A post with `content` whose accounts stay unknown may be this one: without a match
-    /// the look cannot tell, and fails as a refused listing does.
+    /// As `find` (before any create), for an earlier run's post: one with another time or
+    /// other media (`Wanted::unlike`) is another post, said so and never taken for ours
+    /// later. When there is no such post, also the newest with the content made since
+    /// `since` that shares some of `accounts` (`dedupe::overlapping`). A post with the
+    /// content whose accounts stay unknown may be this one: without a match the look cannot
+    /// tell, and fails as a refused listing does.
     pub async fn look(
         &mut self,
-        content: &str,
+        want: &Wanted,
         accounts: &[i64],
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
-        let (mut overlap, mut unknown) = (None, 0);
+        let (content, now) = (want.content.as_str(), SystemTime::now());
+        let (mut overlap, mut unknown, mut passed) = (None, 0, Vec::new());
         let found = self
             .scan(since, pages, Some(content), |posts| {
-                if overlap.is_none() {
-                    overlap = dedupe::overlapping(posts, content, accounts, since).cloned();
+                let mut kin = Vec::with_capacity(posts.len());
+                for p in posts {
+                    match want.unlike(p, now) {
+                        None => kin.push(p),
+                        Some(why)
+                            if unknown_like(p, content, since)
+                                || dedupe::same(p, content, accounts, since) =>
+                        {
+                            passed.push((p.post_id.clone(), why));
+                        }
+                        Some(_) => {}
+                    }
                 }
-                unknown += posts.iter().filter(|p| unknown_like(p, content, since)).count();
-                dedupe::find(posts, content, accounts, since).cloned()
+                if overlap.is_none() {
+                    overlap = dedupe::overlapping(kin.iter().copied(), content, accounts, since).cloned();
+                }
+                unknown += kin.iter().filter(|p| unknown_like(p, content, since)).count();
+                dedupe::find(kin.iter().copied(), content, accounts, since).cloned()
             })
-            .await?;
-        match (found, overlap) {
+            .await;
+        for (id, why) in passed {
+            self.say(&unlike_line(&id, &why, want));
+            if !self.earlier.contains(&id) {
+                self.earlier.push(id);
+            }
+        }
+        match (found?, overlap) {
             (Some(p), _) => Ok((Some(usable(p)?), None)),
             (None, None) if unknown > 0 => {
                 Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }))
@@ -193,8 +216,13 @@ where
             None::<()>
         })
         .await?;
-        self.earlier = earlier;
-        Ok((self.earlier.len(), unknown))
+        let n = earlier.len();
+        for id in earlier {
+            if !self.earlier.contains(&id) {
+                self.earlier.push(id);
+            }
+        }
+        Ok((n, unknown))
     }
 
     /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
@@ -230,11 +258,28 @@ fn unknown_like(p: &Listed, content: &str, since: SystemTime) -> bool {
     p.account_ids.is_empty() && dedupe::like(p, content, since)
 }
 
+/// Why listed post `id` is not this one (`Wanted::unlike`).
+fn unlike_line(id: &str, why: &Unlike, want: &Wanted) -> String {
+    let at = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
+    let ours = want.due.map_or("now".to_owned(), |t| format!("at {}", at(t)));
+    let theirs = match why {
+        Unlike::Time(t) => format!("is scheduled for {}, this one publishes {ours}", at(*t)),
+        Unlike::Now => format!("was published when it was made, this one publishes {ours}"),
+        Unlike::Media(n) => {
+            format!("has {}, this one {}", plural(*n, "media file"), plural(want.media, "media file"))
+        }
+    };
+    format!(
+        "post {} has this content but {theirs}: another post, not this one",
+        crate::escape::one_line(id, 60)
+    )
+}
+
 /// Why a look could not tell: `n` posts with the content whose accounts are unknown.
 fn unknown_line(n: usize) -> String {
     format!(
         "{} with this content whose accounts neither the post list nor {} own answer names",
-        crate::report::text::plural(n, "listed post"),
+        plural(n, "listed post"),
         if n == 1 { "its" } else { "their" }
     )
 }

@@ -185,3 +185,56 @@ fn a_refused_dedupe_look_does_not_widen_a_lost_creates_looks() {
     run.expect_code(0);
     assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1), "{}", run.stdout);
 }
+
+/// The same text to the same accounts at another time, or with other media, is another
+/// post (a reminder scheduled twice from one pipeline): posted, and said why, where a re-run
+/// for the same time reuses its post; and the looks after a lost create never take that
+/// other post for the one they look for.
+#[test]
+fn a_post_for_another_time_or_with_other_media_is_another_post() {
+    let now = SystemTime::now();
+    let at = |ahead: u64| rfc3339(now + Duration::from_secs(ahead));
+    let nine = json!({"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2],
+                      "created_at": rfc3339(now), "scheduled_for": at(3600)});
+    // An hour after that one: posted.
+    let server = api(vec![created("p-new")], vec![listing(json!([nine.clone()]))]);
+    let run = publish(&server).input("schedule-at", &at(7200)).run();
+    run.expect_code(0);
+    assert_eq!(
+        (creates(&server).len(), run.output("post-id"), run.output("reused-post")),
+        (1, "p-new", "false")
+    );
+    let said = format!(
+        "post p-old has this content but is scheduled for {}, this one publishes at {}: another post, not this one",
+        at(3600),
+        at(7200)
+    );
+    assert!(run.stdout.contains(&said), "{}", run.stdout);
+    // For that one's time (a re-run): reused.
+    let server = api(vec![created("twice!")], vec![listing(json!([nine.clone()]))]);
+    let run = publish(&server).input("schedule-at", &at(3600)).run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("reused-post")), (0, "true"));
+    // Now, where that one is scheduled: posted.
+    let server = api(vec![created("p-new")], vec![listing(json!([nine.clone()]))]);
+    publish(&server).run().expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    // That one listed with an image, this one without: posted.
+    let pictured = json!({"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2],
+                          "created_at": rfc3339(now), "media_ids": ["m9"]});
+    let server = api(vec![created("p-new")], vec![listing(json!([pictured]))]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(run.stdout.contains("has 1 media file, this one 0 media files"), "{}", run.stdout);
+    // A lost create: the other post, listed all along, is never taken for ours, which
+    // shows up on the third look.
+    let ours = json!({"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2],
+                      "created_at": rfc3339(now), "scheduled_for": at(7200)});
+    let before = listing(json!([nine.clone()]));
+    let looks = vec![before.clone(), before.clone(), before, listing(json!([ours, nine]))];
+    let server = api(vec![Reply::status(504, json!({})), created("twice!")], looks);
+    let run = publish(&server).input("schedule-at", &at(7200)).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1), "{}", run.stdout);
+}

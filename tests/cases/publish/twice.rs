@@ -2,10 +2,11 @@
 //! made answers each create as drawn (made and answered, made with the answer lost, not
 //! made, accepted without an id, rate limited), lists a made post only some lists later,
 //! with or without its accounts, asks about it fail once (a 503, a 404), and holds another job's post
-//! with the same text (from ten minutes or seconds ago) and one for other accounts. Whatever
+//! with the same text (from ten minutes or seconds ago, for the same time or an hour
+//! later) and one for other accounts; the step publishes now or at a set time. Whatever
 //! it draws: at most three creates, none after the API took one, at most one post made, and
 //! the step reports a post it made or the earlier run's it was allowed to reuse, never
-//! another job's or one for other accounts.
+//! another job's, one for another time or one for other accounts.
 
 use std::sync::{Arc, Mutex};
 
@@ -50,6 +51,10 @@ struct World {
     ask_fails: Option<u16>,
     /// Another job's post with this text to these accounts, made this many seconds ago.
     twin: Option<u64>,
+    /// That post is scheduled an hour after this one: another post.
+    twin_later: bool,
+    /// The step publishes at a set time (`schedule-at`), not now.
+    scheduled: bool,
     /// A post with this text to other accounts, made seconds ago.
     other: bool,
     /// `dedupe: 0` instead of the default 24 hours.
@@ -72,29 +77,34 @@ fn world() -> impl Strategy<Value = World> {
         prop::option::of(prop::sample::select(vec![5u64, 600])),
         any::<bool>(),
         any::<bool>(),
+        (any::<bool>(), any::<bool>()),
     )
-        .prop_map(|(fates, lag, bare, ask_fails, twin, other, no_dedupe)| World {
-            fates,
-            lag,
-            bare,
-            ask_fails,
-            twin,
-            other,
-            no_dedupe,
+        .prop_map(|(fates, lag, bare, ask_fails, twin, other, no_dedupe, (twin_later, scheduled))| {
+            World { fates, lag, bare, ask_fails, twin, twin_later, scheduled, other, no_dedupe }
         })
 }
 
-/// A post the API holds: id, accounts, when it was made, and the list call from which on
-/// it is listed.
+/// A post the API holds: id, accounts, when it was made, when it is to publish (`None`:
+/// at once), and the list call from which on it is listed.
 struct Held {
     id: String,
     accounts: Vec<u64>,
     at: SystemTime,
+    due: Option<SystemTime>,
     from_list: usize,
 }
 
-#[derive(Default)]
+/// The time the step publishes at, when it is scheduled: whole seconds, as the input has it.
+fn due_at(w: &World) -> Option<SystemTime> {
+    w.scheduled.then(|| {
+        let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs / 60 * 60 + 7200)
+    })
+}
+
 struct Api {
+    /// When the step's post is to publish (`schedule-at`).
+    due: Option<SystemTime>,
     held: Vec<Held>,
     lists: usize,
     creates: usize,
@@ -116,7 +126,8 @@ fn answer(w: &World, api: &Mutex<Api>, r: &Request) -> Reply {
             let id = format!("p-{}", a.creates);
             let from_list = a.lists + w.lag;
             if !matches!(fate, Fate::NotMade | Fate::Limited) {
-                a.held.push(Held { id: id.clone(), accounts: vec![1, 2], at: SystemTime::now(), from_list });
+                let (at, due) = (SystemTime::now(), a.due);
+                a.held.push(Held { id: id.clone(), accounts: vec![1, 2], at, due, from_list });
             }
             match fate {
                 Fate::Made => created(&id),
@@ -141,6 +152,9 @@ fn answer(w: &World, api: &Mutex<Api>, r: &Request) -> Reply {
                         json!({"post_id": h.id, "content": "Launch day!", "created_at": rfc3339(h.at)});
                     if !w.bare {
                         p["account_ids"] = json!(h.accounts);
+                    }
+                    if let Some(t) = h.due {
+                        p["scheduled_for"] = json!(rfc3339(t));
                     }
                     p
                 })
@@ -172,15 +186,19 @@ proptest! {
 
     #[test]
     fn never_twice_whatever_the_api_does(w in world()) {
-        let api = Arc::new(Mutex::new(Api::default()));
+        let due = due_at(&w);
+        let api = Arc::new(Mutex::new(Api { due, held: Vec::new(), lists: 0, creates: 0, asked: Vec::new() }));
         {
             let mut a = api.lock().unwrap();
             let ago = |s| SystemTime::now() - Duration::from_secs(s);
             if let Some(s) = w.twin {
-                a.held.push(Held { id: "p-twin".into(), accounts: vec![2, 1], at: ago(s), from_list: 0 });
+                // An hour after this one (after now, when this one publishes now).
+                let later = w.twin_later.then(|| due.unwrap_or_else(SystemTime::now) + Duration::from_secs(3600));
+                let due = if w.twin_later { later } else { due };
+                a.held.push(Held { id: "p-twin".into(), accounts: vec![2, 1], at: ago(s), due, from_list: 0 });
             }
             if w.other {
-                a.held.push(Held { id: "p-other".into(), accounts: vec![2, 4], at: ago(3), from_list: 0 });
+                a.held.push(Held { id: "p-other".into(), accounts: vec![2, 4], at: ago(3), due, from_list: 0 });
             }
         }
         let (world, state) = (w.clone(), api.clone());
@@ -190,7 +208,11 @@ proptest! {
         let (world, state) = (w.clone(), api.clone());
         let server = server.handle("GET", POSTS, move |r| answer(&world, &state, r));
         let dedupe = if w.no_dedupe { "0" } else { "24h" };
-        let run = publish(&server).input("dedupe", dedupe).input("poll-interval", "10ms").input("timeout", "30s").run();
+        let mut cmd = publish(&server).input("dedupe", dedupe).input("poll-interval", "10ms").input("timeout", "30s");
+        if let Some(t) = due {
+            cmd = cmd.input("schedule-at", &rfc3339(t));
+        }
+        let run = cmd.run();
 
         let a = api.lock().unwrap();
         // The create calls as sent; a 429 made nothing and is not one of the three.
@@ -208,10 +230,10 @@ proptest! {
             prop_assert_eq!(creates, i + 1, "a create after the API took one: {}", context);
         }
         prop_assert!(post_id != "p-other", "{}", context);
-        match (w.twin, w.no_dedupe) {
+        match (w.twin, w.no_dedupe, w.twin_later) {
             // An earlier run's post in the dedupe window is reused, nothing created.
-            (Some(_), false) => prop_assert_eq!((post_id, creates), ("p-twin", 0), "{}", context),
-            // Another job's, with dedupe off: never taken for ours.
+            (Some(_), false, false) => prop_assert_eq!((post_id, creates), ("p-twin", 0), "{}", context),
+            // Another job's, with dedupe off, or for another time: never taken for ours.
             _ => prop_assert!(post_id != "p-twin", "{}", context),
         }
         if run.code == 0 {
