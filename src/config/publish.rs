@@ -68,6 +68,9 @@ pub struct Publish {
     pub media: Vec<MediaFile>,
     /// When to publish (UTC, RFC 3339), or now.
     pub schedule_at: Option<(SystemTime, String)>,
+    /// `schedule-at` is already past, which stands only for a job run again: its first
+    /// run's post is reused, or the step stops with this input error.
+    pub schedule_passed: Option<String>,
     pub skip_unhealthy: bool,
     pub dry_run: bool,
     /// How far back an identical post counts as this one (0: never reuse).
@@ -228,9 +231,14 @@ pub fn check_content(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `2026-12-01T09:00:00Z` or with an offset (`+02:00`); must be in the future. Returns the
-/// time and its UTC form for the API.
-pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), String> {
+/// `2026-12-01T09:00:00Z` or with an offset (`+02:00`); must be in the future, unless
+/// `may_pass` says a time already past may stand (a job run again, whose first run may have
+/// made the post for that time). Returns the time and its UTC form for the API.
+pub fn parse_schedule(
+    v: &str,
+    now: SystemTime,
+    may_pass: impl FnOnce(SystemTime) -> bool,
+) -> Result<(SystemTime, String), String> {
     let bad =
         || "expected a time with its zone, like 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00".to_owned();
     let at = match crate::time::parse(v) {
@@ -238,7 +246,7 @@ pub fn parse_schedule(v: &str, now: SystemTime) -> Result<(SystemTime, String), 
         // Without a zone the time would be read as UTC, which the user may not have meant.
         _ => return Err(bad()),
     };
-    if at <= now {
+    if at <= now && !may_pass(at) {
         return Err("is in the past; leave schedule-at out to publish now".into());
     }
     // RFC 3339 ends at year 9999 (an offset can carry a time past it).
@@ -310,10 +318,14 @@ mod tests {
     #[test]
     fn schedules_are_future_times() {
         let now = humantime::parse_rfc3339("2026-11-30T12:00:00Z").unwrap();
+        let parse_schedule = |v, now| parse_schedule(v, now, |_| false);
         assert_eq!(parse_schedule("2026-12-01T09:00:00Z", now).unwrap().1, "2026-12-01T09:00:00Z");
         assert_eq!(parse_schedule("2026-12-01T10:00:00+01:00", now).unwrap().1, "2026-12-01T09:00:00Z");
         assert_eq!(parse_schedule("2026-12-01T04:00:00-05:00", now).unwrap().1, "2026-12-01T09:00:00Z");
         assert!(parse_schedule("2026-11-29T09:00:00Z", now).unwrap_err().contains("in the past"));
+        // A job run again may give a time since past.
+        let past = super::parse_schedule("2026-11-29T09:00:00Z", now, |_| true).unwrap();
+        assert_eq!(past.1, "2026-11-29T09:00:00Z");
         assert!(parse_schedule("tomorrow", now).unwrap_err().contains("expected a time"));
         // Characters of several bytes where an offset could be: an error, never a panic.
         for v in [
@@ -336,7 +348,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_schedule_text_is_a_time_or_an_error(v in "(\\PC{0,12}|9999-12-31T2[0-9]:[0-5][0-9]:00)([+-][0-9é-]{2}:[0-9é]{2})?") {
-            let _ = parse_schedule(&v, std::time::SystemTime::UNIX_EPOCH);
+            let _ = parse_schedule(&v, std::time::SystemTime::UNIX_EPOCH, |_| true);
         }
     }
 

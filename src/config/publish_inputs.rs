@@ -2,11 +2,17 @@
 //! `content-file` first (without them the step only waits), then the accounts, media,
 //! schedule, switches and `dedupe`.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::inputs::RawInputs;
 use super::values::{self, parse_bool};
 use super::{ConfigError, KEY_ONLY, Publish, Sources, missing, publish};
+use crate::publish::dedupe;
+
+/// Why a `schedule-at` since past, given to a job run again, stops the step when its first
+/// run's post is not there to reuse.
+const PASSED: &str = "is in the past, and this job's first run made no post for that time that could be \
+                      found to reuse; give a time to come, or leave schedule-at out to publish now";
 
 /// The publish inputs, when the step is to create the post; checked before any request.
 pub(super) fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, ConfigError> {
@@ -77,21 +83,27 @@ fn publish_config(
         Some(m) => parse_media(m).map_err(|why| src.bad("media", m, &why))?,
         None => Vec::new(),
     };
-    let schedule_at = match &raw.schedule_at {
-        Some(v) => Some(
-            parse_schedule(v, std::time::SystemTime::now()).map_err(|why| src.bad("schedule-at", v, &why))?,
-        ),
-        None => None,
-    };
     let flag = |name: &str, v: &Option<String>| -> Result<bool, ConfigError> {
         v.as_deref()
             .map(|v| parse_bool(v).map_err(|why| src.bad(name, v, &why)))
             .transpose()
             .map(|b| b.unwrap_or(false))
     };
+    let dry_run = flag("dry-run", &raw.dry_run)?;
     let dedupe = match &raw.dedupe {
         Some(v) => values::parse_duration(v).map_err(|why| src.bad("dedupe", v, &why))?,
         None => Duration::from_secs(24 * 3600),
+    };
+    // A time since past stands only where the post made for it may be reused.
+    let now = SystemTime::now();
+    let may_pass = |at| !dry_run && !dedupe.is_zero() && dedupe::rerun_before(at, |k| std::env::var(k).ok());
+    let (schedule_at, schedule_passed) = match &raw.schedule_at {
+        Some(v) => {
+            let at = parse_schedule(v, now, may_pass).map_err(|why| src.bad("schedule-at", v, &why))?;
+            let passed = (at.0 <= now).then(|| src.bad("schedule-at", v, PASSED).0);
+            (Some(at), passed)
+        }
+        None => (None, None),
     };
     Ok(Publish {
         content,
@@ -99,8 +111,9 @@ fn publish_config(
         accounts,
         media,
         schedule_at,
+        schedule_passed,
         skip_unhealthy: flag("skip-unhealthy", &raw.skip_unhealthy)?,
-        dry_run: flag("dry-run", &raw.dry_run)?,
+        dry_run,
         dedupe,
     })
 }

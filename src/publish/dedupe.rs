@@ -134,6 +134,15 @@ pub fn rerun(env: impl Fn(&str) -> Option<String>) -> bool {
     env("GITHUB_RUN_ATTEMPT").and_then(|v| v.trim().parse::<u32>().ok()).is_some_and(|n| n > 1)
 }
 
+/// Whether this job may have run before `at`: GitHub runs it again (`GITHUB_RUN_ATTEMPT`
+/// over 1), or its GitLab pipeline was made before then (a retried job, or one that
+/// waited). A post its first run scheduled for `at` may be there to reuse.
+pub fn rerun_before(at: SystemTime, env: impl Fn(&str) -> Option<String>) -> bool {
+    rerun(&env)
+        || env("GITLAB_CI").as_deref() == Some("true")
+            && env("CI_PIPELINE_CREATED_AT").and_then(|t| crate::time::parse_time(&t)).is_some_and(|t| t < at)
+}
+
 /// How far back a re-run of a job looks, whatever `dedupe` says.
 pub const RERUN_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -265,5 +274,15 @@ mod tests {
         assert_eq!(w(day, &gitlab("2026-11-30T11:00:00Z")), day, "never narrower than dedupe");
         assert_eq!(w(day, &gitlab("soon")), day);
         assert_eq!(w(day, &[("CI_PIPELINE_CREATED_AT", "2026-11-27T12:00:00Z")]), day, "not GitLab");
+        // A time since past: a GitHub re-run, or a GitLab pipeline made before it.
+        let before = |at: &str, pairs: &[(&str, &str)]| {
+            let at = humantime::parse_rfc3339(at).unwrap();
+            rerun_before(at, |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()))
+        };
+        assert!(before("2026-11-30T09:00:00Z", &[("GITHUB_RUN_ATTEMPT", "2")]));
+        assert!(!before("2026-11-30T09:00:00Z", &[("GITHUB_RUN_ATTEMPT", "1")]));
+        assert!(before("2026-11-30T09:00:00Z", &gitlab("2026-11-30T08:00:00Z")));
+        assert!(!before("2026-11-30T09:00:00Z", &gitlab("2026-11-30T10:00:00Z")), "made after that time");
+        assert!(!before("2026-11-30T09:00:00Z", &[("CI_PIPELINE_CREATED_AT", "2026-11-30T08:00:00Z")]));
     }
 }

@@ -254,7 +254,9 @@ where
             }
             Ok((None, None)) => none_since = Some(since),
             // A job run again may well have posted: never post blind then.
-            Err(Failed::Fault(f)) if dedupe::rerun(|k| std::env::var(k).ok()) => {
+            Err(Failed::Fault(f))
+                if dedupe::rerun(|k| std::env::var(k).ok()) || p.schedule_passed.is_some() =>
+            {
                 let what = "not posting: this job is run again, and the post its first run may have made \
                             could not be looked for (set dedupe: 0 to post anyway)";
                 return s.stopped(record, Failed::Fault(f), what);
@@ -270,6 +272,11 @@ where
             }
             Err(f) => return s.stopped(record, f, "could not look for an earlier post with this content"),
         }
+    }
+    // A time since past stood only for its first run's post, which is not there.
+    if let Some(why) = &p.schedule_passed {
+        s.say(&format!("✗ {why}"));
+        return Ended::Stop { record, status: Status::Error, code: code::USAGE, message: why.clone() };
     }
     let mut media_ids = Vec::new();
     for m in &p.media {

@@ -238,3 +238,57 @@ fn a_post_for_another_time_or_with_other_media_is_another_post() {
     run.expect_code(0);
     assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1), "{}", run.stdout);
 }
+
+/// A job run again after the time its first run scheduled the post for: that post is
+/// reused. Without it the step stops with the input's error and posts nothing at a time
+/// past; a first run, a dry run or `dedupe: 0` gets that error at once, before any request.
+#[test]
+fn a_rerun_after_its_scheduled_time_reuses_its_post() {
+    let now = SystemTime::now();
+    let hour_ago = rfc3339(now - Duration::from_secs(3600));
+    let first = json!([{"post_id": "p-old", "content": "Launch day!", "account_ids": [1, 2],
+                        "created_at": rfc3339(now - Duration::from_secs(3 * 3600)), "scheduled_for": hour_ago}]);
+    let rerun =
+        |server: &Server| publish(server).input("schedule-at", &hour_ago).env("GITHUB_RUN_ATTEMPT", "2");
+    let server = api(vec![created("twice!")], vec![listing(first.clone())]);
+    let run = rerun(&server).run();
+    run.expect_code(0);
+    assert_eq!(
+        (creates(&server).len(), run.output("post-id"), run.output("reused-post")),
+        (0, "p-old", "true")
+    );
+    // GitLab, in a pipeline made before that time (a retried job): the same.
+    let server = api(vec![created("twice!")], vec![listing(first)]);
+    let pipeline = rfc3339(now - Duration::from_secs(4 * 3600));
+    let gitlab = publish(&server).input("schedule-at", &hour_ago);
+    let run = gitlab.env("GITLAB_CI", "true").env("CI_PIPELINE_CREATED_AT", &pipeline).run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("reused-post")), (0, "true"));
+    // Not there: the input's error, nothing posted.
+    let server = api(vec![created("twice!")], vec![listing(json!([]))]);
+    let run = rerun(&server).run();
+    run.expect_code(2);
+    assert_eq!(creates(&server).len(), 0);
+    let message = run.output("message");
+    assert!(message.starts_with("input 'schedule-at' (from INPUT_SCHEDULE-AT) has a bad value"), "{message}");
+    assert!(message.contains("this job's first run made no post for that time"), "{message}");
+    // The listing refused: never posted blind.
+    let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
+    let server = api(vec![created("twice!")], vec![refused]);
+    let gitlab = publish(&server).input("schedule-at", &hour_ago);
+    let run = gitlab.env("GITLAB_CI", "true").env("CI_PIPELINE_CREATED_AT", &pipeline).run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    // A first run, a dry run, dedupe 0: the error before any request.
+    for (k, v, attempt) in [("dedupe", "24h", "1"), ("dry-run", "true", "2"), ("dedupe", "0", "2")] {
+        let server = api(vec![created("twice!")], vec![listing(json!([]))]);
+        let run = publish(&server)
+            .input("schedule-at", &hour_ago)
+            .input(k, v)
+            .env("GITHUB_RUN_ATTEMPT", attempt)
+            .run();
+        run.expect_code(2);
+        assert!(run.stderr.contains("is in the past; leave schedule-at out"), "{k} {v}: {}", run.stderr);
+        assert!(server.requests().is_empty(), "{k} {v}");
+    }
+}
