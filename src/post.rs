@@ -242,7 +242,7 @@ impl PostWait {
 
     /// Decides what follows from the destinations we know.
     fn decide(&mut self, now: Duration, jitter: f64) {
-        let tally = self.known.tally();
+        let mut tally = self.known.tally();
         // Waiting words that may mean "not due yet" (or never, for a draft).
         let waiting = |s: &str| status_is(s, &["queued", "scheduled", "draft"]);
         let post_says = self.post_status.as_deref().is_some_and(|s| status_is(s, &["scheduled", "draft"]));
@@ -277,6 +277,12 @@ impl PostWait {
             if !self.notes.iter().any(|n| n == note) {
                 self.notes.push(note.to_owned());
             }
+        }
+        if let Some(said) = self.says_failed() {
+            if self.failure_unlisted(now, jitter, tally, &said) {
+                return;
+            }
+            tally = self.known.tally();
         }
         if tally.complete() {
             if now < self.limits.timeout {

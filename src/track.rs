@@ -220,6 +220,42 @@ impl Known {
         self.unlisted = unlisted.into_iter().cloned().collect();
     }
 
+    /// What the post's own answer (`GET /posts/{id}`) lists as failed, kept on the expected
+    /// accounts the results do not list: its error says what to fix, should they never be.
+    pub fn expect_failures(&mut self, from: &[Destination]) {
+        for e in &mut self.expected {
+            let failed =
+                from.iter().find(|d| d.status == State::Failed && d.account_number() == e.account_number());
+            if let Some(d) = failed.filter(|d| d.error.is_some()) {
+                e.error.clone_from(&d.error);
+            }
+        }
+        self.settle();
+    }
+
+    /// The post calls itself `said` (failed, partially_failed), yet no destination failed
+    /// and every listed one is final: each expected account not listed counts as failed
+    /// for good (with the error the post's own answer gave it), or, with none, one unnamed
+    /// destination does. Never green against the API's own word.
+    pub fn fail_unlisted(&mut self, post_id: &str, said: &str) {
+        let why =
+            format!("PostEverywhere calls the post {said}, and its results do not list this destination");
+        let mut dests = std::mem::take(&mut self.unlisted);
+        // No longer expected in answers: counted here for good.
+        self.expected.retain(|e| !dests.iter().any(|d| d.account_number() == e.account_number()));
+        if dests.is_empty() {
+            let mut d = Destination::unlisted(post_id, 0, UNKNOWN_PLATFORM.to_owned(), None, "");
+            d.account_id = None;
+            dests.push(d);
+        }
+        for mut d in dests {
+            d.status = State::Failed;
+            d.error = Some(d.error.take().unwrap_or_else(|| why.clone()));
+            d.note = Some(why.clone());
+            self.seed(vec![d]);
+        }
+    }
+
     /// Adds destinations of our own (accounts skipped before posting): reported with the
     /// rest, never looked for in answers.
     pub fn seed(&mut self, dests: Vec<Destination>) {

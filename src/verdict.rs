@@ -107,20 +107,19 @@ pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) 
     };
     let mut posts = Vec::with_capacity(w.posts.len());
     let requests = w.sent_before + w.posts.iter().map(PostWait::requests).sum::<u32>();
-    for p in w.posts {
+    for mut p in w.posts {
+        // The post calls itself (partly) failed, yet every destination is final and none
+        // failed (the wait ended before its extra looks): never reported green.
+        if let Some(said) = p.says_failed() {
+            let t = p.known.tally();
+            if t.failed == 0 && t.pending == 0 {
+                p.fail_unlisted(&said);
+            }
+        }
         // The post's state is not needed after this: its destinations are moved into the
         // report, not copied (the tally is what `Tally::of` would count from them).
         let tally = p.known.tally();
         let (status, mut message) = judge(&p, &w.stop, tally, w.elapsed >= cfg.timeout, publish.is_some());
-        // The post-level status is derived from the destinations: only a cross-check.
-        let post_says_failed =
-            p.post_status.as_deref().filter(|s| crate::model::status_is(s, &["failed", "partially_failed"]));
-        if let (Status::Published, Some(said)) = (status, post_says_failed) {
-            let m = format!(
-                "PostEverywhere calls the post {said}, yet every destination it lists published: look at the post there"
-            );
-            message = Some(message.map_or(m.clone(), |old| format!("{old}; {m}")));
-        }
         if !p.notes.is_empty() {
             let notes = p.notes.join("; ");
             message = Some(message.map_or(notes.clone(), |m| format!("{m}; {notes}")));

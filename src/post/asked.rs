@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use super::{Finish, PostWait, Step};
+use super::{Action, Finish, PostWait, Step, UNLISTED_POLLS};
 use crate::api::Fault;
 use crate::api::model::Results;
-use crate::model::{Destination, status_is};
+use crate::model::{Destination, State, Tally, status_is};
 use crate::poll::Observation;
 
 impl PostWait {
@@ -30,24 +30,103 @@ impl PostWait {
                     return;
                 }
             }
-            if !post.account_ids.is_empty() && !self.known.expects_accounts() {
-                self.known.expect(self.accounts_of(&post));
+            if self.known.expects_accounts() {
+                self.known.expect_failures(&post.destinations);
+            } else {
+                let accounts = self.accounts_of(&post);
+                if !accounts.is_empty() {
+                    self.known.expect(accounts);
+                }
             }
         }
         // Not knowing the schedule is no reason to stop waiting.
         self.after_poll(now, Observation::Pending, jitter);
     }
 
-    /// The accounts `post` names, as destinations that stand for each until the results
-    /// list it (named and on the platform its own destinations give, when they do).
+    /// The accounts `post` names (`account_ids`, or its destinations'), as destinations
+    /// that stand for each until the results list it: named and on the platform its own
+    /// destinations give, with the error of one that failed there.
     fn accounts_of(&self, post: &Results) -> Vec<Destination> {
         let note = "the post names this account, but its results do not list it yet";
+        let mut ids = post.account_ids.clone();
+        if ids.is_empty() {
+            ids = post.destinations.iter().filter_map(Destination::account_number).collect();
+            ids.sort_unstable();
+            ids.dedup();
+        }
         let each = |&n: &i64| {
             let d = post.destinations.iter().find(|d| d.account_number() == Some(n));
             let platform =
                 d.map_or_else(|| crate::model::UNKNOWN_PLATFORM.to_owned(), |d| d.platform.clone());
-            Destination::unlisted(&self.id, n, platform, d.and_then(|d| d.account_name.clone()), note)
+            let mut e =
+                Destination::unlisted(&self.id, n, platform, d.and_then(|d| d.account_name.clone()), note);
+            e.error = d.filter(|d| d.status == State::Failed).and_then(|d| d.error.clone());
+            e
         };
-        post.account_ids.iter().map(each).collect()
+        ids.iter().map(each).collect()
+    }
+
+    /// The post calls itself failed or partially_failed, yet no destination known failed
+    /// and every listed one is final: a failed one may not be listed. The post is asked
+    /// which accounts it is for and what its destinations say (once), `UNLISTED_POLLS` more
+    /// polls follow, and then `fail_unlisted` decides. Returns whether it set the next step.
+    pub(super) fn failure_unlisted(&mut self, now: Duration, jitter: f64, tally: Tally, said: &str) -> bool {
+        if tally.failed > 0 || tally.pending > self.known.unlisted() {
+            return false;
+        }
+        if !self.accounts_asked && self.unlisted_polls < UNLISTED_POLLS {
+            self.accounts_asked = true;
+            self.unlisted_polls += 1;
+            self.step = Step::Due(now, Action::Post);
+            return true;
+        }
+        if self.unlisted_polls < UNLISTED_POLLS {
+            self.unlisted_polls += 1;
+            self.after_poll(now, Observation::Pending, jitter);
+            return true;
+        }
+        self.fail_unlisted(said);
+        false
+    }
+
+    /// The post-level status, when it says a destination failed (`failed`,
+    /// `partially_failed`).
+    pub fn says_failed(&self) -> Option<String> {
+        self.post_status
+            .as_deref()
+            .filter(|s| status_is(s, &["failed", "partially_failed"]))
+            .map(str::to_owned)
+    }
+
+    /// The post calls itself `said` (failed, partially_failed) while no destination failed:
+    /// when the accounts it is for are known and all listed, the word lags its destinations
+    /// (a failure re-queued and since published), said in a note; else each account never
+    /// listed counts as failed, or one unnamed destination does when none is known
+    /// (`Known::fail_unlisted`), with a note saying why. Never green on the API's word that
+    /// a destination failed, unless every destination it has is seen published.
+    pub fn fail_unlisted(&mut self, said: &str) {
+        let n = self.known.unlisted();
+        if n == 0 && self.known.expects_accounts() {
+            let note = format!(
+                "PostEverywhere calls the post {said}, yet every account it is for is listed published: \
+                 look at the post there"
+            );
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+            return;
+        }
+        self.known.fail_unlisted(&self.id, said);
+        self.notes.push(if n == 0 {
+            format!(
+                "PostEverywhere calls the post {said}, yet its results list no failed destination: one unnamed \
+                 destination is counted failed; look at the post there"
+            )
+        } else {
+            format!(
+                "PostEverywhere calls the post {said}, and its results never listed {}: counted failed",
+                crate::report::text::plural(n, "account")
+            )
+        });
     }
 }

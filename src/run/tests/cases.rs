@@ -20,6 +20,7 @@ fn a_long_rate_limit_hint_waits_for_one_last_poll_at_the_deadline() {
         retries: vec![RetryStep::Transient],
         latencies_ms: vec![10],
         lagging: false,
+        hidden: false,
     };
     let (log, elapsed) = simulate(&s, script).unwrap();
     let last = log.iter().map(|l| l.start).max().unwrap();
@@ -44,6 +45,7 @@ fn a_request_the_budget_cannot_fit_is_not_announced_and_the_wait_lasts() {
         retries: vec![RetryStep::Transient],
         latencies_ms: vec![0],
         lagging: false,
+        hidden: false,
     };
     let (log, elapsed) = simulate(&s, script).unwrap();
     assert!(elapsed >= Duration::from_secs(3), "ended at {elapsed:?}");
@@ -67,6 +69,7 @@ fn an_accepted_requeue_is_not_repeated_while_the_results_lag() {
         retries: vec![RetryStep::Accepted(None)],
         latencies_ms: vec![5],
         lagging: false,
+        hidden: false,
     };
     let (log, _) = simulate(&s, script).unwrap();
     assert_eq!(log.iter().filter(|l| l.body.is_some()).count(), 1, "{log:#?}");

@@ -56,7 +56,14 @@ pub(super) struct Script {
     pub(super) latencies_ms: Vec<u64>,
     /// The post-level status lags: `publishing` whatever the destinations say.
     pub(super) lagging: bool,
+    /// Account `HIDDEN` failed, and the results never list it: the post calls itself
+    /// `partially_failed` once every listed destination is final, and its own answer names
+    /// the account, failed.
+    pub(super) hidden: bool,
 }
+
+/// The account of a failure only the post-level status and the post's own answer tell.
+pub(super) const HIDDEN: i64 = 9;
 
 #[derive(Debug, Clone)]
 pub(super) enum Outcome {
@@ -157,10 +164,16 @@ impl Api for Fake {
                     json!({"data": {"post_id": post_id, "post_status": "publishing", "results": list}});
                 let mut r =
                     decode_results(post_id, body.to_string().as_bytes()).expect("the fake's answers decode");
-                // As PostEverywhere derives it from the destinations it lists, or lagging.
+                // As PostEverywhere derives it from the destinations it lists (and the one
+                // it does not), or lagging.
                 let pending =
                     self.script.lagging || r.destinations.iter().any(|d| d.status == State::Pending);
-                r.post_status = Some(if pending { "publishing" } else { "published" }.into());
+                let word = match (pending, self.script.hidden) {
+                    (true, _) => "publishing",
+                    (false, true) => "partially_failed",
+                    (false, false) => "published",
+                };
+                r.post_status = Some(word.into());
                 (Outcome::Listed(r.destinations.clone()), Ok(answer(r)))
             }
             ResultsStep::Transient => (Outcome::Failed, Err(transient())),
@@ -187,10 +200,23 @@ impl Api for Fake {
             .filter_map(|s| if let ResultsStep::Listed(rows) = s { Some(rows) } else { None })
             .flat_map(|rows| rows.iter().map(|r| r.account))
             .collect();
+        let mut destinations = Vec::new();
+        if self.script.hidden {
+            account_ids.push(HIDDEN);
+            let row = Row { account: HIDDEN, word: Word::Reconnect, attempts: 1, twice: None };
+            let body = json!({"data": {"post_id": post_id, "results": [row_json(post_id, &row, row.word)]}});
+            destinations =
+                decode_results(post_id, body.to_string().as_bytes()).expect("decodes").destinations;
+        }
         account_ids.sort_unstable();
         account_ids.dedup();
         self.record(post_id, None, start, Outcome::Named(account_ids.clone()));
-        let post = Results { post_status: Some("publishing".into()), account_ids, ..Results::default() };
+        let post = Results {
+            post_status: Some("publishing".into()),
+            account_ids,
+            destinations,
+            ..Results::default()
+        };
         Ok(answer(post))
     }
 
