@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::api::{RateInfo, ratelimit};
+use crate::report::human_duration;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
@@ -51,21 +52,48 @@ impl Pacer {
         self.last = Some(at);
     }
 
-    /// Takes in the rate-limit headers of an answer received at `now`.
-    pub fn observe(&mut self, now: Duration, rate: RateInfo) {
+    /// Takes in the rate-limit headers of an answer received at `now`. Returns when the
+    /// API's budget, spent, holds requests until, when that is news (a hold longer than
+    /// the one there was).
+    pub fn observe(&mut self, now: Duration, rate: RateInfo) -> Option<Duration> {
         match ratelimit::budget_gap(rate) {
-            Some(ratelimit::Gap::Exhausted(wait)) => self.block(now + wait),
+            Some(ratelimit::Gap::Exhausted(wait)) => {
+                // A hold at least a second longer than the one there was (clocks jitter).
+                let news = now + wait > self.blocked_until.max(now) + Duration::from_secs(1);
+                self.block(now + wait);
+                return news.then_some(now + wait);
+            }
             Some(ratelimit::Gap::Spread(gap)) => {
                 self.slow = Some((gap, now + rate.reset_in.unwrap_or(WINDOW)));
             }
             None => self.slow = None,
         }
+        None
     }
 
     /// Holds every request until `until` (a 429 applies to the whole key).
     pub fn block(&mut self, until: Duration) {
         self.blocked_until = self.blocked_until.max(until);
     }
+}
+
+/// Why the requests wait: the API's budget is spent until `until` (from `now`), and when
+/// the next one goes out given the deadline `timeout`.
+#[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+pub fn spent_line(now: Duration, until: Duration, timeout: Duration) -> String {
+    let then = if until >= timeout {
+        format!(
+            "past the deadline: one last request at the deadline, in {}",
+            human_duration(timeout.saturating_sub(now))
+        )
+    } else {
+        format!("next request in {}", human_duration(until - now))
+    };
+    format!(
+        "[{:>6}] the API's rate limit is spent (X-RateLimit-Remaining 0) until it resets in {}; {then}",
+        human_duration(now),
+        human_duration(until - now)
+    )
 }
 
 #[cfg(test)]
@@ -134,5 +162,21 @@ mod tests {
         let fine = RateInfo { limit: Some(60), remaining: Some(50), reset_in: Some(Duration::from_secs(4)) };
         p.observe(MS(200), fine);
         assert_eq!(p.earliest(MS(4400)), MS(4400));
+    }
+
+    #[test]
+    fn a_spent_budget_is_news_once() {
+        let mut p = Pacer::new(60, Duration::from_secs(10));
+        let spent = |reset_ms| RateInfo { limit: Some(60), remaining: Some(0), reset_in: Some(MS(reset_ms)) };
+        assert_eq!(p.observe(MS(0), spent(30_000)), Some(MS(30_250)));
+        assert_eq!(p.observe(MS(500), spent(29_600)), None, "the same hold");
+        assert_eq!(p.observe(MS(600), spent(40_000)), Some(MS(40_850)), "a longer one");
+        assert_eq!(p.earliest(MS(700)), MS(10_000), "the API's hold ends at the deadline");
+        let line = spent_line(MS(0), MS(30_250), MS(10_000));
+        assert!(
+            line.ends_with("resets in 30s; past the deadline: one last request at the deadline, in 10s"),
+            "{line}"
+        );
+        assert!(spent_line(MS(0), MS(3_250), MS(10_000)).ends_with("; next request in 3.2s"));
     }
 }

@@ -318,7 +318,12 @@ fn handle<E: Events>(
 ) -> bool {
     let jitter = crate::rand::unit();
     match reply.meta() {
-        Ok(rate) => pacer.observe(now, rate),
+        Ok(rate) => {
+            if let Some(until) = pacer.observe(now, rate) {
+                c.events.info(&crate::pace::spent_line(now, until, c.timeout));
+                post.budget_spent(until >= c.timeout);
+            }
+        }
         // A 429 holds every post's requests, not just the one that got it.
         Err(Fault::RateLimited { wait, .. }) => {
             pacer.block(now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));

@@ -106,6 +106,11 @@ impl Client {
             }
             buf.extend_from_slice(&chunk);
         }
+        // A UTF-8 byte order mark before the JSON (some proxies add one), which a JSON
+        // reader may ignore (RFC 8259) and serde_json does not.
+        if buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
         Ok(buf)
     }
 

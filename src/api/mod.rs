@@ -209,8 +209,32 @@ impl Client {
                 self.scrub_results(&mut value);
                 Ok(Answer { value, rate })
             }
+            Err(e @ DecodeError::Unusable(_)) => Err(self
+                .error_envelope(&bytes)
+                .unwrap_or_else(|| unusable(&self.redactor.scrub_bytes(bytes), e))),
             Err(e) => Err(unusable(&self.redactor.scrub_bytes(bytes), e)),
         }
+    }
+
+    /// A 2xx answer with no destinations but an error in it (`{"data": null, "error":
+    /// {...}}`): the API's own words, scrubbed, instead of "no results list". One the API
+    /// calls not retryable stops the wait; any other is tried again.
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+    fn error_envelope(&self, bytes: &[u8]) -> Option<Fault> {
+        let mut err = model::decode_error(bytes);
+        if err.code.is_none() && err.message.is_none() {
+            return None;
+        }
+        for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
+            self.redactor.scrub_in_place(s);
+        }
+        let said = fault::describe_answer(200, &err);
+        let message = format!("the API answered {said}, and no destinations");
+        Some(if err.retryable == Some(false) {
+            Fault::Fatal { status: None, message }
+        } else {
+            Fault::transient(message)
+        })
     }
 
     /// Every string kept from a results body, decoded: JSON escapes (`pe\u005flive…`) can

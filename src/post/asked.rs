@@ -89,6 +89,16 @@ impl PostWait {
         false
     }
 
+    /// The API's rate limit was found spent; `past` when until after the deadline, which
+    /// the final message then explains.
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+    pub fn budget_spent(&mut self, past: bool) {
+        let note = "the API's rate limit (X-RateLimit-Remaining 0) was spent until after the deadline";
+        if past && !self.notes.iter().any(|n| n == note) {
+            self.notes.push(note.to_owned());
+        }
+    }
+
     /// The post-level status, when it says a destination failed (`failed`,
     /// `partially_failed`).
     pub fn says_failed(&self) -> Option<String> {

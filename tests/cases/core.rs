@@ -1,10 +1,10 @@
 //! The core wait: response shapes, pending to final, fail-on, platform retries, the
 //! deadline, outputs parsed back with the runner's rules, plain mode.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::server::{RESULTS, Reply, Server};
-use crate::util::{Cmd, KEY, account, dest, results};
+use crate::util::{Cmd, KEY, dest, results};
 
 #[test]
 fn every_documented_response_shape_is_understood() {
@@ -131,143 +131,6 @@ fn a_post_still_publishing_gets_a_few_more_polls() {
     let message = run.output("message");
     assert!(message.contains("PostEverywhere still called the post publishing"), "{message}");
 }
-
-/// A run that did not post learns the post's accounts from the post itself: one the results
-/// do not list yet is waited for, not left to two more polls, so a late failure is never
-/// reported green.
-#[test]
-fn a_post_still_publishing_is_asked_which_accounts_it_is_for() {
-    let only_x = json!({"data": {"post_id": "post_1", "post_status": "publishing", "results": [dest("x", "published")]}});
-    let both = results(json!([dest("x", "published"), dest("linkedin", "failed")]));
-    let post = |ids: Value| {
-        Reply::ok(json!({"data": {"post_id": "post_1", "status": "publishing", "account_ids": ids,
-                                  "destinations": [dest("x", "publishing"), dest("linkedin", "publishing")]}}))
-    };
-    let accounts = json!([account("x"), account("linkedin").to_string()]);
-    let mut answers = vec![Reply::ok(only_x.clone()); 6];
-    answers.push(Reply::ok(both));
-    let server = Server::new().results(answers).route("GET", "/api/v1/posts/post_1", vec![post(accounts)]);
-    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
-    run.expect_code(1);
-    assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1);
-    assert_eq!(server.hits("GET", RESULTS), 7, "waited for linkedin until it was listed");
-    assert_eq!((run.output("status"), run.output("failed-count")), ("partial", "1"));
-    // Never listed: pending to the deadline (exit 3), and the summary names the account.
-    let server = Server::new().results(vec![Reply::ok(only_x.clone())]).route(
-        "GET",
-        "/api/v1/posts/post_1",
-        vec![post(json!([account("x"), account("linkedin")]))],
-    );
-    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").input("timeout", "300ms").run();
-    run.expect_code(3);
-    assert!(run.summary.contains("| linkedin | @\u{200b}linkedin | pending (not listed)"), "{}", run.summary);
-    assert!(run.summary.contains("the post names this account"), "{}", run.summary);
-    // The log says so when the post names it, not only at the end: the last line before
-    // the deadline is never "1/1 published".
-    let line = "1/2 published, 0 failed, 1 pending · the post names 1 more account than its results list";
-    assert!(run.stdout.contains(line), "{}", run.stdout);
-    // Every account it names is listed, or it names none (not in `account_ids`, not in its
-    // destinations): the destinations decide after two more polls, as before.
-    let named_x = |ids: Value| {
-        Reply::ok(json!({"data": {"post_id": "post_1", "status": "publishing", "account_ids": ids,
-                                  "destinations": [dest("x", "publishing")]}}))
-    };
-    for ids in [json!([account("x")]), json!([])] {
-        let server = Server::new().results(vec![Reply::ok(only_x.clone())]).route(
-            "GET",
-            "/api/v1/posts/post_1",
-            vec![named_x(ids)],
-        );
-        let run = Cmd::github(&server.base_url()).run();
-        run.expect_code(0);
-        assert_eq!(server.hits("GET", RESULTS), 3);
-        assert_eq!(server.hits("GET", "/api/v1/posts/post_1"), 1);
-    }
-    // Its destinations name linkedin, `account_ids` does not: linkedin is waited for.
-    let server = Server::new().results(vec![Reply::ok(only_x.clone())]).route(
-        "GET",
-        "/api/v1/posts/post_1",
-        vec![post(json!([]))],
-    );
-    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").input("timeout", "300ms").run();
-    run.expect_code(3);
-    assert!(run.summary.contains("| linkedin | @\u{200b}linkedin | pending (not listed)"), "{}", run.summary);
-}
-
-/// The post calls itself failed or partially_failed, yet every destination its results
-/// list published: it is asked which accounts it is for. One never listed counts as failed
-/// (with the error the post's own answer gives it); with no account known, one unnamed
-/// destination does; only when every account it is for is listed published does the
-/// word lag (a re-queued failure since published), and the step is green but says so.
-#[test]
-fn a_post_that_says_it_failed_is_never_green_unless_every_account_published() {
-    let says = |word: &str| {
-        Reply::ok(
-            json!({"data": {"post_id": "post_1", "post_status": word, "results": [dest("x", "published")]}}),
-        )
-    };
-    let post = |body: Value| Reply::ok(json!({"data": body}));
-    let failed_linkedin = {
-        let mut d = dest("linkedin", "failed");
-        d["error"] = json!("Token expired; reconnect the account");
-        d
-    };
-    // The helper's case: its destinations (no account_ids) show linkedin failed.
-    let answer = post(json!({"post_id": "post_1", "status": "partially_failed",
-                             "destinations": [dest("x", "published"), failed_linkedin]}));
-    let server = Server::new().results(vec![says("partially_failed")]).route(
-        "GET",
-        "/api/v1/posts/post_1",
-        vec![answer],
-    );
-    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
-    run.expect_code(1);
-    assert_eq!(
-        (run.output("status"), run.output("failed-count"), run.output("total-count")),
-        ("partial", "1", "2")
-    );
-    assert!(run.summary.contains("Token expired; reconnect the account"), "{}", run.summary);
-    assert!(
-        run.output("message").contains("its results never listed 1 account: counted failed"),
-        "{}",
-        run.output("message")
-    );
-    assert_eq!((server.hits("GET", "/api/v1/posts/post_1"), server.hits("GET", RESULTS)), (1, 3));
-    // It cannot be asked (404), or names no account: one unnamed destination counts as failed.
-    for answer in [Reply::status(404, json!({})), post(json!({"post_id": "post_1", "status": "failed"}))] {
-        let server =
-            Server::new().results(vec![says("failed")]).route("GET", "/api/v1/posts/post_1", vec![answer]);
-        let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
-        run.expect_code(1);
-        assert_eq!((run.output("published-count"), run.output("failed-count")), ("1", "1"));
-        let message = run.output("message");
-        assert!(
-            message
-                .contains("PostEverywhere calls the post failed, yet its results list no failed destination"),
-            "{message}"
-        );
-        assert!(run.stdout.contains("::error "), "{}", run.stdout);
-    }
-    // Every account it is for is listed published: the word lags; green, and said.
-    let answer = post(json!({"post_id": "post_1", "status": "failed", "account_ids": [account("x")]}));
-    let server =
-        Server::new().results(vec![says("failed")]).route("GET", "/api/v1/posts/post_1", vec![answer]);
-    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
-    run.expect_code(0);
-    assert_eq!(run.output("status"), "published");
-    assert!(
-        run.output("message").contains(
-            "PostEverywhere calls the post failed, yet every account it is for is listed published"
-        )
-    );
-    // The deadline comes before the post is asked: never green either.
-    let server =
-        Server::new().results(vec![says("failed")]).route("GET", "/api/v1/posts/post_1", vec![Reply::Hang]);
-    let run = Cmd::github(&server.base_url()).input("timeout", "300ms").run();
-    assert_ne!(run.code, 0, "{}", run.stdout);
-    assert_eq!(run.output("failed-count"), "1");
-}
-
 #[test]
 fn no_destinations_until_the_deadline_times_out_with_a_summary() {
     let server = Server::new().results(vec![Reply::ok(results(json!([])))]);

@@ -1,0 +1,74 @@
+//! Answers that are odd but honest: a byte order mark before the JSON, a 200 that carries an
+//! error and no destinations, a rate limit spent until after the deadline. Each is read for
+//! what it says, and the log and message say it.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::server::{Reply, Server};
+use crate::util::{Cmd, dest, results};
+
+/// A UTF-8 byte order mark before the body (some proxies add one) is read past.
+#[test]
+fn a_byte_order_mark_before_the_json_is_read_past() {
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend(results(json!([dest("x", "published")])).to_string().into_bytes());
+    let server =
+        Server::new().results(vec![Reply::Raw(200, vec![("Content-Type", "application/json".into())], body)]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert_eq!(run.output("published-count"), "1");
+}
+
+/// A 200 with an error and no destinations: the API's words are shown; one it calls not
+/// retryable stops the wait at once, any other is tried again.
+#[test]
+fn an_error_inside_a_200_is_shown_as_the_api_said_it() {
+    let error = |retryable: bool| {
+        Reply::ok(
+            json!({"data": null, "error": {"code": "not_found", "message": "Post not found", "retryable": retryable},
+                         "meta": {"request_id": "req_9"}}),
+        )
+    };
+    let server = Server::new().results(vec![error(false)]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(4);
+    assert_eq!(server.requests().len(), 1, "not asked again");
+    let message = run.output("message");
+    assert!(
+        message.contains(
+            "the API answered HTTP 200: not_found: Post not found (request id req_9), and no destinations"
+        ),
+        "{message}"
+    );
+    // Retryable: asked again, and the next answer counts.
+    let server =
+        Server::new().results(vec![error(true), Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("Post not found"), "{}", run.stdout);
+}
+
+/// A budget the API says is spent until after the deadline: said when it is spent, once;
+/// one last poll at the deadline, and the message says why the wait got no further.
+#[test]
+fn a_rate_limit_spent_past_the_deadline_is_said() {
+    let spent = Reply::ok(results(json!([dest("x", "publishing")])))
+        .with_header("X-RateLimit-Limit", "60")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", "60");
+    let server = Server::new().results(vec![spent]);
+    let run = Cmd::github(&server.base_url()).input("timeout", "700ms").input("poll-interval", "100ms").run();
+    run.expect_code(3);
+    assert_eq!(server.requests().len(), 2, "the first poll, and one at the deadline");
+    assert!(run.elapsed >= Duration::from_millis(700), "ended after {:?}", run.elapsed);
+    let said = "the API's rate limit is spent (X-RateLimit-Remaining 0) until it resets in 1m00s; past the deadline: \
+                one last request at the deadline, in";
+    assert_eq!(run.stdout.matches(said).count(), 1, "{}", run.stdout);
+    let message = run.output("message");
+    assert!(
+        message.contains("the API's rate limit (X-RateLimit-Remaining 0) was spent until after the deadline"),
+        "{message}"
+    );
+}
