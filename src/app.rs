@@ -87,8 +87,10 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         Ok(client) => wait(&cfg, client, &sink, &mut signals).await,
         Err(e) => (Waited::not_started(&cfg, e), None),
     };
-    let report = crate::verdict::report(&cfg, waited, published);
-    let written = sink.finish(&report, cfg.summary);
+    let mut report = crate::verdict::report(&cfg, waited, published);
+    let written = sink.finish(&mut report, cfg.summary);
+    // The final table says the code the step ends with.
+    report.exit_code = crate::outcome::after_writing(report.exit_code, written);
     if let Some(d) = demo {
         crate::demo::show(&sink, d, demo_dir.as_deref());
         if let (Some(dir), false) = (&demo_dir, d.keep) {

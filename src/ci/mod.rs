@@ -224,7 +224,7 @@ impl Sink {
 
     /// Writes everything the final report produces: files, then annotations (why the step
     /// ended first); `table` prints the table. Returns whether every write succeeded.
-    pub fn finish(&self, r: &Report, want_summary: bool) -> bool {
+    pub fn finish(&self, r: &mut Report, want_summary: bool) -> bool {
         if let Some(view) = self.view.borrow_mut().take() {
             view.clear();
         }
@@ -235,6 +235,7 @@ impl Sink {
         for e in &failures {
             raw_stderr(&neutralise_line(&format!("posteverywhere-wait: error: {}", self.redactor.scrub(e))));
         }
+        let r = &*r;
         if self.ci == Ci::GitHub {
             for a in github::annotations(r, &failures, self.warnings.get().min(github::LIVE_WARNINGS)) {
                 raw_stdout(&self.redactor.scrub(&a));

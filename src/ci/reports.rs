@@ -17,15 +17,53 @@ fn io(failed: &mut Vec<String>, what: &str, path: &Path, res: std::io::Result<()
     }
 }
 
-/// Writes every report; returns a line for each that could not be written. The JUnit
-/// report, then the dotenv report and the step outputs, which later jobs and steps read
-/// the exit code from, go last, with the exit code the step ends with (5 when an earlier
-/// file failed; JUnit gets an error case saying which).
-pub(super) fn write_all(sink: &Sink, r: &Report, want_summary: bool) -> Vec<String> {
+/// The reports whose folder is gone (removed during the wait), one line each: they cannot
+/// be written, so the step ends with exit 5, and the reports written before them must say
+/// so too. A stat a report; what only the write can tell (a full disk) is told by it.
+fn doomed(sink: &Sink, summary: bool) -> Vec<String> {
+    let t = sink.targets();
+    let named = [
+        ("summary", if summary { &t.summary } else { &None }),
+        ("summary-file", &t.summary_file),
+        ("results-file", &t.results),
+        ("annotations-file", &t.annotations),
+        ("junit-file", &t.junit),
+        ("dotenv-file", &t.dotenv),
+        ("step outputs", &t.output),
+    ];
+    let mut out = Vec::new();
+    for (what, path) in named {
+        let Some(p) = path else { continue };
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+        if !dir.is_dir() {
+            out.push(format!(
+                "cannot write {what} to {}: folder {} does not exist",
+                p.display(),
+                dir.display()
+            ));
+        }
+    }
+    out
+}
+
+/// Writes every report; returns a line for each that could not be written. A report whose
+/// folder is gone is known before any is written: `r` then takes the exit code the step
+/// ends with (5) and says why, so every report agrees. The JUnit report, then the dotenv
+/// report and the step outputs, which later jobs and steps read the exit code from, go
+/// last, with the exit code the step ends with (5 when an earlier file failed; JUnit gets
+/// an error case saying which).
+pub(super) fn write_all(sink: &Sink, r: &mut Report, want_summary: bool) -> Vec<String> {
+    let has_summary = r.answered() || r.message.is_some();
+    let doomed = doomed(sink, want_summary && has_summary);
+    if !doomed.is_empty() {
+        r.exit_code = after_writing(r.exit_code, false);
+        let why = doomed.join("; ");
+        r.message = Some(r.message.take().map_or_else(|| why.clone(), |m| format!("{m}; {why}")));
+    }
+    let r = &*r;
     let t = sink.targets();
     let mut failed = Vec::new();
     let mut dotenv_refused = None;
-    let has_summary = r.answered() || r.message.is_some();
     if let (true, true, Some(p)) = (want_summary, has_summary, &t.summary) {
         // The runner's limit is for the whole file: what an earlier writer left counts.
         let used = std::fs::metadata(p).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));

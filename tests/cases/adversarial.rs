@@ -257,6 +257,14 @@ fn a_report_that_cannot_be_written_at_the_end_fails_the_step() {
     let results = std::fs::read_to_string(run.dir.path().join("results-file.out")).unwrap();
     let results: serde_json::Value = serde_json::from_str(&results).unwrap();
     assert_eq!(results["status"], "failed");
+    // Known before the first report was written: every report says exit 5, and why.
+    assert_eq!(results["exit_code"], 5, "{results}");
+    let message = results["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot write junit-file to ") && message.contains("does not exist"),
+        "{message}"
+    );
+    assert!(run.stdout.contains("exit code 5)"), "{}", run.stdout);
 }
 
 // 8. No panic on a closed stdout or stderr.

@@ -329,6 +329,9 @@ fn a_report_that_could_not_be_written_shows_in_junit() {
     std::fs::remove_dir_all(gone.path()).unwrap();
     let run = cmd.collect(child, start);
     run.expect_code(5);
+    assert!(run.stdout.contains("exit code 5)"), "the final line: {}", run.stdout);
+    let summary = std::fs::read_to_string(run.dir.path().join("summary-file.out")).unwrap();
+    assert!(summary.contains("exit code 5"), "written before the results file failed: {summary}");
     let xml = std::fs::read_to_string(run.dir.path().join("junit-file.out")).unwrap();
     let j = crate::consumers::gitlab::junit(&xml).unwrap();
     assert_eq!((j.tests, j.errored), (2, 1), "{xml}");
