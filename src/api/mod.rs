@@ -218,7 +218,8 @@ impl Client {
 
     /// A 2xx answer with no destinations but an error in it (`{"data": null, "error":
     /// {...}}`): the API's own words, scrubbed, instead of "no results list". One the API
-    /// calls not retryable stops the wait; any other is tried again.
+    /// calls retryable is tried again; `not_found` is taken as a 404; any other it calls not
+    /// retryable stops the wait; the rest are tried again.
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
     fn error_envelope(&self, bytes: &[u8]) -> Option<Fault> {
         let mut err = model::decode_error(bytes);
@@ -230,7 +231,12 @@ impl Client {
         }
         let said = fault::describe_answer(200, &err);
         let message = format!("the API answered {said}, and no destinations");
-        Some(if err.retryable == Some(false) {
+        // "Not found" is a 404 whatever the status line said: for a post made a moment ago,
+        // the API catching up (`PostWait::judge`).
+        let not_found = err.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("not_found"));
+        Some(if not_found && err.retryable != Some(true) {
+            Fault::Fatal { status: Some(404), message }
+        } else if err.retryable == Some(false) {
             Fault::Fatal { status: None, message }
         } else {
             Fault::transient(message)

@@ -80,6 +80,21 @@ fn resolve(path: &Path) -> Result<Option<PathBuf>, String> {
     Ok(Some(path.to_owned()))
 }
 
+/// Why a report cannot be written at `path` now, as far as a look can tell (no write): the
+/// folder of the file it goes to (through a link) is gone, or the link no longer leads to
+/// a file. Used at the end, so every report can say the step fails before any is written.
+/// `replaced`: the file is replaced (`replace`), else appended to (the open follows a link,
+/// so only `path`'s own folder is looked at).
+pub(super) fn gone(path: &Path, replaced: bool) -> Option<String> {
+    let target = match resolve(path) {
+        Ok(t) if replaced => t.unwrap_or_else(|| path.to_owned()),
+        Err(why) if replaced => return Some(why),
+        _ => path.to_owned(),
+    };
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    (!dir.is_dir()).then(|| format!("folder {} does not exist", dir.display()))
+}
+
 /// Checks, before the wait, that a report can be written at `path`: nothing but a regular
 /// file (or a link to one) is there, its folder exists, and a file can be created in it.
 pub fn check(path: &Path) -> Result<(), String> {

@@ -17,30 +17,28 @@ fn io(failed: &mut Vec<String>, what: &str, path: &Path, res: std::io::Result<()
     }
 }
 
-/// The reports whose folder is gone (removed during the wait), one line each: they cannot
-/// be written, so the step ends with exit 5, and the reports written before them must say
-/// so too. A stat a report; what only the write can tell (a full disk) is told by it.
+/// The reports whose folder is gone (removed during the wait, or a link's target's), one
+/// line each: they cannot be written, so the step ends with exit 5, and the reports written
+/// before them must say so too. A look a report; what only the write can tell (a full
+/// disk) is told by it.
 fn doomed(sink: &Sink, summary: bool) -> Vec<String> {
     let t = sink.targets();
+    // The runner's own files are appended to (a link is followed by the open); the rest
+    // are replaced, through a link to the file it names (`files::gone`).
     let named = [
-        ("summary", if summary { &t.summary } else { &None }),
-        ("summary-file", &t.summary_file),
-        ("results-file", &t.results),
-        ("annotations-file", &t.annotations),
-        ("junit-file", &t.junit),
-        ("dotenv-file", &t.dotenv),
-        ("step outputs", &t.output),
+        ("summary", if summary { &t.summary } else { &None }, false),
+        ("summary-file", &t.summary_file, true),
+        ("results-file", &t.results, true),
+        ("annotations-file", &t.annotations, true),
+        ("junit-file", &t.junit, true),
+        ("dotenv-file", &t.dotenv, true),
+        ("step outputs", &t.output, false),
     ];
     let mut out = Vec::new();
-    for (what, path) in named {
+    for (what, path, replaced) in named {
         let Some(p) = path else { continue };
-        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
-        if !dir.is_dir() {
-            out.push(format!(
-                "cannot write {what} to {}: folder {} does not exist",
-                p.display(),
-                dir.display()
-            ));
+        if let Some(why) = files::gone(p, replaced) {
+            out.push(format!("cannot write {what} to {}: {why}", p.display()));
         }
     }
     out

@@ -62,7 +62,7 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         name: "dedupe",
         default: "24h",
-        help: "with content: reuse a post with the same content and accounts (time and media count too, where listed) made within this time (0: never)",
+        help: "with content: reuse a post with the same content and accounts made within this time, whatever its time (0: never)",
     },
     InputSpec {
         name: "base-url",

@@ -38,6 +38,7 @@ impl PostWait {
                     self.known.expect(accounts);
                 }
             }
+            self.known.post_answered(post.destinations);
         }
         // Not knowing the schedule is no reason to stop waiting.
         self.after_poll(now, Observation::Pending, jitter);
@@ -116,17 +117,29 @@ impl PostWait {
     /// a destination failed, unless every destination it has is seen published.
     pub fn fail_unlisted(&mut self, said: &str) {
         let n = self.known.unlisted();
-        if n == 0 && self.known.expects_accounts() {
+        // The post's own destinations the results plainly do not list (by id): failed too.
+        let extra = self.known.post_unlisted();
+        // The word lags when every account the post is for is listed and so is every
+        // destination its own answer lists, or, when it never answered, a run that posted
+        // sees every account listed, or a failure this run re-queued has since published.
+        let lags = n == 0
+            && match &extra {
+                Some(extra) => extra.is_empty(),
+                None => self.known.expects_accounts() || self.retries() > 0,
+            };
+        if lags {
             let note = format!(
-                "PostEverywhere calls the post {said}, yet every account it is for is listed published: \
-                 look at the post there"
+                "PostEverywhere calls the post {said}, yet every destination it is known to have is listed \
+                 published: look at the post there"
             );
             if !self.notes.contains(&note) {
                 self.notes.push(note);
             }
             return;
         }
-        self.known.fail_unlisted(&self.id, said);
+        let extra = extra.unwrap_or_default();
+        let n = n + extra.len();
+        self.known.fail_unlisted(&self.id, said, extra);
         self.notes.push(if n == 0 {
             format!(
                 "PostEverywhere calls the post {said}, yet its results list no failed destination: one unnamed \
@@ -135,7 +148,7 @@ impl PostWait {
         } else {
             format!(
                 "PostEverywhere calls the post {said}, and its results never listed {}: counted failed",
-                crate::report::text::plural(n, "account")
+                crate::report::text::plural(n, "destination")
             )
         });
     }

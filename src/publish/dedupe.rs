@@ -1,8 +1,8 @@
 //! Is a listed post the one we are about to create? The same content (line ends and the
 //! space around it aside) to the same accounts (in any order), created at or after a
-//! given time; for an earlier run's post, also for the same time and, where the list
-//! says, with as many media files (`Wanted::kin`). Pure; used both after a create that may
-//! have worked and to let a re-run reuse its first run's post.
+//! given time, and not listed with media where this one has none (`Wanted::unlike`).
+//! Pure; used both after a create that may have worked and to let a re-run reuse its first
+//! run's post.
 
 use std::time::{Duration, SystemTime};
 
@@ -26,49 +26,46 @@ pub struct Wanted {
     pub media: usize,
 }
 
-/// Why a listed post with this content is not this one, though it could be by its content
-/// and accounts: it publishes at another time, or has other media.
+/// How a listed post's time differs from this one's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unlike {
+pub enum OtherTime {
     /// Scheduled for this time, where this one publishes now or at another time.
-    Time(SystemTime),
-    /// Published when it was made (as its schedule says), where this one is scheduled.
+    At(SystemTime),
+    /// Published when it was made, where this one is scheduled for later.
     Now,
-    /// With this many media files.
-    Media(usize),
 }
 
 impl Wanted {
-    /// Why `post` is not this post though its content may be the same, when its time or
-    /// media say so plainly: scheduled (more than `TIME_SLACK` after it was made, or from
-    /// now when the list gives no creation time) for a time more than `TIME_SLACK` from this
-    /// one's (or this one publishes now); published at once where this one is scheduled; or
-    /// listed with media files, not as many as this one's. Whatever the list leaves out
-    /// (no schedule, no media, no creation time) says nothing: a re-run must never post
-    /// again for want of a field.
-    pub fn unlike(&self, post: &Listed, now: SystemTime) -> Option<Unlike> {
-        if let Some(n) = post.media.filter(|&n| n > 0 && n != self.media) {
-            return Some(Unlike::Media(n));
-        }
+    /// The media files `post` is listed with, when this one has none: a post made without
+    /// media never lists any, so that one is plainly another post. Nothing else the list
+    /// shows tells two posts apart safely: a re-run, or a second trigger of the same job,
+    /// may compute another `schedule-at` for the same post, and a list may show a post's
+    /// media as variants, or not yet.
+    pub fn unlike(&self, post: &Listed) -> Option<usize> {
+        post.media.filter(|&n| n > 0 && self.media == 0)
+    }
+
+    /// How `post`'s time plainly differs from this one's, said when it is reused (it may be
+    /// a second post meant, a reminder, which only `dedupe: 0` can tell): scheduled (more
+    /// than `TIME_SLACK` after it was made, or from `now` when the list gives no creation
+    /// time) for a time more than `TIME_SLACK` from this one's, or at all when this one
+    /// publishes now; or published at once where this one is scheduled for later.
+    pub fn other_time(&self, post: &Listed, now: SystemTime) -> Option<OtherTime> {
         let t = post.scheduled_for?;
         let near =
             |a: SystemTime, b: SystemTime| a.duration_since(b).unwrap_or_else(|e| e.duration()) <= TIME_SLACK;
-        // Whether it was scheduled, not published at once: only a creation time (or a
-        // time still to come) tells.
         let scheduled = match post.created_at {
             Some(made) => t > made + TIME_SLACK,
             None if t > now + TIME_SLACK => true,
             None => return None,
         };
         match (self.due, scheduled) {
-            (Some(due), true) if !near(due, t) => Some(Unlike::Time(t)),
-            (None, true) => Some(Unlike::Time(t)),
-            // Published at once: this one is too only when due before that post was made
-            // (a time already past then).
+            (Some(due), true) if !near(due, t) => Some(OtherTime::At(t)),
+            (None, true) => Some(OtherTime::At(t)),
             (Some(due), false)
                 if !near(due, t) && post.created_at.is_some_and(|made| due > made + TIME_SLACK) =>
             {
-                Some(Unlike::Now)
+                Some(OtherTime::Now)
             }
             _ => None,
         }
@@ -181,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn another_time_or_other_media_is_another_post() {
+    fn only_media_where_this_one_has_none_makes_another_post_and_a_time_is_said() {
         let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let (made, hour, min) = (100_000, 3600, 60);
         let now = at(made + 10 * min);
@@ -196,33 +193,29 @@ mod tests {
             due: due.map(at),
             media,
         };
-        let unlike = |w: &Wanted, p: &Listed| w.unlike(p, now);
-        // Scheduled for 09:00 and for 10:00: two posts; minutes apart (the API rounding): one.
+        // Media listed where this one has none: another post. Any other count, or none
+        // listed, says nothing (variants, a list that leaves them out).
+        assert_eq!(want(None, 0).unlike(&listed(None, Some(made), Some(2))), Some(2));
+        assert_eq!(want(None, 1).unlike(&listed(None, Some(made), Some(3))), None);
+        assert_eq!(want(None, 2).unlike(&listed(None, Some(made), Some(0))), None);
+        assert_eq!(want(None, 2).unlike(&listed(None, Some(made), None)), None);
+        // Times: said, never another post. 09:00 and 10:00 differ; minutes apart (the API
+        // rounding) do not.
+        let other = |w: &Wanted, p: &Listed| w.other_time(p, now);
         let nine = listed(Some(made + hour), Some(made), None);
-        assert_eq!(unlike(&want(Some(made + 2 * hour), 0), &nine), Some(Unlike::Time(at(made + hour))));
-        assert_eq!(unlike(&want(Some(made + hour + 4 * min), 0), &nine), None);
-        assert_eq!(unlike(&want(Some(made + hour), 0), &nine), None);
-        // This one now, that one scheduled: another post. That one published when made,
-        // this one scheduled: another post, unless it was due then too.
-        assert_eq!(unlike(&want(None, 0), &nine), Some(Unlike::Time(at(made + hour))));
+        assert_eq!(other(&want(Some(made + 2 * hour), 0), &nine), Some(OtherTime::At(at(made + hour))));
+        assert_eq!(other(&want(Some(made + hour + 4 * min), 0), &nine), None);
+        assert_eq!(other(&want(None, 0), &nine), Some(OtherTime::At(at(made + hour))));
         let at_once = listed(Some(made + 30), Some(made), None);
-        assert_eq!(unlike(&want(None, 0), &at_once), None);
-        assert_eq!(unlike(&want(Some(made + hour), 0), &at_once), Some(Unlike::Now));
-        assert_eq!(unlike(&want(Some(made + 3 * min), 0), &at_once), None, "due when it was made");
-        // Without a creation time, only a time still to come says it was scheduled.
+        assert_eq!(other(&want(None, 0), &at_once), None);
+        assert_eq!(other(&want(Some(made + hour), 0), &at_once), Some(OtherTime::Now));
+        assert_eq!(other(&want(Some(made + 3 * min), 0), &at_once), None, "due when it was made");
         assert_eq!(
-            unlike(&want(None, 0), &listed(Some(made + hour), None, None)),
-            Some(Unlike::Time(at(made + hour)))
+            other(&want(None, 0), &listed(Some(made + hour), None, None)),
+            Some(OtherTime::At(at(made + hour)))
         );
-        assert_eq!(unlike(&want(None, 0), &listed(Some(made), None, None)), None);
-        assert_eq!(unlike(&want(Some(made + 2 * hour), 0), &listed(Some(made), None, None)), None);
-        // What the list leaves out says nothing.
-        assert_eq!(unlike(&want(Some(made + hour), 2), &listed(None, Some(made), None)), None);
-        assert_eq!(unlike(&want(Some(made + hour), 2), &listed(None, None, Some(0))), None, "media left out");
-        // Media files listed, not as many as this one's.
-        assert_eq!(unlike(&want(None, 2), &listed(None, Some(made), Some(1))), Some(Unlike::Media(1)));
-        assert_eq!(unlike(&want(None, 0), &listed(None, Some(made), Some(3))), Some(Unlike::Media(3)));
-        assert_eq!(unlike(&want(None, 2), &listed(None, Some(made), Some(2))), None);
+        assert_eq!(other(&want(None, 0), &listed(Some(made), None, None)), None);
+        assert_eq!(other(&want(Some(made + hour), 0), &listed(None, Some(made), None)), None);
     }
 
     #[test]

@@ -120,6 +120,22 @@ fn overlap_line(
     )
 }
 
+/// What a reused post's time says next to this one's, when it plainly differs: a second
+/// post meant (a reminder) needs `dedupe: 0`, as the line goes on to say.
+fn other_time(want: &dedupe::Wanted, found: &crate::api::publish::Listed) -> String {
+    let at = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
+    let ours = want.due.map_or("now".to_owned(), |t| format!("at {}", at(t)));
+    match want.other_time(found, SystemTime::now()) {
+        Some(dedupe::OtherTime::At(t)) => {
+            format!(", scheduled for {}, where this one publishes {ours}", at(t))
+        }
+        Some(dedupe::OtherTime::Now) => {
+            format!(", published when it was made, where this one publishes {ours}")
+        }
+        None => String::new(),
+    }
+}
+
 /// How publishing ended.
 pub enum Ended {
     /// Wait for this post.
@@ -239,13 +255,22 @@ where
                 return Ended::Stop { record, status: Status::Error, code: code::API, message: line };
             }
             Ok((Some(found), _)) => {
+                let other = other_time(&want, &found);
+                if !other.is_empty() {
+                    events.warn(&format!(
+                        "reusing post {} with this content{other}; if a second post is meant (a reminder), set \
+                         dedupe: 0",
+                        crate::escape::one_line(&found.post_id, 60)
+                    ));
+                }
                 s.say(&format!(
-                    "post {} has the same content and accounts (made {}): reusing it, not posting again \
+                    "post {} has the same content and accounts (made {}{}): reusing it, not posting again \
                      (it looked back {}; set dedupe: 0 to post again)",
                     found.post_id,
                     found
                         .created_at
                         .map_or("recently".to_owned(), |t| humantime::format_rfc3339_seconds(t).to_string()),
+                    other,
                     humantime::format_duration(window)
                 ));
                 record.reused = true;
@@ -317,7 +342,7 @@ where
             Err(f) => return s.stopped(record, f, "could not list the posts of the last minute"),
         }
     }
-    match s.create(&body, content, &ids, none_since).await {
+    match s.create(&body, &want, &ids, none_since).await {
         Ok((id, calls)) => {
             record.create_calls = calls;
             record.created = true;

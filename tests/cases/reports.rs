@@ -337,3 +337,31 @@ fn a_report_that_could_not_be_written_shows_in_junit() {
     assert_eq!((j.tests, j.errored), (2, 1), "{xml}");
     assert!(xml.contains(">cannot write results-file to "), "{xml}");
 }
+
+/// A report given as a link whose target's folder is removed during the wait: found before
+/// any report is written, so the summary says exit 5 too. (Found in review: it said 0.)
+#[test]
+#[cfg(unix)]
+fn a_linked_report_whose_target_went_away_fails_every_report_alike() {
+    let ok = Reply::ok(results(json!([dest("x", "published")])));
+    let server = Server::new().results(vec![Reply::Delay(Duration::from_millis(300), Box::new(ok))]);
+    let cmd = Cmd::github(&server.base_url());
+    let (links, target) = (cmd.path("links"), cmd.path("target"));
+    std::fs::create_dir(&links).unwrap();
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("results.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(target.join("results.json"), links.join("results.json")).unwrap();
+    let cmd = cmd.input("results-file", links.join("results.json").to_str().unwrap());
+    let start = std::time::Instant::now();
+    let child = cmd.spawn(&[]);
+    while server.hits("GET", RESULTS) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no request");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(&target).unwrap();
+    let run = cmd.collect(child, start);
+    run.expect_code(5);
+    assert!(run.summary.contains("exit code 5"), "{}", run.summary);
+    assert_eq!(run.output("exit-code"), "5");
+    assert!(run.output("message").contains("cannot write results-file to "), "{}", run.output("message"));
+}

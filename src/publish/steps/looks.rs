@@ -14,7 +14,7 @@ use crate::api::Fault;
 use crate::api::model::Results;
 use crate::api::publish::{Listed, PAGE};
 use crate::outcome::Signal;
-use crate::publish::dedupe::{self, Unlike, Wanted};
+use crate::publish::dedupe::{self, Wanted};
 use crate::report::text::plural;
 use crate::run::Events;
 
@@ -122,21 +122,23 @@ where
         Ok(None)
     }
 
-    /// The newest listed post made since `since` with `content` for `accounts`, looking
-    /// through at most `pages` pages; never one of the posts noted before the first create.
-    /// Also how many other posts with `content` it saw whose accounts stay unknown.
+    /// The newest listed post made since `since` with `want`'s content for `accounts`,
+    /// looking through at most `pages` pages; never one of the posts noted before the first
+    /// create, nor one plainly another post (`Wanted::unlike`). Also how many other posts
+    /// with the content it saw whose accounts stay unknown.
     pub async fn find(
         &mut self,
-        content: &str,
+        want: &Wanted,
         accounts: &[i64],
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, usize), Failed> {
+        let content = want.content.as_str();
         let earlier = std::mem::take(&mut self.earlier);
         let mut unknown = 0;
         let found = self
             .scan(since, pages, Some(content), |posts| {
-                let ours = |p: &&Listed| !earlier.contains(&p.post_id);
+                let ours = |p: &&Listed| !earlier.contains(&p.post_id) && want.unlike(p).is_none();
                 unknown += posts.iter().filter(ours).filter(|p| unknown_like(p, content, since)).count();
                 dedupe::find(posts.iter().filter(ours), content, accounts, since).cloned()
             })
@@ -145,9 +147,9 @@ where
         Ok((found?.map(usable).transpose()?, unknown))
     }
 
-    /// As `find` (before any create), for an earlier run's post: one with another time or
-    /// other media (`Wanted::unlike`) is another post, said so and never taken for ours
-    /// later. When there is no such post, also the newest with the content made since
+    /// As `find` (before any create), for an earlier run's post: one plainly another post
+    /// (`Wanted::unlike`) is said so, and noted as never ours. When there is no such post,
+    /// also the newest with the content made since
     /// `since` that shares some of `accounts` (`dedupe::overlapping`). A post with the
     /// content whose accounts stay unknown may be this one: without a match the look cannot
     /// tell, and fails as a refused listing does.
@@ -158,13 +160,13 @@ where
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
-        let (content, now) = (want.content.as_str(), SystemTime::now());
+        let content = want.content.as_str();
         let (mut overlap, mut unknown, mut passed) = (None, 0, Vec::new());
         let found = self
             .scan(since, pages, Some(content), |posts| {
                 let mut kin = Vec::with_capacity(posts.len());
                 for p in posts {
-                    match want.unlike(p, now) {
+                    match want.unlike(p) {
                         None => kin.push(p),
                         Some(why)
                             if unknown_like(p, content, since)
@@ -183,7 +185,11 @@ where
             })
             .await;
         for (id, why) in passed {
-            self.say(&unlike_line(&id, &why, want));
+            self.say(&format!(
+                "post {} has this content but is listed with {}, this one has none: another post",
+                crate::escape::one_line(&id, 60),
+                plural(why, "media file")
+            ));
             if !self.earlier.contains(&id) {
                 self.earlier.push(id);
             }
@@ -229,7 +235,7 @@ where
     /// deadline, for a create the API accepted), a pause apart.
     pub(super) async fn made(
         &mut self,
-        content: &str,
+        want: &Wanted,
         accounts: &[i64],
         since: SystemTime,
         forever: bool,
@@ -240,7 +246,7 @@ where
             self.back_off(pause).await?;
             looks += 1;
             let found;
-            (found, unknown) = self.find(content, accounts, since, 1).await?;
+            (found, unknown) = self.find(want, accounts, since, 1).await?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -256,23 +262,6 @@ where
 /// Whether `p` has `content`, was made since `since`, and its accounts are not known.
 fn unknown_like(p: &Listed, content: &str, since: SystemTime) -> bool {
     p.account_ids.is_empty() && dedupe::like(p, content, since)
-}
-
-/// Why listed post `id` is not this one (`Wanted::unlike`).
-fn unlike_line(id: &str, why: &Unlike, want: &Wanted) -> String {
-    let at = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
-    let ours = want.due.map_or("now".to_owned(), |t| format!("at {}", at(t)));
-    let theirs = match why {
-        Unlike::Time(t) => format!("is scheduled for {}, this one publishes {ours}", at(*t)),
-        Unlike::Now => format!("was published when it was made, this one publishes {ours}"),
-        Unlike::Media(n) => {
-            format!("has {}, this one {}", plural(*n, "media file"), plural(want.media, "media file"))
-        }
-    };
-    format!(
-        "post {} has this content but {theirs}: another post, not this one",
-        crate::escape::one_line(id, 60)
-    )
 }
 
 /// Why a look could not tell: `n` posts with the content whose accounts are unknown.

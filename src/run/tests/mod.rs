@@ -306,6 +306,13 @@ fn check(s: &Setup, cfg: &Config, fake: &Fake, rec: &Recorder, w: Waited) -> Res
                 d
             );
         }
+        // A failure only the post-level status and the post's own answer tell of is never
+        // green, unless the word lags, or the post never answered while a failure this run
+        // re-queued has since published (then the word is taken to lag: documented).
+        if fake.script.hidden && !fake.script.lagging && p.status == Status::Published {
+            let asked = log.iter().any(|l| l.post == p.post_id && matches!(l.outcome, Outcome::Named(_)));
+            prop_assert!(!asked && p.retried > 0 && s.posted_to == 0, "green with a failure the post named");
+        }
         // Counts agree with the destinations and the status.
         let t = Tally::of(&p.destinations);
         prop_assert_eq!(t, p.tally);
@@ -326,7 +333,6 @@ fn check(s: &Setup, cfg: &Config, fake: &Fake, rec: &Recorder, w: Waited) -> Res
             "green with {:?}",
             report.tally
         );
-        prop_assert!(!fake.script.hidden || fake.script.lagging, "green with a failure the post named");
     }
     Ok(())
 }

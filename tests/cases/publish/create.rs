@@ -351,3 +351,21 @@ fn a_post_just_made_is_asked_for_again_after_a_404() {
     run.expect_code(4);
     assert!(run.output("message").contains("404"), "{}", run.output("message"));
 }
+
+/// The post's results answer 200 with a `not_found` error a moment after it was made: the
+/// API catching up, as a 404 is, waited for. (Found in review: exit 4 at the first poll.)
+#[test]
+fn a_not_found_inside_a_200_for_a_post_just_made_is_waited_for() {
+    let not_found =
+        Reply::ok(json!({"data": null, "error": {"code": "not_found", "message": "Post not found",
+                                     "retryable": false}}));
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "GET",
+        "/api/v1/posts/p-new/results",
+        vec![not_found.clone(), not_found, published(&[1, 2])],
+    );
+    let run = publish(&server).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!((run.output("post-id"), run.output("published-count")), ("p-new", "2"));
+    assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 3, "{}", run.stdout);
+}
