@@ -222,79 +222,6 @@ impl Known {
         self.unlisted = unlisted.into_iter().cloned().collect();
     }
 
-    /// What the post's own answer (`GET /posts/{id}`) lists as failed, kept on the expected
-    /// accounts the results do not list: its error says what to fix, should they never be.
-    pub fn expect_failures(&mut self, from: &[Destination]) {
-        for e in &mut self.expected {
-            let failed =
-                from.iter().find(|d| d.status == State::Failed && d.account_number() == e.account_number());
-            if let Some(d) = failed.filter(|d| d.error.is_some()) {
-                e.error.clone_from(&d.error);
-            }
-        }
-        self.settle();
-    }
-
-    /// Keeps what the post's own answer lists, to compare with the results at the end (an
-    /// answer that lists none tells nothing).
-    pub fn post_answered(&mut self, from: Vec<Destination>) {
-        if !from.is_empty() {
-            self.post_said = Some(from);
-        }
-    }
-
-    /// The destinations the post's own answer lists that the results plainly do not (and
-    /// that are not expected accounts, which stand as `unlisted`): one whose account none
-    /// listed has, or (without an account) whose id none has where the listed ones carry
-    /// ids; one that cannot be told apart counts as listed. As pending placeholders; `None`
-    /// when the post never listed its destinations.
-    pub fn post_unlisted(&self) -> Option<Vec<Destination>> {
-        let listed: Vec<&Destination> = self.items.iter().filter(|t| !t.local).map(|t| &t.dest).collect();
-        let ids = listed.iter().any(|d| d.id.is_some());
-        let plainly_unlisted = |d: &&Destination| match (d.account_number(), &d.id) {
-            // Not one of the expected accounts either: those stand as `unlisted` already.
-            (Some(n), _) => {
-                !listed.iter().any(|l| l.account_number() == Some(n))
-                    && !self.expected.iter().any(|e| e.account_number() == Some(n))
-            }
-            (None, Some(id)) => ids && !listed.iter().any(|l| l.id.as_ref() == Some(id)),
-            (None, None) => false,
-        };
-        let said = self.post_said.as_ref()?;
-        let placeholder = |d: &Destination| Destination {
-            status: State::Pending,
-            raw_status: "not listed".into(),
-            error: (d.status == State::Failed).then(|| d.error.clone()).flatten(),
-            ..d.clone()
-        };
-        Some(said.iter().filter(plainly_unlisted).map(placeholder).collect())
-    }
-
-    /// The post calls itself `said` (failed, partially_failed), yet no destination failed
-    /// and every listed one is final: each expected account not listed, and each of `extra`
-    /// (the post's own destinations the results do not list), counts as failed for good
-    /// (with the error the post's own answer gave it), or, with none, one unnamed
-    /// destination does. Never green against the API's own word.
-    pub fn fail_unlisted(&mut self, post_id: &str, said: &str, extra: Vec<Destination>) {
-        let why =
-            format!("PostEverywhere calls the post {said}, and its results do not list this destination");
-        let mut dests = std::mem::take(&mut self.unlisted);
-        // No longer expected in answers: counted here for good.
-        self.expected.retain(|e| !dests.iter().any(|d| d.account_number() == e.account_number()));
-        dests.extend(extra);
-        if dests.is_empty() {
-            let mut d = Destination::unlisted(post_id, 0, UNKNOWN_PLATFORM.to_owned(), None, "");
-            d.account_id = None;
-            dests.push(d);
-        }
-        for mut d in dests {
-            d.status = State::Failed;
-            d.error = Some(d.error.take().unwrap_or_else(|| why.clone()));
-            d.note = Some(why.clone());
-            self.seed(vec![d]);
-        }
-    }
-
     /// Adds destinations of our own (accounts skipped before posting): reported with the
     /// rest, never looked for in answers.
     pub fn seed(&mut self, dests: Vec<Destination>) {
@@ -412,5 +339,6 @@ impl Known {
     }
 }
 
+mod said;
 #[cfg(test)]
 mod tests;

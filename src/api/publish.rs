@@ -73,8 +73,6 @@ pub struct Listed {
     pub created_at: Option<SystemTime>,
     /// When it is (or was) to publish: `scheduled_for`, or the older `scheduled_at`.
     pub scheduled_for: Option<SystemTime>,
-    /// Its media files, where the list gives them (`media_ids`, or `media`).
-    pub media: Option<usize>,
 }
 
 fn data(body: &Value) -> &Value {
@@ -152,7 +150,6 @@ fn listed(v: &Value) -> Option<Listed> {
         account_ids,
         created_at: text(o, &["created_at"]).and_then(|t| crate::time::parse_time(&t)),
         scheduled_for: text(o, &["scheduled_for", "scheduled_at"]).and_then(|t| crate::time::parse_time(&t)),
-        media: ["media_ids", "media"].iter().find_map(|k| o.get(*k)?.as_array()).map(Vec::len),
     })
 }
 

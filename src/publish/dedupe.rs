@@ -1,6 +1,6 @@
 //! Is a listed post the one we are about to create? The same content (line ends and the
 //! space around it aside) to the same accounts (in any order), created at or after a
-//! given time, and not listed with media where this one has none (`Wanted::unlike`).
+//! given time; its time only said (`Wanted::other_time`), never a reason to post again.
 //! Pure; used both after a create that may have worked and to let a re-run reuse its first
 //! run's post.
 
@@ -22,8 +22,6 @@ pub struct Wanted {
     pub content: String,
     /// When it is to publish (`schedule-at`); `None`: now.
     pub due: Option<SystemTime>,
-    /// Its media files.
-    pub media: usize,
 }
 
 /// How a listed post's time differs from this one's.
@@ -36,15 +34,6 @@ pub enum OtherTime {
 }
 
 impl Wanted {
-    /// The media files `post` is listed with, when this one has none: a post made without
-    /// media never lists any, so that one is plainly another post. Nothing else the list
-    /// shows tells two posts apart safely: a re-run, or a second trigger of the same job,
-    /// may compute another `schedule-at` for the same post, and a list may show a post's
-    /// media as variants, or not yet.
-    pub fn unlike(&self, post: &Listed) -> Option<usize> {
-        post.media.filter(|&n| n > 0 && self.media == 0)
-    }
-
     /// How `post`'s time plainly differs from this one's, said when it is reused (it may be
     /// a second post meant, a reminder, which only `dedupe: 0` can tell): scheduled (more
     /// than `TIME_SLACK` after it was made, or from `now` when the list gives no creation
@@ -173,49 +162,36 @@ mod tests {
             account_ids: accounts.to_vec(),
             created_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
             scheduled_for: None,
-            media: None,
         }
     }
 
     #[test]
-    fn only_media_where_this_one_has_none_makes_another_post_and_a_time_is_said() {
+    fn a_time_is_said_never_another_post() {
         let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let (made, hour, min) = (100_000, 3600, 60);
         let now = at(made + 10 * min);
-        let listed = |sched: Option<u64>, created: Option<u64>, media: Option<usize>| Listed {
+        let listed = |sched: Option<u64>, created: Option<u64>| Listed {
             scheduled_for: sched.map(at),
             created_at: created.map(at),
-            media,
             ..post("Launch day!", &[1], 0)
         };
-        let want = |due: Option<u64>, media: usize| Wanted {
-            content: normal("Launch day!"),
-            due: due.map(at),
-            media,
-        };
-        // Media listed where this one has none: another post. Any other count, or none
-        // listed, says nothing (variants, a list that leaves them out).
-        assert_eq!(want(None, 0).unlike(&listed(None, Some(made), Some(2))), Some(2));
-        assert_eq!(want(None, 1).unlike(&listed(None, Some(made), Some(3))), None);
-        assert_eq!(want(None, 2).unlike(&listed(None, Some(made), Some(0))), None);
-        assert_eq!(want(None, 2).unlike(&listed(None, Some(made), None)), None);
-        // Times: said, never another post. 09:00 and 10:00 differ; minutes apart (the API
-        // rounding) do not.
+        let want = |due: Option<u64>| Wanted { content: normal("Launch day!"), due: due.map(at) };
+        // 09:00 and 10:00 differ; minutes apart (the API rounding) do not.
         let other = |w: &Wanted, p: &Listed| w.other_time(p, now);
-        let nine = listed(Some(made + hour), Some(made), None);
-        assert_eq!(other(&want(Some(made + 2 * hour), 0), &nine), Some(OtherTime::At(at(made + hour))));
-        assert_eq!(other(&want(Some(made + hour + 4 * min), 0), &nine), None);
-        assert_eq!(other(&want(None, 0), &nine), Some(OtherTime::At(at(made + hour))));
-        let at_once = listed(Some(made + 30), Some(made), None);
-        assert_eq!(other(&want(None, 0), &at_once), None);
-        assert_eq!(other(&want(Some(made + hour), 0), &at_once), Some(OtherTime::Now));
-        assert_eq!(other(&want(Some(made + 3 * min), 0), &at_once), None, "due when it was made");
+        let nine = listed(Some(made + hour), Some(made));
+        assert_eq!(other(&want(Some(made + 2 * hour)), &nine), Some(OtherTime::At(at(made + hour))));
+        assert_eq!(other(&want(Some(made + hour + 4 * min)), &nine), None);
+        assert_eq!(other(&want(None), &nine), Some(OtherTime::At(at(made + hour))));
+        let at_once = listed(Some(made + 30), Some(made));
+        assert_eq!(other(&want(None), &at_once), None);
+        assert_eq!(other(&want(Some(made + hour)), &at_once), Some(OtherTime::Now));
+        assert_eq!(other(&want(Some(made + 3 * min)), &at_once), None, "due when it was made");
         assert_eq!(
-            other(&want(None, 0), &listed(Some(made + hour), None, None)),
+            other(&want(None), &listed(Some(made + hour), None)),
             Some(OtherTime::At(at(made + hour)))
         );
-        assert_eq!(other(&want(None, 0), &listed(Some(made), None, None)), None);
-        assert_eq!(other(&want(Some(made + hour), 0), &listed(None, Some(made), None)), None);
+        assert_eq!(other(&want(None), &listed(Some(made), None)), None);
+        assert_eq!(other(&want(Some(made + hour)), &listed(None, Some(made))), None);
     }
 
     #[test]

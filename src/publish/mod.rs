@@ -236,11 +236,8 @@ where
         return Ended::Stop { record, status: Status::DryRun, code: code::OK, message };
     }
     // A run of this job (or any within the dedupe window) that already posted this.
-    let want = dedupe::Wanted {
-        content: dedupe::normal(&p.content),
-        due: p.schedule_at.as_ref().map(|(t, _)| *t),
-        media: p.media.len(),
-    };
+    let want =
+        dedupe::Wanted { content: dedupe::normal(&p.content), due: p.schedule_at.as_ref().map(|(t, _)| *t) };
     let content = &want.content;
     let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
     // Since when no post with this content went to these accounts, as the dedupe look found.
@@ -248,7 +245,7 @@ where
     let mut none_since = None;
     if !window.is_zero() {
         let since = SystemTime::now() - window;
-        match s.look(&want, &ids, since, DEDUPE_PAGES).await {
+        match s.look(content, &ids, since, DEDUPE_PAGES).await {
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
                 s.say(&format!("✗ {line}"));
@@ -342,7 +339,7 @@ where
             Err(f) => return s.stopped(record, f, "could not list the posts of the last minute"),
         }
     }
-    match s.create(&body, &want, &ids, none_since).await {
+    match s.create(&body, content, &ids, none_since).await {
         Ok((id, calls)) => {
             record.create_calls = calls;
             record.created = true;

@@ -196,7 +196,7 @@ where
     pub async fn create(
         &mut self,
         body: &Value,
-        want: &super::dedupe::Wanted,
+        content: &str,
         accounts: &[i64],
         none_since: Option<SystemTime>,
     ) -> Result<(String, u32), CreateFailed> {
@@ -265,7 +265,7 @@ where
             self.say(&format!(
                 "the create call's answer was lost ({lost}): it may have made the post; looking for it"
             ));
-            match self.made(want, accounts, since, accepted).await {
+            match self.made(content, accounts, since, accepted).await {
                 Ok(Some(p)) => {
                     self.say(&format!("found it, post {}: not posting again", p.post_id));
                     return Ok((p.post_id, calls));

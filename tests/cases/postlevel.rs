@@ -191,3 +191,48 @@ fn a_requeued_failure_since_published_is_green_though_the_word_lags() {
     assert_eq!((run.output("total-count"), run.output("failed-count")), ("3", "1"));
     assert!(run.summary.contains("Token expired"), "{}", run.summary);
 }
+
+/// The post's own destinations are matched to the listed ones one for one: by account, by
+/// id where the ids compare, else by platform. A failure only the post lists is counted,
+/// whether or not the results carry accounts or ids; ids of another kind (the post's own id
+/// on each row) never invent destinations. (Found in review.)
+#[test]
+fn the_posts_own_destinations_are_matched_one_for_one() {
+    let row = |extra: Value| {
+        let mut d =
+            json!({"platform": "x", "status": "published", "platform_post_url": "https://x.example/p/1"});
+        d.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        d
+    };
+    let says = |rows: Value| {
+        Reply::ok(json!({"data": {"post_id": "post_1", "post_status": "partially_failed", "results": rows}}))
+    };
+    let own = |dests: Value| {
+        Reply::ok(json!({"data": {"post_id": "post_1", "status": "partially_failed", "destinations": dests}}))
+    };
+    let by_id = json!([{"id": "d1", "platform": "x", "status": "published"},
+                       {"id": "d2", "platform": "linkedin", "status": "failed", "error": "Token expired. Please reconnect."}]);
+    // Results with an account, or with nothing but the platform: linkedin failed, counted.
+    for listed in [row(json!({"account_id": 1})), row(json!({}))] {
+        let server = Server::new().results(vec![says(json!([listed]))]).route(
+            "GET",
+            "/api/v1/posts/post_1",
+            vec![own(by_id.clone())],
+        );
+        let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
+        run.expect_code(1);
+        assert_eq!((run.output("total-count"), run.output("failed-count")), ("2", "1"));
+        assert!(run.summary.contains("Token expired. Please reconnect."), "{}", run.summary);
+    }
+    // Every row carries the post's id; the post's destinations have their own: matched by
+    // platform, both published, the word lags.
+    let rows = json!([row(json!({"id": "post_1", "account_id": 1})),
+                      {"id": "post_1", "account_id": 2, "platform": "linkedin", "status": "published"}]);
+    let uuids = json!([{"id": "8a1f-01", "platform": "x", "status": "published"},
+                       {"id": "8a1f-02", "platform": "linkedin", "status": "published"}]);
+    let server =
+        Server::new().results(vec![says(rows)]).route("GET", "/api/v1/posts/post_1", vec![own(uuids)]);
+    let run = Cmd::github(&server.base_url()).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!(run.output("total-count"), "2");
+}

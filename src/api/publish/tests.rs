@@ -56,9 +56,8 @@ fn listed_posts_name_their_accounts_either_way() {
     assert_eq!(posts[0].account_ids, [1, 2]);
     assert_eq!(posts[1].account_ids, [3]);
     assert!(posts[0].created_at.is_some());
-    // Times and media, where the list gives them (the older `scheduled_at`, hydrated `media`).
+    // Times, where the list gives them (or the older `scheduled_at`).
     assert_eq!(posts[0].scheduled_for, posts[1].scheduled_for);
     assert_eq!(posts[0].scheduled_for, crate::time::parse_time("2026-12-01T09:00:00Z"));
-    assert_eq!((posts[0].media, posts[1].media), (Some(2), Some(1)));
-    assert_eq!((posts[2].scheduled_for, posts[2].media), (None, None));
+    assert_eq!(posts[2].scheduled_for, None);
 }

@@ -14,8 +14,7 @@ use crate::api::Fault;
 use crate::api::model::Results;
 use crate::api::publish::{Listed, PAGE};
 use crate::outcome::Signal;
-use crate::publish::dedupe::{self, Wanted};
-use crate::report::text::plural;
+use crate::publish::dedupe;
 use crate::run::Events;
 
 /// How much earlier than our clock the API may stamp a post we made: the looks after a
@@ -122,23 +121,21 @@ where
         Ok(None)
     }
 
-    /// The newest listed post made since `since` with `want`'s content for `accounts`,
-    /// looking through at most `pages` pages; never one of the posts noted before the first
-    /// create, nor one plainly another post (`Wanted::unlike`). Also how many other posts
-    /// with the content it saw whose accounts stay unknown.
+    /// The newest listed post made since `since` with `content` for `accounts`, looking
+    /// through at most `pages` pages; never one of the posts noted before the first create.
+    /// Also how many other posts with `content` it saw whose accounts stay unknown.
     pub async fn find(
         &mut self,
-        want: &Wanted,
+        content: &str,
         accounts: &[i64],
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, usize), Failed> {
-        let content = want.content.as_str();
         let earlier = std::mem::take(&mut self.earlier);
         let mut unknown = 0;
         let found = self
             .scan(since, pages, Some(content), |posts| {
-                let ours = |p: &&Listed| !earlier.contains(&p.post_id) && want.unlike(p).is_none();
+                let ours = |p: &&Listed| !earlier.contains(&p.post_id);
                 unknown += posts.iter().filter(ours).filter(|p| unknown_like(p, content, since)).count();
                 dedupe::find(posts.iter().filter(ours), content, accounts, since).cloned()
             })
@@ -147,54 +144,28 @@ where
         Ok((found?.map(usable).transpose()?, unknown))
     }
 
-    /// As `find` (before any create), for an earlier run's post: one plainly another post
-    /// (`Wanted::unlike`) is said so, and noted as never ours. When there is no such post,
-    /// also the newest with the content made since
-    /// `since` that shares some of `accounts` (`dedupe::overlapping`). A post with the
-    /// content whose accounts stay unknown may be this one: without a match the look cannot
-    /// tell, and fails as a refused listing does.
+    /// As `find` (before any create); when there is no such post, also the newest with
+    /// `content` made since `since` that shares some of `accounts` (`dedupe::overlapping`).
+    /// A post with `content` whose accounts stay unknown may be this one: without a match
+    /// the look cannot tell, and fails as a refused listing does.
     pub async fn look(
         &mut self,
-        want: &Wanted,
+        content: &str,
         accounts: &[i64],
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
-        let content = want.content.as_str();
-        let (mut overlap, mut unknown, mut passed) = (None, 0, Vec::new());
+        let (mut overlap, mut unknown) = (None, 0);
         let found = self
             .scan(since, pages, Some(content), |posts| {
-                let mut kin = Vec::with_capacity(posts.len());
-                for p in posts {
-                    match want.unlike(p) {
-                        None => kin.push(p),
-                        Some(why)
-                            if unknown_like(p, content, since)
-                                || dedupe::same(p, content, accounts, since) =>
-                        {
-                            passed.push((p.post_id.clone(), why));
-                        }
-                        Some(_) => {}
-                    }
-                }
                 if overlap.is_none() {
-                    overlap = dedupe::overlapping(kin.iter().copied(), content, accounts, since).cloned();
+                    overlap = dedupe::overlapping(posts, content, accounts, since).cloned();
                 }
-                unknown += kin.iter().filter(|p| unknown_like(p, content, since)).count();
-                dedupe::find(kin.iter().copied(), content, accounts, since).cloned()
+                unknown += posts.iter().filter(|p| unknown_like(p, content, since)).count();
+                dedupe::find(posts, content, accounts, since).cloned()
             })
-            .await;
-        for (id, why) in passed {
-            self.say(&format!(
-                "post {} has this content but is listed with {}, this one has none: another post",
-                crate::escape::one_line(&id, 60),
-                plural(why, "media file")
-            ));
-            if !self.earlier.contains(&id) {
-                self.earlier.push(id);
-            }
-        }
-        match (found?, overlap) {
+            .await?;
+        match (found, overlap) {
             (Some(p), _) => Ok((Some(usable(p)?), None)),
             (None, None) if unknown > 0 => {
                 Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }))
@@ -222,20 +193,15 @@ where
             None::<()>
         })
         .await?;
-        let n = earlier.len();
-        for id in earlier {
-            if !self.earlier.contains(&id) {
-                self.earlier.push(id);
-            }
-        }
-        Ok((n, unknown))
+        self.earlier = earlier;
+        Ok((self.earlier.len(), unknown))
     }
 
     /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
     /// deadline, for a create the API accepted), a pause apart.
     pub(super) async fn made(
         &mut self,
-        want: &Wanted,
+        content: &str,
         accounts: &[i64],
         since: SystemTime,
         forever: bool,
@@ -246,7 +212,7 @@ where
             self.back_off(pause).await?;
             looks += 1;
             let found;
-            (found, unknown) = self.find(want, accounts, since, 1).await?;
+            (found, unknown) = self.find(content, accounts, since, 1).await?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -268,7 +234,7 @@ fn unknown_like(p: &Listed, content: &str, since: SystemTime) -> bool {
 fn unknown_line(n: usize) -> String {
     format!(
         "{} with this content whose accounts neither the post list nor {} own answer names",
-        plural(n, "listed post"),
+        crate::report::text::plural(n, "listed post"),
         if n == 1 { "its" } else { "their" }
     )
 }
