@@ -109,19 +109,17 @@ impl PostWait {
             .map(str::to_owned)
     }
 
-    /// The post calls itself `said` (failed, partially_failed) while no destination failed:
-    /// when the accounts it is for are known and all listed, the word lags its destinations
-    /// (a failure re-queued and since published), said in a note; else each account never
-    /// listed counts as failed, or one unnamed destination does when none is known
-    /// (`Known::fail_unlisted`), with a note saying why. Never green on the API's word that
-    /// a destination failed, unless every destination it has is seen published.
+    /// The post calls itself `said` (failed, partially_failed) while no destination failed.
+    /// When every destination it is known to have is listed (its accounts, and its own
+    /// answer's destinations, `Known::post_unlisted`), or, its own answer never read, a run
+    /// that posted sees every account listed or a failure this run re-queued has since
+    /// published, the word lags its destinations: said in a note. Else each account and
+    /// destination never listed counts as failed, or one unnamed destination does when none
+    /// is known (`Known::fail_unlisted`), with a note saying why.
     pub fn fail_unlisted(&mut self, said: &str) {
         let n = self.known.unlisted();
-        // The post's own destinations the results plainly do not list (by id): failed too.
+        // The post's own destinations the results do not account for: failed too.
         let extra = self.known.post_unlisted();
-        // The word lags when every account the post is for is listed and so is every
-        // destination its own answer lists, or, when it never answered, a run that posted
-        // sees every account listed, or a failure this run re-queued has since published.
         let lags = n == 0
             && match &extra {
                 Some(extra) => extra.is_empty(),
