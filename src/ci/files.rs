@@ -86,10 +86,14 @@ fn resolve(path: &Path) -> Result<Option<PathBuf>, String> {
 /// `replaced`: the file is replaced (`replace`), else appended to (the open follows a link,
 /// so only `path`'s own folder is looked at).
 pub(super) fn gone(path: &Path, replaced: bool) -> Option<String> {
-    let target = match resolve(path) {
-        Ok(t) if replaced => t.unwrap_or_else(|| path.to_owned()),
-        Err(why) if replaced => return Some(why),
-        _ => path.to_owned(),
+    let resolved;
+    let target = match replaced.then(|| resolve(path)) {
+        Some(Ok(Some(t))) => {
+            resolved = t;
+            resolved.as_path()
+        }
+        Some(Err(why)) => return Some(why),
+        _ => path,
     };
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
     (!dir.is_dir()).then(|| format!("folder {} does not exist", dir.display()))
