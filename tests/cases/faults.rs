@@ -80,7 +80,11 @@ fn low_remaining_budget_slows_polling_before_a_429() {
         .with_header("X-RateLimit-Reset", "0.5");
     let server = Server::new().results(vec![low, done()]);
     Cmd::github(&server.base_url()).run().expect_code(0);
-    assert!(gap(&server) >= 480, "waited {} ms at a 20 ms interval", gap(&server));
+    // The 500 ms run from the first request's start; the server sees its arrival, which
+    // under Wine can come tens of milliseconds later (a connection set up; 460 ms seen in
+    // CI). Either way far beyond the 20 ms interval.
+    let least = if cfg!(windows) { 400 } else { 480 };
+    assert!(gap(&server) >= least, "waited {} ms at a 20 ms interval", gap(&server));
 }
 
 #[test]
