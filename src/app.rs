@@ -98,9 +98,9 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
         }
     }
     sink.table(&report);
-    // Later steps must not run on missing outputs: a failed write fails the step, unless a
-    // signal already ends it.
-    let exit_code = crate::outcome::after_writing(report.exit_code, written);
+    // Later steps must not run on missing outputs: a failed write fails the step (set
+    // above, for the final table too), unless a signal already ends it.
+    let exit_code = report.exit_code;
     // The process ends next: the inputs and the report (plain data, every output already
     // written) are left to the exit rather than freed one allocation at a time, about 8 k
     // instructions of a one-poll run on musl (docs/performance.md). The HTTP client and the

@@ -95,7 +95,17 @@ pub(super) fn gone(path: &Path, replaced: bool) -> Option<String> {
         Some(Err(why)) => return Some(why),
         _ => path,
     };
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    no_folder(target)
+}
+
+/// The folder a file at `target` goes in (`.` for a bare name).
+fn folder(target: &Path) -> &Path {
+    target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."))
+}
+
+/// Why no file can go at `target`: its folder does not exist.
+fn no_folder(target: &Path) -> Option<String> {
+    let dir = folder(target);
     (!dir.is_dir()).then(|| format!("folder {} does not exist", dir.display()))
 }
 
@@ -103,10 +113,10 @@ pub(super) fn gone(path: &Path, replaced: bool) -> Option<String> {
 /// file (or a link to one) is there, its folder exists, and a file can be created in it.
 pub fn check(path: &Path) -> Result<(), String> {
     let target = resolve(path)?.unwrap_or_else(|| path.to_owned());
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
-    if !dir.is_dir() {
-        return Err(format!("folder {} does not exist", dir.display()));
+    if let Some(why) = no_folder(&target) {
+        return Err(why);
     }
+    let dir = folder(&target);
     let probe = dir.join(format!(".posteverywhere-wait-probe.{}", crate::rand::token()));
     match fs::File::create(&probe) {
         Ok(_) => {
@@ -121,8 +131,7 @@ pub fn check(path: &Path) -> Result<(), String> {
 /// a link names, in its folder's canonical path. `None` when the folder cannot be resolved.
 fn identity(path: &Path) -> Option<PathBuf> {
     let target = resolve(path).ok()?.unwrap_or_else(|| path.to_owned());
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
-    Some(fs::canonicalize(dir).ok()?.join(target.file_name()?))
+    Some(fs::canonicalize(folder(&target)).ok()?.join(target.file_name()?))
 }
 
 /// Checks, before the wait, that no two of the files the step writes are one file: each
