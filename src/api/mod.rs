@@ -264,6 +264,10 @@ impl Client {
                 red.scrub_in_place(s);
             }
             red.scrub_in_place(&mut d.platform);
+            // In lower case, as the accounts list has it (answers spell it `LinkedIn` or
+            // `linkedin`), and only now: a key with capitals, lower-cased before the scrub,
+            // would no longer be the key it searches for.
+            d.platform.make_ascii_lowercase();
             red.scrub_in_place(&mut d.raw_status);
         }
         for s in

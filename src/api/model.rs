@@ -143,14 +143,9 @@ pub(super) fn destination(ctx: Ctx<'_>, d: &mut Fields) -> (Destination, bool) {
         id: id(d.take("id")).or_else(|| id(d.take("destination_id"))),
         account_id,
         account_name: string(d.take("account_name")),
-        // In lower case, as the accounts list has it: answers spell it `LinkedIn` or `linkedin`.
-        platform: string(d.take("platform")).map_or_else(
-            || crate::model::UNKNOWN_PLATFORM.to_owned(),
-            |mut p| {
-                p.make_ascii_lowercase();
-                p
-            },
-        ),
+        // As sent: `Client::scrub_results` lower-cases it once the key is scrubbed from it
+        // (lower-casing first would hide a key with capitals from the scrub).
+        platform: string(d.take("platform")).unwrap_or_else(|| crate::model::UNKNOWN_PLATFORM.to_owned()),
         status,
         raw_status,
         url: string(d.take("platform_post_url"))

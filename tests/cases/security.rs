@@ -121,6 +121,35 @@ fn a_usable_answer_is_scrubbed_as_decoded_and_an_unusable_one_before_it_is_quote
     assert_eq!(d["error"], "*** was refused");
 }
 
+/// A key with capitals, echoed in a field the tool lower-cases (the platform): scrubbed
+/// before it is lower-cased, so neither spelling reaches any output.
+#[test]
+fn a_key_with_capitals_is_scrubbed_before_any_field_is_lower_cased() {
+    const CAPS: &str = "pe_live_0123456789ABCDEF0123456789ABCDEF";
+    let mut echo = dest("x", "failed");
+    echo["platform"] = json!(format!("X{CAPS}"));
+    echo["error"] = json!("Token expired");
+    let server = Server::new().results(vec![Reply::ok(results(json!([echo])))]);
+    let cmd = Cmd::github(&server.base_url()).input("api-key", CAPS).results_file();
+    let (dotenv, junit) = (cmd.path("out.env"), cmd.path("junit.xml"));
+    let run =
+        cmd.input("dotenv-file", dotenv.to_str().unwrap()).input("junit-file", junit.to_str().unwrap()).run();
+    run.expect_code(1);
+    assert_eq!(run.results()[0]["platform"], "x***");
+    // The one place the key may appear is the line that masks it in the log.
+    let stdout = run.stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
+    let mut texts = vec![stdout, run.stderr.clone(), run.summary.clone()];
+    texts.extend(run.outputs.values().cloned());
+    for entry in std::fs::read_dir(run.dir.path()).unwrap().flatten() {
+        texts.extend(std::fs::read_to_string(entry.path()));
+    }
+    let lower = CAPS.to_ascii_lowercase();
+    for text in &texts {
+        assert!(!text.contains(&CAPS[8..]) && !text.contains(&lower[8..]), "the key leaked:\n{text}");
+    }
+    assert!(run.stdout.contains("x***"), "{}", run.stdout);
+}
+
 #[test]
 fn a_key_split_by_truncation_is_still_scrubbed() {
     // The message is cut at 300 characters, in the middle of the key.
