@@ -75,9 +75,27 @@ fn env_certs(file: Option<OsString>, dirs: Option<OsString>) -> (Vec<Certificate
     (certs, notes)
 }
 
-/// Appends every PEM certificate in the file; returns how many.
+/// The most read from one certificate file: Mozilla's whole bundle is about 220 KB.
+const MOST_PEM: u64 = 16 << 20;
+
+/// Appends every PEM certificate in the file; returns how many. Only a regular file (links
+/// followed) is read, and only up to `MOST_PEM`: this runs in the handshake, on the one
+/// thread that also keeps the deadline and hears signals, so a named pipe (opening one
+/// blocks until a writer comes) or a device (`/dev/zero` never ends) would stop it all.
 fn load_file(path: &Path, out: &mut Vec<CertificateDer<'static>>) -> std::io::Result<usize> {
-    let pem = std::fs::read(path)?;
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if meta.len() > MOST_PEM {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} bytes, more than a CA bundle", meta.len()),
+        ));
+    }
+    let mut pem = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?.take(MOST_PEM).read_to_end(&mut pem)?;
     let before = out.len();
     out.extend(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));
     Ok(out.len() - before)

@@ -161,3 +161,25 @@ fn unusable_ssl_cert_entries_are_named_when_the_certificate_is_refused() {
     assert!(m.contains(&format!("SSL_CERT_FILE {} cannot be read", s(&missing))), "{m}");
     assert!(m.contains(&format!("SSL_CERT_DIR entry {} cannot be read", s(&junk))), "{m}");
 }
+
+/// A named pipe no one writes to, given as `SSL_CERT_FILE`: opening it would block the one
+/// thread that keeps the deadline (a hang past it that ignored SIGTERM). It is named as not
+/// a file, and the run ends within its deadline.
+#[cfg(unix)]
+#[test]
+fn a_pipe_as_ssl_cert_file_is_named_not_waited_on() {
+    let server = TlsServer::new(&ca("Unknown CA"));
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ca.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let run = Cmd::github(&server.base("localhost"))
+        .env("SSL_CERT_FILE", s(&fifo))
+        .input("max-errors", "1")
+        .input("timeout", "5s")
+        .run();
+    run.expect_code(4);
+    let m = run.output("message");
+    assert!(m.contains(&format!("SSL_CERT_FILE {} cannot be read: not a regular file", s(&fifo))), "{m}");
+    assert!(run.elapsed < std::time::Duration::from_secs(5), "{:?}", run.elapsed);
+}
