@@ -116,7 +116,13 @@ impl Client {
 
     /// A network error as a transient fault, which reached the server unless no connection
     /// (or TLS session) was made.
+    /// A certificate the trust store refuses is refused again on every try (the store does
+    /// not change during a run), so it stops the run at once instead of taking every try
+    /// and the whole timeout to say the same thing; no request was sent over it.
     pub(super) fn network(&self, e: &reqwest::Error) -> Fault {
+        if refused_certificate(e) {
+            return Fault::Fatal { status: None, message: self.describe(e) };
+        }
         Fault::Transient { reason: self.describe(e), reached: !e.is_connect() }
     }
 
@@ -148,6 +154,23 @@ impl Client {
         }
         text
     }
+}
+
+/// Whether the error is the server's certificate, refused by the trust store. The TLS
+/// stream wraps rustls's error in `io::Error`s, whose `source()` skips the error each
+/// holds: those are followed through `get_ref`.
+fn refused_certificate(e: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(rustls::Error::InvalidCertificate(_)) = c.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        cause = match c.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|held| held as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    false
 }
 
 pub(super) fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {
