@@ -110,6 +110,17 @@ impl Client {
         // A proxy between us and a loopback API would see the key in clear (and could not
         // reach our loopback anyway): loopback is always direct.
         let builder = if crate::config::is_loopback(base) { builder.no_proxy() } else { builder };
+        // `localhost` is loopback by name only: a hosts file or resolver may map it to
+        // another machine, which would then get the key over plain http. It is pinned to
+        // the loopback addresses (RFC 6761), whatever the resolver says.
+        let builder = if base.host() == Some(url::Host::Domain("localhost")) {
+            use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+            let loopback: [SocketAddr; 2] =
+                [(Ipv4Addr::LOCALHOST, 0u16).into(), (Ipv6Addr::LOCALHOST, 0u16).into()];
+            builder.resolve_to_addrs("localhost", &loopback)
+        } else {
+            builder
+        };
         let mut trust = None;
         let builder = if base.scheme() == "https" {
             // The bundled web roots, SSL_CERT_FILE / SSL_CERT_DIR, then the OS store.
