@@ -221,18 +221,19 @@ impl Client {
                 Ok(Answer { value, rate })
             }
             Err(e @ DecodeError::Unusable(_)) => Err(self
-                .error_envelope(&bytes)
+                .error_envelope(200, &bytes, "destinations")
                 .unwrap_or_else(|| unusable(&self.redactor.scrub_bytes(bytes), e))),
             Err(e) => Err(unusable(&self.redactor.scrub_bytes(bytes), e)),
         }
     }
 
-    /// A 2xx answer with no destinations but an error in it (`{"data": null, "error":
-    /// {...}}`): the API's own words, scrubbed, instead of "no results list". One the API
-    /// calls retryable is tried again; `not_found` is taken as a 404; any other it calls not
-    /// retryable stops the wait; the rest are tried again.
+    /// A 2xx answer without what was asked for (`lacking`: destinations, a post id) but
+    /// with an error in it (`{"data": null, "error": {...}}`): the API's own words,
+    /// scrubbed, instead of "no results list". One the API calls retryable is tried again;
+    /// `not_found` is taken as a 404; any other it calls not retryable stops the wait; the
+    /// rest are tried again (as a fault that may have done something).
     #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-    fn error_envelope(&self, bytes: &[u8]) -> Option<Fault> {
+    fn error_envelope(&self, status: u16, bytes: &[u8], lacking: &str) -> Option<Fault> {
         let mut err = model::decode_error(bytes);
         if err.code.is_none() && err.message.is_none() {
             return None;
@@ -240,8 +241,8 @@ impl Client {
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
         }
-        let said = fault::describe_answer(200, &err);
-        let message = format!("the API answered {said}, and no destinations");
+        let said = fault::describe_answer(status, &err);
+        let message = format!("the API answered {said}, and no {lacking}");
         // "Not found" is a 404 whatever the status line said: for a post made a moment ago,
         // the API catching up (`PostWait::judge`).
         let not_found = err.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("not_found"));

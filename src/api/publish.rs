@@ -322,7 +322,9 @@ impl Client {
     /// `POST {base}/posts`: the new post's id (when the answer names it). A 2xx is the
     /// API taking the post, even when its body is cut short or cannot be read: `Ok(None)`,
     /// so the post is looked for and the create never sent again; so is a 303 See Other,
-    /// which after a POST means "made; see there" (it is not followed).
+    /// which after a POST means "made; see there" (it is not followed). A 2xx with no id
+    /// but the API's error in it is that error (`error_envelope`): refused when the API
+    /// calls it not retryable, else a fault the post is looked for after.
     pub async fn create(&self, body: &Value, timeout: Duration) -> Result<Answer<Option<String>>, Fault> {
         let req = with_json(self.http.post(self.api_url("posts")?).timeout(timeout), body);
         let (resp, rate) = self.sent(req).await?;
@@ -332,11 +334,17 @@ impl Client {
         if !resp.status().is_success() {
             return Err(self.refused(resp, rate).await);
         }
-        let id = self.read_capped(resp).await.ok().and_then(|bytes| {
-            let v: Value = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok()?;
+        let status = resp.status().as_u16();
+        let Ok(bytes) = self.read_capped(resp).await else { return Ok(Answer { value: None, rate }) };
+        let id = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok().and_then(|v| {
             data(&v).as_object().and_then(|o| id(o, &["post_id", "id"])).map(|id| self.redactor.scrub(&id))
         });
-        Ok(Answer { value: id, rate })
+        match id {
+            None => {
+                self.error_envelope(status, &bytes, "post id").map_or(Ok(Answer { value: None, rate }), Err)
+            }
+            id => Ok(Answer { value: id, rate }),
+        }
     }
 
     /// `GET {base}/posts`, newest first, created after `since` (older servers ignore the

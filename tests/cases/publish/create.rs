@@ -369,3 +369,32 @@ fn a_not_found_inside_a_200_for_a_post_just_made_is_waited_for() {
     assert_eq!((run.output("post-id"), run.output("published-count")), ("p-new", "2"));
     assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 3, "{}", run.stdout);
 }
+
+/// A 2xx create answer that is the API's error envelope is that error: one the API calls not
+/// retryable is refused at once with its words (it was taken as "accepted": looked for until
+/// the deadline, then exit 3); a retryable one is looked for before the create is sent again.
+#[test]
+fn an_error_inside_a_2xx_create_answer_is_the_error() {
+    let refused = Reply::ok(json!({"data": null, "error": {"code": "content_too_long",
+        "message": "Content exceeds the X limit", "retryable": false}}));
+    let server = api(vec![refused, created("twice!")], vec![listing(json!([]))]);
+    let run = publish(&server).run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 1);
+    let message = run.output("message");
+    assert!(
+        message.ends_with(
+            "the API answered HTTP 200: content_too_long: Content exceeds the X limit, and no post id"
+        ),
+        "{message}"
+    );
+    assert_eq!(run.output("created"), "false");
+    let looks = server.requests().iter().filter(|r| r.method == "GET" && r.path == POSTS).count();
+    assert_eq!(looks, 1, "the dedupe look only: nothing was made to look for");
+    let busy = Reply::status(201, json!({"data": null, "error": {"code": "busy", "retryable": true}}));
+    let server = api(vec![busy, created("p-new")], vec![listing(json!([]))]);
+    let run = publish(&server).input("poll-interval", "20ms").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 2);
+    assert!(run.stdout.contains("the create call's answer was lost"), "{}", run.stdout);
+}
