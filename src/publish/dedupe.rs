@@ -97,6 +97,12 @@ pub fn find<'a>(
     Some(matches.find(|p| crate::config::id_problem(&p.post_id).is_none()).unwrap_or(first))
 }
 
+/// Whether `post` has `content` (normalised), was made no earlier than `since`, and goes to
+/// some of `accounts` (exactly them or not).
+pub fn shares(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -> bool {
+    like(post, content, since) && post.account_ids.iter().any(|a| accounts.contains(a))
+}
+
 /// A listed post with `content`, made no earlier than `since`, that goes to some of
 /// `accounts` but not to exactly them (a first run that skipped an account since
 /// reconnected, `all` after an account was added): a new post would put the content on
@@ -107,11 +113,7 @@ pub fn overlapping<'a>(
     accounts: &[i64],
     since: SystemTime,
 ) -> Option<&'a Listed> {
-    posts.into_iter().find(|p| {
-        like(p, content, since)
-            && p.account_ids.iter().any(|a| accounts.contains(a))
-            && !same(p, content, accounts, since)
-    })
+    posts.into_iter().find(|p| shares(p, content, accounts, since) && !same(p, content, accounts, since))
 }
 
 /// Whether GitHub says this job is run again (`GITHUB_RUN_ATTEMPT` > 1): its first run may

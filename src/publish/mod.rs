@@ -326,7 +326,7 @@ where
         match s.note_earlier(content, &ids).await {
             Ok((0, _)) => {}
             Ok((n, unknown)) => s.say(&format!(
-                "{} with this content to these accounts{} made in the last minute: posting again (dedupe {})",
+                "{} with this content to some or all of these accounts{} made in the last minute: posting again (dedupe {})",
                 crate::report::text::plural(n, "post"),
                 if unknown > 0 { " (or to accounts the post list does not name)" } else { "" },
                 humantime::format_duration(p.dedupe)

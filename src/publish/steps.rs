@@ -22,9 +22,9 @@ pub use looks::{CLOCK_SKEW, DEDUPE_PAGES};
 
 /// `POST /posts` calls at most, each after the API showed no post from the one before.
 pub const MAX_CREATES: u32 = 3;
-/// How many times the posts are listed, `min(poll-interval, 2 s)` apart (30 s at the
-/// default interval), looking for the post a create whose answer was lost may have made,
-/// before it is sent again: a post shows up in the list some time after it is made.
+/// How many times the posts are listed, looking for the post a create whose answer was
+/// lost may have made, before it is sent again (a post shows up in the list some time after
+/// it is made): `look_pause` apart, 30 s in all at the default timeout.
 const LOOKS: u32 = 15;
 /// PostEverywhere's own limit on creating posts, per key.
 const CREATES_PER_MINUTE: u32 = 20;
@@ -265,6 +265,7 @@ where
             self.say(&format!(
                 "the create call's answer was lost ({lost}): it may have made the post; looking for it"
             ));
+            let lost_at = self.now();
             match self.made(content, accounts, since, accepted).await {
                 Ok(Some(p)) => {
                     self.say(&format!("found it, post {}: not posting again", p.post_id));
@@ -272,7 +273,8 @@ where
                 }
                 Ok(None) if calls < MAX_CREATES => {
                     self.say(&format!(
-                        "no such post after {LOOKS} looks: posting again (call {} of {MAX_CREATES})",
+                        "no such post after {} of looking: posting again (call {} of {MAX_CREATES})",
+                        human_duration(self.now().saturating_sub(lost_at)),
                         calls + 1
                     ));
                 }

@@ -121,9 +121,11 @@ where
         Ok(None)
     }
 
-    /// The newest listed post made since `since` with `content` for `accounts`, looking
-    /// through at most `pages` pages; never one of the posts noted before the first create.
-    /// Also how many other posts with `content` it saw whose accounts stay unknown.
+    /// The newest listed post made since `since` with `content` for `accounts`, else the
+    /// newest with `content` for some of them (the list may name a post's destinations as
+    /// they are made: ours, listed in part, must not be made again), looking through at
+    /// most `pages` pages; never one of the posts noted before the first create. Also how
+    /// many other posts with `content` it saw whose accounts stay unknown.
     pub async fn find(
         &mut self,
         content: &str,
@@ -137,7 +139,9 @@ where
             .scan(since, pages, Some(content), |posts| {
                 let ours = |p: &&Listed| !earlier.contains(&p.post_id);
                 unknown += posts.iter().filter(ours).filter(|p| unknown_like(p, content, since)).count();
-                dedupe::find(posts.iter().filter(ours), content, accounts, since).cloned()
+                dedupe::find(posts.iter().filter(ours), content, accounts, since)
+                    .or_else(|| dedupe::overlapping(posts.iter().filter(ours), content, accounts, since))
+                    .cloned()
             })
             .await;
         self.earlier = earlier;
@@ -176,8 +180,9 @@ where
 
     /// Notes the posts like this one made in the last `CLOCK_SKEW`, before the first create:
     /// needed when the look for an earlier run's post (`dedupe`) did not reach that far back.
-    /// One whose accounts the list does not name is noted without asking: it may be for
-    /// these, and is never ours.
+    /// One for some of these accounts (the looks take such a post for ours, listed in part)
+    /// is noted, and so is one whose accounts the list does not name, without asking: it
+    /// may be for these, and is never ours.
     /// Returns how many it noted, and how many of them for unknown accounts.
     pub async fn note_earlier(&mut self, content: &str, accounts: &[i64]) -> Result<(usize, usize), Failed> {
         let since = SystemTime::now() - CLOCK_SKEW;
@@ -185,7 +190,7 @@ where
         self.scan(since, DEDUPE_PAGES, None, |posts| {
             for p in posts {
                 let maybe = unknown_like(p, content, since);
-                if maybe || dedupe::same(p, content, accounts, since) {
+                if maybe || dedupe::shares(p, content, accounts, since) {
                     earlier.push(p.post_id.clone());
                     unknown += usize::from(maybe);
                 }
@@ -198,7 +203,7 @@ where
     }
 
     /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
-    /// deadline, for a create the API accepted), a pause apart.
+    /// deadline, for a create the API accepted), `look_pause` apart.
     pub(super) async fn made(
         &mut self,
         content: &str,
@@ -206,7 +211,7 @@ where
         since: SystemTime,
         forever: bool,
     ) -> Result<Option<Listed>, Failed> {
-        let pause = self.cfg.poll_interval.min(Duration::from_secs(2));
+        let pause = look_pause(self.cfg.poll_interval, self.cfg.timeout);
         let (mut looks, mut unknown) = (0, 0);
         while forever || looks < LOOKS {
             self.back_off(pause).await?;
@@ -223,6 +228,17 @@ where
         }
         Ok(None)
     }
+}
+
+/// The pause between two looks for a lost create's post: `min(poll-interval, 2 s)`, but
+/// never under `timeout / 150` (itself at most 2 s). How long the list takes to show a
+/// new post is the API's, not the poll-interval's: at the default timeout the looks span
+/// 30 s whatever the interval (a 300 ms interval made them 4.5 s, and a post the list
+/// showed later was made twice); a short timeout, which could not wait that long, keeps
+/// them short.
+pub(super) fn look_pause(poll_interval: Duration, timeout: Duration) -> Duration {
+    let most = Duration::from_secs(2);
+    poll_interval.min(most).max((timeout / 150).min(most))
 }
 
 /// Whether `p` has `content`, was made since `since`, and its accounts are not known.

@@ -74,7 +74,7 @@ fn a_listed_post_without_its_accounts_is_asked_for_them() {
     run.expect_code(0);
     assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
     assert!(run.stdout.contains(
-        "1 post with this content to these accounts (or to accounts the post list does not name) made in the last minute"
+        "1 post with this content to some or all of these accounts (or to accounts the post list does not name) made in the last minute"
     ));
     assert_eq!(server.hits("GET", &path("p-twin")), 0, "noted without asking");
 }
@@ -234,10 +234,12 @@ fn a_post_whose_accounts_stay_unknown_is_never_posted_beside() {
     let refused = Reply::status(403, json!({"error": {"code": "forbidden", "message": "no"}}));
     let server = api(vec![Reply::status(502, json!({})), created("twice!")], vec![listing(json!([])), looks])
         .route("GET", &format!("{POSTS}/p-new"), vec![refused]);
-    let run = publish(&server).input("poll-interval", "10ms").run();
+    let run = publish(&server).input("poll-interval", "10ms").input("timeout", "2.5s").run();
     run.expect_code(4);
     assert_eq!(creates(&server).len(), 1, "{}", run.stdout);
-    assert_eq!(server.hits("GET", &format!("{POSTS}/p-new")), 15, "asked at every look");
+    let looks = server.hits("GET", POSTS) - 1;
+    assert!(looks >= 15, "{looks} looks");
+    assert_eq!(server.hits("GET", &format!("{POSTS}/p-new")), looks, "asked at every look");
     let message = run.output("message");
     assert!(message.contains("the post may have been made"), "{message}");
     assert!(message.contains("1 listed post with this content whose accounts neither"), "{message}");

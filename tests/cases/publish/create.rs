@@ -37,15 +37,16 @@ fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
         let mut list = vec![listing(json!([])); 1 + empty_looks];
         list.push(listing(mine.clone()));
         let server = api(vec![lost.clone(), created("twice!")], list);
-        let run = publish(&server).run();
+        // Looks `timeout / 150` apart at least: 3 s keeps them 20 ms apart.
+        let run = publish(&server).input("timeout", "3s").run();
         run.expect_code(0);
         assert_eq!(creates(&server).len(), 1, "{lost:?}: one POST");
         assert_eq!(run.output("post-id"), "p-new");
         let looks = server.requests().iter().filter(|r| r.method == "GET" && r.path == POSTS).count();
         assert_eq!(looks, 2 + empty_looks, "{lost:?}");
     }
-    // Looks are `min(poll-interval, 2 s)` apart: at a 10 s interval, the first comes 2 s
-    // after the lost answer, well before the deadline.
+    // Looks are `min(poll-interval, 2 s)` apart (or `timeout / 150`, here less): at a 10 s
+    // interval, the first comes 2 s after the lost answer, well before the deadline.
     let server =
         api(vec![Reply::status(504, json!({})), created("twice!")], vec![listing(json!([])), listing(mine)]);
     let run = publish(&server).input("poll-interval", "10s").input("timeout", "6s").run();
@@ -85,7 +86,8 @@ fn at_most_three_creates_that_could_have_posted() {
     let lost = || Reply::status(503, json!({"error": "unavailable"}));
     let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.05}}));
     let server = api(vec![limited, lost(), lost(), lost(), created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).results_file().run();
+    // Each lost answer is looked for over half the time left: 8 s keeps the test short.
+    let run = publish(&server).input("timeout", "8s").results_file().run();
     run.expect_code(4);
     // The 429 made nothing and is sent again; then three lost answers, each looked for.
     let made = creates(&server);
@@ -157,7 +159,13 @@ fn a_create_that_reached_the_api_ends_a_row_of_creates_that_did_not() {
     looks.extend([dark(200), listing(json!([]))]);
     let lost = Reply::status(503, json!({"error": "unavailable"}));
     let server = api(vec![lost, created("p-new")], looks);
-    let run = publish(&server).input("poll-interval", "200ms").input("max-errors", "2").results_file().run();
+    // A 6 s timeout keeps the looks to their fifteen (half the time left is less than 3 s).
+    let run = publish(&server)
+        .input("poll-interval", "200ms")
+        .input("timeout", "6s")
+        .input("max-errors", "2")
+        .results_file()
+        .run();
     run.expect_code(0);
     assert_eq!(run.stdout.matches("the create call never reached the API").count(), 2, "{}", run.stdout);
     assert_eq!(creates(&server).len(), 2, "the lost create and the one after it reached the API");
@@ -397,4 +405,43 @@ fn an_error_inside_a_2xx_create_answer_is_the_error() {
     run.expect_code(0);
     assert_eq!(creates(&server).len(), 2);
     assert!(run.stdout.contains("the create call's answer was lost"), "{}", run.stdout);
+}
+
+/// The looks are spaced by the timeout, not only the poll-interval: at the default timeout
+/// a 300 ms interval still looks for 30 s, not 4.5 s (a post the list showed 5 s late was
+/// made twice). Checked on the spacing of the first looks, with a 15 s timeout (100 ms).
+#[test]
+fn a_short_poll_interval_does_not_shorten_the_looks() {
+    let mine = json!([{"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2]}]);
+    let mut list = vec![listing(json!([])); 4];
+    list.push(listing(mine));
+    let server = api(vec![Reply::status(502, json!({})), created("twice!")], list);
+    let run = publish(&server).input("poll-interval", "10ms").input("timeout", "15s").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    let looks: Vec<_> =
+        server.requests().into_iter().filter(|r| r.method == "GET" && r.path == POSTS).collect();
+    assert_eq!(looks.len(), 5, "the dedupe look and four after the lost answer");
+    for pair in looks[1..].windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= Duration::from_millis(95), "looks {gap:?} apart");
+    }
+}
+
+/// The list may name a post's destinations as they are made: after a lost create, a new
+/// post with this text listed for only some of the accounts is ours, not a reason to post
+/// again (it was: two posts, exit 0).
+#[test]
+fn a_lost_create_listed_for_some_accounts_is_found() {
+    let now = rfc3339(SystemTime::now());
+    let partial = json!([{"post_id": "p-new", "content": "Launch day!", "created_at": now,
+                          "destinations": [{"account_id": 1, "platform": "x", "status": "publishing"}]}]);
+    let server = api(
+        vec![Reply::status(502, json!({})), created("twice!")],
+        vec![listing(json!([])), listing(partial)],
+    );
+    let run = publish(&server).input("timeout", "3s").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1, "{}", run.stdout);
+    assert_eq!(run.output("post-id"), "p-new");
 }

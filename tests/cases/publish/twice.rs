@@ -210,7 +210,7 @@ proptest! {
         let (world, state) = (w.clone(), api.clone());
         let server = server.handle("GET", POSTS, move |r| answer(&world, &state, r));
         let dedupe = if w.no_dedupe { "0" } else { "24h" };
-        let mut cmd = publish(&server).input("dedupe", dedupe).input("poll-interval", "10ms").input("timeout", "30s");
+        let mut cmd = publish(&server).input("dedupe", dedupe).input("poll-interval", "10ms").input("timeout", "15s");
         if let Some(t) = due {
             cmd = cmd.input("schedule-at", &rfc3339(t));
         }
