@@ -202,6 +202,35 @@ pub(super) fn distance(a: &str, b: &str) -> usize {
 /// container hand a misspelled `POSTEVERYWHERE_TIMOUT` over as it is, and it would be
 /// ignored without a word. Our own dotenv report's variables, which a later job receives,
 /// and the installer's are not inputs and not typos.
+/// An input's name in a spelling that is not read (`POSTEVERYWHERE_DRY-RUN`,
+/// `POSTEVERYWHERE_dry_run`, `INPUT_fail-on`): meant for that input without a doubt, and
+/// ignored it would run without it (`dry-run` ignored posts for real). The first, as the
+/// run's error; its value is not quoted (it may be the key).
+pub(super) fn unread_spelling(vars: &[(String, String)]) -> Option<String> {
+    vars.iter().find_map(|(var, _)| {
+        let (prefix, rest, forms): (_, _, &[bool]) = if let Some(rest) = var.strip_prefix("INPUT_") {
+            ("INPUT_", rest, &[false, true])
+        } else {
+            ("POSTEVERYWHERE_", var.strip_prefix("POSTEVERYWHERE_")?, &[true])
+        };
+        let name = rest.to_ascii_lowercase().replace('_', "-");
+        let input = super::INPUTS.iter().find(|i| i.name == name)?;
+        if forms.iter().any(|&snake| super::inputs::spells(rest, input.name, snake)) {
+            return None;
+        }
+        let upper = input.name.to_ascii_uppercase();
+        let read = if prefix == "INPUT_" {
+            format!("INPUT_{upper} or INPUT_{}", upper.replace('-', "_"))
+        } else {
+            format!("POSTEVERYWHERE_{}", upper.replace('-', "_"))
+        };
+        Some(format!(
+            "input '{}' is set as {var}, a spelling that is not read: name the variable {read} (upper case)",
+            input.name
+        ))
+    })
+}
+
 pub(super) fn misspelled(vars: &[(String, String)]) -> Vec<String> {
     let ours = |rest: &str| crate::report::dotenv::KEYS.contains(&rest) || rest == "WAIT_DOWNLOAD_URL";
     let mut out = Vec::new();
@@ -263,6 +292,31 @@ mod tests {
                 "POSTEVERYWHERE_DOTENV is not an input, so it is ignored; did you mean POSTEVERYWHERE_DOTENV_FILE?",
                 "POSTEVERYWHERE_JUNIT is not an input, so it is ignored; did you mean POSTEVERYWHERE_JUNIT_FILE?",
             ]
+        );
+    }
+
+    #[test]
+    fn an_input_in_a_spelling_that_is_not_read_is_refused() {
+        let one = |k: &str| unread_spelling(&[(k.to_owned(), "true".to_owned())]);
+        for read in
+            ["INPUT_DRY-RUN", "INPUT_DRY_RUN", "POSTEVERYWHERE_DRY_RUN", "POSTEVERYWHERE_TIMOUT", "HOME"]
+        {
+            assert_eq!(one(read), None, "{read}");
+        }
+        assert_eq!(
+            one("POSTEVERYWHERE_DRY-RUN").unwrap(),
+            "input 'dry-run' is set as POSTEVERYWHERE_DRY-RUN, a spelling that is not read: name the variable \
+             POSTEVERYWHERE_DRY_RUN (upper case)"
+        );
+        assert!(
+            one("POSTEVERYWHERE_dry_run")
+                .unwrap()
+                .ends_with("name the variable POSTEVERYWHERE_DRY_RUN (upper case)")
+        );
+        assert!(
+            one("INPUT_fail-on")
+                .unwrap()
+                .ends_with("name the variable INPUT_FAIL-ON or INPUT_FAIL_ON (upper case)")
         );
     }
 

@@ -238,7 +238,7 @@ fn split_entry(entry: &[u8]) -> Option<(String, String)> {
 
 /// Whether `rest` (a variable name after its prefix) spells `input` in upper case, with
 /// `-` as `_` when `snake`.
-fn spells(rest: &str, input: &str, snake: bool) -> bool {
+pub(super) fn spells(rest: &str, input: &str, snake: bool) -> bool {
     rest.len() == input.len()
         && rest.bytes().zip(input.bytes()).all(|(r, i)| {
             let i = if snake && i == b'-' { b'_' } else { i.to_ascii_uppercase() };

@@ -157,6 +157,9 @@ impl Config {
                 }
             }
         }
+        if let Some(e) = checks::unread_spelling(&vars) {
+            return Err(ConfigError(e));
+        }
         let typos = checks::misspelled(&vars);
         match Self::validate(raw, &src) {
             Ok(c) => Ok(Config { warnings: [c.warnings, typos].concat(), ..c }),

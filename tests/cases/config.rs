@@ -78,6 +78,13 @@ fn every_config_error_exits_2_naming_the_input() {
     let publish =
         || base().without("POSTEVERYWHERE_POST_ID").env("INPUT_CONTENT", "hi").env("INPUT_ACCOUNTS", "x");
     rejected(publish().env("INPUT_DEDUPE", "1h\n1h"), "input 'dedupe' (from INPUT_DEDUPE) has a bad value");
+    // A spelling that is not read would be ignored: `dry-run` ignored posts for real.
+    rejected(
+        publish().env("POSTEVERYWHERE_DRY-RUN", "true"),
+        "input 'dry-run' is set as POSTEVERYWHERE_DRY-RUN, a spelling that is not read: name the variable \
+         POSTEVERYWHERE_DRY_RUN (upper case)",
+    );
+    rejected(publish().env("POSTEVERYWHERE_dry_run", "true"), "input 'dry-run' is set as POSTEVERYWHERE_dry_run");
     rejected(
         base().env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api\n/v1"),
         "input 'base-url' (from POSTEVERYWHERE_BASE_URL) has a bad value \"http://127.0.0.1:9/api /v1\": holds a",
