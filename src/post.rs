@@ -139,6 +139,11 @@ impl PostWait {
         self.post_status.as_deref().is_some_and(|s| status_is(s, &["publishing"]))
     }
 
+    /// Whether failed destinations may be re-queued (`retry-failed` over 0).
+    pub fn requeues(&self) -> bool {
+        self.limits.retry_failed > 0
+    }
+
     /// Transient faults in a row so far.
     pub fn errors(&self) -> u32 {
         self.poller.errors()

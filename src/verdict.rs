@@ -33,8 +33,12 @@ fn judge(
                 "the deadline came while PostEverywhere still called the post publishing, every destination \
                  it listed final"
                     .into()
-            } else {
+            } else if p.requeues() {
                 "the deadline came before the failed destinations could be re-queued".into()
+            } else {
+                // With no re-queues, only the look for a destination listed late (the post
+                // called failed, none listed failed) was still to come.
+                "the deadline came before the post's own status could be checked against its destinations".into()
             }),
         ),
         (Some(Finish::Scheduled(at)), _) => {

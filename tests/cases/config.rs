@@ -84,7 +84,10 @@ fn every_config_error_exits_2_naming_the_input() {
         "input 'dry-run' is set as POSTEVERYWHERE_DRY-RUN, a spelling that is not read: name the variable \
          POSTEVERYWHERE_DRY_RUN (upper case)",
     );
-    rejected(publish().env("POSTEVERYWHERE_dry_run", "true"), "input 'dry-run' is set as POSTEVERYWHERE_dry_run");
+    rejected(
+        publish().env("POSTEVERYWHERE_dry_run", "true"),
+        "input 'dry-run' is set as POSTEVERYWHERE_dry_run",
+    );
     rejected(
         base().env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api\n/v1"),
         "input 'base-url' (from POSTEVERYWHERE_BASE_URL) has a bad value \"http://127.0.0.1:9/api /v1\": holds a",

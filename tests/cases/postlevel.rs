@@ -140,6 +140,10 @@ fn a_post_that_says_it_failed_is_never_green_unless_every_account_published() {
     let run = Cmd::github(&server.base_url()).input("timeout", "300ms").run();
     assert_ne!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.output("failed-count"), "1");
+    // And the message says what was cut short: with retry-failed 0, no re-queue was.
+    let message = run.output("message");
+    assert!(!message.contains("re-queued"), "{message}");
+    assert!(message.contains("the deadline came before the post's own status could be checked"), "{message}");
 }
 
 /// A failure this run re-queued publishes while the post still calls itself
