@@ -35,6 +35,12 @@ fn verdict(r: &Report) -> Option<(&'static str, String)> {
         Status::Error => {
             ("wait stopped", r.message.clone().unwrap_or_else(|| "the API stopped the wait".into()))
         }
+        // Publishing ran out of time (or a 429 past the deadline stopped it): its message
+        // says why and whether the post may exist; there is no post id to check.
+        Status::Timeout if t.total == 0 && r.publish.as_ref().is_some_and(|p| !p.created && !p.reused) => (
+            "timed out",
+            r.message.clone().unwrap_or_else(|| "the post was not created before the deadline".into()),
+        ),
         Status::Timeout if t.total == 0 => (
             "timed out",
             format!(

@@ -40,7 +40,9 @@ pub struct CreateFailed {
 /// Why a step did not get its answer.
 pub enum Failed {
     Fault(Fault),
-    Deadline,
+    /// The deadline came, or the next try could only come after it: why, when it was not
+    /// simply the time running out (a 429 to wait out past it, a back-off past it).
+    Deadline(Option<String>),
     /// Stopped by a signal while nothing was out (waiting to send, or between requests).
     Signal(Signal),
     /// Stopped by a signal while a request was out: it may have done what it asked.
@@ -91,7 +93,10 @@ where
     pub fn stopped(&self, record: Record, f: Failed, what: &str) -> Ended {
         let (status, code, message) = match f {
             Failed::Fault(f) => (Status::Error, code::API, format!("{what}: {}", f.describe())),
-            Failed::Deadline => (Status::Timeout, code::TIMEOUT, format!("{what} before the deadline")),
+            Failed::Deadline(why) => {
+                let why = why.map_or_else(String::new, |w| format!(" ({w})"));
+                (Status::Timeout, code::TIMEOUT, format!("{what} before the deadline{why}"))
+            }
             Failed::Unusable(why) => (Status::Error, code::API, format!("{what}: {why}")),
             Failed::Signal(s) | Failed::SignalOut(s) => {
                 let (name, c) = if s == Signal::Terminate {
@@ -117,7 +122,17 @@ where
     async fn back_off(&mut self, wait: Duration) -> Result<(), Failed> {
         let at = self.now() + wait;
         if at > self.cfg.timeout {
-            return Err(Failed::Deadline);
+            // Said only when it gives up well before the deadline (a long back-off), not
+            // when the time simply ran out.
+            let left = self.cfg.timeout.saturating_sub(self.now());
+            let why = (left >= Duration::from_secs(1)).then(|| {
+                format!(
+                    "its next try was due in {}, with {} left",
+                    human_duration(wait),
+                    human_duration(left)
+                )
+            });
+            return Err(Failed::Deadline(why));
         }
         self.sleep_until(at).await
     }
@@ -142,7 +157,8 @@ where
             // make a post the step cannot wait for.
             let at = self.clock.pacer.earliest(self.now());
             if at >= self.cfg.timeout {
-                return Err(Failed::Deadline);
+                let why = "the request budget (rate-limit) or a 429's wait held the next request past it";
+                return Err(Failed::Deadline(Some(why.into())));
             }
             self.sleep_until(at).await?;
             let now = self.now();
@@ -167,7 +183,7 @@ where
                         self.say(&format!(
                             "{what}: rate limited ({reason}) until after the deadline; not sent again"
                         ));
-                        return Err(Failed::Deadline);
+                        return Err(Failed::Deadline(Some(format!("rate limited until after it: {reason}"))));
                     }
                     self.say(&format!(
                         "{what}: rate limited ({reason}); next request in {}",
@@ -207,7 +223,10 @@ where
         loop {
             let at = self.creates.earliest(self.now());
             if at > self.cfg.timeout {
-                return Err(CreateFailed { failed: Failed::Deadline, calls, lost: lost_last });
+                let why = format!(
+                    "PostEverywhere's {CREATES_PER_MINUTE} creates a minute held the next create past it"
+                );
+                return Err(CreateFailed { failed: Failed::Deadline(Some(why)), calls, lost: lost_last });
             }
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
@@ -240,7 +259,7 @@ where
                 }
                 // Stopped before it was sent (waiting for the request budget, or out a
                 // 429, which made nothing): no post from it.
-                Err(f @ Failed::Deadline) => return Err(failed(f, calls, lost_last)),
+                Err(f @ Failed::Deadline(_)) => return Err(failed(f, calls, lost_last)),
                 Err(f @ Failed::Signal(_)) => return Err(failed(f, calls, lost_last)),
                 answer => answer,
             };

@@ -29,7 +29,7 @@ where
             // whole time left (a large file takes a while). None after the deadline (an
             // upload URL answered in its grace).
             if self.now() >= self.cfg.timeout {
-                return Err(Failed::Deadline);
+                return Err(Failed::Deadline(None));
             }
             let t = self.cfg.timeout - self.now() + DEADLINE_GRACE;
             let r = tokio::select! {

@@ -35,7 +35,11 @@ fn a_create_stopped_before_it_was_sent_made_no_post() {
     let run = publish(&server).input("rate-limit", "60").input("timeout", "1500ms").results_file().run();
     run.expect_code(3);
     assert_eq!(creates(&server).len(), 0);
-    assert_eq!(run.output("message"), "the post was not created before the deadline");
+    assert_eq!(
+        run.output("message"),
+        "the post was not created before the deadline (the request budget (rate-limit) or a 429's wait held \
+         the next request past it)"
+    );
     assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 0);
 }
 
@@ -113,8 +117,19 @@ fn a_create_held_by_the_api_past_the_deadline_is_not_sent() {
     let run = publish(&server).input("timeout", "1s").run();
     run.expect_code(3);
     assert_eq!(creates(&server).len(), 1, "{:?}", server.requests());
-    assert_eq!(run.output("message"), "the post was not created before the deadline");
-    assert!(run.stdout.contains("rate limited (HTTP 429"), "{}", run.stdout);
+    // The message and its annotation say why, not "check the post id" (there is none).
+    let message = run.output("message");
+    assert!(
+        message.starts_with(
+            "the post was not created before the deadline (rate limited until after it: HTTP 429"
+        ),
+        "{message}"
+    );
+    let annotation = run.stdout.lines().find(|l| l.starts_with("::error")).unwrap_or_default();
+    assert!(
+        annotation.contains("rate limited until after it") && !annotation.contains("post id"),
+        "{annotation}"
+    );
     // The same when the dedupe look's answer says the key's budget is spent for a minute.
     let reset = SystemTime::now() + Duration::from_secs(60);
     let reset = reset.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs().to_string();
@@ -126,7 +141,11 @@ fn a_create_held_by_the_api_past_the_deadline_is_not_sent() {
     let run = publish(&server).input("timeout", "1s").run();
     run.expect_code(3);
     assert_eq!(creates(&server).len(), 0, "{:?}", server.requests());
-    assert_eq!(run.output("message"), "the post was not created before the deadline");
+    assert_eq!(
+        run.output("message"),
+        "the post was not created before the deadline (the request budget (rate-limit) or a 429's wait held \
+         the next request past it)"
+    );
 }
 
 /// An upload URL answered after the deadline (within the request's grace): the file is not
