@@ -355,3 +355,21 @@ fn sigterm_during_a_request_in_flight_stops_at_once() {
 fn sigterm_mid_wait_writes_outputs_and_exits_143() {
     cancel("-TERM", 143, false);
 }
+
+/// A poll held past the deadline by a fraction of the budget's spacing is the time running
+/// out, not the budget's doing: the message does not tell to raise rate-limit (it did).
+#[test]
+fn a_deadline_a_moment_before_the_budget_allows_a_poll_does_not_blame_the_budget() {
+    let server = Server::new().results(vec![pending()]);
+    // Polls 900 ms apart, the budget one a second, the deadline at 950 ms: the second poll
+    // is due before the deadline and allowed 100 ms after it.
+    let run = Cmd::github(&server.base_url())
+        .input("rate-limit", "60")
+        .input("poll-interval", "900ms")
+        .input("timeout", "950ms")
+        .run();
+    run.expect_code(3);
+    let message = run.output("message");
+    assert!(!message.contains("rate-limit"), "{message}");
+    assert!(message.contains("deadline reached with 1 destination still pending"), "{message}");
+}
