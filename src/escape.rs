@@ -5,7 +5,38 @@
 //! `::` as a command and `##[` anywhere as a legacy command; `%`, CR and LF are escaped in
 //! command data, plus `:` and `,` in properties.
 
-/// Collapses control characters to spaces and cuts to `max` characters (with `…`).
+/// Bidirectional-text controls (U+061C, U+200E/F, U+202A–202E, U+2066–2069): invisible,
+/// they reorder what a person reads after them (`failed` shown as `deliaf`, a row's words
+/// moved), so untrusted text shows each as U+FFFD instead.
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What an untrusted character becomes in one line of text: a space for a control
+/// character (but those `keep` names), U+FFFD for a bidi control, else itself.
+fn shown(c: char, keep: &[char]) -> char {
+    if c.is_control() && !keep.contains(&c) {
+        ' '
+    } else if is_bidi(c) {
+        '\u{FFFD}'
+    } else {
+        c
+    }
+}
+
+/// Whether UTF-8 bytes hold a bidi control (`is_bidi`), found by their lead bytes.
+fn holds_bidi(b: &[u8]) -> bool {
+    memchr::memchr2_iter(0xD8, 0xE2, b).any(|i| match b[i] {
+        0xD8 => b.get(i + 1) == Some(&0x9C),
+        _ => matches!(
+            (b.get(i + 1), b.get(i + 2)),
+            (Some(0x80), Some(0x8E | 0x8F | 0xAA..=0xAE)) | (Some(0x81), Some(0xA6..=0xA9))
+        ),
+    })
+}
+
+/// Collapses control characters to spaces, shows bidi controls as U+FFFD, and cuts to
+/// `max` characters (with `…`).
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 4));
     push_one_line(&mut out, s, max);
@@ -24,7 +55,7 @@ pub fn push_one_line(out: &mut String, s: &str, max: usize) {
             out.push('…');
             break;
         }
-        out.push(if c.is_control() { ' ' } else { c });
+        out.push(shown(c, &[]));
     }
 }
 
@@ -36,7 +67,7 @@ pub fn neutralise_line(line: &str) -> String {
     if inert(line) {
         return line.to_owned();
     }
-    let flat: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
+    let flat: String = line.chars().map(|c| shown(c, &['\t'])).collect();
     let mut out = flat.replace("##[", "##\\[");
     let trimmed = out.trim_start();
     if trimmed.starts_with("::") {
@@ -47,13 +78,14 @@ pub fn neutralise_line(line: &str) -> String {
 }
 
 /// Whether `neutralise_line` would leave `line` as it is: no control character but tab
-/// (C0, DEL, or C1, which UTF-8 spells `C2 80`–`C2 9F`), no `##[`, no leading `::`. One
-/// pass over the bytes, for the common case.
+/// (C0, DEL, or C1, which UTF-8 spells `C2 80`–`C2 9F`), no bidi control, no `##[`, no
+/// leading `::`. One pass over the bytes, for the common case.
 fn inert(line: &str) -> bool {
     let b = line.as_bytes();
     // No early exit: the compiler can check many bytes at a time.
     let c0 = b.iter().fold(false, |any, &c| any | ((c < 0x20 && c != b'\t') || c == 0x7f));
     !c0 && !memchr::memchr_iter(0xC2, b).any(|i| matches!(b.get(i + 1), Some(0x80..=0x9F)))
+        && !holds_bidi(b)
         && !memchr::memchr_iter(b'#', b).any(|i| b[i + 1..].starts_with(b"#["))
         && !line.trim_start().starts_with("::")
 }
@@ -61,8 +93,7 @@ fn inert(line: &str) -> bool {
 /// Workflow-command data (the message after the second `::`).
 pub fn command_data(s: &str) -> String {
     // Other control characters (NUL, ESC…) have no escape; they become spaces.
-    let s: String =
-        s.chars().map(|c| if c.is_control() && c != '\r' && c != '\n' { ' ' } else { c }).collect();
+    let s: String = s.chars().map(|c| shown(c, &['\r', '\n'])).collect();
     s.replace("##[", "##\\[").replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
@@ -160,8 +191,7 @@ pub fn push_md_cell(out: &mut String, s: &str) {
             '_' => out.push_str("&#95;"),
             '~' => out.push_str("&#126;"),
             '\n' => out.push_str("<br>"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
+            c => out.push(shown(c, &[])),
         }
     }
 }
@@ -224,6 +254,19 @@ mod tests {
         assert_eq!(neutralise_line("a :: b"), "a :: b");
     }
 
+    #[test]
+    fn bidi_controls_are_shown_not_obeyed() {
+        let evil = "Brand\u{202E}deliaf\u{2066}x\u{200F}";
+        let seen = "Brand\u{FFFD}deliaf\u{FFFD}x\u{FFFD}";
+        assert_eq!(neutralise_line(evil), seen);
+        assert_eq!(one_line(evil, 80), seen);
+        assert_eq!(command_data(evil), seen);
+        assert_eq!(md_cell(evil), seen);
+        // Look-alike neighbours (U+2028, U+202F, U+2070, an em dash) are not bidi controls.
+        assert!(!holds_bidi("\u{2028}\u{202F}\u{2070}\u{2014}\u{0600}".as_bytes()));
+        assert!(holds_bidi("\u{061C}".as_bytes()) && holds_bidi("\u{2069}".as_bytes()));
+    }
+
     /// `one_line` and `neutralise_line` as first written (every character visited): the
     /// fast paths must give the same text.
     fn one_line_ref(s: &str, max: usize) -> String {
@@ -233,13 +276,30 @@ mod tests {
                 out.push('…');
                 break;
             }
-            out.push(if c.is_control() { ' ' } else { c });
+            out.push(if c.is_control() {
+                ' '
+            } else if is_bidi(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            });
         }
         out
     }
 
     fn neutralise_ref(line: &str) -> String {
-        let flat: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
+        let flat: String = line
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    ' '
+                } else if is_bidi(c) {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         let mut out = flat.replace("##[", "##\\[");
         let trimmed = out.trim_start();
         if trimmed.starts_with("::") {
@@ -252,7 +312,7 @@ mod tests {
     proptest! {
         #[test]
         fn fast_paths_change_nothing(
-            s in "([a-z :#\\[\t·✓]|\u{85}|\u{9f}|\u{a0}|\u{7f}|\u{1}|\n|::|##\\[){0,12}",
+            s in "([a-z :#\\[\t·✓]|\u{85}|\u{9f}|\u{a0}|\u{7f}|\u{1}|\n|::|##\\[|\u{202e}|\u{2066}|\u{2069}|\u{200f}|\u{61c}|\u{2028}|\u{2014}|\u{2070}|\u{202f}){0,12}",
             max in 0usize..16,
         ) {
             prop_assert_eq!(one_line(&s, max), one_line_ref(&s, max));

@@ -46,6 +46,24 @@ fn hostile_api_text_stays_inert_everywhere() {
     assert_eq!(table_rows, 3, "header plus two rows; hostile text must not add rows:\n{}", run.summary);
 }
 
+/// Bidirectional controls from the API (U+202E reverses what follows it on screen: a
+/// `failed` read as `deliaf`, words moved between a row's cells) are shown as U+FFFD in
+/// the log, the annotations and the summary; outputs and files keep the API's text as is.
+#[test]
+fn bidi_controls_from_the_api_are_shown_not_obeyed() {
+    let mut evil = dest("x", "failed");
+    evil["account_name"] = json!("Brand\u{202E}");
+    evil["error"] = json!("Token \u{2066}expired");
+    let server = Server::new().results(vec![Reply::ok(results(json!([evil])))]);
+    let run = Cmd::github(&server.base_url()).results_file().run();
+    run.expect_code(1);
+    for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr), ("summary", &run.summary)] {
+        assert!(!text.contains(['\u{202E}', '\u{2066}']), "a bidi control reached the {what}:\n{text}");
+    }
+    assert!(run.stdout.contains("Brand\u{FFFD}"), "{}", run.stdout);
+    assert_eq!(run.results()[0]["account_name"], "Brand\u{202E}");
+}
+
 #[test]
 fn a_key_echoed_by_the_api_is_scrubbed() {
     let body = json!({"error": {"code": "unauthorized", "message": format!("key {KEY} is revoked")}});
