@@ -62,6 +62,11 @@ pub struct Steps<'a, E, S> {
     earlier: Vec<String>,
     /// Listed posts asked for their accounts, and what each said (`looks::fill`).
     asked: Vec<(String, Vec<i64>)>,
+    /// When the last line was said, and what the step is doing: a wait says so at least
+    /// every `heartbeat` (the looks for a post accepted without an id, media processing,
+    /// a 429's wait, an upload can each take minutes).
+    said_at: std::cell::Cell<Duration>,
+    doing: std::cell::Cell<&'static str>,
 }
 
 impl<'a, E, S> Steps<'a, E, S>
@@ -77,7 +82,20 @@ where
         stop: &'a mut S,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
-        Self { cfg, client, events, clock, stop, creates, earlier: Vec::new(), asked: Vec::new() }
+        let said_at = std::cell::Cell::new(Duration::ZERO);
+        let doing = std::cell::Cell::new("publishing");
+        Self {
+            cfg,
+            client,
+            events,
+            clock,
+            stop,
+            creates,
+            earlier: Vec::new(),
+            asked: Vec::new(),
+            said_at,
+            doing,
+        }
     }
 
     fn now(&self) -> Duration {
@@ -86,7 +104,20 @@ where
 
     /// A log line stamped with the time since the start.
     pub fn say(&self, line: &str) {
-        self.events.info(&format!("[{:>6}] {line}", human_duration(self.now())));
+        let now = self.now();
+        self.said_at.set(now);
+        self.events.info(&format!("[{:>6}] {line}", human_duration(now)));
+    }
+
+    /// When the next heartbeat line is due.
+    fn beat_at(&self) -> Duration {
+        self.said_at.get() + self.cfg.heartbeat
+    }
+
+    /// The heartbeat line: what the step is doing, and the time left.
+    fn beat(&self) {
+        let left = self.cfg.timeout.saturating_sub(self.now());
+        self.say(&format!("still {}; {} left before the deadline", self.doing.get(), human_duration(left)));
     }
 
     /// How a failed step ends the run.
@@ -111,10 +142,17 @@ where
     }
 
     async fn sleep_until(&mut self, at: Duration) -> Result<(), Failed> {
-        let wait = at.saturating_sub(self.now());
-        tokio::select! {
-            () = tokio::time::sleep(wait) => Ok(()),
-            s = &mut *self.stop => Err(Failed::Signal(s)),
+        loop {
+            let until = at.min(self.beat_at());
+            let wait = until.saturating_sub(self.now());
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                s = &mut *self.stop => return Err(Failed::Signal(s)),
+            }
+            if until >= at {
+                return Ok(());
+            }
+            self.beat();
         }
     }
 

@@ -213,6 +213,7 @@ where
     ) -> Result<Option<Listed>, Failed> {
         let pause = look_pause(self.cfg.poll_interval, self.cfg.timeout);
         let (mut looks, mut unknown) = (0, 0);
+        self.doing.set("looking for the post the create call may have made");
         while forever || looks < LOOKS {
             self.back_off(pause).await?;
             looks += 1;
@@ -222,6 +223,7 @@ where
                 return Ok(found);
             }
         }
+        self.doing.set("publishing");
         // One of them may be the post: never posted again.
         if unknown > 0 {
             return Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }));

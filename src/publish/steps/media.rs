@@ -32,9 +32,18 @@ where
                 return Err(Failed::Deadline(None));
             }
             let t = self.cfg.timeout - self.now() + DEADLINE_GRACE;
-            let r = tokio::select! {
-                r = client.upload(&slot, m, t) => r,
-                s = &mut *self.stop => return Err(Failed::SignalOut(s)),
+            self.doing.set("uploading the media");
+            let r = {
+                let upload = client.upload(&slot, m, t);
+                tokio::pin!(upload);
+                loop {
+                    let beat = self.beat_at().saturating_sub(self.now());
+                    tokio::select! {
+                        r = &mut upload => break r,
+                        s = &mut *self.stop => return Err(Failed::SignalOut(s)),
+                        () = tokio::time::sleep(beat) => self.beat(),
+                    }
+                }
             };
             match r {
                 Ok(()) => break,
@@ -61,10 +70,12 @@ where
         }
         let id = slot.media_id.clone();
         self.call("POST media/complete", true, |t| client.media_complete(&id, t)).await?;
+        self.doing.set("waiting for the media to be processed");
         loop {
             let (state, why) = self.call("GET media", true, |t| client.media_state(&id, t)).await?;
             match state.as_str() {
                 "ready" | "complete" | "completed" | "processed" | "uploaded" => {
+                    self.doing.set("publishing");
                     self.say(&format!("{} is ready (media {id})", m.name));
                     return Ok(id);
                 }

@@ -445,3 +445,16 @@ fn a_lost_create_listed_for_some_accounts_is_found() {
     assert_eq!(creates(&server).len(), 1, "{}", run.stdout);
     assert_eq!(run.output("post-id"), "p-new");
 }
+
+/// Publishing is never silent for longer than `heartbeat` either: a create accepted without
+/// an id is looked for until the deadline, each look saying nothing (the log was silent
+/// for the whole timeout).
+#[test]
+fn the_looks_for_an_accepted_post_keep_the_heartbeat() {
+    let server = api(vec![Reply::status(202, json!({})), created("twice!")], vec![listing(json!([]))]);
+    let run = publish(&server).input("heartbeat", "200ms").input("timeout", "1s").run();
+    run.expect_code(3);
+    let beats: Vec<&str> = run.stdout.lines().filter(|l| l.contains("still looking for the post")).collect();
+    assert!(beats.len() >= 3, "{}", run.stdout);
+    assert!(beats[0].ends_with("left before the deadline"), "{}", beats[0]);
+}
