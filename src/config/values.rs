@@ -65,7 +65,11 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
     if v.contains(char::is_control) {
         return Err("holds a line break or another control character (a tab); give one duration, such as 90s or 1h 30m".into());
     }
-    if let Ok(n) = v.parse::<f64>() {
+    // A plain number is digits with at most one point: Rust's float syntax would also take
+    // `1e-9`, `inf` or `+5`, which no one means as a duration.
+    let plain =
+        !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.') && v.matches('.').count() <= 1;
+    if let Some(n) = plain.then(|| v.parse::<f64>().ok()).flatten() {
         return check_range(n);
     }
     let mut rest = v;
@@ -94,6 +98,11 @@ fn check_range(secs: f64) -> Result<Duration, String> {
     if secs > 7.0 * 24.0 * 3600.0 {
         return Err("must be at most a week".into());
     }
+    // Under a millisecond is no interval any clock here keeps (and a heartbeat that short
+    // would flood the log); 0 stays zero.
+    if secs > 0.0 && secs < 0.001 {
+        return Err("must be 0 or at least 1ms".into());
+    }
     Ok(Duration::from_secs_f64(secs))
 }
 
@@ -119,6 +128,16 @@ mod tests {
         for v in ["5m\n6m", "1h\r\n30m", "90\ts"] {
             assert!(parse_duration(v).unwrap_err().starts_with("holds a line break"), "{v:?}");
         }
+    }
+
+    #[test]
+    fn float_syntax_and_sub_millisecond_durations_are_refused() {
+        for v in ["1e-9", "1e3", "inf", "NaN", "+5", "1.2.3", "0.0001", "0.5ms"] {
+            assert!(parse_duration(v).is_err(), "{v}");
+        }
+        assert_eq!(parse_duration("0.001"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration(".5"), Ok(Duration::from_millis(500)));
     }
 
     #[test]
