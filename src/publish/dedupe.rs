@@ -74,6 +74,17 @@ pub fn same(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -
     a == b && like(post, content, since)
 }
 
+/// Whether the list gives `post` (made no earlier than `since`) only a preview of its text
+/// cut short, which `content` begins with (`…` and `...` aside): it may be this one.
+pub fn cut_like(post: &Listed, content: &str, since: SystemTime) -> bool {
+    let Some(t) = post.content.as_deref().map(normal) else { return false };
+    let cut = t.trim_end_matches('…').trim_end_matches("...").trim_end();
+    post.created_at.is_none_or(|t| t >= since)
+        && !cut.is_empty()
+        && cut.len() < content.len()
+        && content.starts_with(cut)
+}
+
 /// Whether `post` has `content` (normalised) and was made no earlier than `since`, to
 /// whichever accounts.
 pub fn like(post: &Listed, content: &str, since: SystemTime) -> bool {

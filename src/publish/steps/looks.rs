@@ -159,13 +159,17 @@ where
         since: SystemTime,
         pages: usize,
     ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
-        let (mut overlap, mut unknown) = (None, 0);
+        // Posts listed, those with a text, and those with only a cut preview of this one's.
+        let (mut overlap, mut unknown, mut listed, mut texts, mut cut) = (None, 0, 0, 0, 0);
         let found = self
             .scan(since, pages, Some(content), |posts| {
                 if overlap.is_none() {
                     overlap = dedupe::overlapping(posts, content, accounts, since).cloned();
                 }
                 unknown += posts.iter().filter(|p| unknown_like(p, content, since)).count();
+                listed += posts.len();
+                texts += posts.iter().filter(|p| p.content.is_some()).count();
+                cut += posts.iter().filter(|p| dedupe::cut_like(p, content, since)).count();
                 dedupe::find(posts, content, accounts, since).cloned()
             })
             .await?;
@@ -173,6 +177,19 @@ where
             (Some(p), _) => Ok((Some(usable(p)?), None)),
             (None, None) if unknown > 0 => {
                 Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }))
+            }
+            // The list gives no whole text to compare (no post has one, or a preview of
+            // this one's is cut short): the look cannot tell either.
+            (None, None) if cut > 0 || (listed > 0 && texts == 0) => {
+                let message = if cut > 0 {
+                    format!(
+                        "the post list gives {} only a cut preview of this text",
+                        crate::report::text::plural(cut, "post")
+                    )
+                } else {
+                    "the post list gives its posts no text to compare with this one".to_owned()
+                };
+                Err(Failed::Fault(Fault::Fatal { status: None, message }))
             }
             (None, overlap) => Ok((None, overlap)),
         }

@@ -278,3 +278,33 @@ fn a_rerun_after_its_scheduled_time_reuses_its_post() {
         assert!(server.requests().is_empty(), "{k} {v}");
     }
 }
+
+/// A post list that gives no text to compare (no post has one, or ours only as a cut
+/// preview) cannot tell whether the first run posted: a job run again stops (exit 4,
+/// nothing posted), as with a refused listing; a first run warns and posts. (A re-run
+/// posted a second time without a word.)
+#[test]
+fn a_list_without_texts_to_compare_is_a_look_that_cannot_tell() {
+    let now = rfc3339(SystemTime::now());
+    let bare = json!([{"post_id": "p-old", "account_ids": [1, 2], "created_at": now}]);
+    let preview = json!([{"post_id": "p-old", "content": "Launch d…", "account_ids": [1, 2], "created_at": now},
+                         {"post_id": "p-x", "content": "Another text", "account_ids": [1], "created_at": now}]);
+    for list in [bare.clone(), preview] {
+        let server = api(vec![created("twice!")], vec![listing(list.clone())]);
+        let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+        run.expect_code(4);
+        assert_eq!(creates(&server).len(), 0, "{list}");
+        let message = run.output("message");
+        assert!(message.starts_with("not posting: this job is run again"), "{message}");
+        assert!(message.contains("the post list gives"), "{message}");
+    }
+    let server = api(vec![created("p-new")], vec![listing(bare)]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(
+        run.stdout.contains("::warning::could not look for an earlier post with this content (the post list gives its posts no text"),
+        "{}",
+        run.stdout
+    );
+}
