@@ -113,7 +113,15 @@ where
             if let Some(found) = take(&posts) {
                 return Ok(Some(found));
             }
-            let older = !posts.is_empty() && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));
+            // A page all older than `since` ends the scan only when it is newest first (as
+            // asked): a server that ignores the order may list the oldest first.
+            let newest_first = posts.windows(2).all(|w| match (w[0].created_at, w[1].created_at) {
+                (Some(a), Some(b)) => a >= b,
+                _ => true,
+            });
+            let older = newest_first
+                && !posts.is_empty()
+                && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));
             if !more || older {
                 break;
             }
@@ -235,7 +243,9 @@ where
             self.back_off(pause).await?;
             looks += 1;
             let found;
-            (found, unknown) = self.find(content, accounts, since, 1).await?;
+            // Past the first page only when the list is not newest first, or the first is
+            // all made since (`scan`).
+            (found, unknown) = self.find(content, accounts, since, DEDUPE_PAGES).await?;
             if found.is_some() {
                 return Ok(found);
             }

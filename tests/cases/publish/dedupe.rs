@@ -308,3 +308,29 @@ fn a_list_without_texts_to_compare_is_a_look_that_cannot_tell() {
         run.stdout
     );
 }
+
+/// A server that ignores the order asked for and lists the oldest posts first: a first page
+/// all older than the window does not end the look (it did, and a re-run posted again).
+#[test]
+fn a_list_oldest_first_is_read_past_its_old_first_page() {
+    let month_ago = SystemTime::now() - Duration::from_secs(30 * 86_400);
+    let page1: Vec<Value> = (0..100)
+        .map(|n| {
+            let at = rfc3339(month_ago + Duration::from_secs(60 * n));
+            json!({"post_id": format!("p-{n}"), "content": format!("old {n}"), "account_ids": [1], "created_at": at})
+        })
+        .collect();
+    let page1 = Reply::ok(
+        json!({"data": {"posts": page1, "pagination": {"limit": 100, "offset": 0, "has_more": true}}}),
+    );
+    let mine = json!([{"post_id": "p-first", "content": "Launch day!", "account_ids": [1, 2],
+                       "created_at": rfc3339(SystemTime::now() - Duration::from_secs(3600))}]);
+    let server = api(vec![created("twice!")], vec![page1, listing(mine)]).route(
+        "GET",
+        "/api/v1/posts/p-first/results",
+        vec![published(&[1, 2])],
+    );
+    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("post-id")), (0, "p-first"));
+}
