@@ -57,7 +57,7 @@ fn a_listed_post_without_its_accounts_is_asked_for_them() {
     let server = api(vec![Reply::status(502, json!({})), created("twice!")], vec![listing(json!([])), looks])
         .route("GET", &path("p-new"), vec![Reply::status(503, json!({})), own("p-new", json!([1, 2]))])
         .route("GET", &path("p-other"), vec![own("p-other", json!([4]))]);
-    let run = publish(&server).run();
+    let run = publish(&server).input("timeout", "3s").run();
     run.expect_code(0);
     assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
     assert!(run.stdout.contains("found it, post p-new: not posting again"), "{}", run.stdout);

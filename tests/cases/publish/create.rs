@@ -12,15 +12,15 @@ fn a_lost_create_answer_is_looked_for_before_any_repeat() {
     for lost in [Reply::status(502, json!({"error": "bad gateway"})), Reply::Reset, Reply::ResetMidBody] {
         let server =
             api(vec![lost.clone(), created("twice!")], vec![listing(json!([])), listing(mine.clone())]);
-        let run = publish(&server).run();
+        let run = publish(&server).input("timeout", "3s").run();
         run.expect_code(0);
         assert_eq!(creates(&server).len(), 1, "{lost:?}: one POST");
         assert_eq!((run.output("post-id"), run.output("created")), ("p-new", "true"));
         assert!(run.stdout.contains("found it, post p-new: not posting again"), "{}", run.stdout);
     }
-    // It was not: sent again, once.
+    // It was not: sent again, once (the looks `timeout / 150` apart: 6 s keeps them short).
     let server = api(vec![Reply::status(503, json!({})), created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).results_file().run();
+    let run = publish(&server).input("timeout", "6s").results_file().run();
     run.expect_code(0);
     assert_eq!(creates(&server).len(), 2);
     assert_eq!(run.results_file.as_ref().unwrap()["publish"]["create_calls"], 2);
@@ -188,7 +188,7 @@ fn an_id_from_the_api_that_is_no_id_is_never_used() {
         let slot =
             |id: &str| Reply::ok(json!({"data": {"media_id": id, "upload_url": storage, "expires_in": 900}}));
         let server = server.route("POST", "/api/v1/media/upload", vec![slot("m1\nm2"), slot("m1")]);
-        let cmd = publish(&server).input("poll-interval", "50ms");
+        let cmd = publish(&server).input("poll-interval", "50ms").input("timeout", "5s");
         let media = png(cmd.path("").as_path());
         let run = cmd.input("media", &media).run();
         run.expect_code(0);
@@ -206,7 +206,11 @@ fn an_id_from_the_api_that_is_no_id_is_never_used() {
     let lost = api(vec![made, created("twice!")], vec![listing(json!([])), listing(same.clone())]);
     let rerun = api(vec![created("twice!")], vec![listing(same)]);
     for (server, creates_made) in [(lost, 1), (rerun, 0)] {
-        let run = publish(&server).input("poll-interval", "50ms").env("GITHUB_RUN_ATTEMPT", "2").run();
+        let run = publish(&server)
+            .input("poll-interval", "50ms")
+            .input("timeout", "5s")
+            .env("GITHUB_RUN_ATTEMPT", "2")
+            .run();
         run.expect_code(4);
         assert_eq!(creates(&server).len(), creates_made);
         let message = run.output("message");
@@ -401,7 +405,7 @@ fn an_error_inside_a_2xx_create_answer_is_the_error() {
     assert_eq!(looks, 1, "the dedupe look only: nothing was made to look for");
     let busy = Reply::status(201, json!({"data": null, "error": {"code": "busy", "retryable": true}}));
     let server = api(vec![busy, created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).input("poll-interval", "20ms").run();
+    let run = publish(&server).input("poll-interval", "20ms").input("timeout", "6s").run();
     run.expect_code(0);
     assert_eq!(creates(&server).len(), 2);
     assert!(run.stdout.contains("the create call's answer was lost"), "{}", run.stdout);

@@ -130,7 +130,8 @@ fn a_lost_create_is_never_confused_with_a_like_post_made_just_before() {
     let before = listing(json!([post("p-old")]));
     let looks = vec![before.clone(), before.clone(), before, listing(json!([post("p-old"), post("p-new")]))];
     let server = api(vec![Reply::status(504, json!({})), created("twice!")], looks);
-    let run = publish(&server).input("dedupe", "0").input("poll-interval", "20ms").run();
+    let run =
+        publish(&server).input("dedupe", "0").input("poll-interval", "20ms").input("timeout", "3s").run();
     run.expect_code(0);
     assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1));
     assert!(
@@ -182,7 +183,7 @@ fn a_refused_dedupe_look_does_not_widen_a_lost_creates_looks() {
     let both = listing(json!([post("p-new", 0), post("p-old", 600)]));
     let looks = vec![refused, old.clone(), old.clone(), both];
     let server = api(vec![Reply::status(504, json!({})), created("twice!")], looks);
-    let run = publish(&server).input("poll-interval", "20ms").run();
+    let run = publish(&server).input("poll-interval", "20ms").input("timeout", "3s").run();
     run.expect_code(0);
     assert_eq!((run.output("post-id"), creates(&server).len()), ("p-new", 1), "{}", run.stdout);
 }
