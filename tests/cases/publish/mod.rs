@@ -13,6 +13,7 @@ use crate::util::Cmd;
 mod bare;
 mod create;
 mod dedupe;
+mod looks;
 mod stops;
 mod twice;
 
