@@ -33,7 +33,7 @@ fn judge(
                 "the deadline came while PostEverywhere still called the post publishing, every destination \
                  it listed final"
                     .into()
-            } else if p.requeues() {
+            } else if p.requeues() && tally.failed > 0 {
                 "the deadline came before the failed destinations could be re-queued".into()
             } else {
                 // With no re-queues, only the look for a destination listed late (the post

@@ -336,15 +336,19 @@ impl Client {
         }
         let status = resp.status().as_u16();
         let Ok(bytes) = self.read_capped(resp).await else { return Ok(Answer { value: None, rate }) };
-        let id = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok().and_then(|v| {
-            data(&v).as_object().and_then(|o| id(o, &["post_id", "id"])).map(|id| self.redactor.scrub(&id))
+        let v = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok();
+        let id = v.as_ref().and_then(|v| {
+            data(v).as_object().and_then(|o| id(o, &["post_id", "id"])).map(|id| self.redactor.scrub(&id))
         });
-        match id {
-            None => {
-                self.error_envelope(status, &bytes, "post id").map_or(Ok(Answer { value: None, rate }), Err)
-            }
-            id => Ok(Answer { value: id, rate }),
+        // Only an explicit refusal is one: any other 2xx (a `message` beside the post, an
+        // error the API does not call final) may have made the post, so it stays accepted.
+        if id.is_none()
+            && v.as_ref().is_some_and(refusal_in_2xx)
+            && let Some(f) = self.error_envelope(status, &bytes, "post id")
+        {
+            return Err(f);
         }
+        Ok(Answer { value: id, rate })
     }
 
     /// `GET {base}/posts`, newest first, created after `since` (older servers ignore the
@@ -370,3 +374,10 @@ impl Client {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether a 2xx answer is the API refusing for good: no data, and an error it calls not
+/// retryable (`{"data": null, "error": {"retryable": false, ...}}`).
+fn refusal_in_2xx(v: &Value) -> bool {
+    v.get("data").is_none_or(Value::is_null)
+        && v.get("error").and_then(|e| e.get("retryable")).and_then(Value::as_bool) == Some(false)
+}

@@ -74,15 +74,33 @@ pub fn same(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -
     a == b && like(post, content, since)
 }
 
-/// Whether the list gives `post` (made no earlier than `since`) only a preview of its text
-/// cut short, which `content` begins with (`…` and `...` aside): it may be this one.
+/// Whether the list gives `post` (made no earlier than `since`) only a preview of its text,
+/// cut short with `…` or `...`, which `content` begins with: it may be this one. (A whole
+/// text that `content` merely begins with, "Release v1.2" beside "Release v1.2.1 is
+/// out", is another post.)
 pub fn cut_like(post: &Listed, content: &str, since: SystemTime) -> bool {
     let Some(t) = post.content.as_deref().map(normal) else { return false };
-    let cut = t.trim_end_matches('…').trim_end_matches("...").trim_end();
+    let Some(cut) = t.strip_suffix('…').or_else(|| t.strip_suffix("...")).map(str::trim_end) else {
+        return false;
+    };
     post.created_at.is_none_or(|t| t >= since)
         && !cut.is_empty()
         && cut.len() < content.len()
         && content.starts_with(cut)
+}
+
+/// Whether the list gives `post` (made no earlier than `since`) no text at all.
+pub fn textless(post: &Listed, since: SystemTime) -> bool {
+    post.content.is_none() && post.created_at.is_none_or(|t| t >= since)
+}
+
+/// Whether `post` has `content`, was made no earlier than `since`, and goes to some of
+/// `accounts` and to no other: what a create for `accounts` that the list shows in part
+/// (its destinations named as they are made) looks like.
+pub fn within(post: &Listed, content: &str, accounts: &[i64], since: SystemTime) -> bool {
+    like(post, content, since)
+        && !post.account_ids.is_empty()
+        && post.account_ids.iter().all(|a| accounts.contains(a))
 }
 
 /// Whether `post` has `content` (normalised) and was made no earlier than `since`, to

@@ -163,7 +163,8 @@ where
             // Said only when it gives up well before the deadline (a long back-off), not
             // when the time simply ran out.
             let left = self.cfg.timeout.saturating_sub(self.now());
-            let why = (left >= Duration::from_secs(1)).then(|| {
+            // (A look's or a media check's pause of up to 2 s is the time running out.)
+            let why = (left >= Duration::from_secs(5)).then(|| {
                 format!(
                     "its next try was due in {}, with {} left",
                     human_duration(wait),
@@ -195,8 +196,15 @@ where
             // make a post the step cannot wait for.
             let at = self.clock.pacer.earliest(self.now());
             if at >= self.cfg.timeout {
-                let why = "the request budget (rate-limit) or a 429's wait held the next request past it";
-                return Err(Failed::Deadline(Some(why.into())));
+                // Blamed only when it held a request due before the deadline, by half a
+                // second or more (milliseconds of spacing on the deadline are the time
+                // running out).
+                let now = self.now();
+                let held = now < self.cfg.timeout && at.saturating_sub(now) >= Duration::from_millis(500);
+                let why = held.then(|| {
+                    "the request budget (rate-limit) or a 429's wait held the next request past it".to_owned()
+                });
+                return Err(Failed::Deadline(why));
             }
             self.sleep_until(at).await?;
             let now = self.now();

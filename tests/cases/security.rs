@@ -48,7 +48,8 @@ fn hostile_api_text_stays_inert_everywhere() {
 
 /// Bidirectional controls from the API (U+202E reverses what follows it on screen: a
 /// `failed` read as `deliaf`, words moved between a row's cells) are shown as U+FFFD in
-/// the log, the annotations and the summary; outputs and files keep the API's text as is.
+/// the log, the annotations and the summary; the results (output and file) keep the API's
+/// text as is.
 #[test]
 fn bidi_controls_from_the_api_are_shown_not_obeyed() {
     let mut evil = dest("x", "failed");

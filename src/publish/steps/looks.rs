@@ -130,30 +130,38 @@ where
     }
 
     /// The newest listed post made since `since` with `content` for `accounts`, else the
-    /// newest with `content` for some of them (the list may name a post's destinations as
-    /// they are made: ours, listed in part, must not be made again), looking through at
-    /// most `pages` pages; never one of the posts noted before the first create. Also how
-    /// many other posts with `content` it saw whose accounts stay unknown.
+    /// newest with `content` for some of them and no other (the list may name a post's
+    /// destinations as they are made: ours, listed in part, must not be made again),
+    /// looking through at most `pages` pages; never one of the posts noted before the first
+    /// create. Also how many other posts it saw that may be ours all the same: with
+    /// `content` and accounts that stay unknown, or with no text or only a cut preview of
+    /// this one (the list cannot tell).
     pub async fn find(
         &mut self,
         content: &str,
         accounts: &[i64],
         since: SystemTime,
         pages: usize,
-    ) -> Result<(Option<Listed>, usize), Failed> {
+    ) -> Result<(Option<Listed>, Maybe), Failed> {
         let earlier = std::mem::take(&mut self.earlier);
-        let mut unknown = 0;
+        let mut maybe = Maybe::default();
         let found = self
             .scan(since, pages, Some(content), |posts| {
                 let ours = |p: &&Listed| !earlier.contains(&p.post_id);
-                unknown += posts.iter().filter(ours).filter(|p| unknown_like(p, content, since)).count();
+                for p in posts.iter().filter(ours) {
+                    maybe.unknown += usize::from(unknown_like(p, content, since));
+                    maybe.untold +=
+                        usize::from(dedupe::cut_like(p, content, since) || dedupe::textless(p, since));
+                }
                 dedupe::find(posts.iter().filter(ours), content, accounts, since)
-                    .or_else(|| dedupe::overlapping(posts.iter().filter(ours), content, accounts, since))
+                    .or_else(|| {
+                        posts.iter().filter(ours).find(|p| dedupe::within(p, content, accounts, since))
+                    })
                     .cloned()
             })
             .await;
         self.earlier = earlier;
-        Ok((found?.map(usable).transpose()?, unknown))
+        Ok((found?.map(usable).transpose()?, maybe))
     }
 
     /// As `find` (before any create); when there is no such post, also the newest with
@@ -228,7 +236,8 @@ where
     }
 
     /// Looks for the post a create call may have made, `LOOKS` times (`forever`: until the
-    /// deadline, for a create the API accepted), `look_pause` apart.
+    /// deadline, for a create the API accepted), `look_pause` apart; the heartbeat says so
+    /// while it looks.
     pub(super) async fn made(
         &mut self,
         content: &str,
@@ -236,26 +245,46 @@ where
         since: SystemTime,
         forever: bool,
     ) -> Result<Option<Listed>, Failed> {
-        let pause = look_pause(self.cfg.poll_interval, self.cfg.timeout);
-        let (mut looks, mut unknown) = (0, 0);
         self.doing.set("looking for the post the create call may have made");
+        let found = self.looks(content, accounts, since, forever).await;
+        self.doing.set("publishing");
+        let (found, maybe) = found?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        // One of them may be the post: never posted again.
+        let message = if maybe.unknown > 0 {
+            unknown_line(maybe.unknown)
+        } else if maybe.untold > 0 {
+            format!(
+                "{} made since the create call with no text, or only a cut preview of this one, in the post list",
+                crate::report::text::plural(maybe.untold, "listed post")
+            )
+        } else {
+            return Ok(None);
+        };
+        Err(Failed::Fault(Fault::Fatal { status: None, message }))
+    }
+
+    /// `made`'s looks: the post when one finds it, else what the last look saw.
+    async fn looks(
+        &mut self,
+        content: &str,
+        accounts: &[i64],
+        since: SystemTime,
+        forever: bool,
+    ) -> Result<(Option<Listed>, Maybe), Failed> {
+        let pause = look_pause(self.cfg.poll_interval, self.cfg.timeout);
+        let (mut looks, mut last) = (0, (None, Maybe::default()));
         while forever || looks < LOOKS {
             self.back_off(pause).await?;
             looks += 1;
-            let found;
-            // Past the first page only when the list is not newest first, or the first is
-            // all made since (`scan`).
-            (found, unknown) = self.find(content, accounts, since, DEDUPE_PAGES).await?;
-            if found.is_some() {
-                return Ok(found);
+            last = self.find(content, accounts, since, DEDUPE_PAGES).await?;
+            if last.0.is_some() {
+                break;
             }
         }
-        self.doing.set("publishing");
-        // One of them may be the post: never posted again.
-        if unknown > 0 {
-            return Err(Failed::Fault(Fault::Fatal { status: None, message: unknown_line(unknown) }));
-        }
-        Ok(None)
+        Ok(last)
     }
 }
 
@@ -268,6 +297,15 @@ where
 pub(super) fn look_pause(poll_interval: Duration, timeout: Duration) -> Duration {
     let most = Duration::from_secs(2);
     poll_interval.min(most).max((timeout / 150).min(most))
+}
+
+/// Listed posts a look saw that may be the one it looks for, though it cannot tell.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Maybe {
+    /// With the text, whose accounts stay unknown.
+    unknown: usize,
+    /// With no text, or only a cut preview of this one.
+    untold: usize,
 }
 
 /// Whether `p` has `content`, was made since `since`, and its accounts are not known.

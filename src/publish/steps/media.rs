@@ -69,6 +69,7 @@ where
             }
         }
         let id = slot.media_id.clone();
+        self.doing.set("publishing");
         self.call("POST media/complete", true, |t| client.media_complete(&id, t)).await?;
         self.doing.set("waiting for the media to be processed");
         loop {

@@ -86,7 +86,7 @@ fn at_most_three_creates_that_could_have_posted() {
     let lost = || Reply::status(503, json!({"error": "unavailable"}));
     let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.05}}));
     let server = api(vec![limited, lost(), lost(), lost(), created("p-new")], vec![listing(json!([]))]);
-    // Each lost answer is looked for over half the time left: 8 s keeps the test short.
+    // The looks are `timeout / 150` apart at least: 8 s keeps them (and the test) short.
     let run = publish(&server).input("timeout", "8s").results_file().run();
     run.expect_code(4);
     // The 429 made nothing and is sent again; then three lost answers, each looked for.
@@ -159,7 +159,7 @@ fn a_create_that_reached_the_api_ends_a_row_of_creates_that_did_not() {
     looks.extend([dark(200), listing(json!([]))]);
     let lost = Reply::status(503, json!({"error": "unavailable"}));
     let server = api(vec![lost, created("p-new")], looks);
-    // A 6 s timeout keeps the looks to their fifteen (half the time left is less than 3 s).
+    // The 200 ms interval spaces the looks (a 6 s timeout's `timeout / 150` is less), fifteen in all.
     let run = publish(&server)
         .input("poll-interval", "200ms")
         .input("timeout", "6s")
@@ -382,9 +382,11 @@ fn a_not_found_inside_a_200_for_a_post_just_made_is_waited_for() {
     assert_eq!(server.hits("GET", "/api/v1/posts/p-new/results"), 3, "{}", run.stdout);
 }
 
-/// A 2xx create answer that is the API's error envelope is that error: one the API calls not
-/// retryable is refused at once with its words (it was taken as "accepted": looked for until
-/// the deadline, then exit 3); a retryable one is looked for before the create is sent again.
+/// A 2xx create answer that is the API's error envelope, with an error it calls not
+/// retryable, is that error: refused at once with its words (it was taken as "accepted":
+/// looked for until the deadline, then exit 3). Any other 2xx without an id may have made
+/// the post (a `message` beside it, an error the API does not call final): accepted, looked
+/// for, never sent again.
 #[test]
 fn an_error_inside_a_2xx_create_answer_is_the_error() {
     let refused = Reply::ok(json!({"data": null, "error": {"code": "content_too_long",
@@ -403,10 +405,15 @@ fn an_error_inside_a_2xx_create_answer_is_the_error() {
     assert_eq!(run.output("created"), "false");
     let looks = server.requests().iter().filter(|r| r.method == "GET" && r.path == POSTS).count();
     assert_eq!(looks, 1, "the dedupe look only: nothing was made to look for");
+    let mine = json!([{"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2]}]);
     let busy = Reply::status(201, json!({"data": null, "error": {"code": "busy", "retryable": true}}));
-    let server = api(vec![busy, created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).input("poll-interval", "20ms").input("timeout", "6s").run();
-    run.expect_code(0);
-    assert_eq!(creates(&server).len(), 2);
-    assert!(run.stdout.contains("the create call's answer was lost"), "{}", run.stdout);
+    let said = Reply::status(201, json!({"message": "Post created", "data": {"post": {"ref": "p-new"}}}));
+    for accepted in [busy, said] {
+        let server =
+            api(vec![accepted.clone(), created("twice!")], vec![listing(json!([])), listing(mine.clone())]);
+        let run = publish(&server).input("poll-interval", "20ms").input("timeout", "3s").run();
+        run.expect_code(0);
+        assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"), "{accepted:?}");
+        assert!(run.stdout.contains("the API accepted the post but gave no usable id"), "{}", run.stdout);
+    }
 }

@@ -299,6 +299,12 @@ fn a_list_without_texts_to_compare_is_a_look_that_cannot_tell() {
         assert!(message.starts_with("not posting: this job is run again"), "{message}");
         assert!(message.contains("the post list gives"), "{message}");
     }
+    // A whole text this one merely begins with ("Launch", no `…`) is another post.
+    let other = json!([{"post_id": "p-old", "content": "Launch", "account_ids": [1, 2], "created_at": now}]);
+    let server = api(vec![created("p-new")], vec![listing(other)]);
+    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
     let server = api(vec![created("p-new")], vec![listing(bare)]);
     let run = publish(&server).run();
     run.expect_code(0);

@@ -59,3 +59,44 @@ fn the_looks_for_an_accepted_post_keep_the_heartbeat() {
     assert!(beats.len() >= 3, "{}", run.stdout);
     assert!(beats[0].ends_with("left before the deadline"), "{}", beats[0]);
 }
+
+/// A post with this text for some of the accounts and another is not ours (a create for
+/// these accounts makes no destination on another): never adopted, whoever made it. The
+/// create is sent again once the looks end without ours.
+#[test]
+fn a_post_with_the_text_for_another_account_too_is_not_ours() {
+    let now = rfc3339(SystemTime::now());
+    let theirs =
+        json!([{"post_id": "p-theirs", "content": "Launch day!", "account_ids": [1, 3], "created_at": now}]);
+    let server =
+        api(vec![Reply::status(502, json!({})), created("p-new")], vec![listing(json!([])), listing(theirs)]);
+    let run = publish(&server).input("poll-interval", "20ms").input("timeout", "6s").run();
+    run.expect_code(0);
+    assert_eq!((creates(&server).len(), run.output("post-id")), (2, "p-new"), "{}", run.stdout);
+}
+
+/// A lost create's looks that see a post made since with no text, or only a cut preview of
+/// this one, cannot tell whether it is ours: nothing is sent again (exit 4, the post may
+/// exist), where a look that saw neither would post again.
+#[test]
+fn a_post_the_list_gives_no_text_stops_a_repeat() {
+    let now = rfc3339(SystemTime::now());
+    for shown in [
+        json!({"post_id": "p-new", "account_ids": [1, 2], "created_at": now}),
+        json!({"post_id": "p-new", "content": "Launch…", "account_ids": [1, 2], "created_at": now}),
+    ] {
+        let server = api(
+            vec![Reply::status(502, json!({})), created("twice!")],
+            vec![listing(json!([])), listing(json!([shown]))],
+        );
+        let run = publish(&server).input("poll-interval", "20ms").input("timeout", "3s").run();
+        run.expect_code(4);
+        assert_eq!(creates(&server).len(), 1, "{}", run.stdout);
+        let message = run.output("message");
+        assert!(message.contains("the post may have been made"), "{message}");
+        assert!(
+            message.contains("1 listed post made since the create call with no text, or only a cut preview"),
+            "{message}"
+        );
+    }
+}
