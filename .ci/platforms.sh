@@ -25,7 +25,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
 # shellcheck source=.ci/lib/check.sh
 . "$ROOT/.ci/lib/check.sh"
-step() { printf '\n=== platforms: %s\n' "$*"; }
+step() { printf '\n=== platforms: %s (at %d s)\n' "$*" "$SECONDS"; }
 took() { echo "($1: $(($(date +%s) - $2)) s)"; }
 same() { [ "$1" = "$2" ]; }
 VERSION=$(bash -c '. "$1"; pew_cargo_version "$2"' _ action/install.sh Cargo.toml)

@@ -18,7 +18,7 @@ cd "$ROOT"
 export CARGO_TERM_COLOR=never
 T0=$(date +%s)
 
-step() { printf '\n=== ship: %s\n' "$*"; }
+step() { printf '\n=== ship: %s (at %d s)\n' "$*" "$SECONDS"; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
