@@ -93,7 +93,7 @@ impl Poller {
             Observation::Fault(Fault::Fatal { message, .. }) => {
                 return Next::Finish(End::Fatal { message });
             }
-            Observation::Fault(Fault::Transient { reason, .. }) => {
+            Observation::Fault(Fault::Transient { reason, after, .. }) => {
                 self.errors += 1;
                 if self.errors >= self.max_errors {
                     return Next::Finish(End::TooManyErrors { last: reason, count: self.errors });
@@ -101,7 +101,8 @@ impl Poller {
                 if now >= self.timeout {
                     return Next::Finish(End::Deadline { last_fault: Some(reason) });
                 }
-                self.backoff(self.errors, jitter)
+                // Never sooner than the answer asked (a 503's Retry-After).
+                self.backoff(self.errors, jitter).max(after.unwrap_or_default())
             }
             Observation::Fault(Fault::RateLimited { wait, reason }) => {
                 self.limited += 1;
@@ -154,6 +155,21 @@ mod tests {
             p.step(S(30), transient(), 0.0),
             Next::Finish(End::TooManyErrors { last: "HTTP 503".into(), count: 3 })
         );
+    }
+
+    #[test]
+    fn a_server_errors_retry_after_is_the_least_wait_and_still_counts() {
+        let mut p = Poller::new(S(100), S(10), 3);
+        let asked =
+            |w| Observation::Fault(Fault::Transient { reason: "HTTP 503".into(), reached: true, after: w });
+        assert_eq!(p.step(S(0), asked(Some(S(45))), 0.0), Next::Wait(S(45)), "longer than the backoff");
+        assert_eq!(p.step(S(45), asked(Some(S(1))), 0.0), Next::Wait(S(20)), "shorter: the backoff");
+        assert_eq!(
+            p.step(S(65), asked(Some(S(45))), 0.0),
+            Next::Finish(End::TooManyErrors { last: "HTTP 503".into(), count: 3 })
+        );
+        let mut p = Poller::new(S(100), S(10), 10);
+        assert_eq!(p.step(S(90), asked(Some(S(45))), 0.0), Next::Wait(S(10)), "never past the deadline");
     }
 
     #[test]

@@ -61,13 +61,9 @@ impl Client {
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
         }
-        let wait = ratelimit::rate_limited_wait(
-            retry_after.as_deref(),
-            err.retry_after_secs,
-            rate,
-            SystemTime::now(),
-        );
-        match (fault::classify_status(status.as_u16(), &err, wait), &self.path_hint) {
+        let asked = ratelimit::asked_wait(retry_after.as_deref(), err.retry_after_secs, SystemTime::now());
+        match (fault::classify_status(status.as_u16(), &err, asked.or(rate.reset_in), asked), &self.path_hint)
+        {
             (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Fault::Fatal {
                 status: Some(404),
                 message: format!("{}; {hint}", fault::describe_answer(404, &err)),
@@ -123,7 +119,7 @@ impl Client {
         if refused_certificate(e) {
             return Fault::Fatal { status: None, message: self.describe(e) };
         }
-        Fault::Transient { reason: self.describe(e), reached: !e.is_connect() }
+        Fault::Transient { reason: self.describe(e), reached: !e.is_connect(), after: None }
     }
 
     /// A network error as one line: what failed and the root cause.

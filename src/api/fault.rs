@@ -15,7 +15,9 @@ pub enum Fault {
     RateLimited { wait: Option<Duration>, reason: String },
     /// 5xx, network trouble, unusable bodies: back off, count, poll again. `reached` is
     /// false only when no connection was made: the request cannot have done anything.
-    Transient { reason: String, reached: bool },
+    /// `after`: the least wait the answer asked for (`Retry-After` on a 503, say), which
+    /// the backoff never undercuts.
+    Transient { reason: String, reached: bool, after: Option<Duration> },
     /// The API refused the request in a way more requests will not fix.
     Fatal { status: Option<u16>, message: String },
 }
@@ -23,7 +25,7 @@ pub enum Fault {
 impl Fault {
     /// A transient fault of a request that may have reached the server.
     pub fn transient(reason: impl Into<String>) -> Fault {
-        Fault::Transient { reason: reason.into(), reached: true }
+        Fault::Transient { reason: reason.into(), reached: true, after: None }
     }
 
     /// The request never reached the server: repeating it cannot do anything twice.
@@ -91,15 +93,23 @@ pub fn describe_answer(status: u16, err: &ErrorBody) -> String {
     s
 }
 
-/// Sorts a non-2xx answer. `hinted_wait` is the rate-limit wait read from headers/body.
+/// Sorts a non-2xx answer. `hinted_wait` is the rate-limit wait read from headers/body;
+/// `asked` is the wait the answer's own `Retry-After` (or body `retryAfter`) gives, which
+/// a transient answer (a 503 while the API is down for maintenance, say) keeps as the
+/// least wait before the request is sent again.
 #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-pub fn classify_status(status: u16, err: &ErrorBody, hinted_wait: Option<Duration>) -> Fault {
+pub fn classify_status(
+    status: u16,
+    err: &ErrorBody,
+    hinted_wait: Option<Duration>,
+    asked: Option<Duration>,
+) -> Fault {
     let what = describe_answer(status, err);
     if status == 429 {
         return Fault::RateLimited { wait: hinted_wait, reason: what };
     }
     if status >= 500 || status == 408 || err.retryable == Some(true) {
-        return Fault::transient(what);
+        return Fault::Transient { reason: what, reached: true, after: asked };
     }
     Fault::Fatal { status: Some(status), message: format!("{what}; {}", hint(status)) }
 }
@@ -148,9 +158,9 @@ mod tests {
 
     #[test]
     fn status_table() {
-        let fatal = |s| matches!(classify_status(s, &ErrorBody::default(), None), Fault::Fatal { .. });
+        let fatal = |s| matches!(classify_status(s, &ErrorBody::default(), None, None), Fault::Fatal { .. });
         let transient =
-            |s| matches!(classify_status(s, &ErrorBody::default(), None), Fault::Transient { .. });
+            |s| matches!(classify_status(s, &ErrorBody::default(), None, None), Fault::Transient { .. });
         for s in [400, 401, 402, 403, 404, 409, 410, 422] {
             assert!(fatal(s), "{s} must be fatal");
         }
@@ -158,20 +168,21 @@ mod tests {
             assert!(transient(s), "{s} must be transient");
         }
         assert!(matches!(
-            classify_status(429, &ErrorBody::default(), None),
+            classify_status(429, &ErrorBody::default(), None, None),
             Fault::RateLimited { wait: None, .. }
         ));
     }
 
     #[test]
     fn retryable_flag_overrides_a_4xx() {
-        assert!(matches!(classify_status(400, &body("x", Some(true)), None), Fault::Transient { .. }));
-        assert!(matches!(classify_status(400, &body("x", Some(false)), None), Fault::Fatal { .. }));
+        assert!(matches!(classify_status(400, &body("x", Some(true)), None, None), Fault::Transient { .. }));
+        assert!(matches!(classify_status(400, &body("x", Some(false)), None, None), Fault::Fatal { .. }));
     }
 
     #[test]
     fn fatal_message_names_status_code_request_and_hint() {
-        let Fault::Fatal { message, .. } = classify_status(401, &body("unauthorized", None), None) else {
+        let Fault::Fatal { message, .. } = classify_status(401, &body("unauthorized", None), None, None)
+        else {
             panic!("not fatal")
         };
         assert_eq!(

@@ -56,15 +56,11 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or_default())
 }
 
-/// The wait a 429 asks for: `Retry-After`, else the body's `retryAfter`, else the reset.
+/// The wait an answer asks for itself: `Retry-After`, else the body's `retryAfter`. A 429
+/// without either falls back on the budget's reset (`rate.reset_in`).
 #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
-pub fn rate_limited_wait(
-    retry_after: Option<&str>,
-    body_secs: Option<f64>,
-    rate: RateInfo,
-    now: SystemTime,
-) -> Option<Duration> {
-    retry_after.and_then(|v| parse_retry_after(v, now)).or_else(|| body_secs.and_then(secs)).or(rate.reset_in)
+pub fn asked_wait(retry_after: Option<&str>, body_secs: Option<f64>, now: SystemTime) -> Option<Duration> {
+    retry_after.and_then(|v| parse_retry_after(v, now)).or_else(|| body_secs.and_then(secs))
 }
 
 /// What the budget headers ask of the next requests.
@@ -134,11 +130,14 @@ mod tests {
     fn wait_precedence() {
         let now = at(1_784_000_000);
         let rate = RateInfo { reset_in: Some(Duration::from_secs(40)), ..RateInfo::default() };
-        assert_eq!(rate_limited_wait(Some("3"), Some(9.0), rate, now), Some(Duration::from_secs(3)));
-        assert_eq!(rate_limited_wait(None, Some(9.0), rate, now), Some(Duration::from_secs(9)));
-        assert_eq!(rate_limited_wait(Some("bad"), None, rate, now), Some(Duration::from_secs(40)));
-        assert_eq!(rate_limited_wait(None, None, RateInfo::default(), now), None);
-        assert_eq!(rate_limited_wait(None, Some(1e300), rate, now), Some(Duration::from_secs(86_400)));
+        // A 429's wait: the answer's own ask, else the budget's reset.
+        let limited = |h, b| asked_wait(h, b, now).or(rate.reset_in);
+        assert_eq!(limited(Some("3"), Some(9.0)), Some(Duration::from_secs(3)));
+        assert_eq!(limited(None, Some(9.0)), Some(Duration::from_secs(9)));
+        assert_eq!(limited(Some("bad"), None), Some(Duration::from_secs(40)));
+        assert_eq!(asked_wait(Some("bad"), None, now), None, "a 503 takes no reset");
+        assert_eq!(asked_wait(None, None, now), None);
+        assert_eq!(asked_wait(None, Some(1e300), now), Some(Duration::from_secs(86_400)));
     }
 
     proptest::proptest! {
@@ -147,8 +146,8 @@ mod tests {
             let now = at(1_784_000_000);
             let _ = parse_retry_after(&v, now);
             let _ = parse_reset(&v, now);
-            let _ = rate_limited_wait(Some(&v), Some(body), RateInfo::default(), now);
-            let _ = rate_limited_wait(None, Some(body), RateInfo::default(), now);
+            let _ = asked_wait(Some(&v), Some(body), now);
+            let _ = asked_wait(None, Some(body), now);
         }
     }
 

@@ -236,13 +236,14 @@ where
                         human_duration(next - now)
                     ));
                 }
-                Err(Fault::Transient { reason, .. }) if repeat => {
+                Err(Fault::Transient { reason, after, .. }) if repeat => {
                     errors += 1;
                     if errors >= self.cfg.max_errors {
                         let reason = format!("{errors} failed requests in a row; the last: {reason}");
                         return Err(Failed::Fault(Fault::transient(reason)));
                     }
-                    let wait = self.retry_wait(errors);
+                    // Never sooner than the answer asked (a 503's Retry-After).
+                    let wait = self.retry_wait(errors).max(after.unwrap_or_default());
                     self.say(&format!("{what} failed ({reason}); trying again in {}", human_duration(wait)));
                     self.back_off(wait).await?;
                 }
@@ -291,7 +292,7 @@ where
                             "{unsent} create calls in a row never reached the API; the last: {}",
                             f.describe()
                         );
-                        let f = Fault::Transient { reason, reached: false };
+                        let f = Fault::Transient { reason, reached: false, after: None };
                         return Err(failed(Failed::Fault(f), calls, lost_last));
                     }
                     let wait = self.retry_wait(unsent);

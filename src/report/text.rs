@@ -201,10 +201,15 @@ pub fn fault_line(
             let why = if wait.is_some() { "as the API asked" } else { "backoff" };
             format!("{at}rate limited ({reason}); {then} ({why})")
         }
-        _ => format!(
-            "{at}request failed ({errors} in a row, giving up at {max_errors}): {}; {then}",
-            f.describe()
-        ),
+        _ => {
+            // A 503's Retry-After, which the backoff waits out.
+            let asked = matches!(f, Fault::Transient { after: Some(w), .. } if !w.is_zero());
+            format!(
+                "{at}request failed ({errors} in a row, giving up at {max_errors}): {}; {then}{}",
+                f.describe(),
+                if asked { " (at the earliest the API asked for)" } else { "" }
+            )
+        }
     }
 }
 

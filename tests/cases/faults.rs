@@ -102,6 +102,34 @@ fn server_errors_then_success() {
     );
 }
 
+/// A 503 (maintenance, an overloaded gateway) may say when to come back: the next poll
+/// is never sooner, though the backoff alone would be 20 ms; still counted as an error.
+#[test]
+fn a_server_error_with_retry_after_is_not_polled_sooner() {
+    let unavailable = Reply::status(503, json!({"error": {"code": "maintenance", "message": "back soon"}}));
+    for reply in [
+        unavailable.clone().with_header("Retry-After", "0.4"),
+        Reply::status(
+            503,
+            json!({"error": {"code": "maintenance", "message": "back soon", "retryAfter": 0.4}}),
+        ),
+    ] {
+        let server = Server::new().results(vec![reply, done()]);
+        let run = Cmd::github(&server.base_url()).run();
+        run.expect_code(0);
+        assert!((390..1500).contains(&gap(&server)), "waited {} ms", gap(&server));
+        assert!(
+            run.stdout.contains("HTTP 503 Service Unavailable: maintenance: back soon; next request in 0.4s (at the earliest the API asked for)"),
+            "{}",
+            run.stdout
+        );
+    }
+    // Without one, the backoff as before.
+    let server = Server::new().results(vec![unavailable, done()]);
+    Cmd::github(&server.base_url()).run().expect_code(0);
+    assert!(gap(&server) < 390, "waited {} ms", gap(&server));
+}
+
 #[test]
 fn html_truncated_and_empty_bodies_are_transient() {
     let html = Reply::Raw(

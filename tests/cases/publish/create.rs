@@ -317,17 +317,6 @@ fn a_sigterm_while_a_create_hangs_stops_at_once_and_posts_nothing_more() {
     assert_eq!(creates(&server).len(), 1);
 }
 
-#[test]
-fn a_rate_limited_create_is_waited_out_and_repeated() {
-    let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.2}}));
-    let server = api(vec![limited, created("p-new")], vec![listing(json!([]))]);
-    let run = publish(&server).run();
-    run.expect_code(0);
-    let c = creates(&server);
-    assert_eq!(c.len(), 2);
-    assert!(c[1].at - c[0].at >= Duration::from_millis(190));
-}
-
 /// The API may not list a post it made a moment ago: a 404 on its results before their
 /// first answer is asked again, not "check that post-id is right" (nobody gave one).
 #[test]

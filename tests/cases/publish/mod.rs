@@ -16,6 +16,7 @@ mod dedupe;
 mod looks;
 mod stops;
 mod twice;
+mod waits;
 
 const POSTS: &str = "/api/v1/posts";
 

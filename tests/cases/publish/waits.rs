@@ -1,0 +1,37 @@
+//! What publishing waits for when the API asks it to: a 429 on a create, waited out and
+//! the create sent again; a 503's `Retry-After` on a call it repeats.
+
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn a_rate_limited_create_is_waited_out_and_repeated() {
+    let limited = Reply::status(429, json!({"error": {"code": "rate_limited", "retryAfter": 0.2}}));
+    let server = api(vec![limited, created("p-new")], vec![listing(json!([]))]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    let c = creates(&server);
+    assert_eq!(c.len(), 2);
+    assert!(c[1].at - c[0].at >= Duration::from_millis(190));
+}
+
+/// A call publishing repeats (the accounts, say) is not sent again sooner than a 503's
+/// `Retry-After`, though its backoff alone would be 20 ms.
+#[test]
+fn a_server_error_with_retry_after_holds_a_repeated_call() {
+    let down =
+        Reply::status(503, json!({"error": {"code": "maintenance"}})).with_header("Retry-After", "0.4");
+    let server = Server::new()
+        .route("GET", "/api/v1/accounts", vec![down, accounts()])
+        .route("GET", POSTS, vec![listing(json!([]))])
+        .route("POST", POSTS, vec![created("p-new")])
+        .route("GET", "/api/v1/posts/p-new/results", vec![published(&[1, 2])]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    let asked: Vec<_> = server.requests().into_iter().filter(|r| r.path == "/api/v1/accounts").collect();
+    assert_eq!(asked.len(), 2);
+    let gap = asked[1].at - asked[0].at;
+    assert!((Duration::from_millis(390)..Duration::from_millis(1500)).contains(&gap), "{gap:?}");
+    assert!(run.stdout.contains("GET accounts failed (HTTP 503"), "{}", run.stdout);
+}
