@@ -47,6 +47,15 @@ impl Pacer {
         t
     }
 
+    /// Whether the budget (or the API's holds), not the time running out, kept a request
+    /// due at `due` from going before the deadline: one rule for the wait and for
+    /// publishing, so a message blames rate-limit only where raising it would have helped.
+    /// The request was due by the deadline and held half a second or more: milliseconds of
+    /// spacing on the deadline are the time running out.
+    pub fn held_past_deadline(&self, due: Duration) -> bool {
+        due <= self.deadline && self.earliest(due).saturating_sub(due) >= Duration::from_millis(500)
+    }
+
     /// Records that a request started at `at`.
     pub fn record(&mut self, at: Duration) {
         self.last = Some(at);
@@ -147,6 +156,17 @@ mod tests {
         assert_eq!(p.earliest(MS(500)), MS(10_000), "one last request at the deadline");
         p.record(MS(9_500));
         assert_eq!(p.earliest(MS(9_600)), MS(10_500), "our own budget is never broken");
+    }
+
+    #[test]
+    fn the_budget_is_held_to_blame_only_for_half_a_second_or_more_before_the_deadline() {
+        let mut p = Pacer::new(60, MS(10_000));
+        p.record(MS(9_000));
+        assert!(p.held_past_deadline(MS(9_400)), "due 9.4 s, allowed at 10 s");
+        assert!(!p.held_past_deadline(MS(9_600)), "400 ms of spacing: the time running out");
+        assert!(!p.held_past_deadline(MS(10_100)), "due after the deadline");
+        p.record(MS(9_500));
+        assert!(p.held_past_deadline(MS(10_000)), "due on it and held half a second");
     }
 
     #[test]

@@ -201,11 +201,9 @@ pub async fn run<A: Api>(
             let Some((i, due)) = next else { break None };
             let paced = pacer.earliest(due);
             if paced > cfg.timeout || now > cfg.timeout + START_SLACK {
-                // The budget is blamed only when it held a poll due before the deadline by a
-                // second or more: a few milliseconds of spacing on the deadline, or a poll due
-                // after it, is the time running out, and raising rate-limit would not help.
-                let held = due <= cfg.timeout && paced.saturating_sub(due) >= Duration::from_secs(1);
-                let why = (now < cfg.timeout && held).then(|| {
+                // A poll due after the deadline, or spaced by milliseconds past it, is the
+                // time running out: raising rate-limit would not help.
+                let why = (now < cfg.timeout && pacer.held_past_deadline(due)).then(|| {
                     format!(
                         "the request budget (rate-limit {} a minute) left no room for another request before the deadline",
                         cfg.rate_limit

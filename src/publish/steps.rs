@@ -196,11 +196,10 @@ where
             // make a post the step cannot wait for.
             let at = self.clock.pacer.earliest(self.now());
             if at >= self.cfg.timeout {
-                // Blamed only when it held a request due before the deadline, by half a
-                // second or more (milliseconds of spacing on the deadline are the time
-                // running out).
+                // Blamed only when it held a request due before the deadline (the same rule
+                // as the wait's).
                 let now = self.now();
-                let held = now < self.cfg.timeout && at.saturating_sub(now) >= Duration::from_millis(500);
+                let held = now < self.cfg.timeout && self.clock.pacer.held_past_deadline(now);
                 let why = held.then(|| {
                     "the request budget (rate-limit) or a 429's wait held the next request past it".to_owned()
                 });
