@@ -208,22 +208,19 @@ pub(super) fn distance(a: &str, b: &str) -> usize {
 /// run's error; its value is not quoted (it may be the key).
 pub(super) fn unread_spelling(vars: &[(String, String)]) -> Option<String> {
     vars.iter().find_map(|(var, _)| {
-        let (prefix, rest, forms): (_, _, &[bool]) = if let Some(rest) = var.strip_prefix("INPUT_") {
-            ("INPUT_", rest, &[false, true])
-        } else {
-            ("POSTEVERYWHERE_", var.strip_prefix("POSTEVERYWHERE_")?, &[true])
-        };
+        let (prefix, rest, forms) = super::inputs::read_forms(var)?;
         let name = rest.to_ascii_lowercase().replace('_', "-");
         let input = super::INPUTS.iter().find(|i| i.name == name)?;
-        if forms.iter().any(|&snake| super::inputs::spells(rest, input.name, snake)) {
+        if forms.iter().any(|&(_, snake)| super::inputs::spells(rest, input.name, snake)) {
             return None;
         }
         let upper = input.name.to_ascii_uppercase();
-        let read = if prefix == "INPUT_" {
-            format!("INPUT_{upper} or INPUT_{}", upper.replace('-', "_"))
-        } else {
-            format!("POSTEVERYWHERE_{}", upper.replace('-', "_"))
+        let spelled = |&(_, snake): &(usize, bool)| {
+            format!("{prefix}{}", if snake { upper.replace('-', "_") } else { upper.clone() })
         };
+        let mut read: Vec<String> = forms.iter().map(spelled).collect();
+        read.dedup(); // one spelling when the name has no `-`
+        let read = read.join(" or ");
         Some(format!(
             "input '{}' is set as {var}, a spelling that is not read: name the variable {read} (upper case)",
             input.name
@@ -318,6 +315,7 @@ mod tests {
                 .unwrap()
                 .ends_with("name the variable INPUT_FAIL-ON or INPUT_FAIL_ON (upper case)")
         );
+        assert!(one("INPUT_timeout").unwrap().ends_with("name the variable INPUT_TIMEOUT (upper case)"));
     }
 
     #[test]

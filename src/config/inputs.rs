@@ -257,19 +257,30 @@ pub fn lookup<'v, const N: usize>(
     lookup_at(vars, inputs).map(|at| at.map(|n| (vars[n].0.as_str(), vars[n].1.trim())))
 }
 
+/// One form an input's name is read in: which of its three names (`env_names`' order),
+/// and whether in snake case.
+pub(super) type Form = (usize, bool);
+
+/// The forms in which a variable's name is read as an input's: its prefix, the rest of the
+/// name, and each form the rest is read in, as (which of the input's three names, in
+/// `env_names`' order; snake case). `INPUT_` takes the input's name as written or with
+/// `_` for `-`; `POSTEVERYWHERE_` only with `_`. One table for reading inputs and for
+/// naming a spelling that is not read (`config::checks::unread_spelling`).
+pub(super) fn read_forms(var: &str) -> Option<(&'static str, &str, &'static [Form])> {
+    if let Some(rest) = var.strip_prefix("INPUT_") {
+        Some(("INPUT_", rest, &[(0, false), (1, true)]))
+    } else {
+        var.strip_prefix("POSTEVERYWHERE_").map(|rest| ("POSTEVERYWHERE_", rest, &[(2, true)][..]))
+    }
+}
+
 /// `lookup`, as the index in `vars` of each input's variable (its value is not empty once
 /// trimmed), so a caller that owns `vars` can move the strings out.
 pub fn lookup_at<const N: usize>(vars: &[(String, String)], inputs: [&str; N]) -> [Option<usize>; N] {
     // The first variable of each of an input's three names, as an index into `vars`.
     let mut first = [[None::<usize>; 3]; N];
     for (n, (k, _)) in vars.iter().enumerate() {
-        let (rest, names): (&str, &[(usize, bool)]) = if let Some(rest) = k.strip_prefix("INPUT_") {
-            (rest, &[(0, false), (1, true)])
-        } else if let Some(rest) = k.strip_prefix("POSTEVERYWHERE_") {
-            (rest, &[(2, true)])
-        } else {
-            continue;
-        };
+        let Some((_, rest, names)) = read_forms(k) else { continue };
         for (slots, input) in first.iter_mut().zip(inputs) {
             for &(which, snake) in names {
                 if slots[which].is_none() && spells(rest, input, snake) {
