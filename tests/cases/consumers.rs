@@ -310,3 +310,36 @@ fn the_action_runs_with_every_default_it_passes() {
     run.expect_code(2);
     assert!(run.stdout.contains("skip-unhealthy") && run.stdout.contains("maybe"), "{}", run.stdout);
 }
+
+/// An input left out of `with:` takes POSTEVERYWHERE_<NAME> from the job's environment: the
+/// Action passes no default of its own that would hide it (`dry-run: false` there once made
+/// a dry run set on the job post for real, and `fail-on`, `summary`… ignored the job's).
+#[test]
+fn the_jobs_environment_sets_what_the_action_leaves_out() {
+    let account = json!({"id": 1, "platform": "x", "platform_username": "brand", "display_name": "brand",
+                         "is_active": true, "health": {"status": "healthy"}});
+    let listing =
+        json!({"data": {"posts": [], "pagination": {"limit": 100, "offset": 0, "has_more": false}}});
+    let server = Server::new()
+        .route("GET", "/api/v1/accounts", vec![Reply::ok(json!({"data": {"accounts": [account]}}))])
+        .route("GET", "/api/v1/posts", vec![Reply::ok(listing)]);
+    let base = server.base_url();
+    let with =
+        [("api-key", crate::util::KEY), ("content", "Launch day!"), ("accounts", "x"), ("base-url", &base)];
+    let run = as_the_action_runs_it(&with).env("POSTEVERYWHERE_DRY_RUN", "true").run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "dry-run");
+    assert!(server.requests().iter().all(|r| r.method == "GET"), "{:?}", server.requests());
+
+    let failed = crate::util::results(json!([crate::util::dest("x", "failed")]));
+    let server = Server::new().results(vec![Reply::ok(failed)]);
+    let base = server.base_url();
+    let with = [("api-key", crate::util::KEY), ("post-id", "post_1"), ("base-url", &base)];
+    let run = as_the_action_runs_it(&with)
+        .env("POSTEVERYWHERE_FAIL_ON", "never")
+        .env("POSTEVERYWHERE_SUMMARY", "false")
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.output("status"), "failed");
+    assert!(run.summary.is_empty(), "{}", run.summary);
+}
