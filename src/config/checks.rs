@@ -228,6 +228,26 @@ pub(super) fn unread_spelling(vars: &[(String, String)]) -> Option<String> {
     })
 }
 
+/// An input set as both `INPUT_X-Y` (what the runner sets for a container action) and
+/// `INPUT_X_Y` (what ours hands the binary), to different values: only the first would be
+/// read, without a word, and which one a person meant cannot be told (`dry-run` true in one
+/// and false in the other). Same values, or one empty, are fine. Neither value is quoted
+/// (one may be the key).
+pub(super) fn set_twice(vars: &[(String, String)]) -> Option<String> {
+    let set = |k: &str| vars.iter().find(|(v, _)| v == k).map(|(_, x)| x.trim()).filter(|x| !x.is_empty());
+    vars.iter().filter(|(k, _)| k.starts_with("INPUT_") && k.contains('-')).find_map(|(kebab, value)| {
+        let input = super::INPUTS.iter().find(|i| super::inputs::spells(&kebab[6..], i.name, false))?;
+        let snake = kebab.replace('-', "_");
+        let (one, other) = (value.trim(), set(&snake)?);
+        (!one.is_empty() && one != other).then(|| {
+            format!(
+                "input '{}' is set twice to different values, as {kebab} and {snake}: set it once",
+                input.name
+            )
+        })
+    })
+}
+
 pub(super) fn misspelled(vars: &[(String, String)]) -> Vec<String> {
     let ours = |rest: &str| crate::report::dotenv::KEYS.contains(&rest) || rest == "WAIT_DOWNLOAD_URL";
     let mut out = Vec::new();
@@ -316,6 +336,27 @@ mod tests {
                 .ends_with("name the variable INPUT_FAIL-ON or INPUT_FAIL_ON (upper case)")
         );
         assert!(one("INPUT_timeout").unwrap().ends_with("name the variable INPUT_TIMEOUT (upper case)"));
+    }
+
+    #[test]
+    fn an_input_set_twice_to_different_values_is_refused() {
+        let vars = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let twice = vars(&[("INPUT_DRY-RUN", "false"), ("HOME", "/"), ("INPUT_DRY_RUN", " true ")]);
+        assert_eq!(
+            set_twice(&twice).unwrap(),
+            "input 'dry-run' is set twice to different values, as INPUT_DRY-RUN and INPUT_DRY_RUN: set it once"
+        );
+        for fine in [
+            vars(&[("INPUT_DRY-RUN", "true"), ("INPUT_DRY_RUN", "true ")]),
+            vars(&[("INPUT_DRY-RUN", ""), ("INPUT_DRY_RUN", "true")]),
+            vars(&[("INPUT_DRY-RUN", "true"), ("INPUT_DRY_RUN", "")]),
+            vars(&[("INPUT_DRY-RUN", "true"), ("POSTEVERYWHERE_DRY_RUN", "false")]),
+            vars(&[("INPUT_NOT-AN-INPUT", "1"), ("INPUT_NOT_AN_INPUT", "2")]),
+        ] {
+            assert_eq!(set_twice(&fine), None, "{fine:?}");
+        }
     }
 
     #[test]

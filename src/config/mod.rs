@@ -127,6 +127,10 @@ impl Config {
     /// `from_vars` with the redactor already built for `api_key(&vars)`. Each input's
     /// variable name and value are moved out of `vars`, not copied.
     pub fn with_redactor(mut vars: Vec<(String, String)>, redactor: Redactor) -> Result<Self, ConfigError> {
+        // Before the values are moved out below.
+        if let Some(e) = checks::set_twice(&vars) {
+            return Err(ConfigError(e));
+        }
         let names: [&str; INPUTS.len()] = std::array::from_fn(|i| INPUTS[i].name);
         let mut raw = RawInputs::default();
         let mut sources = Vec::new();

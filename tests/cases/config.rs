@@ -88,6 +88,11 @@ fn every_config_error_exits_2_naming_the_input() {
         publish().env("POSTEVERYWHERE_dry_run", "true"),
         "input 'dry-run' is set as POSTEVERYWHERE_dry_run",
     );
+    // Both of GitHub's spellings, to different values: only one would be read, unsaid.
+    rejected(
+        publish().env("INPUT_DRY-RUN", "false").env("INPUT_DRY_RUN", "true"),
+        "input 'dry-run' is set twice to different values, as INPUT_DRY-RUN and INPUT_DRY_RUN: set it once",
+    );
     rejected(
         base().env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api\n/v1"),
         "input 'base-url' (from POSTEVERYWHERE_BASE_URL) has a bad value \"http://127.0.0.1:9/api /v1\": holds a",
