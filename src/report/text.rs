@@ -202,12 +202,22 @@ pub fn fault_line(
             format!("{at}rate limited ({reason}); {then} ({why})")
         }
         _ => {
-            // A 503's Retry-After, which the backoff waits out.
-            let asked = matches!(f, Fault::Transient { after: Some(w), .. } if !w.is_zero());
+            // A 503's Retry-After: the wait is at least it (longer when the backoff is).
+            let why = match (f, next.map(|t| t.saturating_sub(now))) {
+                (Fault::Transient { after: Some(w), .. }, Some(d)) if !w.is_zero() => match d.cmp(w) {
+                    std::cmp::Ordering::Greater => {
+                        format!(" (backoff; the API asked for {})", human_duration(*w))
+                    }
+                    std::cmp::Ordering::Less => {
+                        format!(" (the API asked for {}, past it)", human_duration(*w))
+                    }
+                    std::cmp::Ordering::Equal => " (as the API asked)".to_owned(),
+                },
+                _ => String::new(),
+            };
             format!(
-                "{at}request failed ({errors} in a row, giving up at {max_errors}): {}; {then}{}",
-                f.describe(),
-                if asked { " (at the earliest the API asked for)" } else { "" }
+                "{at}request failed ({errors} in a row, giving up at {max_errors}): {}; {then}{why}",
+                f.describe()
             )
         }
     }
@@ -390,5 +400,14 @@ mod tests {
             s(10),
         );
         assert!(l.ends_with("next request in 2.0s (backoff)"), "{l}");
+        let asked = Fault::Transient { reason: "HTTP 503".into(), reached: true, after: Some(s(5)) };
+        for (next, end) in [
+            (s(6), "next request in 5.0s (as the API asked)"),
+            (s(9), "next request in 8.0s (backoff; the API asked for 5.0s)"),
+            (s(3), "one last request at the deadline, in 2.0s (the API asked for 5.0s, past it)"),
+        ] {
+            let l = fault_line(s(1), "", &asked, 1, 10, Some(next), if next == s(3) { s(3) } else { s(10) });
+            assert!(l.ends_with(end), "{l}");
+        }
     }
 }

@@ -119,7 +119,7 @@ fn a_server_error_with_retry_after_is_not_polled_sooner() {
         run.expect_code(0);
         assert!((390..1500).contains(&gap(&server)), "waited {} ms", gap(&server));
         assert!(
-            run.stdout.contains("HTTP 503 Service Unavailable: maintenance: back soon; next request in 0.4s (at the earliest the API asked for)"),
+            run.stdout.contains("HTTP 503 Service Unavailable: maintenance: back soon; next request in 0.4s (as the API asked)"),
             "{}",
             run.stdout
         );
