@@ -184,7 +184,7 @@ impl Config {
             }
             None => None,
         };
-        let publish = publish_inputs::publish_inputs(&raw, src)?;
+        let publish = publish_inputs::publish_inputs(&raw, src, &mut warnings)?;
         let api_key = match raw.api_key {
             Some(k) if check_api_key(&k).is_err() => {
                 let why = check_api_key(&k).err().unwrap_or_default();

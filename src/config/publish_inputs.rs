@@ -15,7 +15,11 @@ const PASSED: &str = "is in the past, and this job's first run made no post for 
                       found to reuse; give a time to come, or leave schedule-at out to publish now";
 
 /// The publish inputs, when the step is to create the post; checked before any request.
-pub(super) fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Publish>, ConfigError> {
+pub(super) fn publish_inputs(
+    raw: &RawInputs,
+    src: &Sources,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Publish>, ConfigError> {
     use publish::{check_content, read_content};
     let content = match (&raw.content, &raw.content_file) {
         (Some(_), Some(_)) => {
@@ -37,8 +41,8 @@ pub(super) fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Pu
         (None, None) => None,
     };
     let Some((content, content_from)) = content else {
-        // A switch is stray only when it is on: the Action passes each one's default,
-        // `false`, on every run. A value that is no switch at all is still refused.
+        // A switch is stray only when it is on (`false` is its default). A value that is no
+        // switch at all is still refused.
         let on = |name: &str, v: &Option<String>| match v {
             Some(v) => parse_bool(v).map_err(|why| src.bad(name, v, &why)),
             None => Ok(false),
@@ -50,7 +54,16 @@ pub(super) fn publish_inputs(raw: &RawInputs, src: &Sources) -> Result<Option<Pu
             ("skip-unhealthy", on("skip-unhealthy", &raw.skip_unhealthy)?),
             ("dry-run", on("dry-run", &raw.dry_run)?),
         ];
-        if let Some((name, _)) = stray.iter().find(|(_, set)| *set) {
+        for (name, _) in stray.iter().filter(|(_, set)| *set) {
+            // Set for the whole job (`POSTEVERYWHERE_…` in its environment), it is meant for
+            // the job's publishing steps as well as this waiting one: said, not refused.
+            let var = src.var(name);
+            if var.starts_with("POSTEVERYWHERE_") {
+                warnings.push(format!(
+                    "input '{name}' is set (from {var}), but this step publishes nothing (no content): ignored here"
+                ));
+                continue;
+            }
             return Err(ConfigError(format!(
                 "input '{name}' is set, but no content or content-file (an empty content counts as none): \
                  give the text to publish, or leave '{name}' out to wait for a post-id"

@@ -289,11 +289,12 @@ fn as_the_action_runs_it(with: &[(&str, &str)]) -> Cmd {
     cmd
 }
 
-/// Both ways to wait without publishing work with every default the Action passes (its
-/// `skip-unhealthy: false` and `dry-run: false` once made every such run exit 2), and a
-/// publishing switch turned on without content is still refused by name.
+/// Both ways to wait without publishing work with the inputs the Action passes, left out
+/// (its `skip-unhealthy: false` and `dry-run: false`, when it passed defaults, once made
+/// every such run exit 2), and a publishing switch turned on in `with:` without content is
+/// still refused by name.
 #[test]
-fn the_action_runs_with_every_default_it_passes() {
+fn the_action_runs_with_the_inputs_left_out() {
     let body = crate::util::results(json!([crate::util::dest("x", "published")]));
     let server = Server::new().results(vec![Reply::ok(body)]);
     let base = server.base_url();
@@ -313,7 +314,8 @@ fn the_action_runs_with_every_default_it_passes() {
 
 /// An input left out of `with:` takes POSTEVERYWHERE_<NAME> from the job's environment: the
 /// Action passes no default of its own that would hide it (`dry-run: false` there once made
-/// a dry run set on the job post for real, and `fail-on`, `summary`… ignored the job's).
+/// a dry run set on the job post for real, and `fail-on`, `summary`… ignored the job's). A
+/// publishing switch set on the job is only a warning in a step that waits.
 #[test]
 fn the_jobs_environment_sets_what_the_action_leaves_out() {
     let account = json!({"id": 1, "platform": "x", "platform_username": "brand", "display_name": "brand",
@@ -335,11 +337,20 @@ fn the_jobs_environment_sets_what_the_action_leaves_out() {
     let server = Server::new().results(vec![Reply::ok(failed)]);
     let base = server.base_url();
     let with = [("api-key", crate::util::KEY), ("post-id", "post_1"), ("base-url", &base)];
+    // The job's dry run is meant for its publishing steps: a waiting step says so and waits.
     let run = as_the_action_runs_it(&with)
         .env("POSTEVERYWHERE_FAIL_ON", "never")
         .env("POSTEVERYWHERE_SUMMARY", "false")
+        .env("POSTEVERYWHERE_DRY_RUN", "true")
         .run();
     run.expect_code(0);
     assert_eq!(run.output("status"), "failed");
     assert!(run.summary.is_empty(), "{}", run.summary);
+    assert!(
+        run.stdout.contains(
+            "input 'dry-run' is set (from POSTEVERYWHERE_DRY_RUN), but this step publishes nothing (no content): ignored here"
+        ),
+        "{}",
+        run.stdout
+    );
 }
