@@ -243,7 +243,17 @@ where
                     }
                     // Never sooner than the answer asked (a 503's Retry-After).
                     let wait = self.retry_wait(errors).max(after.unwrap_or_default());
-                    self.say(&format!("{what} failed ({reason}); trying again in {}", human_duration(wait)));
+                    if self.now() + wait > self.cfg.timeout {
+                        self.say(&format!(
+                            "{what} failed ({reason}); its next try would be in {}, past the deadline: not sent again",
+                            human_duration(wait)
+                        ));
+                    } else {
+                        self.say(&format!(
+                            "{what} failed ({reason}); trying again in {}",
+                            human_duration(wait)
+                        ));
+                    }
                     self.back_off(wait).await?;
                 }
                 Err(f) => return Err(Failed::Fault(f)),
@@ -315,10 +325,10 @@ where
             self.creates.record(self.now());
             calls += 1;
             unsent = 0;
-            let (lost, accepted) = match answer {
+            let (lost, accepted, asked) = match answer {
                 Ok(Some(id)) => return Ok((id, calls)),
-                Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true),
-                Err(Failed::Fault(Fault::Transient { reason, .. })) => (reason, false),
+                Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true, None),
+                Err(Failed::Fault(Fault::Transient { reason, after, .. })) => (reason, false, after),
                 // Stopped while the call was out: the API may have taken it.
                 Err(f @ Failed::SignalOut(_)) => {
                     let lost = "stopped while the create call was out".to_owned();
@@ -331,17 +341,37 @@ where
                 "the create call's answer was lost ({lost}): it may have made the post; looking for it"
             ));
             let lost_at = self.now();
+            // A 503's Retry-After: no create again before it.
+            let asked_until = asked.map(|w| lost_at + w);
             match self.made(content, accounts, since, accepted).await {
                 Ok(Some(p)) => {
                     self.say(&format!("found it, post {}: not posting again", p.post_id));
                     return Ok((p.post_id, calls));
                 }
                 Ok(None) if calls < MAX_CREATES => {
-                    self.say(&format!(
-                        "no such post after {} of looking: posting again (call {} of {MAX_CREATES})",
-                        human_duration(self.now().saturating_sub(lost_at)),
-                        calls + 1
-                    ));
+                    let looked = human_duration(self.now().saturating_sub(lost_at));
+                    match asked_until.filter(|&t| t > self.now()) {
+                        Some(t) if t > self.cfg.timeout => {
+                            let why = format!(
+                                "the API asked for {} before another create, past it",
+                                human_duration(asked.unwrap_or_default())
+                            );
+                            self.say(&format!("no such post after {looked} of looking; {why}: not posting again"));
+                            return Err(failed(Failed::Deadline(Some(why)), calls, lost_last));
+                        }
+                        Some(t) => {
+                            self.say(&format!(
+                                "no such post after {looked} of looking: posting again in {}, as the API asked (call {} of {MAX_CREATES})",
+                                human_duration(t - self.now()),
+                                calls + 1
+                            ));
+                            self.sleep_until(t).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
+                        }
+                        None => self.say(&format!(
+                            "no such post after {looked} of looking: posting again (call {} of {MAX_CREATES})",
+                            calls + 1
+                        )),
+                    }
                 }
                 Ok(None) => {
                     let reason = format!("{calls} create calls got no usable answer");

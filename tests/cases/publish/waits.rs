@@ -34,4 +34,47 @@ fn a_server_error_with_retry_after_holds_a_repeated_call() {
     let gap = asked[1].at - asked[0].at;
     assert!((Duration::from_millis(390)..Duration::from_millis(1500)).contains(&gap), "{gap:?}");
     assert!(run.stdout.contains("GET accounts failed (HTTP 503"), "{}", run.stdout);
+
+    // Asked for past the deadline: not sent again, and said so (not "trying again in 1m").
+    let down = Reply::status(503, json!({"error": {"code": "maintenance"}})).with_header("Retry-After", "60");
+    let server = Server::new().route("GET", "/api/v1/accounts", vec![down]);
+    let run = publish(&server).input("timeout", "10s").run();
+    run.expect_code(3);
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        run.stdout.contains("its next try would be in 1m00s, past the deadline: not sent again"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.output("message").contains("its next try was due in 1m00s"), "{}", run.output("message"));
+}
+
+/// A create answered 503 with `Retry-After` may not have made the post: it is looked for,
+/// and sent again no sooner than asked (3.4 s here, past the 3 s the creates a minute keep);
+/// asked for past the deadline, it is not sent again and the step says why.
+#[test]
+fn a_create_answered_503_with_retry_after_is_repeated_no_sooner() {
+    let busy =
+        |after: &str| Reply::status(503, json!({"error": "maintenance"})).with_header("Retry-After", after);
+    let server = api(vec![busy("3.4"), created("p-new")], vec![listing(json!([]))]);
+    let run = publish(&server).input("timeout", "8s").run();
+    run.expect_code(0);
+    let c = creates(&server);
+    assert_eq!(c.len(), 2);
+    assert!(c[1].at - c[0].at >= Duration::from_millis(3390), "{:?}", c[1].at - c[0].at);
+    assert!(run.stdout.contains("posting again in "), "{}", run.stdout);
+    assert!(run.stdout.contains(", as the API asked (call 2 of 3)"), "{}", run.stdout);
+
+    let server = api(vec![busy("60"), created("twice!")], vec![listing(json!([]))]);
+    let run = publish(&server).input("timeout", "3s").run();
+    assert_eq!(creates(&server).len(), 1);
+    assert!(
+        run.stdout.contains("the API asked for 1m00s before another create, past it: not posting again"),
+        "{}",
+        run.stdout
+    );
+    let message = run.output("message");
+    assert!(message.contains("the API asked for 1m00s before another create, past it"), "{message}");
+    assert!(message.starts_with("the post may have been made"), "{message}");
+    run.expect_code(3);
 }
