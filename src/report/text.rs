@@ -202,11 +202,12 @@ pub fn fault_line(
             format!("{at}rate limited ({reason}); {then} ({why})")
         }
         _ => {
-            // A 503's Retry-After: the wait is at least it (longer when the backoff is).
+            // A 503's Retry-After: the wait is at least it (longer when the backoff or the
+            // request budget is).
             let why = match (f, next.map(|t| t.saturating_sub(now))) {
                 (Fault::Transient { after: Some(w), .. }, Some(d)) if !w.is_zero() => match d.cmp(w) {
                     std::cmp::Ordering::Greater => {
-                        format!(" (backoff; the API asked for {})", human_duration(*w))
+                        format!(" (the API asked for {})", human_duration(*w))
                     }
                     std::cmp::Ordering::Less => {
                         format!(" (the API asked for {}, past it)", human_duration(*w))

@@ -146,7 +146,7 @@ fn announcements_say_what_will_happen() {
     let asked = Fault::Transient { reason: "HTTP 503".into(), reached: true, after: Some(s(5)) };
     for (next, end) in [
         (s(6), "next request in 5.0s (as the API asked)"),
-        (s(9), "next request in 8.0s (backoff; the API asked for 5.0s)"),
+        (s(9), "next request in 8.0s (the API asked for 5.0s)"),
         (s(3), "one last request at the deadline, in 2.0s (the API asked for 5.0s, past it)"),
     ] {
         let l = fault_line(s(1), "", &asked, 1, 10, Some(next), if next == s(3) { s(3) } else { s(10) });
