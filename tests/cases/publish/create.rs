@@ -32,13 +32,16 @@ fn a_lost_create_answer_is_looked_for_before_any_repeat() {
 fn a_post_that_shows_up_late_is_still_found_and_never_made_twice() {
     let mine = json!([{"post_id": "p-new", "content": "Launch day!", "account_ids": [1, 2]}]);
     let accepted_without_id = Reply::status(202, json!({"data": {"status": "publishing"}}));
-    for (lost, empty_looks) in [(Reply::status(504, json!({})), 8), (accepted_without_id, 40)] {
+    for (lost, empty_looks, timeout) in
+        [(Reply::status(504, json!({})), 8, "3s"), (accepted_without_id, 40, "8s")]
+    {
         // The dedupe look, then the empty looks after the lost answer, then the post.
         let mut list = vec![listing(json!([])); 1 + empty_looks];
         list.push(listing(mine.clone()));
         let server = api(vec![lost.clone(), created("twice!")], list);
-        // Looks `timeout / 150` apart at least: 3 s keeps them 20 ms apart.
-        let run = publish(&server).input("timeout", "3s").run();
+        // Looks `timeout / 150` apart at least: 20 ms at 3 s, 53 ms at 8 s, which leaves 40
+        // looks room under Wine (about 60 ms a request there; 3 s ran out at 43 requests).
+        let run = publish(&server).input("timeout", timeout).run();
         run.expect_code(0);
         assert_eq!(creates(&server).len(), 1, "{lost:?}: one POST");
         assert_eq!(run.output("post-id"), "p-new");
