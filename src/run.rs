@@ -330,6 +330,9 @@ fn handle<E: Events>(
         Err(Fault::RateLimited { wait, .. }) => {
             pacer.block(now + wait.unwrap_or(c.interval.min(Duration::from_secs(10))));
         }
+        // So does a 5xx that says when to come back (a 503 for maintenance), whatever the
+        // call: the results, a re-queue, the post itself.
+        Err(Fault::Transient { after: Some(w), .. }) => pacer.block(now + *w),
         Err(_) => {}
     }
     match reply {

@@ -132,6 +132,28 @@ fn a_retry_call_that_fails_ambiguously_is_not_repeated_when_it_took_effect() {
     assert_eq!(run.output("retried-count"), "1");
 }
 
+/// A re-queue answered 503 with `Retry-After` may have taken effect: the results decide,
+/// read no sooner than the API asked (the next poll would be 20 ms later).
+#[test]
+fn a_retry_call_answered_503_with_retry_after_holds_the_next_poll() {
+    let down =
+        Reply::status(503, json!({"error": {"code": "maintenance"}})).with_header("Retry-After", "0.4");
+    let server = Server::new()
+        .results(vec![
+            Reply::ok(results(json!([failed("x", "boom", 1)]))),
+            Reply::ok(results(json!([dest("x", "published")]))),
+        ])
+        .route("POST", RETRY, vec![down]);
+    let run = Cmd::github(&server.base_url()).input("retry-failed", "1").run();
+    run.expect_code(0);
+    let r = server.requests();
+    let retry = r.iter().position(|q| q.path == RETRY).unwrap();
+    let next = r[retry + 1..].iter().find(|q| q.path == RESULTS).unwrap();
+    let gap = next.at - r[retry].at;
+    assert!(gap >= std::time::Duration::from_millis(390), "{gap:?}");
+    assert_eq!(server.hits("POST", RETRY), 1);
+}
+
 #[test]
 fn a_rate_limited_retry_call_is_repeated_after_waiting() {
     let server = Server::new()
