@@ -116,20 +116,23 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
         let posts = waits(cfg, &clock, &cfg.post_ids);
         return (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, None);
     };
-    let ended = {
-        let mut stop = std::pin::pin!(signals.recv());
-        crate::publish::publish(cfg, p, &client, sink, &mut clock, &mut stop).await
+    let ended = crate::publish::publish(cfg, p, &client, sink, &mut clock, signals).await;
+    // The post publishing made or reused, as the wait starts it.
+    let made = |record: &Record| {
+        let id = record.post_id.clone().unwrap_or_default();
+        let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
+        posts[0].seed(record.skipped_destinations(&id));
+        posts[0].known.expect(record.expected_destinations(&id));
+        posts[0].published_here(record.created, record.reused);
+        posts
     };
     match ended {
         Ended::Stop { record, status, code, message } => {
             (Waited::early(&clock, status, code, message), Some(record))
         }
+        Ended::Made(record, signal) => (Waited::cancelled(&clock, made(&record), signal), Some(record)),
         Ended::Wait(record) => {
-            let id = record.post_id.clone().unwrap_or_default();
-            let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
-            posts[0].seed(record.skipped_destinations(&id));
-            posts[0].known.expect(record.expected_destinations(&id));
-            posts[0].published_here(record.created, record.reused);
+            let posts = made(&record);
             (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, Some(record))
         }
     }

@@ -118,6 +118,17 @@ impl Waited {
         }
     }
 
+    /// Publishing made the post, but a signal came before the wait began.
+    pub fn cancelled(clock: &Clock, posts: Vec<PostWait>, signal: Signal) -> Waited {
+        Waited {
+            posts,
+            stop: Stop::Signal(signal),
+            started_at: clock.started_at,
+            elapsed: clock.t0.elapsed(),
+            sent_before: clock.sent,
+        }
+    }
+
     /// Publishing ended the step before any wait.
     pub fn early(clock: &Clock, status: crate::outcome::Status, code: u8, message: String) -> Waited {
         let stop = Stop::Early { status, code, message };

@@ -18,6 +18,7 @@ use crate::config::{Config, Publish};
 use crate::model::{Destination, State};
 use crate::outcome::{Signal, Status, code};
 use crate::run::{Clock, Events};
+use crate::signal::Signals;
 use steps::{CLOCK_SKEW, DEDUPE_PAGES, Failed, Steps};
 
 /// What publishing did, for the report.
@@ -140,6 +141,9 @@ fn other_time(want: &dedupe::Wanted, found: &crate::api::publish::Listed) -> Str
 pub enum Ended {
     /// Wait for this post.
     Wait(Record),
+    /// The post was made, but a signal came while its create call was out (the answer,
+    /// naming the post, came in the grace after SIGINT): reported, not waited for.
+    Made(Record, Signal),
     /// Nothing to wait for: stopped (or a dry run), with the step's status and exit code.
     Stop { record: Record, status: Status, code: u8, message: String },
 }
@@ -148,19 +152,15 @@ fn first_line(content: &str) -> String {
     crate::escape::one_line(content.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim(), 120)
 }
 
-/// Publishes the post `p` describes. `stop` ends it early on a signal.
-pub async fn publish<E, S>(
+/// Publishes the post `p` describes. A signal from `signals` ends it early.
+pub async fn publish<E: Events>(
     cfg: &Config,
     p: &Publish,
     client: &Client,
     events: &E,
     clock: &mut Clock,
-    stop: &mut S,
-) -> Ended
-where
-    E: Events,
-    S: std::future::Future<Output = Signal> + Unpin,
-{
+    signals: &mut Signals,
+) -> Ended {
     let mut record = Record {
         dry_run: p.dry_run,
         first_line: first_line(&p.content),
@@ -169,7 +169,7 @@ where
         scheduled_for: p.schedule_at.as_ref().map(|(_, s)| s.clone()),
         ..Record::default()
     };
-    let mut s = Steps::new(cfg, client, events, clock, stop);
+    let mut s = Steps::new(cfg, client, events, clock, signals);
     let specs: Vec<String> = p.accounts.iter().map(ToString::to_string).collect();
     s.say(&format!(
         "publishing \"{}\" ({} characters{}) to {}",
@@ -343,6 +343,13 @@ where
         Ok((id, calls)) => {
             record.create_calls = calls;
             record.created = true;
+            if let Some(signal) = s.interrupted() {
+                s.say(&format!(
+                    "created post {id} (its answer came after the signal); not waiting for its destinations"
+                ));
+                record.post_id = Some(id);
+                return Ended::Made(record, signal);
+            }
             s.say(&format!("created post {id}; waiting for its destinations"));
             record.post_id = Some(id);
             Ended::Wait(record)

@@ -3,9 +3,7 @@
 //! a 5xx or lost answer is repeated with backoff only where repeating cannot post twice.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime};
-
-use serde_json::Value;
+use std::time::Duration;
 
 use super::{Ended, Record};
 use crate::api::{Answer, Client, Fault};
@@ -15,27 +13,23 @@ use crate::pace::Pacer;
 use crate::poll::{DEADLINE_GRACE, MAX_REQUEST_TIME};
 use crate::report::human_duration;
 use crate::run::{Clock, Events};
+use crate::signal::Signals;
 
+mod create;
 mod looks;
 mod media;
 pub use looks::{CLOCK_SKEW, DEDUPE_PAGES};
 
-/// `POST /posts` calls at most, each after the API showed no post from the one before.
-pub const MAX_CREATES: u32 = 3;
 /// How many times the posts are listed, looking for the post a create whose answer was
 /// lost may have made, before it is sent again (a post shows up in the list some time after
 /// it is made): `look_pause` apart, 30 s in all at the default timeout.
 const LOOKS: u32 = 15;
+/// How long a create call out when SIGINT comes is given to answer, so the step can name
+/// the post it made: within the 7.5 s a GitHub runner leaves before SIGTERM, with time
+/// left to write the outputs.
+const CREATE_GRACE: Duration = Duration::from_secs(5);
 /// PostEverywhere's own limit on creating posts, per key.
 const CREATES_PER_MINUTE: u32 = 20;
-
-/// Why `create` made no post it knows of: how it stopped, the calls it made, and the last
-/// answer it lost (when there is one, the post may have been made all the same).
-pub struct CreateFailed {
-    pub failed: Failed,
-    pub calls: u32,
-    pub lost: Option<String>,
-}
 
 /// Why a step did not get its answer.
 pub enum Failed {
@@ -51,12 +45,15 @@ pub enum Failed {
     Unusable(String),
 }
 
-pub struct Steps<'a, E, S> {
+pub struct Steps<'a, E> {
     cfg: &'a Config,
     client: &'a Client,
     events: &'a E,
     clock: &'a mut Clock,
-    stop: &'a mut S,
+    signals: &'a mut Signals,
+    /// The signal that came while a create call was out, when its answer came after it
+    /// (in `CREATE_GRACE`): the post is named, then the step stops.
+    interrupted: Option<Signal>,
     creates: Pacer,
     /// Posts like this one made before the first create (`note_earlier`): never ours.
     earlier: Vec<String>,
@@ -69,17 +66,16 @@ pub struct Steps<'a, E, S> {
     doing: std::cell::Cell<&'static str>,
 }
 
-impl<'a, E, S> Steps<'a, E, S>
+impl<'a, E> Steps<'a, E>
 where
     E: Events,
-    S: Future<Output = Signal> + Unpin,
 {
     pub fn new(
         cfg: &'a Config,
         client: &'a Client,
         events: &'a E,
         clock: &'a mut Clock,
-        stop: &'a mut S,
+        signals: &'a mut Signals,
     ) -> Self {
         let creates = Pacer::new(CREATES_PER_MINUTE, cfg.timeout);
         let said_at = std::cell::Cell::new(Duration::ZERO);
@@ -89,7 +85,8 @@ where
             client,
             events,
             clock,
-            stop,
+            signals,
+            interrupted: None,
             creates,
             earlier: Vec::new(),
             asked: Vec::new(),
@@ -147,7 +144,7 @@ where
             let wait = until.saturating_sub(self.now());
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                s = &mut *self.stop => return Err(Failed::Signal(s)),
+                s = self.signals.recv() => return Err(Failed::Signal(s)),
             }
             if until >= at {
                 return Ok(());
@@ -176,6 +173,31 @@ where
         self.sleep_until(at).await
     }
 
+    /// The answer of a request out when SIGINT came, if it comes within `CREATE_GRACE`
+    /// (and the request's own time); the signal that ended the grace if not (SIGINT, or a
+    /// SIGTERM after it).
+    async fn grace<O>(
+        &mut self,
+        what: &str,
+        out: std::pin::Pin<&mut impl Future<Output = O>>,
+    ) -> Result<O, Signal> {
+        self.say(&format!(
+            "SIGINT while the {what} call was out: waiting up to {} for its answer, to tell whether it \
+             made the post (SIGTERM stops at once)",
+            human_duration(CREATE_GRACE)
+        ));
+        tokio::select! {
+            r = out => Ok(r),
+            () = tokio::time::sleep(CREATE_GRACE) => Err(Signal::Interrupt),
+            s = self.signals.recv() => Err(s),
+        }
+    }
+
+    /// The signal that came while a create call was out, whose answer came after it.
+    pub fn interrupted(&self) -> Option<Signal> {
+        self.interrupted
+    }
+
     /// How long to wait before repeating a request after `errors` failures in a row:
     /// doubling from `min(poll-interval, 2 s)`, up to 32 times that.
     fn retry_wait(&self, errors: u32) -> Duration {
@@ -184,7 +206,24 @@ where
 
     /// One API request, paced: a 429 is waited out and repeated; a transient fault is
     /// repeated with backoff when `repeat` (up to max-errors), else returned.
-    pub async fn call<T, F, Fut>(&mut self, what: &str, repeat: bool, mut make: F) -> Result<T, Failed>
+    pub async fn call<T, F, Fut>(&mut self, what: &str, repeat: bool, make: F) -> Result<T, Failed>
+    where
+        F: FnMut(Duration) -> Fut,
+        Fut: Future<Output = Result<Answer<T>, Fault>>,
+    {
+        self.call_graced(what, repeat, false, make).await
+    }
+
+    /// `call`; when `graced`, a SIGINT while the request is out waits up to `CREATE_GRACE`
+    /// for its answer (SIGTERM stops at once): an answer then is returned, and the signal
+    /// kept in `interrupted`, for the step to stop on once it has named what the call did.
+    async fn call_graced<T, F, Fut>(
+        &mut self,
+        what: &str,
+        repeat: bool,
+        graced: bool,
+        mut make: F,
+    ) -> Result<T, Failed>
     where
         F: FnMut(Duration) -> Fut,
         Fut: Future<Output = Result<Answer<T>, Fault>>,
@@ -210,9 +249,29 @@ where
             self.clock.pacer.record(now);
             self.clock.sent += 1;
             let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
-            let r = tokio::select! {
-                r = make(t) => r,
-                s = &mut *self.stop => return Err(Failed::SignalOut(s)),
+            let out = make(t);
+            tokio::pin!(out);
+            let first = tokio::select! {
+                r = &mut out => Ok(r),
+                s = self.signals.recv() => Err(s),
+            };
+            let r = match first {
+                Ok(r) => r,
+                Err(s) if graced && s == Signal::Interrupt => match self.grace(what, out).await {
+                    Ok(Ok(a)) => {
+                        self.interrupted = Some(s);
+                        self.clock.pacer.observe(self.now(), a.rate);
+                        return Ok(a.value);
+                    }
+                    // A lost answer may have made the post; a refusal (a 429, a 4xx) or a
+                    // call that never reached the API made none.
+                    Ok(Err(f)) if matches!(f, Fault::Transient { .. }) && !f.never_sent() => {
+                        return Err(Failed::SignalOut(s));
+                    }
+                    Ok(Err(_)) => return Err(Failed::Signal(s)),
+                    Err(later) => return Err(Failed::SignalOut(later)),
+                },
+                Err(s) => return Err(Failed::SignalOut(s)),
             };
             let now = self.now();
             match r {
@@ -257,127 +316,6 @@ where
                     self.back_off(wait).await?;
                 }
                 Err(f) => return Err(Failed::Fault(f)),
-            }
-        }
-    }
-
-    /// Creates the post, never twice: a call whose answer was lost is repeated only when
-    /// the API shows no post from it after `LOOKS` looks, and never when the API accepted
-    /// it; a call that never reached the API is repeated at once. Returns the post id and
-    /// the calls made; on failure also the answer lost last (the post may exist).
-    pub async fn create(
-        &mut self,
-        body: &Value,
-        content: &str,
-        accounts: &[i64],
-        none_since: Option<SystemTime>,
-    ) -> Result<(String, u32), CreateFailed> {
-        let client = self.client;
-        // `calls` counts the creates that reached the API; `unsent`, those that did not
-        // (no connection), which made nothing and are bounded by max-errors instead.
-        let (mut calls, mut unsent, mut lost_last) = (0, 0, None);
-        loop {
-            let at = self.creates.earliest(self.now());
-            if at > self.cfg.timeout {
-                let why = format!(
-                    "PostEverywhere's {CREATES_PER_MINUTE} creates a minute held the next create past it"
-                );
-                return Err(CreateFailed { failed: Failed::Deadline(Some(why)), calls, lost: lost_last });
-            }
-            let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
-            self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-            // Clocks differ: a post made by this call may be stamped earlier, by a minute, or
-            // back to when the dedupe look found none like it (any since is this one or a
-            // twin, never to be posted again).
-            let minute = SystemTime::now() - CLOCK_SKEW;
-            let since = none_since.map_or(minute, |t| t.min(minute));
-            let answer = match self.call("POST posts", false, |t| client.create(body, t)).await {
-                // It never reached the API, so it made nothing: sent again, not counted
-                // among the creates or against their rate.
-                Err(Failed::Fault(f)) if f.never_sent() => {
-                    unsent += 1;
-                    if unsent >= self.cfg.max_errors {
-                        let reason = format!(
-                            "{unsent} create calls in a row never reached the API; the last: {}",
-                            f.describe()
-                        );
-                        let f = Fault::Transient { reason, reached: false, after: None };
-                        return Err(failed(Failed::Fault(f), calls, lost_last));
-                    }
-                    let wait = self.retry_wait(unsent);
-                    self.say(&format!(
-                        "the create call never reached the API ({}); sending it again in {}",
-                        f.describe(),
-                        human_duration(wait)
-                    ));
-                    self.back_off(wait).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-                    continue;
-                }
-                // Stopped before it was sent (waiting for the request budget, or out a
-                // 429, which made nothing): no post from it.
-                Err(f @ Failed::Deadline(_)) => return Err(failed(f, calls, lost_last)),
-                Err(f @ Failed::Signal(_)) => return Err(failed(f, calls, lost_last)),
-                answer => answer,
-            };
-            // Only a create that reached the API counts against its creates a minute, and
-            // it ends a run of creates that did not. Timed from its answer: the call may
-            // have waited out a 429 before the attempt that reached it.
-            self.creates.record(self.now());
-            calls += 1;
-            unsent = 0;
-            let (lost, accepted, asked) = match answer {
-                Ok(Some(id)) => return Ok((id, calls)),
-                Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true, None),
-                Err(Failed::Fault(Fault::Transient { reason, after, .. })) => (reason, false, after),
-                // Stopped while the call was out: the API may have taken it.
-                Err(f @ Failed::SignalOut(_)) => {
-                    let lost = "stopped while the create call was out".to_owned();
-                    return Err(failed(f, calls, Some(lost)));
-                }
-                Err(f) => return Err(failed(f, calls, lost_last)),
-            };
-            lost_last = Some(lost.clone());
-            self.say(&format!(
-                "the create call's answer was lost ({lost}): it may have made the post; looking for it"
-            ));
-            let lost_at = self.now();
-            // A 503's Retry-After: no create again before it.
-            let asked_until = asked.map(|w| lost_at + w);
-            match self.made(content, accounts, since, accepted).await {
-                Ok(Some(p)) => {
-                    self.say(&format!("found it, post {}: not posting again", p.post_id));
-                    return Ok((p.post_id, calls));
-                }
-                Ok(None) if calls < MAX_CREATES => {
-                    let looked = human_duration(self.now().saturating_sub(lost_at));
-                    match asked_until.filter(|&t| t > self.now()) {
-                        Some(t) if t > self.cfg.timeout => {
-                            let why = format!(
-                                "the API asked for {} before another create, past it",
-                                human_duration(asked.unwrap_or_default())
-                            );
-                            self.say(&format!("no such post after {looked} of looking; {why}: not posting again"));
-                            return Err(failed(Failed::Deadline(Some(why)), calls, lost_last));
-                        }
-                        Some(t) => {
-                            self.say(&format!(
-                                "no such post after {looked} of looking: posting again in {}, as the API asked (call {} of {MAX_CREATES})",
-                                human_duration(t - self.now()),
-                                calls + 1
-                            ));
-                            self.sleep_until(t).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-                        }
-                        None => self.say(&format!(
-                            "no such post after {looked} of looking: posting again (call {} of {MAX_CREATES})",
-                            calls + 1
-                        )),
-                    }
-                }
-                Ok(None) => {
-                    let reason = format!("{calls} create calls got no usable answer");
-                    return Err(failed(Failed::Fault(Fault::transient(reason)), calls, lost_last));
-                }
-                Err(f) => return Err(failed(f, calls, lost_last)),
             }
         }
     }

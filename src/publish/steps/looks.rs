@@ -6,14 +6,12 @@
 //! looks take it for another post, or miss ours; one that stays unknown makes a look that
 //! finds nothing fail rather than post beside it.
 
-use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use super::{Failed, LOOKS, Steps};
 use crate::api::Fault;
 use crate::api::model::Results;
 use crate::api::publish::{Listed, PAGE};
-use crate::outcome::Signal;
 use crate::publish::dedupe;
 use crate::run::Events;
 
@@ -38,10 +36,9 @@ fn accounts_of(post: &Results) -> Vec<i64> {
     ids
 }
 
-impl<E, S> Steps<'_, E, S>
+impl<E> Steps<'_, E>
 where
     E: Events,
-    S: Future<Output = Signal> + Unpin,
 {
     /// Fills in the accounts of the posts with `content` made since `since` that the list
     /// gives without them, from each post's own answer (`ASKS` at most a scan, `asks`

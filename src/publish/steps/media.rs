@@ -1,21 +1,18 @@
 //! Uploading a media file: ask for an upload URL, send the bytes to the storage host (no
 //! key, none after the deadline), mark it complete, wait until it is ready.
 
-use std::future::Future;
 use std::time::Duration;
 
 use super::{Failed, Steps};
 use crate::api::Fault;
 use crate::config::publish::MediaFile;
-use crate::outcome::Signal;
 use crate::poll::DEADLINE_GRACE;
 use crate::report::human_duration;
 use crate::run::Events;
 
-impl<E, S> Steps<'_, E, S>
+impl<E> Steps<'_, E>
 where
     E: Events,
-    S: Future<Output = Signal> + Unpin,
 {
     /// Uploads one media file (ask for a URL, send the bytes, mark it complete, wait until
     /// it is ready); returns its media id.
@@ -40,7 +37,7 @@ where
                     let beat = self.beat_at().saturating_sub(self.now());
                     tokio::select! {
                         r = &mut upload => break r,
-                        s = &mut *self.stop => return Err(Failed::SignalOut(s)),
+                        s = self.signals.recv() => return Err(Failed::SignalOut(s)),
                         () = tokio::time::sleep(beat) => self.beat(),
                     }
                 }

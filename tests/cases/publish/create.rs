@@ -290,36 +290,6 @@ fn a_create_that_hangs_is_never_repeated_blindly() {
     assert_eq!(run.output("created"), "false");
 }
 
-#[cfg(unix)] // signals are sent with kill(1)
-#[test]
-fn a_sigterm_while_a_create_hangs_stops_at_once_and_posts_nothing_more() {
-    let server = api(vec![Reply::Hang], vec![listing(json!([]))]);
-    let cmd = publish(&server);
-    let start = std::time::Instant::now();
-    let child = cmd.spawn(&[]);
-    while creates(&server).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no create arrived");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let sent = std::time::Instant::now();
-    let ok = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(ok.success());
-    let run = cmd.collect(child, start);
-    run.expect_code(143);
-    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?} to stop", sent.elapsed());
-    assert_eq!((run.output("status"), run.output("created")), ("cancelled", "false"));
-    // The create was out when the signal came: the API may have taken it.
-    let message = run.output("message");
-    assert!(
-        message.starts_with("cancelled by SIGTERM: the post may have been made (a create call's answer was lost: stopped while the create call was out)"),
-        "{message}"
-    );
-    assert!(
-        message.ends_with("look in PostEverywhere before posting again (a re-run within dedupe reuses it)")
-    );
-    assert_eq!(creates(&server).len(), 1);
-}
-
 /// The API may not list a post it made a moment ago: a 404 on its results before their
 /// first answer is asked again, not "check that post-id is right" (nobody gave one).
 #[test]

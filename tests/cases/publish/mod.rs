@@ -11,6 +11,7 @@ use crate::server::{Reply, Request, Server};
 use crate::util::Cmd;
 
 mod bare;
+mod cancel;
 mod create;
 mod dedupe;
 mod looks;
