@@ -153,6 +153,19 @@ where
         }
     }
 
+    /// Says what failed and when it is tried again (`back_off(wait)` next), or that it is
+    /// not, the deadline coming first.
+    fn say_retry(&self, failed: &str, wait: Duration) {
+        if self.now() + wait > self.cfg.timeout {
+            let wait = human_duration(wait);
+            self.say(&format!(
+                "{failed}; its next try would be in {wait}, past the deadline: not sent again"
+            ));
+        } else {
+            self.say(&format!("{failed}; trying again in {}", human_duration(wait)));
+        }
+    }
+
     /// Waits `wait` (if that ends before the deadline) before trying again.
     async fn back_off(&mut self, wait: Duration) -> Result<(), Failed> {
         let at = self.now() + wait;
@@ -302,17 +315,7 @@ where
                     }
                     // Never sooner than the answer asked (a 503's Retry-After).
                     let wait = self.retry_wait(errors).max(after.unwrap_or_default());
-                    if self.now() + wait > self.cfg.timeout {
-                        self.say(&format!(
-                            "{what} failed ({reason}); its next try would be in {}, past the deadline: not sent again",
-                            human_duration(wait)
-                        ));
-                    } else {
-                        self.say(&format!(
-                            "{what} failed ({reason}); trying again in {}",
-                            human_duration(wait)
-                        ));
-                    }
+                    self.say_retry(&format!("{what} failed ({reason})"), wait);
                     self.back_off(wait).await?;
                 }
                 Err(f) => return Err(Failed::Fault(f)),

@@ -7,7 +7,6 @@ use super::{Failed, Steps};
 use crate::api::Fault;
 use crate::config::publish::MediaFile;
 use crate::poll::DEADLINE_GRACE;
-use crate::report::human_duration;
 use crate::run::Events;
 
 impl<E> Steps<'_, E>
@@ -44,16 +43,14 @@ where
             };
             match r {
                 Ok(()) => break,
-                Err(Fault::Transient { reason, .. }) => {
+                Err(Fault::Transient { reason, after, .. }) => {
                     errors += 1;
                     if errors >= self.cfg.max_errors {
                         return Err(Failed::Fault(Fault::transient(reason)));
                     }
-                    let wait = Duration::from_secs(1) * errors;
-                    self.say(&format!(
-                        "the upload failed ({reason}); sending it again in {}",
-                        human_duration(wait)
-                    ));
+                    // Never sooner than the storage host asked (a 503's Retry-After).
+                    let wait = (Duration::from_secs(1) * errors).max(after.unwrap_or_default());
+                    self.say_retry(&format!("the upload failed ({reason})"), wait);
                     self.back_off(wait).await?;
                 }
                 Err(Fault::Fatal { status: Some(_), .. }) if !renewed => {

@@ -1,5 +1,5 @@
 //! What publishing waits for when the API asks it to: a 429 on a create, waited out and
-//! the create sent again; a 503's `Retry-After` on a call it repeats.
+//! the create sent again; a 503's `Retry-After` on a call it repeats, and on an upload.
 
 use serde_json::json;
 
@@ -77,4 +77,42 @@ fn a_create_answered_503_with_retry_after_is_repeated_no_sooner() {
     assert!(message.contains("the API asked for 1m00s before another create, past it"), "{message}");
     assert!(message.starts_with("the post may have been made"), "{message}");
     run.expect_code(3);
+}
+
+/// The storage host's 503 `Retry-After` holds the upload's next try (its own back-off is
+/// 1 s); asked for past the deadline, it is not sent again and the step says so.
+#[test]
+fn an_upload_answered_503_with_retry_after_is_sent_again_no_sooner() {
+    let slow = |after: &str| Reply::status(503, json!({})).with_header("Retry-After", after);
+    let run = |puts: Vec<Reply>, timeout: &str| {
+        let server = api(vec![created("p-new")], vec![listing(json!([]))]).route("PUT", "/storage/m1", puts);
+        let cmd = publish(&server).input("timeout", timeout);
+        let media = png(cmd.path("").as_path());
+        let run = cmd.input("media", &media).run();
+        let puts: Vec<_> = server.requests().into_iter().filter(|r| r.method == "PUT").collect();
+        (run, puts.iter().map(|r| r.at).collect::<Vec<_>>(), creates(&server).len())
+    };
+    let (done, puts, made) = run(vec![slow("1.6"), Reply::ok(json!({}))], "10s");
+    done.expect_code(0);
+    assert_eq!((puts.len(), made), (2, 1));
+    assert!(puts[1] - puts[0] >= Duration::from_millis(1600), "{:?}", puts[1] - puts[0]);
+    assert!(
+        done.stdout.contains("the upload host answered HTTP 503); trying again in 1.6s"),
+        "{}",
+        done.stdout
+    );
+
+    let (stopped, puts, made) = run(vec![slow("60"), Reply::ok(json!({}))], "10s");
+    stopped.expect_code(3);
+    assert_eq!((puts.len(), made), (1, 0));
+    assert!(
+        stopped.stdout.contains("its next try would be in 1m00s, past the deadline: not sent again"),
+        "{}",
+        stopped.stdout
+    );
+    assert!(
+        stopped.output("message").contains("its next try was due in 1m00s"),
+        "{}",
+        stopped.output("message")
+    );
 }
