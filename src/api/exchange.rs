@@ -62,8 +62,7 @@ impl Client {
             self.redactor.scrub_in_place(s);
         }
         let asked = ratelimit::asked_wait(retry_after.as_deref(), err.retry_after_secs, SystemTime::now());
-        match (fault::classify_status(status.as_u16(), &err, asked.or(rate.reset_in), asked), &self.path_hint)
-        {
+        match (fault::classify_status(status.as_u16(), &err, asked, rate.reset_in), &self.path_hint) {
             (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Fault::Fatal {
                 status: Some(404),
                 message: format!("{}; {hint}", fault::describe_answer(404, &err)),

@@ -93,20 +93,20 @@ pub fn describe_answer(status: u16, err: &ErrorBody) -> String {
     s
 }
 
-/// Sorts a non-2xx answer. `hinted_wait` is the rate-limit wait read from headers/body;
-/// `asked` is the wait the answer's own `Retry-After` (or body `retryAfter`) gives, which
-/// a transient answer (a 503 while the API is down for maintenance, say) keeps as the
-/// least wait before the request is sent again.
+/// Sorts a non-2xx answer. `asked` is the wait the answer's own `Retry-After` (or body
+/// `retryAfter`) gives: a 429's wait (else the budget's `reset_in`), and the least wait
+/// before a transient answer's request is sent again (a 503 while the API is down for
+/// maintenance, say).
 #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
 pub fn classify_status(
     status: u16,
     err: &ErrorBody,
-    hinted_wait: Option<Duration>,
     asked: Option<Duration>,
+    reset_in: Option<Duration>,
 ) -> Fault {
     let what = describe_answer(status, err);
     if status == 429 {
-        return Fault::RateLimited { wait: hinted_wait, reason: what };
+        return Fault::RateLimited { wait: asked.or(reset_in), reason: what };
     }
     if status >= 500 || status == 408 || err.retryable == Some(true) {
         return Fault::Transient { reason: what, reached: true, after: asked };
@@ -171,6 +171,23 @@ mod tests {
             classify_status(429, &ErrorBody::default(), None, None),
             Fault::RateLimited { wait: None, .. }
         ));
+    }
+
+    /// A 429 waits what it asked, else the budget's reset; a 503 keeps only what it asked.
+    #[test]
+    fn the_waits_an_answer_carries() {
+        let (asked, reset) = (Some(Duration::from_secs(3)), Some(Duration::from_secs(40)));
+        let e = ErrorBody::default();
+        assert!(
+            matches!(classify_status(429, &e, asked, reset), Fault::RateLimited { wait, .. } if wait == asked)
+        );
+        assert!(
+            matches!(classify_status(429, &e, None, reset), Fault::RateLimited { wait, .. } if wait == reset)
+        );
+        assert!(
+            matches!(classify_status(503, &e, asked, reset), Fault::Transient { after, .. } if after == asked)
+        );
+        assert!(matches!(classify_status(503, &e, None, reset), Fault::Transient { after: None, .. }));
     }
 
     #[test]

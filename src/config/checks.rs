@@ -235,8 +235,9 @@ pub(super) fn unread_spelling(vars: &[(String, String)]) -> Option<String> {
 /// (one may be the key).
 pub(super) fn set_twice(vars: &[(String, String)]) -> Option<String> {
     let set = |k: &str| vars.iter().find(|(v, _)| v == k).map(|(_, x)| x.trim()).filter(|x| !x.is_empty());
-    vars.iter().filter(|(k, _)| k.starts_with("INPUT_") && k.contains('-')).find_map(|(kebab, value)| {
-        let input = super::INPUTS.iter().find(|i| super::inputs::spells(&kebab[6..], i.name, false))?;
+    vars.iter().filter(|(k, _)| k.contains('-')).find_map(|(kebab, value)| {
+        let rest = kebab.strip_prefix("INPUT_")?;
+        let input = super::INPUTS.iter().find(|i| super::inputs::spells(rest, i.name, false))?;
         let snake = kebab.replace('-', "_");
         let (one, other) = (value.trim(), set(&snake)?);
         (!one.is_empty() && one != other).then(|| {
