@@ -186,16 +186,12 @@ where
         self.sleep_until(at).await
     }
 
-    /// The answer of a request out when SIGINT came, if it comes within `CREATE_GRACE`
+    /// The answer of the create call out when SIGINT came, if it comes within `CREATE_GRACE`
     /// (and the request's own time); the signal that ended the grace if not (SIGINT, or a
     /// SIGTERM after it).
-    async fn grace<O>(
-        &mut self,
-        what: &str,
-        out: std::pin::Pin<&mut impl Future<Output = O>>,
-    ) -> Result<O, Signal> {
+    async fn grace<O>(&mut self, out: std::pin::Pin<&mut impl Future<Output = O>>) -> Result<O, Signal> {
         self.say(&format!(
-            "SIGINT while the {what} call was out: waiting up to {} for its answer, to tell whether it \
+            "SIGINT while the create call was out: waiting up to {} for its answer, to tell whether it \
              made the post (SIGTERM stops at once)",
             human_duration(CREATE_GRACE)
         ));
@@ -270,7 +266,7 @@ where
             };
             let r = match first {
                 Ok(r) => r,
-                Err(s) if graced && s == Signal::Interrupt => match self.grace(what, out).await {
+                Err(s) if graced && s == Signal::Interrupt => match self.grace(out).await {
                     Ok(Ok(a)) => {
                         self.interrupted = Some(s);
                         self.clock.pacer.observe(self.now(), a.rate);

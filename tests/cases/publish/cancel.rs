@@ -74,7 +74,7 @@ fn a_sigint_while_a_create_is_out_waits_for_its_answer_and_names_the_post() {
     );
     assert!(run.output("message").starts_with("cancelled by SIGINT"), "{}", run.output("message"));
     assert!(
-        run.stdout.contains("SIGINT while the POST posts call was out: waiting up to 5.0s for its answer"),
+        run.stdout.contains("SIGINT while the create call was out: waiting up to 5.0s for its answer"),
         "{}",
         run.stdout
     );
