@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -17,10 +17,11 @@ use crate::api::{Answer, Client, Fault, RateInfo};
 use crate::config::Config;
 use crate::outcome::Signal;
 use crate::pace::Pacer;
-use crate::post::{Action, Limits, PostWait};
+use crate::post::{Action, PostWait};
 use crate::report::text;
 
 pub use ports::{Api, Events};
+pub use state::{Clock, Stop, Waited, waits};
 
 /// Requests in flight at once, whatever the budget allows: bounds connections and memory
 /// with many posts, and is far above what 60 a minute needs.
@@ -32,47 +33,6 @@ pub const START_SLACK: Duration = Duration::from_millis(100);
 const MANY_POSTS: usize = 10;
 /// With many posts, at most one progress line this often.
 const AGGREGATE_EVERY: Duration = Duration::from_secs(5);
-
-/// How the loop ended.
-pub enum Stop {
-    /// Every post finished.
-    Done,
-    Signal(Signal),
-    /// The wait could not start (simulator, HTTP client).
-    Setup(String),
-    /// Publishing stopped before there was a post to wait for (or a dry run ended it).
-    Early {
-        status: crate::outcome::Status,
-        code: u8,
-        message: String,
-    },
-}
-
-/// The step's clock and request budget, shared by publishing and waiting.
-pub struct Clock {
-    pub t0: Instant,
-    pub started_at: SystemTime,
-    pub pacer: Pacer,
-    /// API requests made before the wait (publishing the post).
-    pub sent: u32,
-}
-
-impl Clock {
-    pub fn start(cfg: &Config) -> Clock {
-        Clock {
-            t0: Instant::now(),
-            started_at: SystemTime::now(),
-            pacer: Pacer::new(cfg.rate_limit, cfg.timeout),
-            sent: 0,
-        }
-    }
-}
-
-/// A wait for each of `ids`, on `clock`'s deadline.
-pub fn waits(cfg: &Config, clock: &Clock, ids: &[String]) -> Vec<PostWait> {
-    let limits = limits(cfg, clock.started_at);
-    ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect()
-}
 
 /// What came back for one action.
 enum Reply {
@@ -91,64 +51,6 @@ impl Reply {
             Reply::Results(r) | Reply::Post(r) => split(r),
             Reply::Retry(r) => split(r),
         }
-    }
-}
-
-/// The state of every post when the loop ended, for the report.
-pub struct Waited {
-    pub posts: Vec<PostWait>,
-    pub stop: Stop,
-    pub started_at: SystemTime,
-    pub elapsed: Duration,
-    /// API requests made before the wait (publishing the post); the posts count the rest.
-    pub sent_before: u32,
-}
-
-impl Waited {
-    /// The wait never started.
-    pub fn not_started(cfg: &Config, why: String) -> Waited {
-        let limits = limits(cfg, SystemTime::now());
-        let posts = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
-        Waited {
-            posts,
-            stop: Stop::Setup(why),
-            started_at: SystemTime::now(),
-            elapsed: Duration::ZERO,
-            sent_before: 0,
-        }
-    }
-
-    /// Publishing made the post, but a signal came before the wait began.
-    pub fn cancelled(clock: &Clock, posts: Vec<PostWait>, signal: Signal) -> Waited {
-        Waited {
-            posts,
-            stop: Stop::Signal(signal),
-            started_at: clock.started_at,
-            elapsed: clock.t0.elapsed(),
-            sent_before: clock.sent,
-        }
-    }
-
-    /// Publishing ended the step before any wait.
-    pub fn early(clock: &Clock, status: crate::outcome::Status, code: u8, message: String) -> Waited {
-        let stop = Stop::Early { status, code, message };
-        Waited {
-            posts: Vec::new(),
-            stop,
-            started_at: clock.started_at,
-            elapsed: clock.t0.elapsed(),
-            sent_before: clock.sent,
-        }
-    }
-}
-
-fn limits(cfg: &Config, started_at: SystemTime) -> Limits {
-    Limits {
-        timeout: cfg.timeout,
-        interval: cfg.poll_interval,
-        max_errors: cfg.max_errors,
-        retry_failed: cfg.retry_failed,
-        deadline_wall: started_at + cfg.timeout,
     }
 }
 
@@ -406,6 +308,7 @@ fn handle<E: Events>(
 }
 
 mod ports;
+mod state;
 
 #[cfg(test)]
 mod tests;
