@@ -133,6 +133,11 @@ impl PostWait {
         self.answered
     }
 
+    /// This run made the post (see `fresh`).
+    pub fn made_here(&self) -> bool {
+        self.fresh
+    }
+
     /// Whether the latest answer's post-level status says a destination is still in flight
     /// (`publishing`): with every listed destination final, one may not be listed yet.
     pub fn in_flight(&self) -> bool {

@@ -92,6 +92,12 @@ fn judge(
             (Status::Error, Some(format!("gave up after {count} in a row; last error: {last}")))
         }
         (Some(Finish::Poll(End::Fatal { message })), _) => (Status::Error, Some(message.clone())),
+        // Made by this step, none of its results read (the signal came while the create was
+        // out, or before the first answer): "the last known state" would be nothing.
+        (None, Stop::Signal(s)) if p.made_here() && !answered => {
+            let (status, _) = cancelled(*s);
+            (status, Some(format!("cancelled by {} after the post was made, before any of its results were read", name(*s))))
+        }
         (None, Stop::Signal(s)) => cancelled(*s),
         (None, Stop::Setup(m)) => (Status::Error, Some(m.clone())),
         (None, Stop::Early { status, message, .. }) => (*status, Some(message.clone())),
@@ -100,8 +106,11 @@ fn judge(
 }
 
 fn cancelled(s: Signal) -> (Status, Option<String>) {
-    let name = if s == Signal::Terminate { "SIGTERM" } else { "SIGINT" };
-    (Status::Cancelled, Some(format!("cancelled by {name}; results are the last known state")))
+    (Status::Cancelled, Some(format!("cancelled by {}; results are the last known state", name(s))))
+}
+
+fn name(s: Signal) -> &'static str {
+    if s == Signal::Terminate { "SIGTERM" } else { "SIGINT" }
 }
 
 pub fn report(cfg: &Config, w: Waited, publish: Option<crate::publish::Record>) -> Report {

@@ -192,10 +192,11 @@ where
     async fn grace<O>(&mut self, out: std::pin::Pin<&mut impl Future<Output = O>>) -> Result<O, Signal> {
         self.say(&format!(
             "SIGINT while the create call was out: waiting up to {} for its answer, to tell whether it \
-             made the post (SIGTERM stops at once)",
+             made the post (SIGTERM or another SIGINT stops at once)",
             human_duration(CREATE_GRACE)
         ));
         tokio::select! {
+            biased;
             r = out => Ok(r),
             () = tokio::time::sleep(CREATE_GRACE) => Err(Signal::Interrupt),
             s = self.signals.recv() => Err(s),
@@ -260,12 +261,20 @@ where
             let t = (self.cfg.timeout.saturating_sub(now) + DEADLINE_GRACE).min(MAX_REQUEST_TIME);
             let out = make(t);
             tokio::pin!(out);
+            // The request starts on its first poll: a signal already there stops it unsent,
+            // and the grace never starts a create.
+            let mut started = false;
             let first = tokio::select! {
-                r = &mut out => Ok(r),
+                biased;
                 s = self.signals.recv() => Err(s),
+                r = std::future::poll_fn(|cx| {
+                    started = true;
+                    out.as_mut().poll(cx)
+                }) => Ok(r),
             };
             let r = match first {
                 Ok(r) => r,
+                Err(s) if !started => return Err(Failed::Signal(s)),
                 Err(s) if graced && s == Signal::Interrupt => match self.grace(out).await {
                     Ok(Ok(a)) => {
                         self.interrupted = Some(s);

@@ -79,8 +79,8 @@ fn a_create_answered_503_with_retry_after_is_repeated_no_sooner() {
     run.expect_code(3);
 }
 
-/// The storage host's 503 `Retry-After` holds the upload's next try (its own back-off is
-/// 1 s); asked for past the deadline, it is not sent again and the step says so.
+/// The storage host's `Retry-After` (on a 503, a 429) holds the upload's next try (its own
+/// back-off is 1 s); asked for past the deadline, it is not sent again and the step says so.
 #[test]
 fn an_upload_answered_503_with_retry_after_is_sent_again_no_sooner() {
     let slow = |after: &str| Reply::status(503, json!({})).with_header("Retry-After", after);
@@ -102,7 +102,9 @@ fn an_upload_answered_503_with_retry_after_is_sent_again_no_sooner() {
         done.stdout
     );
 
-    let (stopped, puts, made) = run(vec![slow("60"), Reply::ok(json!({}))], "10s");
+    // A 429 the same way, asking past the deadline.
+    let limited = Reply::status(429, json!({})).with_header("Retry-After", "60");
+    let (stopped, puts, made) = run(vec![limited, Reply::ok(json!({}))], "10s");
     stopped.expect_code(3);
     assert_eq!((puts.len(), made), (1, 0));
     assert!(
