@@ -246,11 +246,25 @@ impl Signals {
     /// the runtime.
     pub fn install() -> std::io::Result<Self> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        // Registered here, so that a Ctrl-Break before the first wait is not lost.
+        // Both registered here, before the forwarding tasks first run: with no listener
+        // registered, tokio's console handler lets Ctrl-C end the process at once, no
+        // output written (as a `ctrl_c()` future, registered when first polled, would
+        // leave it before the task ran, and between two of its turns).
+        #[cfg(windows)]
+        let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
         #[cfg(windows)]
         let mut ctrl_break = tokio::signal::windows::ctrl_break()?;
         #[cfg(windows)]
         let breaks = tx.clone();
+        #[cfg(windows)]
+        tokio::spawn(async move {
+            while ctrl_c.recv().await.is_some() {
+                if tx.send(Signal::Interrupt).is_err() {
+                    break;
+                }
+            }
+        });
+        #[cfg(not(windows))]
         tokio::spawn(async move {
             loop {
                 let more = tokio::signal::ctrl_c().await.is_ok();
