@@ -1,7 +1,7 @@
 //! A job cancelled while the create call is out. SIGTERM stops at once: the post may have
 //! been made, and the step says so. SIGINT (what a GitHub runner sends first, 7.5 s before
 //! SIGTERM) gives the call up to 5 s to answer, so the step can name the post it made;
-//! nothing is sent after the signal, and a SIGTERM in that time still stops at once. The
+//! no request is started after the signal, and a SIGTERM in that time still stops at once. The
 //! answers are held a second or more, so a slow `kill` cannot miss the grace.
 #![cfg(unix)] // signals are sent with kill(1)
 
