@@ -37,7 +37,13 @@ impl Client {
         req: reqwest::RequestBuilder,
     ) -> Result<(reqwest::Response, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| self.network(&e))?;
-        let rate = rate_info(resp.headers(), SystemTime::now());
+        if self.server_clock.get().is_none() {
+            let date = resp.headers().get(header::DATE).and_then(|v| v.to_str().ok());
+            if let Some(offset) = date.and_then(|d| ratelimit::clock_offset(d, SystemTime::now())) {
+                let _ = self.server_clock.set(offset);
+            }
+        }
+        let rate = rate_info(resp.headers(), self.now());
         Ok((resp, rate))
     }
 
@@ -61,7 +67,7 @@ impl Client {
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
         }
-        let asked = ratelimit::asked_wait(retry_after.as_deref(), err.retry_after_secs, SystemTime::now());
+        let asked = ratelimit::asked_wait(retry_after.as_deref(), err.retry_after_secs, self.now());
         match (fault::classify_status(status.as_u16(), &err, asked, rate.reset_in), &self.path_hint) {
             (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Fault::Fatal {
                 status: Some(404),

@@ -13,7 +13,7 @@ mod wire;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use reqwest::Url;
@@ -54,6 +54,9 @@ pub struct Client {
     /// Each post's request URLs once built (by `Call`): a poll clones its URL instead of
     /// setting and parsing the path again.
     urls: Mutex<HashMap<String, [Option<Url>; 3]>>,
+    /// How far the API's clock is from this machine's, in ms, from the first answer with a
+    /// `Date` header (`ratelimit::clock_offset`): the API's times are read on its clock.
+    server_clock: std::sync::OnceLock<i64>,
 }
 
 /// A call on one post, and the path after `posts/{id}` it goes to.
@@ -147,7 +150,23 @@ impl Client {
             path_hint,
             storage: std::sync::OnceLock::new(),
             urls: Mutex::new(HashMap::new()),
+            server_clock: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Now on the API's clock, as its `Date` header showed it (this machine's until then,
+    /// and when the two agree within seconds): what the times the API gives (a post's
+    /// `created_at`, a reset, a next retry) are compared with. A runner whose clock is a few
+    /// minutes ahead would otherwise not know the post its own lost create made, and post
+    /// again.
+    pub fn now(&self) -> SystemTime {
+        ratelimit::shifted(SystemTime::now(), self.server_clock.get().copied().unwrap_or(0))
+    }
+
+    /// How far the API's clock is from this machine's, in ms, once an answer showed it to
+    /// be more than a few seconds off.
+    pub fn clock_offset(&self) -> Option<i64> {
+        self.server_clock.get().copied().filter(|&ms| ms != 0)
     }
 
     /// `{base}posts/{id}{tail}`, built once per post and call.
@@ -175,7 +194,7 @@ impl Client {
     pub async fn results(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
         let req = self.http.get(self.url(post_id, Call::Results)).timeout(timeout);
         let (bytes, rate) = self.send_unscrubbed(req).await?;
-        let value = lossy(&bytes, |b| decode_results(post_id, b));
+        let value = lossy(&bytes, |b| decode_results(post_id, b, self.now()));
         self.scrubbed(value, bytes, rate)
     }
 
@@ -183,7 +202,7 @@ impl Client {
     pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
         let req = self.http.get(self.url(post_id, Call::Post)).timeout(timeout);
         let (bytes, rate) = self.send_unscrubbed(req).await?;
-        let value = lossy(&bytes, |b| decode_post(post_id, b));
+        let value = lossy(&bytes, |b| decode_post(post_id, b, self.now()));
         self.scrubbed(value, bytes, rate)
     }
 

@@ -73,8 +73,8 @@ impl fmt::Display for DecodeError {
     }
 }
 
-fn read(post_id: &str, bytes: &[u8]) -> Result<Body, DecodeError> {
-    wire::read(Ctx { post_id, now: SystemTime::now() }, bytes).map_err(DecodeError::NotJson)
+fn read(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Body, DecodeError> {
+    wire::read(Ctx { post_id, now }, bytes).map_err(DecodeError::NotJson)
 }
 
 fn string(v: Option<Value>) -> Option<String> {
@@ -188,15 +188,16 @@ fn results(body: Body) -> Result<Results, DecodeError> {
     })
 }
 
-/// Decodes a results body (`GET /posts/{id}/results`) for `post_id`.
-pub fn decode_results(post_id: &str, bytes: &[u8]) -> Result<Results, DecodeError> {
-    results(read(post_id, bytes)?)
+/// Decodes a results body (`GET /posts/{id}/results`) for `post_id`; `now` on the API's
+/// clock (a next retry is judged against it).
+pub fn decode_results(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Results, DecodeError> {
+    results(read(post_id, bytes, now)?)
 }
 
 /// Decodes a post body (`GET /posts/{id}`): its status and schedule, and its destinations
 /// when it lists them (none otherwise). Fails only when the body is not JSON.
-pub fn decode_post(post_id: &str, bytes: &[u8]) -> Result<Results, DecodeError> {
-    let mut body = read(post_id, bytes)?;
+pub fn decode_post(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Results, DecodeError> {
+    let mut body = read(post_id, bytes, now)?;
     let (mut post_status, mut scheduled_for, mut account_ids) = (None, None, Vec::new());
     if let Ok(top) = &mut body.0 {
         let payload = match top.data.as_deref_mut() {

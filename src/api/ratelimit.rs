@@ -46,6 +46,35 @@ pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
     secs(v - since_epoch(now).as_secs_f64()).or(Some(Duration::ZERO))
 }
 
+/// Offsets of the server's clock this small are not told from noise: `Date` has whole
+/// seconds, and the answer took some time to come.
+const CLOCK_NOISE: Duration = Duration::from_secs(5);
+
+/// How far the server's clock is from ours, from an answer's `Date` header read at `local`,
+/// in milliseconds (positive: the server's is ahead); `Some(0)` within `CLOCK_NOISE`,
+/// `None` when `Date` is not a date.
+pub fn clock_offset(date: &str, local: SystemTime) -> Option<i64> {
+    let server = httpdate::parse_http_date(date.trim()).ok()?;
+    let (ahead, by) = match server.duration_since(local) {
+        Ok(by) => (true, by),
+        Err(e) => (false, e.duration()),
+    };
+    let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+    Some(if by <= CLOCK_NOISE {
+        0
+    } else if ahead {
+        ms
+    } else {
+        -ms
+    })
+}
+
+/// `local` on the server's clock, `offset_ms` (from `clock_offset`) away.
+pub fn shifted(local: SystemTime, offset_ms: i64) -> SystemTime {
+    let by = Duration::from_millis(offset_ms.unsigned_abs());
+    if offset_ms >= 0 { local + by } else { local.checked_sub(by).unwrap_or(UNIX_EPOCH) }
+}
+
 /// `Retry-After`: delta seconds or an HTTP date.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -96,6 +125,21 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn the_servers_clock_from_its_date() {
+        let local = at(1_784_000_000);
+        let date = |t: SystemTime| httpdate::fmt_http_date(t);
+        assert_eq!(clock_offset(&date(local - Duration::from_secs(600)), local), Some(-600_000));
+        assert_eq!(clock_offset(&date(local + Duration::from_secs(90)), local), Some(90_000));
+        // Within the noise of whole seconds and the answer's time: ours is kept.
+        assert_eq!(clock_offset(&date(local + Duration::from_secs(4)), local), Some(0));
+        assert_eq!(clock_offset(&date(local - Duration::from_secs(5)), local), Some(0));
+        assert_eq!(clock_offset("yesterday", local), None);
+        assert_eq!(shifted(local, -600_000), local - Duration::from_secs(600));
+        assert_eq!(shifted(local, 90_000), local + Duration::from_secs(90));
+        assert!(shifted(at(5), -10_000) <= UNIX_EPOCH, "no panic before the epoch");
     }
 
     #[test]

@@ -123,10 +123,10 @@ fn overlap_line(
 
 /// What a reused post's time says next to this one's, when it plainly differs: a second
 /// post meant (a reminder) needs `dedupe: 0`, as the line goes on to say.
-fn other_time(want: &dedupe::Wanted, found: &crate::api::publish::Listed) -> String {
+fn other_time(want: &dedupe::Wanted, found: &crate::api::publish::Listed, now: SystemTime) -> String {
     let at = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
     let ours = want.due.map_or("now".to_owned(), |t| format!("at {}", at(t)));
-    match want.other_time(found, SystemTime::now()) {
+    match want.other_time(found, now) {
         Some(dedupe::OtherTime::At(t)) => {
             format!(", scheduled for {}, where this one publishes {ours}", at(t))
         }
@@ -183,6 +183,13 @@ pub async fn publish<E: Events>(
         Ok(a) => a,
         Err(f) => return s.stopped(record, f, "the accounts could not be read"),
     };
+    if let Some(ms) = client.clock_offset() {
+        let by = crate::report::human_duration(std::time::Duration::from_millis(ms.unsigned_abs()));
+        let way = if ms > 0 { "behind" } else { "ahead of" };
+        s.say(&format!(
+            "this machine's clock is {by} {way} PostEverywhere's (by its Date header): the API's times are read on its clock"
+        ));
+    }
     let resolved = match accounts::resolve(&p.accounts, &connected, p.skip_unhealthy) {
         Ok(r) => r,
         Err(problems) => {
@@ -244,7 +251,7 @@ pub async fn publish<E: Events>(
     // Only a look that answered says so: one refused says nothing of the window.
     let mut none_since = None;
     if !window.is_zero() {
-        let since = SystemTime::now() - window;
+        let since = client.now() - window;
         match s.look(content, &ids, since, DEDUPE_PAGES).await {
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
@@ -252,7 +259,7 @@ pub async fn publish<E: Events>(
                 return Ended::Stop { record, status: Status::Error, code: code::API, message: line };
             }
             Ok((Some(found), _)) => {
-                let other = other_time(&want, &found);
+                let other = other_time(&want, &found, client.now());
                 if !other.is_empty() {
                     events.warn(&format!(
                         "reusing post {} with this content{other}; if a second post is meant (a reminder), set \

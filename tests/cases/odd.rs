@@ -1,6 +1,7 @@
 //! Answers that are odd but honest: a byte order mark before the JSON, a 200 that carries an
-//! error and no destinations, a rate limit spent until after the deadline. Each is read for
-//! what it says, and the log and message say it.
+//! error and no destinations, a rate limit spent until after the deadline, a reset on a
+//! clock 10 minutes off this one. Each is read for what it says, and the log and message
+//! say it.
 
 use std::time::Duration;
 
@@ -71,4 +72,25 @@ fn a_rate_limit_spent_past_the_deadline_is_said() {
         message.contains("the API's rate limit (X-RateLimit-Remaining 0) was spent until after the deadline"),
         "{message}"
     );
+}
+
+/// This machine's clock 10 minutes behind the API's: a reset given in unix seconds, read on
+/// this clock, would be 10 minutes away, past the deadline. Read on the API's (its `Date`
+/// header) it is a second away: waited out, and the post is seen published.
+#[test]
+fn a_reset_is_read_on_the_apis_clock() {
+    let api_now = std::time::SystemTime::now() + Duration::from_secs(600);
+    let epoch = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let spent = Reply::ok(results(json!([dest("x", "publishing")])))
+        .with_header("Date", httpdate::fmt_http_date(api_now))
+        .with_header("X-RateLimit-Limit", "60")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", (epoch(api_now) + 1).to_string());
+    let server = Server::new().results(vec![spent, Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("timeout", "8s").input("poll-interval", "100ms").run();
+    run.expect_code(0);
+    let r = server.requests();
+    assert_eq!(r.len(), 2);
+    // The reset is 0-1 s away on the API's clock (Date has whole seconds), plus a margin.
+    assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
 }

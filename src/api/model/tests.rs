@@ -3,7 +3,7 @@ use crate::model::State;
 use serde_json::json;
 
 fn decode(body: Value) -> Result<Results, DecodeError> {
-    decode_results("p", body.to_string().as_bytes())
+    decode_results("p", body.to_string().as_bytes(), SystemTime::now())
 }
 
 fn error(body: Value) -> ErrorBody {
@@ -139,37 +139,48 @@ fn the_list_is_found_wherever_it_is() {
 fn keys_are_read_as_json_defines_them() {
     let raw = br#"{"results": [{"platform": "x", "status": "queued", "status": "published",
         "pl\u0061tform_post_url": "https:\/\/x\/1"}]}"#;
-    let d = &decode_results("p", raw).unwrap().destinations[0];
+    let d = &decode_results("p", raw, SystemTime::now()).unwrap().destinations[0];
     assert_eq!((d.status, d.url.as_deref()), (State::Published, Some("https://x/1")), "last key wins");
-    assert!(matches!(decode_results("p", b"<html>"), Err(DecodeError::NotJson(_))));
-    let truncated = decode_results("p", br#"{"data": {"results": ["#);
+    assert!(matches!(decode_results("p", b"<html>", SystemTime::now()), Err(DecodeError::NotJson(_))));
+    let truncated = decode_results("p", br#"{"data": {"results": ["#, SystemTime::now());
     assert!(matches!(truncated, Err(DecodeError::NotJson(e)) if e.is_eof()));
-    assert!(matches!(decode_results("p", b"{} x"), Err(DecodeError::NotJson(_))), "trailing bytes");
+    assert!(
+        matches!(decode_results("p", b"{} x", SystemTime::now()), Err(DecodeError::NotJson(_))),
+        "trailing bytes"
+    );
 }
 
 #[test]
 fn post_bodies_give_status_schedule_and_any_destinations() {
     let body = json!({"data": {"id": "p", "status": "scheduled", "post_status": "other",
         "scheduled_at": "2030-01-01T00:00:00Z"}});
-    let r = decode_post("p", body.to_string().as_bytes()).unwrap();
+    let r = decode_post("p", body.to_string().as_bytes(), SystemTime::now()).unwrap();
     assert_eq!(
         (r.post_status.as_deref(), r.scheduled_for.as_deref()),
         (Some("scheduled"), Some("2030-01-01T00:00:00Z"))
     );
     assert!(r.destinations.is_empty(), "no list is no error here");
     let body = json!({"post_status": "publishing", "destinations": [{"platform": "x", "status": "live"}]});
-    let r = decode_post("p", body.to_string().as_bytes()).unwrap();
+    let r = decode_post("p", body.to_string().as_bytes(), SystemTime::now()).unwrap();
     assert_eq!((r.post_status.as_deref(), r.destinations.len()), (Some("publishing"), 1));
-    assert!(decode_post("p", b"[1]").unwrap().post_status.is_none());
-    assert!(matches!(decode_post("p", b"nope"), Err(DecodeError::NotJson(_))));
+    assert!(decode_post("p", b"[1]", SystemTime::now()).unwrap().post_status.is_none());
+    assert!(matches!(decode_post("p", b"nope", SystemTime::now()), Err(DecodeError::NotJson(_))));
     // The accounts it is for: numbers or strings of one, once each; anything else left out.
     let body = json!({"data": {"status": "publishing", "account_ids": [7, " 3 ", 7, "x", 1.5, null, -2]}});
-    assert_eq!(decode_post("p", body.to_string().as_bytes()).unwrap().account_ids, [-2, 3, 7]);
+    assert_eq!(
+        decode_post("p", body.to_string().as_bytes(), SystemTime::now()).unwrap().account_ids,
+        [-2, 3, 7]
+    );
     for ids in [json!("7"), json!({"a": 1}), json!(null)] {
         let body = json!({"data": {"status": "publishing", "account_ids": ids}});
-        assert!(decode_post("p", body.to_string().as_bytes()).unwrap().account_ids.is_empty(), "{ids}");
+        assert!(
+            decode_post("p", body.to_string().as_bytes(), SystemTime::now()).unwrap().account_ids.is_empty(),
+            "{ids}"
+        );
     }
     // A results answer never names them (and an `account_ids` in it changes nothing).
     let body = json!({"data": {"account_ids": [1], "results": [{"platform": "x", "status": "live"}]}});
-    assert!(decode_results("p", body.to_string().as_bytes()).unwrap().account_ids.is_empty());
+    assert!(
+        decode_results("p", body.to_string().as_bytes(), SystemTime::now()).unwrap().account_ids.is_empty()
+    );
 }

@@ -52,10 +52,10 @@ where
             }
             let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
-            // Clocks differ: a post made by this call may be stamped earlier, by a minute, or
-            // back to when the dedupe look found none like it (any since is this one or a
-            // twin, never to be posted again).
-            let minute = SystemTime::now() - CLOCK_SKEW;
+            // On the API's clock (`Client::now`), and clocks still differ: a post made by this
+            // call may be stamped earlier, by a minute, or back to when the dedupe look found
+            // none like it (any since is this one or a twin, never to be posted again).
+            let minute = client.now() - CLOCK_SKEW;
             let since = none_since.map_or(minute, |t| t.min(minute));
             let answer = match self.call_graced("POST posts", false, true, |t| client.create(body, t)).await {
                 // It never reached the API, so it made nothing: sent again, not counted

@@ -215,7 +215,7 @@ where
     /// may be for these, and is never ours.
     /// Returns how many it noted, and how many of them for unknown accounts.
     pub async fn note_earlier(&mut self, content: &str, accounts: &[i64]) -> Result<(usize, usize), Failed> {
-        let since = SystemTime::now() - CLOCK_SKEW;
+        let since = self.client.now() - CLOCK_SKEW;
         let (mut earlier, mut unknown) = (Vec::new(), 0);
         self.scan(since, DEDUPE_PAGES, None, |posts| {
             for p in posts {

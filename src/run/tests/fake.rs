@@ -163,7 +163,8 @@ impl Api for Fake {
                 let body =
                     json!({"data": {"post_id": post_id, "post_status": "publishing", "results": list}});
                 let mut r =
-                    decode_results(post_id, body.to_string().as_bytes()).expect("the fake's answers decode");
+                    decode_results(post_id, body.to_string().as_bytes(), std::time::SystemTime::now())
+                        .expect("the fake's answers decode");
                 // As PostEverywhere derives it from the destinations it lists (and the one
                 // it does not), or lagging.
                 let pending =
@@ -205,8 +206,9 @@ impl Api for Fake {
             account_ids.push(HIDDEN);
             let row = Row { account: HIDDEN, word: Word::Reconnect, attempts: 1, twice: None };
             let body = json!({"data": {"post_id": post_id, "results": [row_json(post_id, &row, row.word)]}});
-            destinations =
-                decode_results(post_id, body.to_string().as_bytes()).expect("decodes").destinations;
+            destinations = decode_results(post_id, body.to_string().as_bytes(), std::time::SystemTime::now())
+                .expect("decodes")
+                .destinations;
         }
         account_ids.sort_unstable();
         account_ids.dedup();
