@@ -37,7 +37,9 @@ impl Client {
         req: reqwest::RequestBuilder,
     ) -> Result<(reqwest::Response, RateInfo), Fault> {
         let resp = req.send().await.map_err(|e| self.network(&e))?;
-        if self.server_clock.get().is_none() {
+        // The API's own answer (a 2xx) tells its clock: a proxy's or load balancer's error
+        // page, or a redirect, may carry another's.
+        if self.server_clock.get().is_none() && resp.status().is_success() {
             let date = resp.headers().get(header::DATE).and_then(|v| v.to_str().ok());
             if let Some(offset) = date.and_then(|d| ratelimit::clock_offset(d, SystemTime::now())) {
                 let _ = self.server_clock.set(offset);

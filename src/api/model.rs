@@ -25,6 +25,9 @@ pub struct Results {
     pub destinations: Vec<Destination>,
     /// Status words we did not recognise (treated as pending).
     pub unknown_statuses: Vec<String>,
+    /// How far the API's clock was from this machine's when it answered, in ms
+    /// (`Client::clock_offset`): its times (`scheduled_for`) are on its clock.
+    pub clock_offset_ms: i64,
 }
 
 /// The API's error object, from the envelope or a bare `{"error": …}` body.
@@ -185,6 +188,7 @@ fn results(body: Body) -> Result<Results, DecodeError> {
         account_ids: Vec::new(),
         destinations: list.destinations,
         unknown_statuses: list.unknown_statuses,
+        clock_offset_ms: 0,
     })
 }
 
@@ -213,7 +217,14 @@ pub fn decode_post(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Resul
         }
     }
     let destinations = results(body).map(|r| r.destinations).unwrap_or_default();
-    Ok(Results { post_status, scheduled_for, account_ids, destinations, unknown_statuses: Vec::new() })
+    Ok(Results {
+        post_status,
+        scheduled_for,
+        account_ids,
+        destinations,
+        unknown_statuses: Vec::new(),
+        clock_offset_ms: 0,
+    })
 }
 
 fn str_field<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {

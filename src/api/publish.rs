@@ -4,7 +4,7 @@
 //! have made, or a re-run's). Answers are read tolerantly (envelope or bare, `id` or
 //! `post_id`, …) and scrubbed of the key. The upload host gets no `Authorization` header.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 use reqwest::header::{self, HeaderValue};
@@ -366,7 +366,11 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("limit", &PAGE.to_string())
             .append_pair("offset", &offset.to_string())
-            .append_pair("created_after", &humantime::format_rfc3339_seconds(since).to_string())
+            // Not before the epoch (a machine with no clock set), which would not format.
+            .append_pair(
+                "created_after",
+                &humantime::format_rfc3339_seconds(since.max(UNIX_EPOCH)).to_string(),
+            )
             .append_pair("sort", "created_at")
             .append_pair("order", "desc");
         let a = self.json(self.http.get(url).timeout(timeout)).await?;

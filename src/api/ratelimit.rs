@@ -47,18 +47,26 @@ pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 /// Offsets of the server's clock this small are not told from noise: `Date` has whole
-/// seconds, and the answer took some time to come.
+/// seconds, and the answer took some time to come (its latency makes the server look
+/// behind, which takes the looks for a lost create's post further back: the safe side).
 const CLOCK_NOISE: Duration = Duration::from_secs(5);
+/// Offsets beyond this are not believed: a `Date` a day or years off is a broken server or
+/// proxy, and read as the API's clock it would move every look back or ahead by as much (an
+/// old post taken for this one, or none found) and every reset with it.
+const CLOCK_TRUSTED: Duration = Duration::from_secs(3600);
 
 /// How far the server's clock is from ours, from an answer's `Date` header read at `local`,
 /// in milliseconds (positive: the server's is ahead); `Some(0)` within `CLOCK_NOISE`,
-/// `None` when `Date` is not a date.
+/// `None` when `Date` is not a date or is more than `CLOCK_TRUSTED` off.
 pub fn clock_offset(date: &str, local: SystemTime) -> Option<i64> {
     let server = httpdate::parse_http_date(date.trim()).ok()?;
     let (ahead, by) = match server.duration_since(local) {
         Ok(by) => (true, by),
         Err(e) => (false, e.duration()),
     };
+    if by > CLOCK_TRUSTED {
+        return None;
+    }
     let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
     Some(if by <= CLOCK_NOISE {
         0
@@ -137,6 +145,11 @@ mod tests {
         assert_eq!(clock_offset(&date(local + Duration::from_secs(4)), local), Some(0));
         assert_eq!(clock_offset(&date(local - Duration::from_secs(5)), local), Some(0));
         assert_eq!(clock_offset("yesterday", local), None);
+        // A day, years, or the epoch off: a broken server's clock, not believed.
+        assert_eq!(clock_offset(&date(local + Duration::from_secs(86_400)), local), None);
+        assert_eq!(clock_offset("Fri, 31 Dec 9999 23:59:59 GMT", local), None);
+        assert_eq!(clock_offset("Thu, 01 Jan 1970 00:00:00 GMT", local), None);
+        assert_eq!(clock_offset(&date(local - Duration::from_secs(3600)), local), Some(-3_600_000));
         assert_eq!(shifted(local, -600_000), local - Duration::from_secs(600));
         assert_eq!(shifted(local, 90_000), local + Duration::from_secs(90));
         assert!(shifted(at(5), -10_000) <= UNIX_EPOCH, "no panic before the epoch");

@@ -25,7 +25,9 @@ impl PostWait {
             }
             let at = post.scheduled_for.as_deref().and_then(crate::time::parse_time);
             if let (Some(at), Some(text)) = (at, post.scheduled_for.take()) {
-                if at > self.limits.deadline_wall {
+                // On this machine's clock, as the deadline is.
+                let here = crate::api::ratelimit::shifted(at, -post.clock_offset_ms);
+                if here > self.limits.deadline_wall {
                     self.step = Step::Done(Finish::Scheduled(text));
                     return;
                 }

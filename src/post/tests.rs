@@ -222,6 +222,17 @@ fn all_queued_looks_at_the_post_once() {
     assert_eq!(p.take(), Some(Action::Results));
     p.on_results(S(10), Ok(queued()), 0.0);
     assert_eq!(p.take(), Some(Action::Results));
+    // Due 6m40s after the deadline on the API's clock, which is 10 minutes ahead of this
+    // machine's: 3m20s before the deadline here, so waited for.
+    for (offset_ms, after) in [(0, true), (600_000, false)] {
+        let mut p = PostWait::new("p".into(), limits(0));
+        p.take();
+        p.on_results(S(0), Ok(queued()), 0.0);
+        p.take();
+        let due = Results { clock_offset_ms: offset_ms, ..post("scheduled", Some("2033-05-18T03:40:00Z")) };
+        p.on_post(S(0), Ok(due), 0.0);
+        assert_eq!(matches!(p.finished(), Some(Finish::Scheduled(_))), after, "offset {offset_ms}");
+    }
 }
 
 /// `destinationIds` only when it names every failure the post has: an account skipped

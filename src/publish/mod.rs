@@ -246,7 +246,8 @@ pub async fn publish<E: Events>(
     let want =
         dedupe::Wanted { content: dedupe::normal(&p.content), due: p.schedule_at.as_ref().map(|(t, _)| *t) };
     let content = &want.content;
-    let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), SystemTime::now());
+    // The pipeline's start is on GitLab's clock: read against the API's, not this machine's.
+    let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), client.now());
     // Since when no post with this content went to these accounts, as the dedupe look found.
     // Only a look that answered says so: one refused says nothing of the window.
     let mut none_since = None;

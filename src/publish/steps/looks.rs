@@ -15,8 +15,9 @@ use crate::api::publish::{Listed, PAGE};
 use crate::publish::dedupe;
 use crate::run::Events;
 
-/// How much earlier than our clock the API may stamp a post we made: the looks after a
-/// lost create take posts made since that much before it.
+/// How much earlier than the API's clock as we read it (`Client::now`, its `Date` header)
+/// it may stamp a post we made: the looks after a lost create take posts made since that
+/// much before it.
 pub const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// Pages of posts the look for an earlier run's post reads at most.
