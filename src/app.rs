@@ -114,7 +114,13 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
     let mut clock = Clock::start(cfg);
     let Some(p) = &cfg.publish else {
         let posts = waits(cfg, &clock, &cfg.post_ids);
-        return (run(cfg, Arc::new(client), sink, signals.recv(), clock, posts).await, None);
+        let client = Arc::new(client);
+        let waited = run(cfg, Arc::clone(&client), sink, signals.recv(), clock, posts).await;
+        // Said once, after the wait (publishing says it before its first look).
+        if let Some(ms) = client.clock_offset() {
+            sink.info(&crate::report::text::clock_off(ms));
+        }
+        return (waited, None);
     };
     let ended = crate::publish::publish(cfg, p, &client, sink, &mut clock, signals).await;
     // The post publishing made or reused, as the wait starts it.

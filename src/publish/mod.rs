@@ -184,11 +184,7 @@ pub async fn publish<E: Events>(
         Err(f) => return s.stopped(record, f, "the accounts could not be read"),
     };
     if let Some(ms) = client.clock_offset() {
-        let by = crate::report::human_duration(std::time::Duration::from_millis(ms.unsigned_abs()));
-        let way = if ms > 0 { "behind" } else { "ahead of" };
-        s.say(&format!(
-            "this machine's clock is {by} {way} PostEverywhere's (by its Date header): the API's times are read on its clock"
-        ));
+        s.say(&crate::report::text::clock_off(ms));
     }
     let resolved = match accounts::resolve(&p.accounts, &connected, p.skip_unhealthy) {
         Ok(r) => r,

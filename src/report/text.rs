@@ -225,6 +225,16 @@ pub fn fault_line(
 }
 
 /// What one request did, for debug logs.
+/// How far this machine's clock is from the API's (`Client::clock_offset`, ms; positive:
+/// the API's is ahead), and that the API's times are read on its clock.
+pub fn clock_off(ms: i64) -> String {
+    let by = super::human_duration(Duration::from_millis(ms.unsigned_abs()));
+    let way = if ms > 0 { "behind" } else { "ahead of" };
+    format!(
+        "this machine's clock is {by} {way} PostEverywhere's (by its Date header): the API's times are read on its clock"
+    )
+}
+
 pub fn debug_line(id: &str, action: &Action, fault: Option<&Fault>, took: Duration) -> String {
     let what = match action {
         Action::Results => "GET results".to_owned(),

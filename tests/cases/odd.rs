@@ -93,4 +93,5 @@ fn a_reset_is_read_on_the_apis_clock() {
     assert_eq!(r.len(), 2);
     // The reset is 0-1 s away on the API's clock (Date has whole seconds), plus a margin.
     assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
+    assert!(run.stdout.contains(" behind PostEverywhere's (by its Date header)"), "{}", run.stdout);
 }
