@@ -123,10 +123,22 @@ impl Client {
     /// not change during a run), so it stops the run at once instead of taking every try
     /// and the whole timeout to say the same thing; no request was sent over it.
     pub(super) fn network(&self, e: &reqwest::Error) -> Fault {
-        if refused_certificate(e) {
-            return Fault::Fatal { status: None, message: self.describe(e) };
+        match tls_refusal(e) {
+            Some(Refusal::Certificate) => Fault::Fatal { status: None, message: self.describe(e) },
+            // Asked again it answers the same: said at once, with what to check.
+            Some(Refusal::NotTls) => {
+                let at = e.url().map_or(String::new(), |u| {
+                    format!(" at {}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(443))
+                });
+                let message = format!(
+                    "{}; the server{at} does not answer in TLS (plain HTTP on an https URL?): check the URL's \
+                     scheme and port",
+                    self.describe(e)
+                );
+                Fault::Fatal { status: None, message }
+            }
+            None => Fault::Transient { reason: self.describe(e), reached: !e.is_connect(), after: None },
         }
-        Fault::Transient { reason: self.describe(e), reached: !e.is_connect(), after: None }
     }
 
     /// A network error as one line: what failed and the root cause.
@@ -159,21 +171,33 @@ impl Client {
     }
 }
 
-/// Whether the error is the server's certificate, refused by the trust store. The TLS
-/// stream wraps rustls's error in `io::Error`s, whose `source()` skips the error each
-/// holds: those are followed through `get_ref`.
-fn refused_certificate(e: &reqwest::Error) -> bool {
+/// What TLS refused that no repeat can change.
+enum Refusal {
+    /// The server's certificate, refused by the trust store.
+    Certificate,
+    /// The server's first bytes are not TLS (a plain HTTP server behind an https URL).
+    NotTls,
+}
+
+/// The refusal in the error's causes, if any. The TLS stream wraps rustls's error in
+/// `io::Error`s, whose `source()` skips the error each holds: those are followed through
+/// `get_ref`.
+fn tls_refusal(e: &reqwest::Error) -> Option<Refusal> {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
-        if let Some(rustls::Error::InvalidCertificate(_)) = c.downcast_ref::<rustls::Error>() {
-            return true;
+        match c.downcast_ref::<rustls::Error>() {
+            Some(rustls::Error::InvalidCertificate(_)) => return Some(Refusal::Certificate),
+            Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+                return Some(Refusal::NotTls);
+            }
+            _ => {}
         }
         cause = match c.downcast_ref::<std::io::Error>() {
             Some(io) => io.get_ref().map(|held| held as &(dyn std::error::Error + 'static)),
             None => c.source(),
         };
     }
-    false
+    None
 }
 
 pub(super) fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {

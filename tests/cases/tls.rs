@@ -1,7 +1,7 @@
 //! TLS trust on every OS (these run on Linux, macOS and Windows, and under Wine in
 //! `.ci/platforms.sh`): a private CA given in `SSL_CERT_FILE` or `SSL_CERT_DIR` is trusted,
-//! an unknown CA is refused before any request is sent, and unusable `SSL_CERT_*` entries
-//! are named in the message. The server is an in-process rustls server on 127.0.0.1 with
+//! an unknown CA is refused before any request is sent, unusable `SSL_CERT_*` entries
+//! are named in the message, and a server that does not answer in TLS is said at once. The server is an in-process rustls server on 127.0.0.1 with
 //! certificates from a fresh private CA (rcgen).
 
 use std::io::{Read, Write};
@@ -145,6 +145,37 @@ fn an_unknown_ca_is_refused_before_any_request() {
     let m = run.output("message").to_lowercase();
     assert!(m.contains("certificate") && !m.contains("http client"), "{m}");
     assert_eq!(server.paths(), Vec::<String>::new(), "no request (and no key) over an untrusted connection");
+}
+
+/// A plain HTTP server behind an https URL (the wrong port, a proxy without TLS) answers
+/// the handshake with an HTTP error page: said at once with what to check, not asked
+/// again until the deadline ("received corrupt message" ten times over).
+#[test]
+fn a_plain_http_server_behind_an_https_url_is_said_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(Mutex::new(0));
+    let counted = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            *counted.lock().unwrap() += 1;
+            let _ = tcp.read(&mut [0u8; 1024]);
+            let _ =
+                tcp.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let run = Cmd::github(&format!("https://127.0.0.1:{port}/api/v1")).input("timeout", "20s").run();
+    run.expect_code(4);
+    assert!(run.elapsed < Duration::from_secs(5), "took {:?}", run.elapsed);
+    assert_eq!(*accepted.lock().unwrap(), 1, "asked once");
+    let m = run.output("message");
+    assert!(
+        m.contains(&format!(
+            "the server at 127.0.0.1:{port} does not answer in TLS (plain HTTP on an https URL?): check the URL's \
+             scheme and port"
+        )),
+        "{m}"
+    );
 }
 
 #[test]
