@@ -81,18 +81,19 @@ fn a_create_answered_503_with_retry_after_is_repeated_no_sooner() {
 
 /// The storage host's `Retry-After` (on a 503, a 429) holds the upload's next try (its own
 /// back-off is 1 s); asked for past the deadline, it is not sent again and the step says so.
+/// A 429 there counts towards max-errors.
 #[test]
 fn an_upload_answered_503_with_retry_after_is_sent_again_no_sooner() {
     let slow = |after: &str| Reply::status(503, json!({})).with_header("Retry-After", after);
-    let run = |puts: Vec<Reply>, timeout: &str| {
+    let run = |puts: Vec<Reply>, timeout: &str, max_errors: &str| {
         let server = api(vec![created("p-new")], vec![listing(json!([]))]).route("PUT", "/storage/m1", puts);
-        let cmd = publish(&server).input("timeout", timeout);
+        let cmd = publish(&server).input("timeout", timeout).input("max-errors", max_errors);
         let media = png(cmd.path("").as_path());
         let run = cmd.input("media", &media).run();
         let puts: Vec<_> = server.requests().into_iter().filter(|r| r.method == "PUT").collect();
         (run, puts.iter().map(|r| r.at).collect::<Vec<_>>(), creates(&server).len())
     };
-    let (done, puts, made) = run(vec![slow("1.6"), Reply::ok(json!({}))], "10s");
+    let (done, puts, made) = run(vec![slow("1.6"), Reply::ok(json!({}))], "10s", "5");
     done.expect_code(0);
     assert_eq!((puts.len(), made), (2, 1));
     assert!(puts[1] - puts[0] >= Duration::from_millis(1600), "{:?}", puts[1] - puts[0]);
@@ -104,7 +105,7 @@ fn an_upload_answered_503_with_retry_after_is_sent_again_no_sooner() {
 
     // A 429 the same way, asking past the deadline.
     let limited = Reply::status(429, json!({})).with_header("Retry-After", "60");
-    let (stopped, puts, made) = run(vec![limited, Reply::ok(json!({}))], "10s");
+    let (stopped, puts, made) = run(vec![limited, Reply::ok(json!({}))], "10s", "5");
     stopped.expect_code(3);
     assert_eq!((puts.len(), made), (1, 0));
     assert!(
@@ -117,4 +118,11 @@ fn an_upload_answered_503_with_retry_after_is_sent_again_no_sooner() {
         "{}",
         stopped.output("message")
     );
+
+    // A 429 from the storage host counts towards max-errors, as a 5xx does.
+    let limited = || Reply::status(429, json!({})).with_header("Retry-After", "0.1");
+    let (given_up, puts, made) = run(vec![limited(), limited(), Reply::ok(json!({}))], "10s", "2");
+    given_up.expect_code(4);
+    assert_eq!((puts.len(), made), (2, 0));
+    assert!(given_up.output("message").contains("HTTP 429"), "{}", given_up.output("message"));
 }
