@@ -129,9 +129,11 @@ fn a_runner_clock_off_the_apis_still_finds_its_own_post() {
         let run = publish(&server).input("timeout", "5s").input("dedupe", "0").run();
         run.expect_code(0);
         assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
-        // `Date` has whole seconds: 10 minutes, give or take one.
-        let said = ["9m59s", "10m00s", "10m01s"]
-            .map(|by| format!("this machine's clock is {by} {way} PostEverywhere's (by its Date header)"));
-        assert!(said.iter().any(|s| run.stdout.contains(s)), "{}", run.stdout);
+        // `Date` has whole seconds, and its text was fixed when the server was set up, before
+        // the binary started (a second or more under Wine): 10 minutes, give or take a few.
+        let line = run.stdout.lines().find(|l| l.contains("this machine's clock is ")).unwrap_or("");
+        let near = ["is 9m5", "is 10m0"].iter().any(|by| line.contains(by));
+        let said = format!(" {way} PostEverywhere's (by its Date header)");
+        assert!(near && line.contains(&said), "{}", run.stdout);
     }
 }
