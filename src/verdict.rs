@@ -95,8 +95,7 @@ fn judge(
         // Made by this step, none of its results read (the signal came while the create was
         // out, or before the first answer): "the last known state" would be nothing.
         (None, Stop::Signal(s)) if p.made_here() && !answered => {
-            let (status, _) = cancelled(*s);
-            (status, Some(format!("cancelled by {} after the post was made, before any of its results were read", name(*s))))
+            (Status::Cancelled, Some(format!("cancelled by {} after the post was made, before any of its results were read", name(*s))))
         }
         (None, Stop::Signal(s)) => cancelled(*s),
         (None, Stop::Setup(m)) => (Status::Error, Some(m.clone())),

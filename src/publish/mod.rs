@@ -243,12 +243,13 @@ pub async fn publish<E: Events>(
         dedupe::Wanted { content: dedupe::normal(&p.content), due: p.schedule_at.as_ref().map(|(t, _)| *t) };
     let content = &want.content;
     // The pipeline's start is on GitLab's clock: read against the API's, not this machine's.
-    let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), client.now());
+    let api_now = client.now();
+    let window = dedupe::window(p.dedupe, |k| std::env::var(k).ok(), api_now);
     // Since when no post with this content went to these accounts, as the dedupe look found.
     // Only a look that answered says so: one refused says nothing of the window.
     let mut none_since = None;
     if !window.is_zero() {
-        let since = client.now() - window;
+        let since = api_now - window;
         match s.look(content, &ids, since, DEDUPE_PAGES).await {
             Ok((None, Some(other))) => {
                 let line = overlap_line(&other, &resolved.targets, window);
@@ -256,7 +257,7 @@ pub async fn publish<E: Events>(
                 return Ended::Stop { record, status: Status::Error, code: code::API, message: line };
             }
             Ok((Some(found), _)) => {
-                let other = other_time(&want, &found, client.now());
+                let other = other_time(&want, &found, api_now);
                 if !other.is_empty() {
                     events.warn(&format!(
                         "reusing post {} with this content{other}; if a second post is meant (a reminder), set \

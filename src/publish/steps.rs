@@ -276,10 +276,10 @@ where
                 Ok(r) => r,
                 Err(s) if !started => return Err(Failed::Signal(s)),
                 Err(s) if graced && s == Signal::Interrupt => match self.grace(out).await {
+                    // Taken as any answer below; the step stops once it has named the post.
                     Ok(Ok(a)) => {
                         self.interrupted = Some(s);
-                        self.clock.pacer.observe(self.now(), a.rate);
-                        return Ok(a.value);
+                        Ok(a)
                     }
                     // A lost answer may have made the post; a refusal (a 429, a 4xx) or a
                     // call that never reached the API made none.

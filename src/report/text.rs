@@ -224,7 +224,6 @@ pub fn fault_line(
     }
 }
 
-/// What one request did, for debug logs.
 /// How far this machine's clock is from the API's (`Client::clock_offset`, ms; positive:
 /// the API's is ahead), and that the API's times are read on its clock.
 pub fn clock_off(ms: i64) -> String {
@@ -235,6 +234,7 @@ pub fn clock_off(ms: i64) -> String {
     )
 }
 
+/// What one request did, for debug logs.
 pub fn debug_line(id: &str, action: &Action, fault: Option<&Fault>, took: Duration) -> String {
     let what = match action {
         Action::Results => "GET results".to_owned(),

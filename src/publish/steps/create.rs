@@ -42,15 +42,15 @@ where
         // `calls` counts the creates that reached the API; `unsent`, those that did not
         // (no connection), which made nothing and are bounded by max-errors instead.
         let (mut calls, mut unsent, mut lost_last) = (0, 0, None);
+        let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
         loop {
             let at = self.creates.earliest(self.now());
             if at > self.cfg.timeout {
                 let why = format!(
                     "PostEverywhere's {CREATES_PER_MINUTE} creates a minute held the next create past it"
                 );
-                return Err(CreateFailed { failed: Failed::Deadline(Some(why)), calls, lost: lost_last });
+                return Err(failed(Failed::Deadline(Some(why)), calls, lost_last));
             }
-            let failed = |failed, calls, lost| CreateFailed { failed, calls, lost };
             self.sleep_until(at).await.map_err(|f| failed(f, calls, lost_last.clone()))?;
             // On the API's clock (`Client::now`), and clocks still differ: a post made by this
             // call may be stamped earlier, by a minute, or back to when the dedupe look found
@@ -81,8 +81,9 @@ where
                 }
                 // Stopped before it was sent (waiting for the request budget, or out a
                 // 429, which made nothing): no post from it.
-                Err(f @ Failed::Deadline(_)) => return Err(failed(f, calls, lost_last)),
-                Err(f @ Failed::Signal(_)) => return Err(failed(f, calls, lost_last)),
+                Err(f @ (Failed::Deadline(_) | Failed::Signal(_))) => {
+                    return Err(failed(f, calls, lost_last));
+                }
                 answer => answer,
             };
             // Only a create that reached the API counts against its creates a minute, and
