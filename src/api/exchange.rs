@@ -57,8 +57,7 @@ impl Client {
         if status.is_redirection() {
             return self.redirect_fault(status, resp.headers());
         }
-        let retry_after =
-            resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let retry_after = retry_after(resp.headers()).map(str::to_owned);
         let bytes = match self.read_capped(resp).await {
             Ok(bytes) => bytes,
             Err(f) => return f,
@@ -198,6 +197,12 @@ fn tls_refusal(e: &reqwest::Error) -> Option<Refusal> {
         };
     }
     None
+}
+
+/// The `Retry-After` header's text, for `ratelimit::asked_wait` (the API's answers and a
+/// storage host's alike).
+pub(super) fn retry_after(h: &HeaderMap) -> Option<&str> {
+    h.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok())
 }
 
 pub(super) fn rate_info(h: &HeaderMap, now: SystemTime) -> RateInfo {

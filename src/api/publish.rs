@@ -287,7 +287,7 @@ impl Client {
         let what = format!("the upload host answered HTTP {}", status.as_u16());
         if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408 {
             // A storage host asks for a pause the same way (S3's 503 Slow Down may).
-            let asked = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok());
+            let asked = super::exchange::retry_after(resp.headers());
             let after = super::ratelimit::asked_wait(asked, None, SystemTime::now());
             Err(Fault::Transient { reason: what, reached: true, after })
         } else {

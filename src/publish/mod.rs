@@ -19,7 +19,7 @@ use crate::model::{Destination, State};
 use crate::outcome::{Signal, Status, code};
 use crate::run::{Clock, Events};
 use crate::signal::Signals;
-use steps::{CLOCK_SKEW, DEDUPE_PAGES, Failed, Steps};
+use steps::{CLOCK_SKEW, Created, DEDUPE_PAGES, Failed, Steps};
 
 /// What publishing did, for the report.
 #[derive(Debug, Clone, Default)]
@@ -345,10 +345,10 @@ pub async fn publish<E: Events>(
         }
     }
     match s.create(&body, content, &ids, none_since).await {
-        Ok((id, calls)) => {
+        Ok(Created { id, calls, signal }) => {
             record.create_calls = calls;
             record.created = true;
-            if let Some(signal) = s.interrupted() {
+            if let Some(signal) = signal {
                 s.say(&format!(
                     "created post {id} (its answer came after the signal); not waiting for its destinations"
                 ));

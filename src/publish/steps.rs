@@ -18,6 +18,7 @@ use crate::signal::Signals;
 mod create;
 mod looks;
 mod media;
+pub use create::Created;
 pub use looks::{CLOCK_SKEW, DEDUPE_PAGES};
 
 /// How many times the posts are listed, looking for the post a create whose answer was
@@ -51,9 +52,6 @@ pub struct Steps<'a, E> {
     events: &'a E,
     clock: &'a mut Clock,
     signals: &'a mut Signals,
-    /// The signal that came while a create call was out, when its answer came after it
-    /// (in `CREATE_GRACE`): the post is named, then the step stops.
-    interrupted: Option<Signal>,
     creates: Pacer,
     /// Posts like this one made before the first create (`note_earlier`): never ours.
     earlier: Vec<String>,
@@ -86,7 +84,6 @@ where
             events,
             clock,
             signals,
-            interrupted: None,
             creates,
             earlier: Vec::new(),
             asked: Vec::new(),
@@ -203,11 +200,6 @@ where
         }
     }
 
-    /// The signal that came while a create call was out, whose answer came after it.
-    pub fn interrupted(&self) -> Option<Signal> {
-        self.interrupted
-    }
-
     /// How long to wait before repeating a request after `errors` failures in a row:
     /// doubling from `min(poll-interval, 2 s)`, up to 32 times that.
     fn retry_wait(&self, errors: u32) -> Duration {
@@ -221,19 +213,19 @@ where
         F: FnMut(Duration) -> Fut,
         Fut: Future<Output = Result<Answer<T>, Fault>>,
     {
-        self.call_graced(what, repeat, false, make).await
+        self.call_graced(what, repeat, false, make).await.map(|(value, _)| value)
     }
 
     /// `call`; when `graced`, a SIGINT while the request is out waits up to `CREATE_GRACE`
-    /// for its answer (SIGTERM stops at once): an answer then is returned, and the signal
-    /// kept in `interrupted`, for the step to stop on once it has named what the call did.
+    /// for its answer (SIGTERM stops at once): an answer then is returned with the signal,
+    /// for the step to stop on once it has named what the call did.
     async fn call_graced<T, F, Fut>(
         &mut self,
         what: &str,
         repeat: bool,
         graced: bool,
         mut make: F,
-    ) -> Result<T, Failed>
+    ) -> Result<(T, Option<Signal>), Failed>
     where
         F: FnMut(Duration) -> Fut,
         Fut: Future<Output = Result<Answer<T>, Fault>>,
@@ -272,15 +264,12 @@ where
                     out.as_mut().poll(cx)
                 }) => Ok(r),
             };
-            let r = match first {
-                Ok(r) => r,
+            let (r, signal) = match first {
+                Ok(r) => (r, None),
                 Err(s) if !started => return Err(Failed::Signal(s)),
                 Err(s) if graced && s == Signal::Interrupt => match self.grace(out).await {
                     // Taken as any answer below; the step stops once it has named the post.
-                    Ok(Ok(a)) => {
-                        self.interrupted = Some(s);
-                        Ok(a)
-                    }
+                    Ok(Ok(a)) => (Ok(a), Some(s)),
                     // A lost answer may have made the post; a refusal (a 429, a 4xx) or a
                     // call that never reached the API made none.
                     Ok(Err(f)) if matches!(f, Fault::Transient { .. }) && !f.never_sent() => {
@@ -295,7 +284,7 @@ where
             match r {
                 Ok(a) => {
                     self.clock.pacer.observe(now, a.rate);
-                    return Ok(a.value);
+                    return Ok((a.value, signal));
                 }
                 Err(Fault::RateLimited { wait, reason }) => {
                     let wait = wait.unwrap_or(self.cfg.poll_interval.min(Duration::from_secs(10)));

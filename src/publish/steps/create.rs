@@ -15,6 +15,14 @@ use crate::run::Events;
 /// `POST /posts` calls at most, each after the API showed no post from the one before.
 const MAX_CREATES: u32 = 3;
 
+/// The post `create` made: its id, the calls made, and the signal that came while the
+/// call that made it was out (its answer came in `CREATE_GRACE`; the step stops on it).
+pub struct Created {
+    pub id: String,
+    pub calls: u32,
+    pub signal: Option<Signal>,
+}
+
 /// Why `create` made no post it knows of: how it stopped, the calls it made, and the last
 /// answer it lost (when there is one, the post may have been made all the same).
 pub struct CreateFailed {
@@ -29,15 +37,15 @@ where
 {
     /// Creates the post, never twice: a call whose answer was lost is repeated only when
     /// the API shows no post from it after `LOOKS` looks, and never when the API accepted
-    /// it; a call that never reached the API is repeated at once. Returns the post id and
-    /// the calls made; on failure also the answer lost last (the post may exist).
+    /// it; a call that never reached the API is repeated at once. On failure, also the
+    /// answer lost last (the post may exist).
     pub async fn create(
         &mut self,
         body: &Value,
         content: &str,
         accounts: &[i64],
         none_since: Option<SystemTime>,
-    ) -> Result<(String, u32), CreateFailed> {
+    ) -> Result<Created, CreateFailed> {
         let client = self.client;
         // `calls` counts the creates that reached the API; `unsent`, those that did not
         // (no connection), which made nothing and are bounded by max-errors instead.
@@ -93,13 +101,16 @@ where
             calls += 1;
             unsent = 0;
             let (lost, accepted, asked) = match answer {
-                Ok(Some(id)) => return Ok((id, calls)),
+                Ok((Some(id), signal)) => return Ok(Created { id, calls, signal }),
                 // Its answer came after SIGINT: not looked for, the step stops.
-                Ok(None) if self.interrupted.is_some() => {
+                Ok((None, Some(signal))) => {
+                    // Only SIGINT has a grace.
                     let lost = "the API accepted the post but gave no usable id, after SIGINT".to_owned();
-                    return Err(failed(Failed::SignalOut(Signal::Interrupt), calls, Some(lost)));
+                    return Err(failed(Failed::SignalOut(signal), calls, Some(lost)));
                 }
-                Ok(None) => ("the API accepted the post but gave no usable id".to_owned(), true, None),
+                Ok((None, None)) => {
+                    ("the API accepted the post but gave no usable id".to_owned(), true, None)
+                }
                 Err(Failed::Fault(Fault::Transient { reason, after, .. })) => (reason, false, after),
                 // Stopped while the call was out: the API may have taken it.
                 Err(f @ Failed::SignalOut(_)) => {
@@ -118,7 +129,7 @@ where
             match self.made(content, accounts, since, accepted).await {
                 Ok(Some(p)) => {
                     self.say(&format!("found it, post {}: not posting again", p.post_id));
-                    return Ok((p.post_id, calls));
+                    return Ok(Created { id: p.post_id, calls, signal: None });
                 }
                 Ok(None) if calls < MAX_CREATES => {
                     let looked = human_duration(self.now().saturating_sub(lost_at));
