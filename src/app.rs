@@ -113,7 +113,7 @@ pub async fn start(demo: Option<crate::demo::Demo>) -> u8 {
 async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) -> (Waited, Option<Record>) {
     let mut clock = Clock::start(cfg);
     let Some(p) = &cfg.publish else {
-        let posts = waits(cfg, &clock, &cfg.post_ids);
+        let posts = waits(cfg, &cfg.post_ids);
         let client = Arc::new(client);
         let waited = run(cfg, Arc::clone(&client), sink, signals.recv(), clock, posts).await;
         // Said once, after the wait (publishing says it before its first look).
@@ -126,7 +126,7 @@ async fn wait(cfg: &Config, client: Client, sink: &Sink, signals: &mut Signals) 
     // The post publishing made or reused, as the wait starts it.
     let made = |record: &Record| {
         let id = record.post_id.clone().unwrap_or_default();
-        let mut posts = waits(cfg, &clock, std::slice::from_ref(&id));
+        let mut posts = waits(cfg, std::slice::from_ref(&id));
         posts[0].seed(record.skipped_destinations(&id));
         posts[0].known.expect(record.expected_destinations(&id));
         posts[0].published_here(record.created, record.reused);

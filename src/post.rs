@@ -4,7 +4,7 @@
 //! they are final again. The driver asks `due`, runs the `Action` from `take`, and feeds
 //! the answer back.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::api::Fault;
 use crate::api::model::{Results, RetryAck};
@@ -51,8 +51,6 @@ pub struct Limits {
     pub interval: Duration,
     pub max_errors: u32,
     pub retry_failed: u32,
-    /// The deadline as wall-clock time, to compare with `scheduled_for`.
-    pub deadline_wall: SystemTime,
 }
 
 #[derive(Debug, Clone)]

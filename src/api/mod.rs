@@ -202,9 +202,7 @@ impl Client {
     pub async fn post(&self, post_id: &str, timeout: Duration) -> Result<Answer<Results>, Fault> {
         let req = self.http.get(self.url(post_id, Call::Post)).timeout(timeout);
         let (bytes, rate) = self.send_unscrubbed(req).await?;
-        let offset = self.clock_offset().unwrap_or(0);
-        let value = lossy(&bytes, |b| decode_post(post_id, b, self.now()))
-            .map(|r| Results { clock_offset_ms: offset, ..r });
+        let value = lossy(&bytes, |b| decode_post(post_id, b, self.now()));
         self.scrubbed(value, bytes, rate)
     }
 

@@ -6,7 +6,7 @@
 //! structs (no `Value` tree per answer); error bodies, rare, go through `serde_json::Value`.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
@@ -25,9 +25,9 @@ pub struct Results {
     pub destinations: Vec<Destination>,
     /// Status words we did not recognise (treated as pending).
     pub unknown_statuses: Vec<String>,
-    /// How far the API's clock was from this machine's when it answered, in ms
-    /// (`Client::clock_offset`): its times (`scheduled_for`) are on its clock.
-    pub clock_offset_ms: i64,
+    /// How long until `scheduled_for`, from when the API answered and on its clock (zero
+    /// when it is past), so no clock of this machine's is compared with the API's.
+    pub scheduled_in: Option<Duration>,
 }
 
 /// The API's error object, from the envelope or a bare `{"error": …}` body.
@@ -188,14 +188,22 @@ fn results(body: Body) -> Result<Results, DecodeError> {
         account_ids: Vec::new(),
         destinations: list.destinations,
         unknown_statuses: list.unknown_statuses,
-        clock_offset_ms: 0,
+        scheduled_in: None,
     })
 }
 
 /// Decodes a results body (`GET /posts/{id}/results`) for `post_id`; `now` on the API's
 /// clock (a next retry is judged against it).
 pub fn decode_results(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Results, DecodeError> {
-    results(read(post_id, bytes, now)?)
+    let mut r = results(read(post_id, bytes, now)?)?;
+    r.scheduled_in = scheduled_in(r.scheduled_for.as_deref(), now);
+    Ok(r)
+}
+
+/// How long until `at` (an RFC 3339 time), from `now` on the same clock: zero when past.
+fn scheduled_in(at: Option<&str>, now: SystemTime) -> Option<Duration> {
+    let at = crate::time::parse_time(at?)?;
+    Some(at.duration_since(now).unwrap_or_default())
 }
 
 /// Decodes a post body (`GET /posts/{id}`): its status and schedule, and its destinations
@@ -219,11 +227,11 @@ pub fn decode_post(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Resul
     let destinations = results(body).map(|r| r.destinations).unwrap_or_default();
     Ok(Results {
         post_status,
+        scheduled_in: scheduled_in(scheduled_for.as_deref(), now),
         scheduled_for,
         account_ids,
         destinations,
         unknown_statuses: Vec::new(),
-        clock_offset_ms: 0,
     })
 }
 

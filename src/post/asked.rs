@@ -23,11 +23,9 @@ impl PostWait {
                 self.step = Step::Done(Finish::Draft);
                 return;
             }
-            let at = post.scheduled_for.as_deref().and_then(crate::time::parse_time);
-            if let (Some(at), Some(text)) = (at, post.scheduled_for.take()) {
-                // On this machine's clock, as the deadline is.
-                let here = crate::api::ratelimit::shifted(at, -post.clock_offset_ms);
-                if here > self.limits.deadline_wall {
+            if let (Some(left), Some(text)) = (post.scheduled_in, post.scheduled_for.take()) {
+                // Both from the answer, on the API's clock: no clock is compared with another.
+                if now + left > self.limits.timeout {
                     self.step = Step::Done(Finish::Scheduled(text));
                     return;
                 }

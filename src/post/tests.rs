@@ -8,13 +8,7 @@ use serde_json::json;
 const S: fn(u64) -> Duration = Duration::from_secs;
 
 fn limits(retry_failed: u32) -> Limits {
-    Limits {
-        timeout: S(300),
-        interval: S(10),
-        max_errors: 3,
-        retry_failed,
-        deadline_wall: SystemTime::UNIX_EPOCH + S(2_000_000_000),
-    }
+    Limits { timeout: S(300), interval: S(10), max_errors: 3, retry_failed }
 }
 
 fn results(dests: Vec<Destination>) -> Results {
@@ -194,10 +188,15 @@ fn rate_limited_retries_wait_and_repeat() {
 #[test]
 fn all_queued_looks_at_the_post_once() {
     let queued = || results(vec![with_status(dest("x", "@x", State::Pending), State::Pending, "queued")]);
-    let post = |status: &str, at: Option<&str>| Results {
-        post_status: Some(status.into()),
-        scheduled_for: at.map(str::to_owned),
-        ..Results::default()
+    // Decoded as the client does, on an API clock whose `now` is the step's start, 300 s
+    // before its deadline.
+    let api_now = std::time::SystemTime::UNIX_EPOCH + S(2_000_000_000);
+    let post = |status: &str, at: Option<&str>| {
+        let mut body = json!({"data": {"id": "p", "status": status, "destinations": []}});
+        if let Some(at) = at {
+            body["data"]["scheduled_for"] = json!(at);
+        }
+        crate::api::model::decode_post("p", body.to_string().as_bytes(), api_now).unwrap()
     };
     // Due after the deadline: stop at once.
     let mut p = PostWait::new("p".into(), limits(0));
@@ -222,16 +221,20 @@ fn all_queued_looks_at_the_post_once() {
     assert_eq!(p.take(), Some(Action::Results));
     p.on_results(S(10), Ok(queued()), 0.0);
     assert_eq!(p.take(), Some(Action::Results));
-    // Due 6m40s after the deadline on the API's clock, which is 10 minutes ahead of this
-    // machine's: 3m20s before the deadline here, so waited for.
-    for (offset_ms, after) in [(0, true), (600_000, false)] {
+    // Due a time after the API's now when it answered (2033-05-18T03:33:20Z), and the
+    // answer read some time into the step: the two add up against the 300 s deadline,
+    // whichever clock this machine keeps (the wait never reads it).
+    for (due, read_at, after) in [("03:37:30", 0, false), ("03:37:30", 100, true), ("03:40:00", 0, true)] {
         let mut p = PostWait::new("p".into(), limits(0));
         p.take();
         p.on_results(S(0), Ok(queued()), 0.0);
         p.take();
-        let due = Results { clock_offset_ms: offset_ms, ..post("scheduled", Some("2033-05-18T03:40:00Z")) };
-        p.on_post(S(0), Ok(due), 0.0);
-        assert_eq!(matches!(p.finished(), Some(Finish::Scheduled(_))), after, "offset {offset_ms}");
+        p.on_post(S(read_at), Ok(post("scheduled", Some(&format!("2033-05-18T{due}Z")))), 0.0);
+        assert_eq!(
+            matches!(p.finished(), Some(Finish::Scheduled(_))),
+            after,
+            "due {due}, read at {read_at} s"
+        );
     }
 }
 

@@ -46,9 +46,9 @@ impl Clock {
     }
 }
 
-/// A wait for each of `ids`, on `clock`'s deadline.
-pub fn waits(cfg: &Config, clock: &Clock, ids: &[String]) -> Vec<PostWait> {
-    let limits = limits(cfg, clock.started_at);
+/// A wait for each of `ids`, on the step's deadline.
+pub fn waits(cfg: &Config, ids: &[String]) -> Vec<PostWait> {
+    let limits = limits(cfg);
     ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect()
 }
 
@@ -65,7 +65,7 @@ pub struct Waited {
 impl Waited {
     /// The wait never started.
     pub fn not_started(cfg: &Config, why: String) -> Waited {
-        let limits = limits(cfg, SystemTime::now());
+        let limits = limits(cfg);
         let posts = cfg.post_ids.iter().map(|id| PostWait::new(id.clone(), limits)).collect();
         Waited {
             posts,
@@ -97,12 +97,11 @@ impl Waited {
     }
 }
 
-fn limits(cfg: &Config, started_at: SystemTime) -> Limits {
+fn limits(cfg: &Config) -> Limits {
     Limits {
         timeout: cfg.timeout,
         interval: cfg.poll_interval,
         max_errors: cfg.max_errors,
         retry_failed: cfg.retry_failed,
-        deadline_wall: started_at + cfg.timeout,
     }
 }

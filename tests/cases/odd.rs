@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::server::{Reply, Server};
-use crate::util::{Cmd, dest, results};
+use crate::util::{Cmd, dest, results, rfc3339};
 
 /// A UTF-8 byte order mark before the body (some proxies add one) is read past.
 #[test]
@@ -94,4 +94,35 @@ fn a_reset_is_read_on_the_apis_clock() {
     // The reset is 0-1 s away on the API's clock (Date has whole seconds), plus a margin.
     assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
     assert!(run.stdout.contains(" behind PostEverywhere's (by its Date header)"), "{}", run.stdout);
+}
+
+/// A post's schedule is read against the deadline on the API's clock alone: 60 s after the
+/// API's now is after a 3 s deadline though this machine's clock runs 10 minutes ahead (on
+/// it, the time is long past), and 1 s after it is before the deadline though this clock
+/// runs 10 minutes behind (on it, the time is minutes past the deadline).
+#[test]
+fn a_schedule_is_read_on_the_apis_clock() {
+    for (skew, due_in, scheduled) in [(-600i64, 60, true), (600, 1, false)] {
+        let api_now = if skew < 0 {
+            std::time::SystemTime::now() - Duration::from_secs(skew.unsigned_abs())
+        } else {
+            std::time::SystemTime::now() + Duration::from_secs(skew.unsigned_abs())
+        };
+        let dated = |r: Reply| r.with_header("Date", httpdate::fmt_http_date(api_now));
+        let at = rfc3339(api_now + Duration::from_secs(due_in));
+        let queued = dated(Reply::ok(results(json!([dest("x", "queued")]))));
+        let published = dated(Reply::ok(results(json!([dest("x", "published")]))));
+        let post = json!({"data": {"post_id": "post_1", "status": "scheduled", "scheduled_for": at}});
+        let server = Server::new().results(vec![queued, published]).route(
+            "GET",
+            "/api/v1/posts/post_1",
+            vec![dated(Reply::ok(post))],
+        );
+        let run =
+            Cmd::github(&server.base_url()).input("timeout", "3s").input("poll-interval", "100ms").run();
+        run.expect_code(0);
+        let status = if scheduled { "scheduled" } else { "published" };
+        assert_eq!(run.output("status"), status, "clock {skew} s off, due in {due_in} s: {}", run.stdout);
+        assert_eq!(server.requests().len(), if scheduled { 2 } else { 3 }, "{skew}");
+    }
 }

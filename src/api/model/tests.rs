@@ -154,11 +154,19 @@ fn keys_are_read_as_json_defines_them() {
 fn post_bodies_give_status_schedule_and_any_destinations() {
     let body = json!({"data": {"id": "p", "status": "scheduled", "post_status": "other",
         "scheduled_at": "2030-01-01T00:00:00Z"}});
-    let r = decode_post("p", body.to_string().as_bytes(), SystemTime::now()).unwrap();
+    // Read on the API's clock (`now`), a day before it is due.
+    let api_now = httpdate::parse_http_date("Mon, 31 Dec 2029 00:00:00 GMT").unwrap();
+    let r = decode_post("p", body.to_string().as_bytes(), api_now).unwrap();
     assert_eq!(
-        (r.post_status.as_deref(), r.scheduled_for.as_deref()),
-        (Some("scheduled"), Some("2030-01-01T00:00:00Z"))
+        (r.post_status.as_deref(), r.scheduled_for.as_deref(), r.scheduled_in),
+        (Some("scheduled"), Some("2030-01-01T00:00:00Z"), Some(Duration::from_secs(86_400)))
     );
+    let later = api_now + Duration::from_secs(90_000);
+    let r = decode_post("p", body.to_string().as_bytes(), later).unwrap();
+    assert_eq!(r.scheduled_in, Some(Duration::ZERO), "past");
+    let body = json!({"data": {"status": "scheduled", "scheduled_for": "soon"}});
+    let r = decode_post("p", body.to_string().as_bytes(), api_now).unwrap();
+    assert_eq!((r.scheduled_for.as_deref(), r.scheduled_in), (Some("soon"), None), "unreadable");
     assert!(r.destinations.is_empty(), "no list is no error here");
     let body = json!({"post_status": "publishing", "destinations": [{"platform": "x", "status": "live"}]});
     let r = decode_post("p", body.to_string().as_bytes(), SystemTime::now()).unwrap();

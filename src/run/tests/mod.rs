@@ -348,7 +348,7 @@ fn simulate(s: &Setup, script: Script) -> Result<(Vec<Logged>, Duration), TestCa
         let fake = Arc::new(Fake { script, t0, log: Mutex::default(), counts: Mutex::default() });
         let rec = Recorder { t0, said: Mutex::default() };
         let clock = Clock::start(&cfg);
-        let mut posts = waits(&cfg, &clock, &cfg.post_ids);
+        let mut posts = waits(&cfg, &cfg.post_ids);
         for p in &mut posts {
             let posted_to = (1..=s.posted_to).map(|a| {
                 let mut d = crate::report::fixtures::dest("x", "@a", State::Pending);
