@@ -122,17 +122,28 @@ impl Client {
     /// not change during a run), so it stops the run at once instead of taking every try
     /// and the whole timeout to say the same thing; no request was sent over it.
     pub(super) fn network(&self, e: &reqwest::Error) -> Fault {
+        let at = || {
+            e.url().map_or(String::new(), |u| {
+                format!(" at {}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(443))
+            })
+        };
+        // Asked again, either answers the same: said at once, with what to check.
         match tls_refusal(e) {
-            Some(Refusal::Certificate) => Fault::Fatal { status: None, message: self.describe(e) },
-            // Asked again it answers the same: said at once, with what to check.
-            Some(Refusal::NotTls) => {
-                let at = e.url().map_or(String::new(), |u| {
-                    format!(" at {}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(443))
-                });
+            Some(Refusal::Certificate) => {
                 let message = format!(
-                    "{}; the server{at} does not answer in TLS (plain HTTP on an https URL?): check the URL's \
+                    "{}; the certificate of the server{} is not trusted here: check the URL's host, or, \
+                     behind a proxy that inspects TLS, give its CA in SSL_CERT_FILE",
+                    self.describe(e),
+                    at()
+                );
+                Fault::Fatal { status: None, message }
+            }
+            Some(Refusal::NotTls) => {
+                let message = format!(
+                    "{}; the server{} does not answer in TLS (plain HTTP on an https URL?): check the URL's \
                      scheme and port",
-                    self.describe(e)
+                    self.describe(e),
+                    at()
                 );
                 Fault::Fatal { status: None, message }
             }

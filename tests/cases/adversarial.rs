@@ -166,11 +166,15 @@ fn special_files_are_refused_before_the_wait_and_links_are_written_through() {
     std::os::unix::fs::symlink("/dev/null", &link_to_null).unwrap();
     let fifo = dir.path().join("fifo");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // A link to nowhere: written through, it would make a file wherever it points.
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("missing").join("results.json"), &dangling).unwrap();
     for (path, why) in [
         ("/dev/null".to_owned(), "a character device"),
         (link_to_null.display().to_string(), "not a regular file"),
         (fifo.display().to_string(), "a named pipe"),
         (dir.path().display().to_string(), "a folder"),
+        (dangling.display().to_string(), "does not exist"),
     ] {
         let run = Cmd::github(&server.base_url()).input("results-file", &path).run();
         run.expect_code(2);
@@ -180,6 +184,8 @@ fn special_files_are_refused_before_the_wait_and_links_are_written_through() {
     use std::os::unix::fs::FileTypeExt as _;
     assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    assert!(!dir.path().join("missing").exists(), "nothing made where the link points");
     // A link to a regular file is written through and stays a link.
     let real = dir.path().join("real.json");
     std::fs::write(&real, "{}").unwrap();

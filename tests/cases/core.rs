@@ -278,3 +278,25 @@ fn three_hundred_destinations_keep_every_output_line_readable_by_act() {
     assert!(longest < 1024, "a line of {longest} bytes");
     assert_eq!(json!(run.results()), run.results_file.as_ref().unwrap()["destinations"]);
 }
+
+/// Links follow one rule everywhere, `https://` only: a published URL in clear (`http://`)
+/// or of another scheme counts as published but is left out of `published-urls` (a note
+/// says so) and of the summary's links; `results` keeps it.
+#[test]
+fn only_https_urls_are_links_and_published_urls() {
+    let mut x = dest("x", "published");
+    x["platform_post_url"] = json!("http://x.example/p/1");
+    let mut linkedin = dest("linkedin", "published");
+    linkedin["platform_post_url"] = json!("javascript:alert(1)");
+    let server =
+        Server::new().results(vec![Reply::ok(results(json!([dest("instagram", "published"), x, linkedin])))]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert_eq!(run.output("published-count"), "3");
+    assert_eq!(run.output("published-urls"), "https://instagram.example/p/1");
+    assert!(run.stdout.contains("published-urls leaves out 2 URLs that are not https://"), "{}", run.stdout);
+    assert!(run.summary.contains("(<https://instagram.example/p/1>)"), "{}", run.summary);
+    assert!(!run.summary.contains("http://") && !run.summary.contains("javascript"), "{}", run.summary);
+    let urls: Vec<_> = run.results().iter().map(|d| d["url"].as_str().unwrap_or("").to_owned()).collect();
+    assert!(urls.contains(&"http://x.example/p/1".to_owned()), "{urls:?}");
+}

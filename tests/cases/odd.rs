@@ -126,3 +126,25 @@ fn a_schedule_is_read_on_the_apis_clock() {
         assert_eq!(server.requests().len(), if scheduled { 2 } else { 3 }, "{skew}");
     }
 }
+
+/// A `Date` more than an hour from this machine's clock is not believed (a broken server, or
+/// a cached page): nothing is read on it, and the log says nothing of the clock. A reset in
+/// unix seconds is then read on this machine's clock, a second away (on the `Date`'s, two
+/// hours away, past the deadline).
+#[test]
+fn a_date_hours_off_is_not_believed() {
+    let now = std::time::SystemTime::now();
+    let epoch = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let spent = Reply::ok(results(json!([dest("x", "publishing")])))
+        .with_header("Date", httpdate::fmt_http_date(now - Duration::from_secs(2 * 3600)))
+        .with_header("X-RateLimit-Limit", "60")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", (epoch + 1).to_string());
+    let server = Server::new().results(vec![spent, Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("timeout", "8s").input("poll-interval", "100ms").run();
+    run.expect_code(0);
+    let r = server.requests();
+    assert_eq!(r.len(), 2);
+    assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
+    assert!(!run.stdout.contains("clock is"), "{}", run.stdout);
+}

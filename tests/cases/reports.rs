@@ -365,3 +365,17 @@ fn a_linked_report_whose_target_went_away_fails_every_report_alike() {
     assert_eq!(run.output("exit-code"), "5");
     assert!(run.output("message").contains("cannot write results-file to "), "{}", run.output("message"));
 }
+
+/// An earlier writer in the same step left `GITHUB_OUTPUT` and the summary without a final
+/// line break: ours start on a line of their own, and the runner reads both writers' outputs.
+#[test]
+fn an_earlier_writers_last_line_is_left_whole() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let cmd = Cmd::github(&server.base_url());
+    std::fs::write(cmd.path("github_output"), "theirs=1").unwrap();
+    std::fs::write(cmd.path("step_summary"), "Their line").unwrap();
+    let run = cmd.run();
+    run.expect_code(0);
+    assert_eq!((run.output("theirs"), run.output("status")), ("1", "published"));
+    assert!(run.summary.starts_with("Their line\n## ✅ PostEverywhere"), "{}", run.summary);
+}

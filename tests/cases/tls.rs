@@ -144,6 +144,9 @@ fn an_unknown_ca_is_refused_before_any_request() {
     assert!(!run.stdout.contains("trying again"), "{}", run.stdout);
     let m = run.output("message").to_lowercase();
     assert!(m.contains("certificate") && !m.contains("http client"), "{m}");
+    // Names the server to check (the URL's host, or a proxy that inspects TLS).
+    let at = format!("the certificate of the server at localhost:{} is not trusted", server.port);
+    assert!(m.contains(&at), "{m}");
     assert_eq!(server.paths(), Vec::<String>::new(), "no request (and no key) over an untrusted connection");
 }
 
