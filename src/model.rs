@@ -182,8 +182,10 @@ pub enum DestKey<'a> {
     Name(&'a str, &'a str),
 }
 
-/// Status words that mean the destination is live.
-const PUBLISHED: &[&str] = &["published", "done", "success", "succeeded", "sent", "live"];
+/// Status words that mean the destination is live: only these two (the API's reference). A
+/// word that might mean "handed to the platform" (`sent`, `success`) is not taken for it:
+/// the web app's Verifying comes after that, and its API spelling is not documented.
+const PUBLISHED: &[&str] = &["published", "done"];
 /// Status words that mean the destination failed (final unless a retry is scheduled).
 const FAILED: &[&str] = &["failed", "error", "cancelled", "canceled", "rejected"];
 /// Status words known to mean "not final yet"; anything else is pending too, with a warning.

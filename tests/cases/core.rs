@@ -243,6 +243,20 @@ fn unknown_statuses_are_pending_and_warned_about_once() {
     assert_eq!(run.stdout.matches("unknown destination status \"teleporting\"").count(), 1, "{}", run.stdout);
 }
 
+/// Success is only `published` or `done`, the API's own words: a word that might mean
+/// "handed to the platform, not yet verified" is pending, never green.
+#[test]
+fn only_the_apis_words_for_success_are_green() {
+    for word in ["sent", "success", "live"] {
+        let server =
+            Server::new().results(vec![Reply::ok(results(json!([{"platform": "x", "status": word}])))]);
+        let run = Cmd::github(&server.base_url()).input("timeout", "300ms").run();
+        run.expect_code(3);
+        assert_eq!((run.output("status"), run.output("pending-count")), ("timeout", "1"), "{word}");
+        assert!(run.stdout.contains(&format!("unknown destination status \"{word}\"")), "{}", run.stdout);
+    }
+}
+
 /// An account id the API sends as a fraction reaches the results file as text, so the file
 /// still holds to its schema (integer, string or null); `collect` validates every file.
 #[test]

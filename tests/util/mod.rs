@@ -315,7 +315,7 @@ pub fn results(dests: Value) -> Value {
         .map(|d| d.iter().filter_map(|d| d["status"].as_str()).map(str::to_lowercase).collect())
         .unwrap_or_default();
     let is = |words: &[&str]| statuses.iter().filter(|s| words.contains(&s.as_str())).count();
-    let published = is(&["published", "done", "success", "succeeded", "sent", "live"]);
+    let published = is(&["published", "done"]);
     let failed = is(&["failed", "error", "cancelled", "canceled", "rejected"]);
     let post_status = match (published, failed) {
         _ if statuses.is_empty() || published + failed < statuses.len() => "publishing",
