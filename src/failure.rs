@@ -85,9 +85,17 @@ const TRANSIENT: &[&str] = &[
     "internal server error",
     "network",
     "connection",
-    "503",
-    "502",
-    "500",
+    "bad gateway",
+];
+/// HTTP statuses an error may quote that mean "the platform's server failed": each only as a
+/// number of its own (not in `15003`), and not a limit (`max 500 characters`, `500 MB`).
+const SERVER_STATUSES: &[&str] = &["500", "502", "503", "504"];
+/// A number after one of these words, or before one of the next, is a limit, not a status.
+const LIMIT_BEFORE: &[&str] =
+    &["max", "maximum", "limit", "least", "most", "than", "exceeds", "under", "over", "of", "to"];
+const UNIT_AFTER: &[&str] = &[
+    "char", "byte", "kb", "mb", "gb", "kib", "mib", "px", "pixel", "word", "sec", "second", "minute", "ms",
+    "frame", "hashtag", "mention", "x",
 ];
 const CONTENT: &[&str] = &[
     "too long",
@@ -127,13 +135,25 @@ pub fn classify_failure(error: Option<&str>) -> FailureClass {
         FailureClass::Permanent
     } else if any(RECONNECT) {
         FailureClass::Reconnect
-    } else if any(TRANSIENT) {
+    } else if any(TRANSIENT) || quotes_server_status(&text) {
         FailureClass::Retryable
     } else if any(CONTENT) {
         FailureClass::Content
     } else {
         FailureClass::Retryable
     }
+}
+
+/// Whether lower-cased `text` quotes a server-failure status (`SERVER_STATUSES`) as a status:
+/// a number of its own, not a limit by the words around it.
+fn quotes_server_status(text: &str) -> bool {
+    let words: Vec<&str> =
+        text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().any(|(i, w)| {
+        SERVER_STATUSES.contains(w)
+            && !i.checked_sub(1).is_some_and(|p| LIMIT_BEFORE.contains(&words[p]))
+            && !words.get(i + 1).is_some_and(|n| UNIT_AFTER.iter().any(|u| n.starts_with(u)))
+    })
 }
 
 #[cfg(test)]
@@ -165,6 +185,15 @@ mod tests {
             ("Video upload timed out", Retryable),
             ("Media processing temporarily unavailable", Retryable),
             ("Platform returned 503", Retryable),
+            ("HTTP 502 from the platform", Retryable),
+            ("Video upload failed: HTTP 500", Retryable),
+            ("upstream error (504)", Retryable),
+            // A number that is a limit, or part of another, is no status.
+            ("Text is too long (max 500 characters)", Content),
+            ("File size exceeds 500 MB", Content),
+            ("Caption must be under 500 chars", Content),
+            ("Image must be at least 500x500", Content),
+            ("Invalid media id 15003", Content),
             ("Rate limit reached on platform", Retryable),
             ("something odd happened", Retryable),
             ("", Retryable),
