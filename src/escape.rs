@@ -141,12 +141,15 @@ pub fn xml_push(out: &mut String, c: char) {
 /// U+200B ZERO WIDTH SPACE: invisible, and it breaks the autolink patterns GitHub's
 /// renderer looks for in plain text (`www.`, `scheme://`, `mailto:`, `user@host`), and
 /// after `@` the mentions of GitHub and GitLab (which need a letter or digit right after
-/// the `@`: a summary posted as a comment must not notify whoever owns `@yourbrand`).
+/// the `@`: a summary posted as a comment must not notify whoever owns `@yourbrand`), and
+/// after `#`, `!` or `&` before a digit the references to issues, merge requests and epics
+/// (`(#100) Invalid parameter`, a caption's `fixes #42`: posted as a comment, each would
+/// link to that issue and leave a "mentioned in" note on it).
 const BREAK: char = '\u{200B}';
 
 /// Text for a Markdown table cell: HTML-escaped, pipes and backticks neutralised, links and
 /// images impossible (autolinks included: a zero-width space goes after `www`, after the
-/// `:` of `scheme:` and after `@`), newlines as `<br>`.
+/// `:` of `scheme:` and after `@`), no mention or reference (`BREAK`), newlines as `<br>`.
 pub fn md_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     push_md_cell(&mut out, s);
@@ -160,6 +163,14 @@ pub fn push_md_cell(out: &mut String, s: &str) {
         let rest = &s[i + c.len_utf8()..];
         if c == '@' {
             out.push('@');
+            out.push(BREAK);
+            continue;
+        }
+        if matches!(c, '#' | '!' | '&') && rest.starts_with(|d: char| d.is_ascii_digit()) {
+            match markup_entity(c) {
+                Some(e) => out.push_str(e),
+                None => out.push(c),
+            }
             out.push(BREAK);
             continue;
         }

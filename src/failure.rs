@@ -95,7 +95,7 @@ const LIMIT_BEFORE: &[&str] =
     &["max", "maximum", "limit", "least", "most", "than", "exceeds", "under", "over", "of", "to"];
 const UNIT_AFTER: &[&str] = &[
     "char", "byte", "kb", "mb", "gb", "kib", "mib", "px", "pixel", "word", "sec", "second", "minute", "ms",
-    "frame", "hashtag", "mention", "x",
+    "frame", "hashtag", "mention",
 ];
 const CONTENT: &[&str] = &[
     "too long",

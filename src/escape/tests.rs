@@ -113,6 +113,17 @@ fn autolink_triggers_are_broken() {
     assert_eq!(md_cell("14:30 ww w"), "14:30 ww w");
 }
 
+/// Issue, merge request and epic references (`#1`, `!2`, `&3`) are broken; a `#` before
+/// anything but a digit is left as it is.
+#[test]
+fn references_are_broken() {
+    assert_eq!(
+        md_cell("(#100) fixes #42, !7 and &3"),
+        "(#\u{200B}100) fixes #\u{200B}42, !\u{200B}7 and &amp;\u{200B}3"
+    );
+    assert_eq!(md_cell("#launch ! & #"), "#launch ! &amp; #");
+}
+
 #[test]
 fn log_lines_are_one_inert_line() {
     assert_eq!(

@@ -71,12 +71,11 @@ fn cells(line: &str) -> usize {
     pipes.saturating_sub(1)
 }
 
-/// The `@name`s GitHub's and GitLab's mention filters would link (and notify) in rendered
-/// HTML: an `@` after a non-word character (or at the start) and before a letter, digit or
-/// `_` (html-pipeline's MentionFilter, GitLab's user reference pattern), outside `<a>` and
-/// `<code>`, which both filters skip.
-pub fn mentions(html: &str) -> Vec<String> {
-    let (mut found, mut skip, mut prev) = (Vec::new(), 0i32, ' ');
+/// Calls `f(prev, c, after)` for each character of rendered HTML's text outside `<a>` and
+/// `<code>` (which GitHub's and GitLab's reference filters skip): the character before it
+/// (a space after a tag), it, and the text after it.
+fn each_char_outside_links(html: &str, mut f: impl FnMut(char, char, &str)) {
+    let (mut skip, mut prev) = (0i32, ' ');
     let mut rest = html;
     while let Some(c) = rest.chars().next() {
         if c == '<' {
@@ -91,16 +90,46 @@ pub fn mentions(html: &str) -> Vec<String> {
             continue;
         }
         let after = &rest[c.len_utf8()..];
-        if c == '@' && skip == 0 && !(prev.is_alphanumeric() || prev == '_') {
+        if skip == 0 {
+            f(prev, c, after);
+        }
+        prev = c;
+        rest = after;
+    }
+}
+
+/// The `@name`s GitHub's and GitLab's mention filters would link (and notify) in rendered
+/// HTML: an `@` after a non-word character (or at the start) and before a letter, digit or
+/// `_` (html-pipeline's MentionFilter, GitLab's user reference pattern), outside `<a>` and
+/// `<code>`.
+pub fn mentions(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    each_char_outside_links(html, |prev, c, after| {
+        if c == '@' && !(prev.is_alphanumeric() || prev == '_') {
             let name: String =
                 after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
             if !name.is_empty() {
                 found.push(name);
             }
         }
-        prev = c;
-        rest = after;
-    }
+    });
+    found
+}
+
+/// The references GitHub's and GitLab's filters would link in rendered HTML (and note on
+/// the issue referenced): `#`, and GitLab's `!` (merge requests) and `&` (epics), after a
+/// non-word character (or at the start) and right before a digit, outside `<a>` and
+/// `<code>`. `&` is read as the renderer wrote it, `&amp;`.
+pub fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    each_char_outside_links(&html.replace("&amp;", "&"), |prev, c, after| {
+        if matches!(c, '#' | '!' | '&') && !(prev.is_alphanumeric() || prev == '_') {
+            let n: String = after.chars().take_while(char::is_ascii_digit).collect();
+            if !n.is_empty() {
+                found.push(format!("{c}{n}"));
+            }
+        }
+    });
     found
 }
 
@@ -130,6 +159,9 @@ pub fn check_summary(md: &str, links: &[String]) -> Result<(), String> {
     let html = render(md);
     if let [name, ..] = mentions(&html).as_slice() {
         return Err(format!("@{name} would mention (and notify) someone"));
+    }
+    if let [r, ..] = references(&html).as_slice() {
+        return Err(format!("{r} would reference an issue, merge request or epic"));
     }
     if html.matches("<tr>").count() != rows {
         return Err(format!("{} table rows rendered for {rows} written", html.matches("<tr>").count()));
@@ -163,7 +195,7 @@ fn the_checker_rejects_what_the_renderer_would_break() {
     let table = "| a | b |\n|---|---|\n";
     let ok = format!("{table}| x | [view post](<https://x.example/a?b=1&amp;c=(2)\\|3>) |\n");
     check_summary(&ok, &["https://x.example/a?b=1&c=(2)|3".into()]).unwrap();
-    let quiet = format!("{table}| @\u{200B}yourbrand | a@\u{200B}b.co `@x` |\n");
+    let quiet = format!("{table}| @\u{200B}yourbrand | a@\u{200B}b.co `@x` #\u{200B}1 C#9 |\n");
     check_summary(&quiet, &[]).unwrap();
     for (bad, why) in [
         (format!("{table}| x | y | z |\n"), "extra cell"),
@@ -174,6 +206,9 @@ fn the_checker_rejects_what_the_renderer_would_break() {
         (format!("{table}| [click](https://x.example) | y |\n"), "a link with API text"),
         (format!("{table}| @yourbrand | y |\n"), "a mention"),
         (format!("{table}| x | ping \u{200B}@octocat |\n"), "a mention after a zero-width space"),
+        (format!("{table}| (#100) Invalid parameter | y |\n"), "an issue reference"),
+        (format!("{table}| x | see !7 |\n"), "a merge request reference"),
+        (format!("{table}| x | epic &amp;3 |\n"), "an epic reference"),
     ] {
         assert!(check_summary(&bad, &["https://x.example/a?b=1&quot;".into()]).is_err(), "{why}: {bad}");
     }
