@@ -182,6 +182,14 @@ pub enum DestKey<'a> {
     Name(&'a str, &'a str),
 }
 
+impl DestKey<'_> {
+    /// A platform alone (no account id, destination id or account name): two such on one
+    /// platform in one answer are two accounts there, told apart only by their order.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, DestKey::Name(_, ""))
+    }
+}
+
 /// Status words that mean the destination is live: only these two (the API's reference). A
 /// word that might mean "handed to the platform" (`sent`, `success`) is not taken for it:
 /// the web app's Verifying comes after that, and its API spelling is not documented.

@@ -1,5 +1,6 @@
 //! Every destination a post has listed, by identity (`Destination::key`), across polls:
-//! duplicates within one answer are merged, a destination missing from a later answer
+//! duplicates within one answer are merged (except destinations that name only their
+//! platform: those are as many as listed, matched by order), a destination missing from a later answer
 //! keeps its last known state with a note (it is never forgotten, so a pending one never
 //! silently turns a post green), and each carries its re-queue bookkeeping. Accounts this
 //! run posted to stand as pending until an answer lists them. What is shown
@@ -249,6 +250,13 @@ impl Known {
         let mut matched: Vec<Option<usize>> = Vec::with_capacity(fresh.len());
         for (n, d) in fresh.iter().enumerate() {
             let key = d.key();
+            if key.is_anonymous() {
+                // The k-th on its platform in this answer is the k-th on it known so far.
+                let k = fresh[..n].iter().filter(|e| e.key() == key).count();
+                let known = self.items.iter().enumerate().filter(|(_, t)| !t.local && t.dest.key() == key);
+                matched.push(known.map(|(i, _)| i).nth(k));
+                continue;
+            }
             let same_place = self.items.get(n).filter(|t| !t.local && t.dest.key() == key).map(|_| n);
             let found = same_place.or_else(|| match &index {
                 Some(map) => map.get(&key).copied(),
@@ -261,13 +269,17 @@ impl Known {
             t.missing = true;
         }
         for (d, found) in fresh.into_iter().zip(matched) {
-            // Not found by its identity: a duplicate of one first seen in this very answer,
-            // or one whose identity drifted between answer shapes (then it is the same
-            // destination by whatever both answers say of it).
+            // Not found by its identity: a duplicate of one first seen in this very answer
+            // (never for a platform alone: another account there), or one whose identity
+            // drifted between answer shapes (then it is the same destination by whatever
+            // both answers say of it).
             let fallback = || {
+                let key = d.key();
                 self.items
                     .iter()
-                    .position(|t| !t.local && t.seen_in == answer && t.dest.key() == d.key())
+                    .position(|t| {
+                        !key.is_anonymous() && !t.local && t.seen_in == answer && t.dest.key() == key
+                    })
                     .or_else(|| {
                         self.items
                             .iter()

@@ -55,8 +55,13 @@ impl View {
     pub(super) fn update(&mut self, post: Option<&str>, dests: &[Destination]) {
         let row_style = ProgressStyle::with_template("  {prefix} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        // A platform alone may be listed more than once (an account each): the n-th is its row.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for d in dests {
             let key = format!("{}\u{0}{:?}", d.post_id, d.key());
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            let key = format!("{key}\u{0}{n}");
             let bar = self.rows.entry(key).or_insert_with(|| {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_style(row_style.clone());

@@ -255,3 +255,32 @@ fn destinations_without_account_ids_stand_for_their_platforms_accounts() {
     k.merge(vec![d("x", 1, State::Published), bare("x", State::Published)]);
     assert!(k.tally().complete());
 }
+
+/// Destinations that name only their platform (the polling example's shape: platform,
+/// status, url, error) are as many as listed: two on X are two accounts, matched by order
+/// from answer to answer, each accounting for one X account posted to.
+#[test]
+fn a_platform_alone_twice_is_two_destinations() {
+    let bare = |platform: &str, status| {
+        let mut a = dest(platform, "", status);
+        (a.account_id, a.id, a.account_name) = (None, None, None);
+        a
+    };
+    let mut k = Known::default();
+    k.expect(vec![d("x", 1, State::Pending), d("x", 2, State::Pending), d("linkedin", 3, State::Pending)]);
+    k.merge(vec![bare("x", State::Published), bare("x", State::Pending)]);
+    assert_eq!((k.items().len(), k.unlisted()), (2, 1), "linkedin is not listed yet");
+    assert!(k.items().iter().all(|t| !t.duplicated));
+    k.merge(vec![bare("x", State::Published), bare("x", State::Failed), bare("linkedin", State::Published)]);
+    let t = k.tally();
+    assert_eq!((t.total, t.published, t.failed, t.pending), (3, 2, 1, 0));
+    assert_eq!((k.items()[0].dest.status, k.items()[1].dest.status), (State::Published, State::Failed));
+    // One of them missing from an answer keeps its last state; neither is merged away.
+    k.merge(vec![bare("x", State::Published), bare("linkedin", State::Published)]);
+    assert_eq!((k.items().len(), k.tally().failed), (3, 1));
+    assert!(k.items()[1].missing);
+    // A named destination listed twice is still one (the API repeating itself).
+    let mut k = Known::default();
+    k.merge(vec![dest("x", "@a", State::Failed), dest("x", "@a", State::Failed)]);
+    assert_eq!(k.items().len(), 1);
+}

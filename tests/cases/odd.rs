@@ -148,3 +148,22 @@ fn a_date_hours_off_is_not_believed() {
     assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
     assert!(!run.stdout.contains("clock is"), "{}", run.stdout);
 }
+
+/// Two destinations on one platform that name nothing else (the polling example's shape:
+/// platform, status, url, error) are two: one published and one failed is `partial`, not a
+/// failure, and both are counted.
+#[test]
+fn a_platform_alone_twice_is_two_destinations() {
+    let body = json!({"destinations": [
+        {"platform": "x", "status": "published", "url": "https://x.example/a/1"},
+        {"platform": "x", "status": "failed", "error": "boom"},
+    ]});
+    let server = Server::new().results(vec![Reply::ok(body)]);
+    let run = Cmd::github(&server.base_url()).input("fail-on", "all").run();
+    run.expect_code(0);
+    assert_eq!(
+        (run.output("status"), run.output("total-count"), run.output("failed-count")),
+        ("partial", "2", "1")
+    );
+    assert_eq!(run.output("published-urls"), "https://x.example/a/1");
+}

@@ -244,3 +244,27 @@ fn a_post_whose_accounts_stay_unknown_is_never_posted_beside() {
     assert!(message.contains("the post may have been made"), "{message}");
     assert!(message.contains("1 listed post with this content whose accounts neither"), "{message}");
 }
+
+/// Results that name only each destination's platform (the polling example's shape), for a
+/// post to both Instagram accounts: the two entries are two destinations, each accounting
+/// for one of the accounts posted to. Merged into one, the other account stood pending
+/// until the deadline, and a post published everywhere timed out.
+#[test]
+fn two_accounts_on_one_platform_listed_by_platform_alone() {
+    let entry = |n: u32| {
+        let url = format!("https://instagram.example/p/{n}");
+        json!({"platform": "instagram", "status": "published", "url": url})
+    };
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]).route(
+        "GET",
+        "/api/v1/posts/p-new/results",
+        vec![Reply::ok(json!({"destinations": [entry(1), entry(2)]}))],
+    );
+    let run = publish(&server).input("accounts", "3, 4").input("timeout", "3s").run();
+    run.expect_code(0);
+    assert_eq!(
+        (run.output("status"), run.output("total-count"), run.output("published-count")),
+        ("published", "2", "2")
+    );
+    assert_eq!(run.output("published-urls"), "https://instagram.example/p/1\nhttps://instagram.example/p/2");
+}
