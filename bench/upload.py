@@ -8,8 +8,10 @@ the post is created with one video of each size (a sparse file, so making it is 
 its bytes are read from disk and sent over HTTP on 127.0.0.1 like any other, and the
 simulator's storage route counts them without keeping them). For each size it prints the
 peak RSS of the process, which holds both the client and the simulator, and the time the
-whole step took. One thing is checked: peak RSS must not grow with the file (it fails if
-it grows by over 8 MiB and over 5% of the size difference), as it would if the file were read whole.
+whole step took. Two things are checked: peak RSS must not grow with the file (it fails if
+it grows by over 8 MiB and over 5% of the size difference), as it would if the file were read
+whole; and with the largest file it stays under 4 MiB (the README's "about 3 MiB" for a
+200 MB video; the simulator's share included).
 """
 
 import argparse
@@ -81,6 +83,9 @@ def main():
     grown_with_file = growth > 8 and growth > 0.05 * (rows[-1][0] - rows[0][0])
     if grown_with_file:
         print("FAIL: peak RSS grows with the file: the upload is not streamed", file=sys.stderr)
+        sys.exit(1)
+    if rows[-1][1] >= 4:
+        print(f"FAIL: {rows[-1][1]:.1f} MiB with a {rows[-1][0]} MiB file; the README says about 3 MiB", file=sys.stderr)
         sys.exit(1)
 
 

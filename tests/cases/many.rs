@@ -357,3 +357,32 @@ fn at_most_thirty_two_requests_are_in_flight() {
     let slack = if cfg!(windows) { crate::util::PROCESS_SLACK } else { Duration::ZERO };
     assert!(server.requests().iter().all(|r| r.at < Duration::from_millis(300) + slack));
 }
+
+/// A 429 or a 503's `Retry-After` on one post's request holds every post's next request,
+/// not only its own: the API's budget is the key's.
+#[test]
+fn a_wait_the_api_asks_for_holds_every_post() {
+    for limited in [
+        Reply::status(429, json!({"error": {"code": "rate_limited"}})).with_header("Retry-After", "0.5"),
+        Reply::status(503, json!({"error": {"code": "maintenance"}})).with_header("Retry-After", "0.5"),
+    ] {
+        let pending = || Reply::ok(results(json!([dest("x", "publishing")])));
+        let done = || Reply::ok(results(json!([dest("x", "published")])));
+        let server = Server::new().route("GET", &results_of("post_a"), vec![limited.clone(), done()]).route(
+            "GET",
+            &results_of("post_b"),
+            vec![pending(), pending(), done()],
+        );
+        let run = Cmd::github(&server.base_url()).input("post-id", "post_a post_b").run();
+        run.expect_code(0);
+        let r = server.requests();
+        let first = |post: &str| r.iter().position(|q| q.path == results_of(post)).unwrap();
+        let (a, b) = (first("post_a"), first("post_b"));
+        // Every request but each post's first (sent together) comes no sooner than asked
+        // after the one answered so; post_b's own polls are 20 ms apart.
+        let after: Vec<_> =
+            r.iter().enumerate().filter(|(i, _)| *i != a && *i != b).map(|(_, q)| q.at - r[a].at).collect();
+        assert!(after.len() >= 2, "{after:?}");
+        assert!(after.iter().all(|d| *d >= Duration::from_millis(480)), "{after:?}");
+    }
+}

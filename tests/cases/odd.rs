@@ -167,3 +167,52 @@ fn a_platform_alone_twice_is_two_destinations() {
     );
     assert_eq!(run.output("published-urls"), "https://x.example/a/1");
 }
+
+/// A 503 that says when to come back is waited out, and still counts towards `max-errors`:
+/// a server that keeps answering so ends the wait after that many, not at the deadline.
+#[test]
+fn a_server_error_with_retry_after_counts_towards_max_errors() {
+    let down = || {
+        Reply::status(503, json!({"error": {"code": "maintenance", "message": "back soon"}}))
+            .with_header("Retry-After", "0.05")
+    };
+    let server = Server::new().results(vec![down(), down(), down()]);
+    let run = Cmd::github(&server.base_url()).input("max-errors", "2").input("timeout", "20s").run();
+    run.expect_code(4);
+    assert_eq!(server.requests().len(), 2);
+    assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
+    let message = run.output("message");
+    assert!(
+        message.starts_with("gave up after 2 failed requests in a row; last error: HTTP 503"),
+        "{message}"
+    );
+}
+
+/// A 200 carrying an error other than `not_found`: one the API calls not retryable stops
+/// the wait at once; one that does not say is asked again.
+#[test]
+fn an_error_inside_a_200_stops_only_when_the_api_says_so() {
+    let quota = |retryable: Option<bool>| {
+        let mut error = json!({"code": "quota_exceeded", "message": "Monthly quota reached"});
+        if let Some(r) = retryable {
+            error["retryable"] = json!(r);
+        }
+        Reply::ok(json!({"data": null, "error": error}))
+    };
+    let server =
+        Server::new().results(vec![quota(Some(false)), Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(4);
+    assert_eq!(server.requests().len(), 1, "not asked again");
+    assert!(
+        run.output("message").contains("quota_exceeded: Monthly quota reached"),
+        "{}",
+        run.output("message")
+    );
+    let server =
+        Server::new().results(vec![quota(None), Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).run();
+    run.expect_code(0);
+    assert_eq!(server.requests().len(), 2);
+    assert!(run.stdout.contains("quota_exceeded: Monthly quota reached"), "{}", run.stdout);
+}

@@ -159,7 +159,13 @@ fn under_pty(server: &Server, extra: &[(&str, &str)]) -> String {
     }
     let out = cmd.output().expect("util-linux `script` must be installed (.ci/run installs it)");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!text.contains(KEY), "the key leaked to the terminal");
+    for form in crate::util::key_forms() {
+        assert!(!text.contains(&form), "the key leaked to the terminal as {form:?}");
+    }
+    assert!(
+        !crate::util::spelled::unspelled(&text).contains(&KEY[8..]),
+        "the key leaked to the terminal, spelled"
+    );
     text
 }
 

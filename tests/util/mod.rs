@@ -216,10 +216,17 @@ impl Cmd {
             ("outputs".to_owned(), raw_outputs),
             ("summary".to_owned(), run.summary.clone()),
         ];
-        // Every file the run left in its folder (results, reports, summary-file…).
-        for entry in std::fs::read_dir(run.dir.path()).unwrap().flatten() {
-            if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                texts.push((entry.path().display().to_string(), text));
+        // Every file the run left in its folder and the folders under it (results,
+        // reports, summary-file…).
+        let mut folders = vec![run.dir.path().to_owned()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    folders.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push((path.display().to_string(), text));
+                }
             }
         }
         for (what, text) in &texts {

@@ -50,6 +50,21 @@ fn a_listed_post_without_its_accounts_is_asked_for_them() {
         assert_eq!((creates(&server).len(), server.hits("GET", &path("p-o"))), (made, 1), "{}", run.stdout);
     }
 
+    // Its accounts not learned either (its own answer names none): before the first create,
+    // a refused listing, said, then the post (a job run again would stop: `dedupe.rs`).
+    let unnamed = Reply::ok(json!({"data": {"post_id": "p-o", "status": "publishing"}}));
+    let server = api(vec![created("p-new")], vec![listing(json!([bare("p-o", &ten_minutes_ago)]))]).route(
+        "GET",
+        &path("p-o"),
+        vec![unnamed],
+    );
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    let warned = "::warning::could not look for an earlier post with this content (1 listed post with this \
+                  content whose accounts neither the post list nor its own answer names); posting";
+    assert!(run.stdout.contains(warned), "{}", run.stdout);
+
     // A lost create's post: found by its own answer, never made again; a post for other
     // accounts listed beside it in every look is asked about once.
     let now = rfc3339(SystemTime::now());
