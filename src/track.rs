@@ -203,8 +203,9 @@ impl Known {
         // A destination without an account id stands for one account (missing from the
         // latest answer or not: it is kept, and counted, with its last known state): one
         // on its own platform when one is left; none when its platform's accounts are all
-        // listed by id (it is a copy of one of them, as when it shares its destination id
-        // with one); else, the platform spelled otherwise, the last.
+        // listed by id or accounted for (it is a copy of one of them, as when it shares its
+        // destination id with one, or the API repeating one); else, the platform spelled
+        // otherwise, the last.
         let numbered: Vec<&Destination> =
             listed.clone().map(|t| &t.dest).filter(|d| d.account_number().is_some()).collect();
         for d in listed.map(|t| &t.dest).filter(|d| d.account_number().is_none()) {
@@ -213,7 +214,8 @@ impl Known {
             let taken = match unlisted.iter().position(platform) {
                 _ if copy => None,
                 Some(i) => Some(i),
-                None if numbered.iter().any(platform) => None,
+                // Its platform's accounts all accounted for: a copy (or a repeat).
+                None if numbered.iter().any(platform) || self.expected.iter().any(|e| platform(&e)) => None,
                 None => unlisted.len().checked_sub(1),
             };
             if let Some(i) = taken {
@@ -240,31 +242,52 @@ impl Known {
         }
     }
 
+    /// Which known destination each of `fresh` is by its identity (`None`: none). Those
+    /// that name only their platform are matched by order: the k-th of a platform in
+    /// `fresh` is the k-th of it known.
+    fn identify(&self, fresh: &[Destination]) -> Vec<Option<usize>> {
+        let ours = || self.items.iter().enumerate().filter(|(_, t)| !t.local);
+        let index: Option<HashMap<DestKey<'_>, usize>> =
+            (self.items.len() > SCAN_LIMIT).then(|| ours().map(|(i, t)| (t.dest.key(), i)).collect());
+        // Known platform-only destinations by key, in order, and how many `fresh` has used.
+        let mut anonymous: HashMap<DestKey<'_>, (Vec<usize>, usize)> = HashMap::new();
+        if fresh.iter().any(|d| d.key().is_anonymous()) {
+            for (i, t) in ours().filter(|(_, t)| t.dest.key().is_anonymous()) {
+                anonymous.entry(t.dest.key()).or_default().0.push(i);
+            }
+        }
+        let find = |n: usize, key: DestKey<'_>| {
+            let same_place = self.items.get(n).filter(|t| !t.local && t.dest.key() == key).map(|_| n);
+            same_place.or_else(|| match &index {
+                Some(map) => map.get(&key).copied(),
+                None => ours().find(|(_, t)| t.dest.key() == key).map(|(i, _)| i),
+            })
+        };
+        let mut matched = Vec::with_capacity(fresh.len());
+        for (n, d) in fresh.iter().enumerate() {
+            let key = d.key();
+            matched.push(if key.is_anonymous() {
+                anonymous.get_mut(&key).and_then(|(known, used)| {
+                    *used += 1;
+                    known.get(*used - 1).copied()
+                })
+            } else {
+                find(n, key)
+            });
+        }
+        matched
+    }
+
     /// Takes in one answer's destinations.
     pub fn merge(&mut self, fresh: Vec<Destination>) {
         self.answers += 1;
         let answer = self.answers;
-        let index: Option<HashMap<DestKey<'_>, usize>> = (self.items.len() > SCAN_LIMIT).then(|| {
-            self.items.iter().enumerate().filter(|(_, t)| !t.local).map(|(i, t)| (t.dest.key(), i)).collect()
-        });
-        let mut matched: Vec<Option<usize>> = Vec::with_capacity(fresh.len());
-        for (n, d) in fresh.iter().enumerate() {
-            let key = d.key();
-            if key.is_anonymous() {
-                // The k-th on its platform in this answer is the k-th on it known so far.
-                let k = fresh[..n].iter().filter(|e| e.key() == key).count();
-                let known = self.items.iter().enumerate().filter(|(_, t)| !t.local && t.dest.key() == key);
-                matched.push(known.map(|(i, _)| i).nth(k));
-                continue;
-            }
-            let same_place = self.items.get(n).filter(|t| !t.local && t.dest.key() == key).map(|_| n);
-            let found = same_place.or_else(|| match &index {
-                Some(map) => map.get(&key).copied(),
-                None => self.items.iter().position(|t| !t.local && t.dest.key() == key),
-            });
-            matched.push(found);
+        let matched = self.identify(&fresh);
+        // Known ones another of `fresh` is by identity: no other takes them by drift.
+        let mut claimed = vec![false; self.items.len()];
+        for &i in matched.iter().flatten() {
+            claimed[i] = true;
         }
-        drop(index);
         for t in self.items.iter_mut().filter(|t| !t.local) {
             t.missing = true;
         }
@@ -281,9 +304,13 @@ impl Known {
                         !key.is_anonymous() && !t.local && t.seen_in == answer && t.dest.key() == key
                     })
                     .or_else(|| {
-                        self.items
-                            .iter()
-                            .position(|t| !t.local && t.seen_in != answer && t.missing && same(&t.dest, &d))
+                        self.items.iter().enumerate().position(|(i, t)| {
+                            !t.local
+                                && t.seen_in != answer
+                                && t.missing
+                                && !claimed.get(i).copied().unwrap_or(false)
+                                && same(&t.dest, &d)
+                        })
                     })
             };
             let i = match found {

@@ -279,6 +279,20 @@ fn a_platform_alone_twice_is_two_destinations() {
     k.merge(vec![bare("x", State::Published), bare("linkedin", State::Published)]);
     assert_eq!((k.items().len(), k.tally().failed), (3, 1));
     assert!(k.items()[1].missing);
+    // One of them later listed with its account id: it drifts into the other's place, never
+    // into the place the one still unnamed holds.
+    let mut k = Known::default();
+    k.merge(vec![bare("x", State::Published), bare("x", State::Pending)]);
+    k.merge(vec![d("x", 1, State::Published), bare("x", State::Published)]);
+    assert_eq!((k.items().len(), k.tally().published), (2, 2));
+    assert!(k.items().iter().all(|t| !t.duplicated && !t.missing));
+    // More on a platform than its accounts posted to (the API repeating one): the extra
+    // accounts for no account on another platform, which stays pending.
+    let mut k = Known::default();
+    k.expect(vec![d("x", 1, State::Pending), d("linkedin", 3, State::Pending)]);
+    k.merge(vec![bare("x", State::Published), bare("x", State::Published)]);
+    assert_eq!(k.unlisted(), 1);
+    assert!(!k.tally().complete());
     // A named destination listed twice is still one (the API repeating itself).
     let mut k = Known::default();
     k.merge(vec![dest("x", "@a", State::Failed), dest("x", "@a", State::Failed)]);
