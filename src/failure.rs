@@ -88,11 +88,23 @@ const TRANSIENT: &[&str] = &[
     "bad gateway",
 ];
 /// HTTP statuses an error may quote that mean "the platform's server failed": each only as a
-/// number of its own (not in `15003`), and not a limit (`max 500 characters`, `500 MB`).
+/// number of its own (not in `15003` or `502.3`), said as a status (`HTTP 503`, `returned
+/// 500`, `status of 502`: one of `STATUS_WORDS` among the two words before it), and not as a
+/// size (`error: 500 characters`). A limit (`the maximum is 500`) is none of these.
 const SERVER_STATUSES: &[&str] = &["500", "502", "503", "504"];
-/// A number after one of these words, or before one of the next, is a limit, not a status.
-const LIMIT_BEFORE: &[&str] =
-    &["max", "maximum", "limit", "least", "most", "than", "exceeds", "under", "over", "of", "to"];
+const STATUS_WORDS: &[&str] = &[
+    "http",
+    "status",
+    "code",
+    "error",
+    "err",
+    "returned",
+    "returns",
+    "got",
+    "response",
+    "responded",
+    "answered",
+];
 const UNIT_AFTER: &[&str] = &[
     "char", "byte", "kb", "mb", "gb", "kib", "mib", "px", "pixel", "word", "sec", "second", "minute", "ms",
     "frame", "hashtag", "mention",
@@ -144,14 +156,13 @@ pub fn classify_failure(error: Option<&str>) -> FailureClass {
     }
 }
 
-/// Whether lower-cased `text` quotes a server-failure status (`SERVER_STATUSES`) as a status:
-/// a number of its own, not a limit by the words around it.
+/// Whether lower-cased `text` quotes a server-failure status (`SERVER_STATUSES`).
 fn quotes_server_status(text: &str) -> bool {
-    let words: Vec<&str> =
-        text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric() && c != '.').collect();
+    let words: Vec<&str> = words.iter().map(|w| w.trim_matches('.')).filter(|w| !w.is_empty()).collect();
     words.iter().enumerate().any(|(i, w)| {
         SERVER_STATUSES.contains(w)
-            && !i.checked_sub(1).is_some_and(|p| LIMIT_BEFORE.contains(&words[p]))
+            && words[i.saturating_sub(2)..i].iter().any(|p| STATUS_WORDS.contains(p))
             && !words.get(i + 1).is_some_and(|n| UNIT_AFTER.iter().any(|u| n.starts_with(u)))
     })
 }
@@ -194,6 +205,12 @@ mod tests {
             ("Caption must be under 500 chars", Content),
             ("Image must be at least 500x500", Content),
             ("Invalid media id 15003", Content),
+            ("Description is too long, the maximum is 500", Content),
+            ("Caption must be 500 or fewer characters", Content),
+            ("Video length 502.3 seconds exceeds the limit", Content),
+            ("Video upload failed with a status of 503", Retryable),
+            ("Image upload got 502 from the CDN", Retryable),
+            ("Minimum 500 followers to post videos", Content),
             ("Rate limit reached on platform", Retryable),
             ("something odd happened", Retryable),
             ("", Retryable),
