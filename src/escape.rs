@@ -142,9 +142,9 @@ pub fn xml_push(out: &mut String, c: char) {
 /// renderer looks for in plain text (`www.`, `scheme://`, `mailto:`, `user@host`), and
 /// after `@` the mentions of GitHub and GitLab (which need a letter or digit right after
 /// the `@`: a summary posted as a comment must not notify whoever owns `@yourbrand`), and
-/// after `#`, `!` or `&` before a digit the references to issues, merge requests and epics
-/// (`(#100) Invalid parameter`, a caption's `fixes #42`: posted as a comment, each would
-/// link to that issue and leave a "mentioned in" note on it).
+/// after `#`, `!` or `&` (and `GH-`) before a digit the references to issues, merge requests
+/// and epics (`(#100) Invalid parameter`, a caption's `fixes #42`: posted as a comment, each
+/// would link to that issue and leave a "mentioned in" note on it).
 const BREAK: char = '\u{200B}';
 
 /// Text for a Markdown table cell: HTML-escaped, pipes and backticks neutralised, links and
@@ -166,7 +166,8 @@ pub fn push_md_cell(out: &mut String, s: &str) {
             out.push(BREAK);
             continue;
         }
-        if matches!(c, '#' | '!' | '&') && rest.starts_with(|d: char| d.is_ascii_digit()) {
+        let gh = c == '-' && s[..i].len() >= 2 && s.as_bytes()[i - 2..i].eq_ignore_ascii_case(b"gh");
+        if (gh || matches!(c, '#' | '!' | '&')) && rest.starts_with(|d: char| d.is_ascii_digit()) {
             match markup_entity(c) {
                 Some(e) => out.push_str(e),
                 None => out.push(c),

@@ -25,8 +25,9 @@ pub struct Results {
     pub destinations: Vec<Destination>,
     /// Status words we did not recognise (treated as pending).
     pub unknown_statuses: Vec<String>,
-    /// How long until `scheduled_for`, from when the API answered and on its clock (zero
-    /// when it is past), so no clock of this machine's is compared with the API's.
+    /// How long until `scheduled_for` (zero when past) from when the answer was read, on
+    /// the API's clock as `Client::now` reads it (GET /posts/{id} only): the wait adds it to
+    /// its own elapsed time, so its deadline is never set against a time of day.
     pub scheduled_in: Option<Duration>,
 }
 
@@ -195,9 +196,7 @@ fn results(body: Body) -> Result<Results, DecodeError> {
 /// Decodes a results body (`GET /posts/{id}/results`) for `post_id`; `now` on the API's
 /// clock (a next retry is judged against it).
 pub fn decode_results(post_id: &str, bytes: &[u8], now: SystemTime) -> Result<Results, DecodeError> {
-    let mut r = results(read(post_id, bytes, now)?)?;
-    r.scheduled_in = scheduled_in(r.scheduled_for.as_deref(), now);
-    Ok(r)
+    results(read(post_id, bytes, now)?)
 }
 
 /// How long until `at` (an RFC 3339 time), from `now` on the same clock: zero when past.

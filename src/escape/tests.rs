@@ -122,6 +122,8 @@ fn references_are_broken() {
         "(#\u{200B}100) fixes #\u{200B}42, !\u{200B}7 and &amp;\u{200B}3"
     );
     assert_eq!(md_cell("#launch ! & #"), "#launch ! &amp; #");
+    assert_eq!(md_cell("see GH-12, gh-3"), "see GH-\u{200B}12, gh-\u{200B}3");
+    assert_eq!(md_cell("high-5 é-1"), "high-\u{200B}5 é-1", "`gh-` anywhere: a break too many is unseen");
 }
 
 #[test]

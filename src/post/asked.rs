@@ -24,7 +24,7 @@ impl PostWait {
                 return;
             }
             if let (Some(left), Some(text)) = (post.scheduled_in, post.scheduled_for.take()) {
-                // Both from the answer, on the API's clock: no clock is compared with another.
+                // The time left until it, read on the API's clock, against the wait's own.
                 if now + left > self.limits.timeout {
                     self.step = Step::Done(Finish::Scheduled(text));
                     return;

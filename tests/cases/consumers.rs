@@ -26,7 +26,7 @@ fn corpus() -> Vec<String> {
         "%0A%25%0D ::add-mask::x",
         "ctrl \u{1} \u{2} \u{7f} \u{85} \u{2028} \u{202e}rtl \u{0}nul",
         "**bold** _em_ ~~strike~~ # heading",
-        "(#100) Invalid parameter; fixes #42, see !7 and &3 (GitLab), #1",
+        "(#100) Invalid parameter; fixes #42, see !7 and &3 (GitLab), #1, GH-5, org/repo#9",
         "ghadelimiter_00000000-0000-0000-0000-000000000000",
         "dup\u{1}",
         "dup\u{2}",

@@ -117,16 +117,19 @@ pub fn mentions(html: &str) -> Vec<String> {
 }
 
 /// The references GitHub's and GitLab's filters would link in rendered HTML (and note on
-/// the issue referenced): `#`, and GitLab's `!` (merge requests) and `&` (epics), after a
-/// non-word character (or at the start) and right before a digit, outside `<a>` and
+/// the issue referenced): `#` and `GH-`, and GitLab's `!` (merge requests) and `&` (epics),
+/// after a non-word character (or at the start) and right before a digit, outside `<a>` and
 /// `<code>`. `&` is read as the renderer wrote it, `&amp;`.
 pub fn references(html: &str) -> Vec<String> {
     let mut found = Vec::new();
     each_char_outside_links(&html.replace("&amp;", "&"), |prev, c, after| {
-        if matches!(c, '#' | '!' | '&') && !(prev.is_alphanumeric() || prev == '_') {
+        let gh =
+            matches!(c, 'g' | 'G') && after.len() > 2 && after.as_bytes()[..2].eq_ignore_ascii_case(b"h-");
+        let (mark, after) = if gh { (&after[..2], &after[2..]) } else { ("", after) };
+        if (gh || matches!(c, '#' | '!' | '&')) && !(prev.is_alphanumeric() || prev == '_') {
             let n: String = after.chars().take_while(char::is_ascii_digit).collect();
             if !n.is_empty() {
-                found.push(format!("{c}{n}"));
+                found.push(format!("{c}{mark}{n}"));
             }
         }
     });
@@ -209,6 +212,7 @@ fn the_checker_rejects_what_the_renderer_would_break() {
         (format!("{table}| (#100) Invalid parameter | y |\n"), "an issue reference"),
         (format!("{table}| x | see !7 |\n"), "a merge request reference"),
         (format!("{table}| x | epic &amp;3 |\n"), "an epic reference"),
+        (format!("{table}| x | see GH-12 |\n"), "an issue reference, GitHub's other form"),
     ] {
         assert!(check_summary(&bad, &["https://x.example/a?b=1&quot;".into()]).is_err(), "{why}: {bad}");
     }
