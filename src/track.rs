@@ -284,14 +284,11 @@ impl Known {
         let answer = self.answers;
         let matched = self.identify(&fresh);
         // Known ones another of `fresh` is by identity: no other takes them by drift.
-        let mut claimed = vec![false; self.items.len()];
-        for &i in matched.iter().flatten() {
-            claimed[i] = true;
-        }
+        let claimed = |i: usize| matched.contains(&Some(i));
         for t in self.items.iter_mut().filter(|t| !t.local) {
             t.missing = true;
         }
-        for (d, found) in fresh.into_iter().zip(matched) {
+        for (d, &found) in fresh.into_iter().zip(&matched) {
             // Not found by its identity: a duplicate of one first seen in this very answer
             // (never for a platform alone: another account there), or one whose identity
             // drifted between answer shapes (then it is the same destination by whatever
@@ -305,11 +302,7 @@ impl Known {
                     })
                     .or_else(|| {
                         self.items.iter().enumerate().position(|(i, t)| {
-                            !t.local
-                                && t.seen_in != answer
-                                && t.missing
-                                && !claimed.get(i).copied().unwrap_or(false)
-                                && same(&t.dest, &d)
+                            !t.local && t.seen_in != answer && t.missing && same(&t.dest, &d) && !claimed(i)
                         })
                     })
             };
