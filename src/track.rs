@@ -104,12 +104,16 @@ pub struct Change {
 /// Whether `a` should win over `b` when one answer lists the same destination twice:
 /// not final beats failed beats published, so a duplicate can never make it greener.
 fn outranks(a: &Destination, b: &Destination) -> bool {
-    let rank = |s: State| match s {
+    rank(a.status) > rank(b.status)
+}
+
+/// How far a state is from done: pending, then failed, then published.
+fn rank(s: State) -> u8 {
+    match s {
         State::Pending => 2,
         State::Failed => 1,
         State::Published => 0,
-    };
-    rank(a.status) > rank(b.status)
+    }
 }
 
 /// Whether two listings are the same destination by what both say of it: the account when
@@ -254,6 +258,19 @@ impl Known {
         if fresh.iter().any(|d| d.key().is_anonymous()) {
             for (i, t) in ours().filter(|(_, t)| t.dest.key().is_anonymous()) {
                 anonymous.entry(t.dest.key()).or_default().0.push(i);
+            }
+            // Fewer listed than known: nothing says which are missing, so the worst are
+            // taken to be (they keep their state; a failure is never lost to a swap).
+            let mut listed: HashMap<DestKey<'_>, usize> = HashMap::new();
+            for d in fresh.iter().filter(|d| d.key().is_anonymous()) {
+                *listed.entry(d.key()).or_default() += 1;
+            }
+            for (key, (known, _)) in &mut anonymous {
+                let n = listed.get(key).copied().unwrap_or(0);
+                while known.len() > n {
+                    let worst = (0..known.len()).max_by_key(|&j| rank(self.items[known[j]].dest.status));
+                    known.remove(worst.unwrap_or(0));
+                }
             }
         }
         let find = |n: usize, key: DestKey<'_>| {

@@ -298,3 +298,61 @@ fn a_platform_alone_twice_is_two_destinations() {
     k.merge(vec![dest("x", "@a", State::Failed), dest("x", "@a", State::Failed)]);
     assert_eq!(k.items().len(), 1);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 600, ..Default::default() })]
+
+    /// Never green on what nothing names: destinations on two platforms, each listed by its
+    /// account or by its platform alone, answers that list them in any order and leave any
+    /// out after the first (which lists all), any state. Whatever the tracker matches, what
+    /// it shows is never better than what the API last said of each: as many not yet
+    /// published, and green only when every one last said published.
+    #[test]
+    fn platform_only_listings_never_show_greener_than_the_api_said(
+        truth in proptest::collection::vec((0u8..2, proptest::bool::ANY), 1..6),
+        answers in proptest::collection::vec(
+            (proptest::collection::vec((proptest::bool::weighted(0.7), 0u8..3), 6), proptest::bool::ANY),
+            1..8,
+        ),
+        posted in proptest::bool::ANY,
+    ) {
+        let state = |s: u8| [State::Pending, State::Failed, State::Published][usize::from(s)];
+        let listing = |i: usize, s: State| {
+            let (platform, named) = truth[i];
+            let mut l = dest(["x", "linkedin"][usize::from(platform)], "", s);
+            l.id = None;
+            (l.account_id, l.account_name) = if named { (Some(json!(i + 1)), Some(format!("@a{i}"))) } else { (None, None) };
+            l
+        };
+        let mut k = Known::default();
+        if posted {
+            let accounts = (0..truth.len()).map(|i| {
+                let mut e = listing(i, State::Pending);
+                e.account_id = Some(json!(i + 1));
+                e
+            });
+            k.expect(accounts.collect());
+        }
+        let mut last: Vec<Option<State>> = vec![None; truth.len()];
+        for (n, (rows, reversed)) in answers.iter().enumerate() {
+            let mut fresh = Vec::new();
+            for (i, &(listed, s)) in rows.iter().enumerate().take(truth.len()) {
+                if listed || n == 0 {
+                    last[i] = Some(state(s));
+                    fresh.push(listing(i, state(s)));
+                }
+            }
+            if *reversed {
+                fresh.reverse();
+            }
+            k.merge(fresh);
+            let t = k.tally();
+            let not_done = last.iter().filter(|s| **s != Some(State::Published)).count();
+            proptest::prop_assert_eq!(t.total, truth.len(), "{:?}", k.report());
+            proptest::prop_assert!(t.failed + t.pending >= not_done, "{:?} for {:?}", t, last);
+            if t.complete() && t.failed == 0 {
+                proptest::prop_assert_eq!(not_done, 0, "green while the API said {:?}", last);
+            }
+        }
+    }
+}
