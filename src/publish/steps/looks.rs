@@ -92,14 +92,15 @@ where
 
     /// Reads the posts made since `since`, newest first, at most `pages` pages, handing each
     /// page to `take` until it returns something; with `fill`, the accounts of the posts
-    /// with that content are filled in first (`fill`).
+    /// with that content are filled in first (`fill`). Also whether the pages ran out with
+    /// more posts since `since` to read (then nothing found is not "none there").
     async fn scan<T>(
         &mut self,
         since: SystemTime,
         pages: usize,
         fill: Option<&str>,
         mut take: impl FnMut(&[Listed]) -> Option<T>,
-    ) -> Result<Option<T>, Failed> {
+    ) -> Result<(Option<T>, bool), Failed> {
         let client = self.client;
         let mut asks = 0;
         for page in 0..pages {
@@ -109,7 +110,7 @@ where
                 self.fill(&mut posts, content, since, &mut asks).await?;
             }
             if let Some(found) = take(&posts) {
-                return Ok(Some(found));
+                return Ok((Some(found), false));
             }
             // A page all older than `since` ends the scan only when it is newest first (as
             // asked): a server that ignores the order may list the oldest first.
@@ -121,10 +122,10 @@ where
                 && !posts.is_empty()
                 && posts.iter().all(|p| p.created_at.is_some_and(|t| t < since));
             if !more || older {
-                break;
+                return Ok((None, false));
             }
         }
-        Ok(None)
+        Ok((None, pages > 0))
     }
 
     /// The newest listed post made since `since` with `content` for `accounts`, else the
@@ -159,7 +160,9 @@ where
             })
             .await;
         self.earlier = earlier;
-        Ok((found?.map(usable).transpose()?, maybe))
+        let (found, beyond) = found?;
+        maybe.beyond |= beyond;
+        Ok((found.map(usable).transpose()?, maybe))
     }
 
     /// As `find` (before any create); when there is no such post, also the newest with
@@ -175,7 +178,7 @@ where
     ) -> Result<(Option<Listed>, Option<Listed>), Failed> {
         // Posts listed, those with a text, and those with only a cut preview of this one's.
         let (mut overlap, mut unknown, mut listed, mut texts, mut cut) = (None, 0, 0, 0, 0);
-        let found = self
+        let (found, beyond) = self
             .scan(since, pages, Some(content), |posts| {
                 if overlap.is_none() {
                     overlap = dedupe::overlapping(posts, content, accounts, since).cloned();
@@ -204,6 +207,10 @@ where
                     "the post list gives its posts no text to compare with this one".to_owned()
                 };
                 Err(Failed::Fault(Fault::Fatal { status: None, message }))
+            }
+            // More posts since then than the pages read: this one may be among the rest.
+            (None, None) if beyond => {
+                Err(Failed::Fault(Fault::Fatal { status: None, message: beyond_line(pages) }))
             }
             (None, overlap) => Ok((None, overlap)),
         }
@@ -258,6 +265,8 @@ where
                 "{} made since the create call with no text, or only a cut preview of this one, in the post list",
                 crate::report::text::plural(maybe.untold, "listed post")
             )
+        } else if maybe.beyond {
+            beyond_line(DEDUPE_PAGES)
         } else {
             return Ok(None);
         };
@@ -304,6 +313,16 @@ pub struct Maybe {
     unknown: usize,
     /// With no text, or only a cut preview of this one.
     untold: usize,
+    /// The pages looked at ran out with more posts since then to read.
+    beyond: bool,
+}
+
+/// Why a look could not tell: more posts since then than `pages` pages hold.
+fn beyond_line(pages: usize) -> String {
+    format!(
+        "more posts were made since then than the newest {}, which the post list was read for",
+        pages * PAGE
+    )
 }
 
 /// Whether `p` has `content`, was made since `since`, and its accounts are not known.

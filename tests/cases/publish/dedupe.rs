@@ -110,14 +110,16 @@ fn the_look_for_an_earlier_post_reads_at_most_five_pages() {
     run.expect_code(0);
     assert_eq!((run.output("post-id"), run.output("reused-post")), ("p-old", "true"));
     assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (3, 0));
-    // On the sixth: never read, so the post is made.
+    // On the sixth: never read, so the look cannot tell (`a_post_list_longer_…`): warned
+    // about, and the post is made (the posts of the last minute are then noted: one page).
     let mut pages: Vec<Reply> = (0..5).map(|_| full()).collect();
     pages.push(page(false, mine));
     let server = api(vec![created("p-new")], pages);
     let run = publish(&server).run();
     run.expect_code(0);
-    assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (5, 1));
+    assert_eq!((server.hits("GET", POSTS), creates(&server).len()), (6, 1));
     assert_eq!(run.output("post-id"), "p-new");
+    assert!(run.stdout.contains("::warning::could not look for an earlier post"), "{}", run.stdout);
 }
 
 /// `dedupe: 0` posts again, so a post like this one may have been made a moment before:
@@ -340,4 +342,46 @@ fn a_list_oldest_first_is_read_past_its_old_first_page() {
     let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
     run.expect_code(0);
     assert_eq!((creates(&server).len(), run.output("post-id")), (0, "p-first"));
+}
+
+/// A post list with more posts since then than the pages read (5, each saying there are
+/// more) cannot tell that no earlier post is there: as a refused listing, warned about
+/// on a first run, never posted beside on a re-run, and after a lost create never posted
+/// again (before, "none found" and a second post).
+#[test]
+fn a_post_list_longer_than_the_pages_read_cannot_tell() {
+    let now = rfc3339(SystemTime::now());
+    let others: Vec<Value> = (0..3)
+        .map(|n| json!({"post_id": format!("o{n}"), "content": format!("Other {n}"), "account_ids": [1], "created_at": now}))
+        .collect();
+    let full = || {
+        Reply::ok(
+            json!({"data": {"posts": others, "pagination": {"limit": 100, "offset": 0, "has_more": true}}}),
+        )
+    };
+    let said = "more posts were made since then than the newest 500, which the post list was read for";
+    let server = api(vec![created("p-new")], vec![full()]);
+    let run = publish(&server).run();
+    run.expect_code(0);
+    assert_eq!(creates(&server).len(), 1);
+    assert!(
+        run.stdout.contains(&format!(
+            "::warning::could not look for an earlier post with this content ({said}); posting"
+        )),
+        "{}",
+        run.stdout
+    );
+
+    let server = api(vec![created("p-new")], vec![full()]);
+    let run = publish(&server).env("GITHUB_RUN_ATTEMPT", "2").run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 0);
+    assert!(run.output("message").contains(said), "{}", run.output("message"));
+
+    let server = api(vec![Reply::status(502, json!({})), created("twice!")], vec![full()]);
+    let run = publish(&server).input("dedupe", "0").input("timeout", "3s").run();
+    run.expect_code(4);
+    assert_eq!(creates(&server).len(), 1, "never posted again");
+    let message = run.output("message");
+    assert!(message.starts_with("the post may have been made") && message.contains(said), "{message}");
 }
