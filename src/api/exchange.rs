@@ -62,13 +62,25 @@ impl Client {
             Ok(bytes) => bytes,
             Err(f) => return f,
         };
+        self.refusal(status, retry_after.as_deref(), &bytes, rate)
+    }
+
+    /// The `Fault` for a refusal (neither 2xx nor a redirect) whose body is `bytes`.
+    #[inline(never)] // cold in most runs: docs/performance.md#code-only-some-runs-execute
+    pub(super) fn refusal(
+        &self,
+        status: StatusCode,
+        retry_after: Option<&str>,
+        bytes: &[u8],
+        rate: RateInfo,
+    ) -> Fault {
         // Only decoded strings are kept, each scrubbed as decoded: scrubbing the raw body
         // first could cut a JSON escape in two (`\\x70e_live…`) and leave no message.
-        let mut err = decode_error(&bytes);
+        let mut err = decode_error(bytes);
         for s in [&mut err.code, &mut err.message, &mut err.request_id].into_iter().flatten() {
             self.redactor.scrub_in_place(s);
         }
-        let asked = ratelimit::asked_wait(retry_after.as_deref(), err.retry_after_secs, self.now());
+        let asked = ratelimit::asked_wait(retry_after, err.retry_after_secs, self.now());
         match (fault::classify_status(status.as_u16(), &err, asked, rate.reset_in), &self.path_hint) {
             (Fault::Fatal { status: Some(404), .. }, Some(hint)) => Fault::Fatal {
                 status: Some(404),

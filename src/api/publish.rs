@@ -327,15 +327,31 @@ impl Client {
     /// so the post is looked for and the create never sent again; so is a 303 See Other,
     /// which after a POST means "made; see there" (it is not followed). A 2xx with no id
     /// but the API's error in it is that error (`error_envelope`): refused when the API
-    /// calls it not retryable, else a fault the post is looked for after.
+    /// calls it not retryable, else a fault the post is looked for after. Any other answer
+    /// that names the post in `data` with no `error` (a 207 or 422 as bulk creates give) made
+    /// it: never called "not created".
     pub async fn create(&self, body: &Value, timeout: Duration) -> Result<Answer<Option<String>>, Fault> {
         let req = with_json(self.http.post(self.api_url("posts")?).timeout(timeout), body);
         let (resp, rate) = self.sent(req).await?;
         if resp.status() == reqwest::StatusCode::SEE_OTHER {
             return Ok(Answer { value: None, rate });
         }
-        if !resp.status().is_success() {
+        if resp.status().is_redirection() {
             return Err(self.refused(resp, rate).await);
+        }
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let asked = super::exchange::retry_after(resp.headers()).map(str::to_owned);
+            let bytes = self.read_capped(resp).await?;
+            let v = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok();
+            let made = v.as_ref().filter(|v| v.get("error").is_none_or(Value::is_null)).and_then(|v| {
+                let data = v.get("data")?.as_object()?;
+                id(data, &["post_id", "id"]).map(|id| self.redactor.scrub(&id))
+            });
+            return match made {
+                Some(id) => Ok(Answer { value: Some(id), rate }),
+                None => Err(self.refusal(status, asked.as_deref(), &bytes, rate)),
+            };
         }
         let status = resp.status().as_u16();
         let Ok(bytes) = self.read_capped(resp).await else { return Ok(Answer { value: None, rate }) };

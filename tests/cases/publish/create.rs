@@ -379,3 +379,33 @@ fn an_error_inside_a_2xx_create_answer_is_the_error() {
         assert!(run.stdout.contains("the API accepted the post but gave no usable id"), "{}", run.stdout);
     }
 }
+
+/// An answer outside 2xx that names the post in `data` with no `error` (a 422 or 207, as
+/// bulk creates answer) made it: waited for, never called "not created" (a re-run with
+/// `dedupe: 0` would have posted it again). With an `error` beside it, it is the refusal.
+#[test]
+fn a_refusal_status_that_names_the_post_made_it() {
+    for status in [422, 207, 409] {
+        let made = Reply::status(
+            status,
+            json!({"data": {"post_id": "p-new", "status": "publishing"}, "error": null}),
+        );
+        let server = api(vec![made, created("twice!")], vec![listing(json!([]))]);
+        let run = publish(&server).run();
+        run.expect_code(0);
+        assert_eq!(
+            (creates(&server).len(), run.output("post-id"), run.output("created")),
+            (1, "p-new", "true"),
+            "{status}"
+        );
+    }
+    let refused = Reply::status(
+        422,
+        json!({"data": {"post_id": "p-new"}, "error": {"code": "validation_error", "message": "Bad media"}}),
+    );
+    let server = api(vec![refused, created("twice!")], vec![listing(json!([]))]);
+    let run = publish(&server).run();
+    run.expect_code(4);
+    assert_eq!((creates(&server).len(), run.output("created")), (1, "false"));
+    assert!(run.output("message").contains("validation_error: Bad media"), "{}", run.output("message"));
+}
