@@ -57,7 +57,12 @@ fn kind(t: fs::FileType) -> &'static str {
 /// The regular file a report goes to: `path` itself, or the file a link at `path` names.
 /// `Ok(None)` when nothing is there yet.
 fn resolve(path: &Path) -> Result<Option<PathBuf>, String> {
-    let Ok(meta) = fs::symlink_metadata(path) else { return Ok(None) };
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        // A name too long, a file where a folder should be: no file can go there either.
+        Err(e) => return Err(format!("cannot be looked at ({e})")),
+    };
     if meta.file_type().is_symlink() {
         let target =
             fs::canonicalize(path).map_err(|_| "is a link to a file that does not exist".to_owned())?;
@@ -112,12 +117,17 @@ fn no_folder(target: &Path) -> Option<String> {
 /// Checks, before the wait, that a report can be written at `path`: nothing but a regular
 /// file (or a link to one) is there, its folder exists, and a file can be created in it.
 pub fn check(path: &Path) -> Result<(), String> {
+    let text = path.as_os_str().to_string_lossy();
+    if text.ends_with('/') || (cfg!(windows) && text.ends_with('\\')) {
+        return Err("ends with a path separator; give the path of a file, not a folder".into());
+    }
     let target = resolve(path)?.unwrap_or_else(|| path.to_owned());
     if let Some(why) = no_folder(&target) {
         return Err(why);
     }
     let dir = folder(&target);
-    let probe = dir.join(format!(".posteverywhere-wait-probe.{}", crate::rand::token()));
+    // Named as `replace_exact`'s temporary file is, so a name too long for it fails here.
+    let probe = temporary(&target);
     match fs::File::create(&probe) {
         Ok(_) => {
             let _ = fs::remove_file(&probe);
@@ -125,6 +135,12 @@ pub fn check(path: &Path) -> Result<(), String> {
         }
         Err(e) => Err(format!("cannot create files in folder {}: {e}", dir.display())),
     }
+}
+
+/// The temporary file a report is written to before it replaces the one at `target`.
+fn temporary(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!(".{name}.{}.tmp", crate::rand::token()))
 }
 
 /// The file `path` stands for, to tell whether two paths name one file: the regular file
@@ -173,8 +189,7 @@ pub(super) fn replace(path: &Path, text: &str) -> io::Result<()> {
 /// Replaces the file with exactly `text` (through a link, the file it names).
 pub(super) fn replace_exact(path: &Path, text: &str) -> io::Result<()> {
     let path = resolve(path).map_err(io::Error::other)?.unwrap_or_else(|| path.to_owned());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::rand::token()));
+    let tmp = temporary(&path);
     let res = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
