@@ -175,6 +175,11 @@ pub(super) fn check_output_path(p: &str) -> Result<PathBuf, String> {
 pub(super) const STRAY_KEY: &str = "holds what looks like an API key (pe_live_…) while api-key is not set; \
      give the key as api-key, not here (is the secret passed to the wrong input?)";
 
+/// Why a value holding what looks like a key other than api-key's is refused (not echoed:
+/// nothing could scrub it).
+pub(super) const OTHER_KEY: &str = "holds what looks like an API key (pe_live_…) other than api-key's; a key is \
+     never posted or printed: give it as api-key, not here (are two secrets swapped?)";
+
 /// `pe_live_` followed by at least 16 letters and digits: a key, even when none is given
 /// as api-key to recognise it by.
 pub(super) fn stray_key(v: &str) -> bool {

@@ -20,7 +20,7 @@ pub use checks::{base_url_hint, id_problem, is_loopback};
 use checks::{check_api_key, check_base_url, check_output_path, parse_post_ids};
 #[cfg(target_os = "linux")]
 pub use inputs::vars_of_block;
-pub use inputs::{INPUTS, env_names, is_input_var};
+pub use inputs::{INPUTS, NOT_UTF8, env_names, is_input_var};
 use inputs::{RawInputs, lookup, lookup_at};
 pub use publish::Publish;
 pub use values::FailOn;
@@ -107,7 +107,7 @@ impl Sources {
 /// masker must know it before the first line is printed, a configuration error included.
 pub fn api_key(vars: &[(String, String)]) -> Option<ApiKey> {
     let [found] = lookup(vars, ["api-key"]);
-    found.map(|(_, v)| ApiKey::new(v.to_owned()))
+    found.filter(|(_, v)| *v != NOT_UTF8).map(|(_, v)| ApiKey::new(v.to_owned()))
 }
 
 /// `value` without surrounding whitespace, moved as it is when it has none (most values).
@@ -140,24 +140,34 @@ impl Config {
                 // is taken twice.
                 let (var, value) = std::mem::take(&mut vars[n]);
                 debug_assert!(!var.is_empty(), "{name}: its variable went to another input");
+                if value == NOT_UTF8 {
+                    return Err(ConfigError(format!(
+                        "input '{name}' (from {var}) is not UTF-8 text: give it as UTF-8 (a file saved in \
+                         another encoding, such as Latin-1?)"
+                    )));
+                }
                 sources.push((name, var));
                 *slot = Some(trimmed(value));
             }
         }
         let src = Sources(sources, redactor);
-        // The key anywhere but in api-key would be printed, written to reports, or posted.
+        // A key that is no key is said as such first: a short one would be found in every
+        // other input that happens to hold its text, and blamed on that input.
         let no_key = raw.api_key.as_deref().is_none_or(str::is_empty);
+        if let Some(Err(why)) = raw.api_key.as_deref().filter(|k| !k.is_empty()).map(check_api_key) {
+            return Err(ConfigError(format!("input 'api-key' (from {}) {why}", src.var("api-key"))));
+        }
+        // The key anywhere but in api-key would be printed, written to reports, or posted;
+        // so would another key (the secret passed to the wrong input, api-key set to
+        // something else).
         for name in names.into_iter().filter(|n| *n != "api-key") {
             if let Some(Some(v)) = raw.slot(name).map(|v| &*v) {
                 if src.1.holds_key(v.as_bytes()) {
                     return Err(src.bad(name, v, &format!("it holds the API key; {KEY_ONLY}")));
                 }
-                if no_key && checks::stray_key(v) {
-                    return Err(ConfigError(format!(
-                        "input '{name}' (from {}) {}",
-                        src.var(name),
-                        checks::STRAY_KEY
-                    )));
+                if checks::stray_key(v) {
+                    let why = if no_key { checks::STRAY_KEY } else { checks::OTHER_KEY };
+                    return Err(ConfigError(format!("input '{name}' (from {}) {why}", src.var(name))));
                 }
             }
         }
