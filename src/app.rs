@@ -160,7 +160,12 @@ fn start_vars() -> Vec<(String, String)> {
     }
     std::env::vars_os()
         .filter(|(k, _)| keep(k.as_encoded_bytes()))
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter_map(|(k, v)| {
+            Some((
+                k.into_string().ok()?,
+                v.into_string().unwrap_or_else(|_| crate::config::NOT_UTF8.to_owned()),
+            ))
+        })
         .collect()
 }
 

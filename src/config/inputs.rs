@@ -208,8 +208,8 @@ pub fn is_input_var(name: &[u8]) -> bool {
 
 /// The variables of an environment block as Linux keeps it (`/proc/self/environ`: each
 /// `NAME=value` ended by a NUL) whose entries `keep` takes, in order. `keep` sees the whole
-/// entry, before it is split (most are not kept). A name or value that is not UTF-8, or an
-/// entry without `=`, is skipped, as reading `std::env::vars_os` into `String`s would.
+/// entry, before it is split (most are not kept). A name that is not UTF-8, or an entry
+/// without `=`, is skipped; a value that is not UTF-8 is `NOT_UTF8`.
 #[cfg(any(target_os = "linux", test))]
 pub fn vars_of_block(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<(String, String)> {
     // Each entry's end comes from memchr (a byte-at-a-time split cost 6 instructions a byte);
@@ -227,14 +227,20 @@ pub fn vars_of_block(block: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<(String,
     vars
 }
 
-/// A kept entry's name and value, when both are UTF-8 and it has a `=`.
+/// A kept entry's name and value (`NOT_UTF8` for one that is not), when its name is UTF-8
+/// and it has a `=`.
 #[cfg(any(target_os = "linux", test))]
 fn split_entry(entry: &[u8]) -> Option<(String, String)> {
     // A name is at least one byte: `=` at the start belongs to it (as in std).
     let eq = 1 + memchr::memchr(b'=', entry.get(1..)?)?;
     let (name, value) = (&entry[..eq], &entry[eq + 1..]);
-    Some((std::str::from_utf8(name).ok()?.to_owned(), std::str::from_utf8(value).ok()?.to_owned()))
+    let value = std::str::from_utf8(value).map_or(NOT_UTF8, |v| v);
+    Some((std::str::from_utf8(name).ok()?.to_owned(), value.to_owned()))
 }
+
+/// The value of a variable that is not UTF-8 (a file saved in Latin-1, say): no variable
+/// can hold a NUL, so it stands for nothing else, and every input refuses it by name.
+pub const NOT_UTF8: &str = "\0(not UTF-8)";
 
 /// Whether `rest` (a variable name after its prefix) spells `input` in upper case, with
 /// `-` as `_` when `snake`.

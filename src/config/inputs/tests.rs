@@ -32,12 +32,19 @@ fn an_environment_block_reads_as_std_reads_the_environment() {
     let block = b"INPUT_POST-ID=p1\0PATH=/bin\0INPUT_TIMEOUT=a=b\0INPUT_X=\xff\0NOEQUALS\0=odd=1\0\
                   INPUT_POST-ID=p2\0INPUT_EMPTY=\0";
     let all = vars_of_block(block, |_| true);
-    let pairs = [("INPUT_POST-ID", "p1"), ("PATH", "/bin"), ("INPUT_TIMEOUT", "a=b"), ("=odd", "1")];
+    // A value that is not UTF-8 is kept as NOT_UTF8, for the input to refuse by name.
+    let pairs = [
+        ("INPUT_POST-ID", "p1"),
+        ("PATH", "/bin"),
+        ("INPUT_TIMEOUT", "a=b"),
+        ("INPUT_X", NOT_UTF8),
+        ("=odd", "1"),
+    ];
     let mut want: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
     want.extend([("INPUT_POST-ID".into(), "p2".into()), ("INPUT_EMPTY".into(), String::new())]);
     assert_eq!(all, want);
     let inputs = vars_of_block(block, is_input_var);
-    assert_eq!(inputs.len(), 4, "{inputs:?}");
+    assert_eq!(inputs.len(), 5, "{inputs:?}");
     assert!(inputs.iter().all(|(k, _)| k.starts_with("INPUT_")));
     // Empty entries (two NULs in a row), a last entry without its NUL, nothing at all.
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
@@ -47,6 +54,15 @@ fn an_environment_block_reads_as_std_reads_the_environment() {
     );
     assert_eq!(vars_of_block(b"INPUT_A=1\0\0", |_| true), [pair("INPUT_A", "1")]);
     assert!(vars_of_block(b"", |_| true).is_empty() && vars_of_block(b"\0\0", |_| true).is_empty());
+    let e =
+        crate::config::Config::from_vars(vars_of_block(b"INPUT_POST-ID=p\0INPUT_TIMEOUT=5\xffm\0", |_| true))
+            .unwrap_err()
+            .0;
+    assert_eq!(
+        e,
+        "input 'timeout' (from INPUT_TIMEOUT) is not UTF-8 text: give it as UTF-8 (a file saved in another \
+         encoding, such as Latin-1?)"
+    );
     // This process's own block, as Linux keeps it, against std's reading of it, as
     // multisets (under qemu-user std lists the variables in another order). Only names
     // are printed: values may hold secrets.
