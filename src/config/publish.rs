@@ -175,13 +175,20 @@ pub fn parse_media(list: &str) -> Result<Vec<MediaFile>, String> {
         }
         if meta.len() > max {
             return Err(format!(
-                "{item}: {} MiB, over the {} MiB a {content_type} file may have",
-                meta.len() / MIB,
+                "{item}: {} bytes, over the {} MiB ({max} bytes) a {content_type} file may have",
+                meta.len(),
                 max / MIB
             ));
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if !out.iter().any(|m| m.path == path) {
+        // One file named twice (`a.png, ./a.png`, a link to it) is attached once.
+        let same = |m: &MediaFile| {
+            m.path == path
+                || std::fs::canonicalize(&m.path)
+                    .ok()
+                    .is_some_and(|c| std::fs::canonicalize(&path).ok() == Some(c))
+        };
+        if !out.iter().any(same) {
             out.push(MediaFile { path, name, content_type, size: meta.len() });
         }
     }
@@ -219,7 +226,11 @@ fn read_text(file: &str, max: u64) -> Result<String, String> {
     if bytes.len() as u64 > max {
         return Err(over(format!("more than {max} bytes")));
     }
-    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
+    let mut text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
+    // A byte-order mark some editors write first is no part of the post.
+    if text.starts_with('\u{FEFF}') {
+        text.drain(..'\u{FEFF}'.len_utf8());
+    }
     check_content(&text)?;
     Ok(text)
 }

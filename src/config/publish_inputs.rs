@@ -47,10 +47,14 @@ pub(super) fn publish_inputs(
             Some(v) => parse_bool(v).map_err(|why| src.bad(name, v, &why)),
             None => Ok(false),
         };
+        // `dedupe` may come as a default for every step: its value is still checked.
+        if let Some(v) = &raw.dedupe {
+            values::parse_duration(v).map_err(|why| src.bad("dedupe", v, &why))?;
+        }
         let stray = [
             ("accounts", raw.accounts.is_some()),
             ("media", raw.media.is_some()),
-            ("schedule-at", raw.schedule_at.is_some()),
+            ("schedule-at", raw.schedule_at.as_deref().is_some_and(|v| !v.eq_ignore_ascii_case("now"))),
             ("skip-unhealthy", on("skip-unhealthy", &raw.skip_unhealthy)?),
             ("dry-run", on("dry-run", &raw.dry_run)?),
         ];
@@ -111,6 +115,8 @@ fn publish_config(
     let now = SystemTime::now();
     let may_pass = |at| !dry_run && !dedupe.is_zero() && dedupe::rerun_before(at, |k| std::env::var(k).ok());
     let (schedule_at, schedule_passed) = match &raw.schedule_at {
+        // The default, said.
+        Some(v) if v.eq_ignore_ascii_case("now") => (None, None),
         Some(v) => {
             let at = parse_schedule(v, now, may_pass).map_err(|why| src.bad("schedule-at", v, &why))?;
             let passed = (at.0 <= now).then(|| src.bad("schedule-at", v, PASSED).0);

@@ -248,3 +248,35 @@ fn the_key_in_another_input_is_refused() {
     );
     assert!(server.requests().is_empty());
 }
+
+/// Found by a review of the inputs: each refused before any request, naming the input.
+#[test]
+fn inputs_a_review_found_accepted() {
+    let server = Server::new().results(vec![Reply::ok(results(json!([dest("x", "published")])))]);
+    let base = || Cmd::github(&server.base_url());
+    // A report path no file can go at: a trailing slash, a name too long for its temporary
+    // file (the check passed, the wait ran, and the write failed at the end with exit 5).
+    let long = "r".repeat(240);
+    for path in ["out/results.json/".to_owned(), format!("{long}.json")] {
+        let cmd = base();
+        std::fs::create_dir_all(cmd.path("out")).unwrap();
+        let path = cmd.path(&path).display().to_string();
+        rejected(cmd.input("results-file", &path), "input 'results-file'");
+    }
+    // Another key than api-key's, in another input (two secrets swapped): never echoed.
+    let other = "pe_live_ABCDEFGHIJKLMNOPQRSTUVWXYZ123456";
+    let cmd = base().input("api-key", "3f0c2a1e58cc4372a5670e02b2c3d479").input("post-id", other);
+    let run = cmd.run();
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("input 'post-id'") && run.stderr.contains("other than api-key's"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains(other) && !run.stderr.contains(other), "{}{}", run.stdout, run.stderr);
+    // A key too short to be one is said as such, not blamed on an input that holds its text.
+    rejected(base().input("api-key", "true").input("summary", "true"), "input 'api-key'");
+    // dedupe in a step that only waits (it may come as every step's default): still checked.
+    rejected(base().input("dedupe", "banana"), "input 'dedupe'");
+    assert_eq!(server.requests().len(), 0, "refused before any request");
+}

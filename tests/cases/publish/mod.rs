@@ -328,3 +328,19 @@ fn odd_but_usable_answers_do_not_stop_publishing() {
     run.expect_code(0);
     assert_eq!((creates(&server).len(), run.output("post-id")), (1, "p-new"));
 }
+
+/// A content file saved with a byte-order mark posts its text without it; one file named
+/// twice (`a.png, ./a.png`) is attached once; `schedule-at: now` is the default, said.
+#[test]
+fn a_bom_a_file_named_twice_and_now_are_read_as_meant() {
+    let server = api(vec![created("p-new")], vec![listing(json!([]))]);
+    let cmd = publish(&server).without("INPUT_CONTENT").input("dry-run", "true").input("schedule-at", "now");
+    let media = png(cmd.path("").as_path());
+    let text = cmd.path("post.txt");
+    std::fs::write(&text, "\u{FEFF}Launch day!").unwrap();
+    let dot = format!("{}/./launch.png", cmd.path("").display());
+    let run =
+        cmd.input("content-file", text.to_str().unwrap()).input("media", &format!("{media}, {dot}")).run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("publishing \"Launch day!\" (11 characters, 1 media)"), "{}", run.stdout);
+}
