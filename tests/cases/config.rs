@@ -280,3 +280,22 @@ fn inputs_a_review_found_accepted() {
     rejected(base().input("dedupe", "banana"), "input 'dedupe'");
     assert_eq!(server.requests().len(), 0, "refused before any request");
 }
+
+/// A value that is not UTF-8 (a Latin-1 file's text) is refused by name: it was taken as
+/// unset, so a timeout ran with the default and a results-file was never written.
+#[cfg(unix)]
+#[test]
+fn a_value_that_is_not_utf8_is_refused_by_name() {
+    use std::os::unix::ffi::OsStringExt as _;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_posteverywhere-wait"))
+        .env_clear()
+        .env("POSTEVERYWHERE_API_KEY", KEY)
+        .env("POSTEVERYWHERE_POST_ID", "p")
+        .env("POSTEVERYWHERE_BASE_URL", "http://127.0.0.1:9/api/v1")
+        .env("POSTEVERYWHERE_TIMEOUT", std::ffi::OsString::from_vec(b"5\xffm".to_vec()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("input 'timeout' (from POSTEVERYWHERE_TIMEOUT) is not UTF-8 text"), "{stderr}");
+}
