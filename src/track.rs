@@ -309,7 +309,8 @@ impl Known {
             // Not found by its identity: a duplicate of one first seen in this very answer
             // (never for a platform alone: another account there), or one whose identity
             // drifted between answer shapes (then it is the same destination by whatever
-            // both answers say of it).
+            // both answers say of it: of several it may be, the nearest to done, so the
+            // others, missing, keep the worse states).
             let fallback = || {
                 let key = d.key();
                 self.items
@@ -318,9 +319,10 @@ impl Known {
                         !key.is_anonymous() && !t.local && t.seen_in == answer && t.dest.key() == key
                     })
                     .or_else(|| {
-                        self.items.iter().enumerate().position(|(i, t)| {
-                            !t.local && t.seen_in != answer && t.missing && same(&t.dest, &d) && !claimed(i)
-                        })
+                        let drifted = self.items.iter().enumerate().filter(|(i, t)| {
+                            !t.local && t.seen_in != answer && t.missing && same(&t.dest, &d) && !claimed(*i)
+                        });
+                        drifted.min_by_key(|(_, t)| rank(t.dest.status)).map(|(i, _)| i)
                     })
             };
             let i = match found {

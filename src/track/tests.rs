@@ -293,6 +293,14 @@ fn a_platform_alone_twice_is_two_destinations() {
     k.merge(vec![bare("x", State::Published), bare("x", State::Published)]);
     assert_eq!(k.unlisted(), 1);
     assert!(!k.tally().complete());
+    // One later listed only with its account id may be either: it is taken for the one
+    // nearer done, so the other keeps its pending state (it was taken for the first one
+    // found, and the post went green with one the API last called pending).
+    let mut k = Known::default();
+    k.merge(vec![bare("x", State::Pending), bare("x", State::Published)]);
+    k.merge(vec![d("x", 1, State::Published)]);
+    assert_eq!((k.items().len(), k.tally().pending), (2, 1));
+    assert!(!k.tally().complete());
     // A named destination listed twice is still one (the API repeating itself).
     let mut k = Known::default();
     k.merge(vec![dest("x", "@a", State::Failed), dest("x", "@a", State::Failed)]);
@@ -303,43 +311,41 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 600, ..Default::default() })]
 
     /// Never green on what nothing names: destinations on two platforms, each listed by its
-    /// account or by its platform alone, answers that list them in any order and leave any
-    /// out after the first (which lists all), any state. Whatever the tracker matches, what
-    /// it shows is never better than what the API last said of each: as many not yet
-    /// published, and green only when every one last said published.
+    /// account or by its platform alone, in any order, any left out after the first answer
+    /// (which lists all), any state. Whatever the tracker matches, what it shows is never
+    /// better than what the API last said of each: as many not yet published, and green
+    /// only when every one last said published. (A destination whose shape changes between
+    /// answers on a platform where others name only it is not covered: docs/reliability.md.)
     #[test]
     fn platform_only_listings_never_show_greener_than_the_api_said(
-        truth in proptest::collection::vec((0u8..2, proptest::bool::ANY), 1..6),
+        platforms in proptest::collection::vec((0u8..2, proptest::bool::ANY), 1..6),
         answers in proptest::collection::vec(
-            (proptest::collection::vec((proptest::bool::weighted(0.7), 0u8..3), 6), proptest::bool::ANY),
+            (
+                proptest::collection::vec((proptest::bool::weighted(0.7), 0u8..3), 6),
+                proptest::bool::ANY,
+            ),
             1..8,
         ),
         posted in proptest::bool::ANY,
     ) {
         let state = |s: u8| [State::Pending, State::Failed, State::Published][usize::from(s)];
-        let listing = |i: usize, s: State| {
-            let (platform, named) = truth[i];
-            let mut l = dest(["x", "linkedin"][usize::from(platform)], "", s);
+        let listing = |i: usize, s: State, named: bool| {
+            let mut l = dest(["x", "linkedin"][usize::from(platforms[i].0)], "", s);
             l.id = None;
             (l.account_id, l.account_name) = if named { (Some(json!(i + 1)), Some(format!("@a{i}"))) } else { (None, None) };
             l
         };
         let mut k = Known::default();
         if posted {
-            let accounts = (0..truth.len()).map(|i| {
-                let mut e = listing(i, State::Pending);
-                e.account_id = Some(json!(i + 1));
-                e
-            });
-            k.expect(accounts.collect());
+            k.expect((0..platforms.len()).map(|i| listing(i, State::Pending, true)).collect());
         }
-        let mut last: Vec<Option<State>> = vec![None; truth.len()];
+        let mut last: Vec<Option<State>> = vec![None; platforms.len()];
         for (n, (rows, reversed)) in answers.iter().enumerate() {
             let mut fresh = Vec::new();
-            for (i, &(listed, s)) in rows.iter().enumerate().take(truth.len()) {
+            for (i, &(listed, s)) in rows.iter().enumerate().take(platforms.len()) {
                 if listed || n == 0 {
                     last[i] = Some(state(s));
-                    fresh.push(listing(i, state(s)));
+                    fresh.push(listing(i, state(s), platforms[i].1));
                 }
             }
             if *reversed {
@@ -348,7 +354,7 @@ proptest::proptest! {
             k.merge(fresh);
             let t = k.tally();
             let not_done = last.iter().filter(|s| **s != Some(State::Published)).count();
-            proptest::prop_assert_eq!(t.total, truth.len(), "{:?}", k.report());
+            proptest::prop_assert_eq!(t.total, platforms.len(), "{:?}", k.report());
             proptest::prop_assert!(t.failed + t.pending >= not_done, "{:?} for {:?}", t, last);
             if t.complete() && t.failed == 0 {
                 proptest::prop_assert_eq!(not_done, 0, "green while the API said {:?}", last);
