@@ -104,6 +104,9 @@ const STATUS_WORDS: &[&str] = &[
     "response",
     "responded",
     "answered",
+    "failed",
+    "fails",
+    "with",
 ];
 const UNIT_AFTER: &[&str] = &[
     "char", "byte", "kb", "mb", "gb", "kib", "mib", "px", "pixel", "word", "sec", "second", "minute", "ms",
@@ -211,6 +214,9 @@ mod tests {
             ("Video upload failed with a status of 503", Retryable),
             ("Image upload got 502 from the CDN", Retryable),
             ("Minimum 500 followers to post videos", Content),
+            ("Media upload failed: 502", Retryable),
+            ("Image processing failed (503)", Retryable),
+            ("Video upload failed with 503", Retryable),
             ("Rate limit reached on platform", Retryable),
             ("something odd happened", Retryable),
             ("", Retryable),
