@@ -344,9 +344,14 @@ impl Client {
             let asked = super::exchange::retry_after(resp.headers()).map(str::to_owned);
             let bytes = self.read_capped(resp).await?;
             let v = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok();
-            let made = v.as_ref().filter(|v| v.get("error").is_none_or(Value::is_null)).and_then(|v| {
+            // Nothing but the post: no error, no message or errors beside it (a refusal that
+            // echoes some id), and the post's own id field.
+            let quiet = |v: &&Value| {
+                ["error", "errors", "message"].iter().all(|k| v.get(k).is_none_or(Value::is_null))
+            };
+            let made = v.as_ref().filter(quiet).and_then(|v| {
                 let data = v.get("data")?.as_object()?;
-                id(data, &["post_id", "id"]).map(|id| self.redactor.scrub(&id))
+                id(data, &["post_id"]).map(|id| self.redactor.scrub(&id))
             });
             return match made {
                 Some(id) => Ok(Answer { value: Some(id), rate }),

@@ -135,6 +135,9 @@ impl Sink {
             [("GITHUB_OUTPUT", &self.targets.output), ("GITHUB_STEP_SUMMARY", &self.targets.summary)]
         {
             if let Some(p) = path {
+                if p.as_os_str() == crate::config::NOT_UTF8 {
+                    return Err(format!("cannot write {what}: its path is not UTF-8 text"));
+                }
                 files::append(p, "").map_err(|e| format!("cannot write {what} ({}): {e}", p.display()))?;
             }
         }

@@ -36,6 +36,11 @@ pub(super) fn publish_inputs(
             if src.1.holds_key(text.as_bytes()) {
                 return Err(src.bad("content-file", f, &format!("the file holds the API key; {KEY_ONLY}")));
             }
+            // Another key than api-key's would be posted (the value checks saw only the path).
+            if super::checks::stray_key(&text) {
+                let why = "the file holds what looks like an API key (pe_live_…); a key is never posted";
+                return Err(src.bad("content-file", f, why));
+            }
             Some((text, f.clone()))
         }
         (None, None) => None,

@@ -274,6 +274,13 @@ fn inputs_a_review_found_accepted() {
         run.stderr
     );
     assert!(!run.stdout.contains(other) && !run.stderr.contains(other), "{}{}", run.stdout, run.stderr);
+    // Another key in a content-file would be posted.
+    let cmd = base().without("INPUT_POST-ID").input("accounts", "x");
+    let file = cmd.path("post.txt");
+    std::fs::write(&file, format!("Launch day! {other}")).unwrap();
+    let run = cmd.input("content-file", file.to_str().unwrap()).run();
+    run.expect_code(2);
+    assert!(run.stderr.contains("input 'content-file'") && !run.stderr.contains(other), "{}", run.stderr);
     // A key too short to be one is said as such, not blamed on an input that holds its text.
     rejected(base().input("api-key", "true").input("summary", "true"), "input 'api-key'");
     // dedupe in a step that only waits (it may come as every step's default): still checked.

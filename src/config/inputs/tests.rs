@@ -69,7 +69,9 @@ fn an_environment_block_reads_as_std_reads_the_environment() {
     #[cfg(target_os = "linux")]
     if let Ok(block) = std::fs::read("/proc/self/environ") {
         let mut std: Vec<(String, String)> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter_map(|(k, v)| {
+                Some((k.into_string().ok()?, v.into_string().unwrap_or_else(|_| NOT_UTF8.into())))
+            })
             .collect();
         let mut ours = vars_of_block(&block, |_| true);
         std.sort();

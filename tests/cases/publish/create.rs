@@ -380,12 +380,13 @@ fn an_error_inside_a_2xx_create_answer_is_the_error() {
     }
 }
 
-/// An answer outside 2xx that names the post in `data` with no `error` (a 422 or 207, as
-/// bulk creates answer) made it: waited for, never called "not created" (a re-run with
-/// `dedupe: 0` would have posted it again). With an `error` beside it, it is the refusal.
+/// An answer outside 2xx whose body is the post alone (`data.post_id`, no `error`, as bulk
+/// creates may answer 422) made it: waited for, never called "not created" (a re-run with
+/// `dedupe: 0` would have posted it again). With an `error` or a `message` beside it, or
+/// only some `id`, it is the refusal.
 #[test]
 fn a_refusal_status_that_names_the_post_made_it() {
-    for status in [422, 207, 409] {
+    for status in [422, 409, 500] {
         let made = Reply::status(
             status,
             json!({"data": {"post_id": "p-new", "status": "publishing"}, "error": null}),
@@ -399,13 +400,16 @@ fn a_refusal_status_that_names_the_post_made_it() {
             "{status}"
         );
     }
-    let refused = Reply::status(
-        422,
+    let refusals = [
         json!({"data": {"post_id": "p-new"}, "error": {"code": "validation_error", "message": "Bad media"}}),
-    );
-    let server = api(vec![refused, created("twice!")], vec![listing(json!([]))]);
-    let run = publish(&server).run();
-    run.expect_code(4);
-    assert_eq!((creates(&server).len(), run.output("created")), (1, "false"));
-    assert!(run.output("message").contains("validation_error: Bad media"), "{}", run.output("message"));
+        json!({"message": "Bad media", "data": {"post_id": "p-new"}}),
+        json!({"data": {"id": "med_1"}}),
+    ];
+    for body in refusals {
+        let server = api(vec![Reply::status(422, body.clone()), created("twice!")], vec![listing(json!([]))]);
+        let run = publish(&server).run();
+        run.expect_code(4);
+        assert_eq!((creates(&server).len(), run.output("created")), (1, "false"), "{body}");
+        assert!(run.output("message").contains("HTTP 422"), "{}", run.output("message"));
+    }
 }
