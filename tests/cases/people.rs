@@ -59,12 +59,17 @@ fn a_quiet_wait_still_says_it_is_alive() {
 #[test]
 fn many_posts_get_one_line_for_all_not_one_each() {
     let posts: Vec<String> = (0..30).map(|i| format!("p{i}")).collect();
+    // Pending for a poll first, so the wait outlasts the heartbeat however fast the answers.
     let server = posts.iter().fold(Server::new(), |s, p| {
-        let body = json!({"data": {"post_id": p, "results": [dest("x", "published")]}});
-        s.route("GET", &format!("/api/v1/posts/{p}/results"), vec![Reply::ok(body)])
+        let body = |status| json!({"data": {"post_id": p, "results": [dest("x", status)]}});
+        let replies = vec![Reply::ok(body("publishing")), Reply::ok(body("published"))];
+        s.route("GET", &format!("/api/v1/posts/{p}/results"), replies)
     });
-    let run =
-        Cmd::github(&server.base_url()).input("post-id", &posts.join(" ")).input("heartbeat", "50ms").run();
+    let run = Cmd::github(&server.base_url())
+        .input("post-id", &posts.join(" "))
+        .input("heartbeat", "50ms")
+        .input("poll-interval", "300ms")
+        .run();
     run.expect_code(0);
     let per_post = run.stdout.lines().filter(|l| l.contains("] post p")).count();
     assert_eq!(per_post, 0, "{}", run.stdout);
