@@ -74,25 +74,32 @@ fn a_rate_limit_spent_past_the_deadline_is_said() {
     );
 }
 
+/// A budget the API says is spent until `reset` (given in unix seconds), its answer dated
+/// `date`: the run (8 s at most, published at the second answer) and its requests' gap.
+fn spent_until(date: std::time::SystemTime, reset: std::time::SystemTime) -> (crate::util::Run, Duration) {
+    let epoch = reset.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let spent = Reply::ok(results(json!([dest("x", "publishing")])))
+        .with_header("Date", httpdate::fmt_http_date(date))
+        .with_header("X-RateLimit-Limit", "60")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", epoch.to_string());
+    let server = Server::new().results(vec![spent, Reply::ok(results(json!([dest("x", "published")])))]);
+    let run = Cmd::github(&server.base_url()).input("timeout", "8s").input("poll-interval", "100ms").run();
+    run.expect_code(0);
+    let r = server.requests();
+    assert_eq!(r.len(), 2);
+    (run, r[1].at - r[0].at)
+}
+
 /// This machine's clock 10 minutes behind the API's: a reset given in unix seconds, read on
 /// this clock, would be 10 minutes away, past the deadline. Read on the API's (its `Date`
 /// header) it is a second away: waited out, and the post is seen published.
 #[test]
 fn a_reset_is_read_on_the_apis_clock() {
     let api_now = std::time::SystemTime::now() + Duration::from_secs(600);
-    let epoch = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let spent = Reply::ok(results(json!([dest("x", "publishing")])))
-        .with_header("Date", httpdate::fmt_http_date(api_now))
-        .with_header("X-RateLimit-Limit", "60")
-        .with_header("X-RateLimit-Remaining", "0")
-        .with_header("X-RateLimit-Reset", (epoch(api_now) + 1).to_string());
-    let server = Server::new().results(vec![spent, Reply::ok(results(json!([dest("x", "published")])))]);
-    let run = Cmd::github(&server.base_url()).input("timeout", "8s").input("poll-interval", "100ms").run();
-    run.expect_code(0);
-    let r = server.requests();
-    assert_eq!(r.len(), 2);
+    let (run, gap) = spent_until(api_now, api_now + Duration::from_secs(1));
     // The reset is 0-1 s away on the API's clock (Date has whole seconds), plus a margin.
-    assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
+    assert!(gap < Duration::from_secs(3), "{gap:?}");
     assert!(run.stdout.contains(" behind PostEverywhere's (by its Date header)"), "{}", run.stdout);
 }
 
@@ -134,18 +141,8 @@ fn a_schedule_is_read_on_the_apis_clock() {
 #[test]
 fn a_date_hours_off_is_not_believed() {
     let now = std::time::SystemTime::now();
-    let epoch = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let spent = Reply::ok(results(json!([dest("x", "publishing")])))
-        .with_header("Date", httpdate::fmt_http_date(now - Duration::from_secs(2 * 3600)))
-        .with_header("X-RateLimit-Limit", "60")
-        .with_header("X-RateLimit-Remaining", "0")
-        .with_header("X-RateLimit-Reset", (epoch + 1).to_string());
-    let server = Server::new().results(vec![spent, Reply::ok(results(json!([dest("x", "published")])))]);
-    let run = Cmd::github(&server.base_url()).input("timeout", "8s").input("poll-interval", "100ms").run();
-    run.expect_code(0);
-    let r = server.requests();
-    assert_eq!(r.len(), 2);
-    assert!(r[1].at - r[0].at < Duration::from_secs(3), "{:?}", r[1].at - r[0].at);
+    let (run, gap) = spent_until(now - Duration::from_secs(2 * 3600), now + Duration::from_secs(1));
+    assert!(gap < Duration::from_secs(3), "{gap:?}");
     assert!(!run.stdout.contains("clock is"), "{}", run.stdout);
 }
 
