@@ -119,7 +119,7 @@ fn platform(word: &str) -> Result<String, String> {
 
 /// `x, linkedin, instagram:@yourbrand, 2280` or `all`.
 pub fn parse_accounts(list: &str) -> Result<Vec<AccountSpec>, String> {
-    let mut out = Vec::new();
+    let mut out: Vec<AccountSpec> = Vec::new();
     for item in items(list) {
         let spec = if item.eq_ignore_ascii_case("all") {
             AccountSpec::All
@@ -132,7 +132,16 @@ pub fn parse_accounts(list: &str) -> Result<Vec<AccountSpec>, String> {
             }
             AccountSpec::Handle { platform: platform(p)?, handle: handle.to_owned() }
         } else {
-            AccountSpec::Platform(platform(item)?)
+            // After `platform:@handle`, more words are most likely a name with spaces (a
+            // LinkedIn page's): the list is split on spaces, so say how to name it.
+            let named = matches!(out.last(), Some(AccountSpec::Handle { .. }));
+            AccountSpec::Platform(platform(item).map_err(|e| {
+                if named {
+                    format!("{e} (a name with spaces cannot be given as platform:@name: give the account's id instead)")
+                } else {
+                    e
+                }
+            })?)
         };
         if !out.contains(&spec) {
             out.push(spec);
@@ -288,6 +297,12 @@ mod tests {
         assert!(parse_accounts("all, x").is_err());
         assert!(parse_accounts("x:").is_err());
         assert!(parse_accounts(" , ").is_err());
+        let spaced = parse_accounts("linkedin:@Your Brand Inc.").unwrap_err();
+        assert!(
+            spaced.starts_with("'Brand' is no platform") && spaced.contains("give the account's id"),
+            "{spaced}"
+        );
+        assert!(!parse_accounts("x linkdn").unwrap_err().contains("account's id"));
     }
 
     #[test]
