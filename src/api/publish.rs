@@ -157,7 +157,9 @@ fn listed(v: &Value) -> Option<Listed> {
 pub fn decode_posts(body: &Value) -> Result<(Vec<Listed>, bool), String> {
     let d = data(body);
     let list = d.get("posts").or_else(|| body.get("posts")).unwrap_or(d);
-    let items = list.as_array().ok_or("no posts list in the answer")?;
+    // `"posts": null` is a page with none (an empty window, as some APIs say it).
+    let none = Vec::new();
+    let items = if list.is_null() { &none } else { list.as_array().ok_or("no posts list in the answer")? };
     let more = d.get("pagination").and_then(|p| p.get("has_more")).and_then(Value::as_bool);
     Ok((items.iter().filter_map(listed).collect(), more.unwrap_or(items.len() >= PAGE)))
 }

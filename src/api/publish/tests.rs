@@ -60,4 +60,9 @@ fn listed_posts_name_their_accounts_either_way() {
     assert_eq!(posts[0].scheduled_for, posts[1].scheduled_for);
     assert_eq!(posts[0].scheduled_for, crate::time::parse_time("2026-12-01T09:00:00Z"));
     assert_eq!(posts[2].scheduled_for, None);
+    // No posts in the window, said as null: a page with none, not an unreadable answer.
+    let (posts, more) =
+        decode_posts(&json!({"data": {"posts": null, "pagination": {"has_more": false}}})).unwrap();
+    assert!(posts.is_empty() && !more);
+    assert!(decode_posts(&json!({"data": {"posts": "none"}})).is_err());
 }
