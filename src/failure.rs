@@ -161,8 +161,11 @@ pub fn classify_failure(error: Option<&str>) -> FailureClass {
 
 /// Whether lower-cased `text` quotes a server-failure status (`SERVER_STATUSES`).
 fn quotes_server_status(text: &str) -> bool {
-    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric() && c != '.').collect();
-    let words: Vec<&str> = words.iter().map(|w| w.trim_matches('.')).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect();
     words.iter().enumerate().any(|(i, w)| {
         SERVER_STATUSES.contains(w)
             && words[i.saturating_sub(2)..i].iter().any(|p| STATUS_WORDS.contains(p))

@@ -338,39 +338,37 @@ impl Client {
         if resp.status() == reqwest::StatusCode::SEE_OTHER {
             return Ok(Answer { value: None, rate });
         }
-        if resp.status().is_redirection() {
+        let status = resp.status();
+        if status.is_redirection() {
             return Err(self.refused(resp, rate).await);
         }
-        if !resp.status().is_success() {
-            let status = resp.status();
-            let asked = super::exchange::retry_after(resp.headers()).map(str::to_owned);
-            let bytes = self.read_capped(resp).await?;
-            let v = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok();
+        let asked = super::exchange::retry_after(resp.headers()).map(str::to_owned);
+        let bytes = match self.read_capped(resp).await {
+            Ok(bytes) => bytes,
+            Err(_) if status.is_success() => return Ok(Answer { value: None, rate }),
+            Err(f) => return Err(f),
+        };
+        let v = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok();
+        let post_id = |o: &Map<String, Value>, names| id(o, names).map(|id| self.redactor.scrub(&id));
+        if !status.is_success() {
             // Nothing but the post: no error, no message or errors beside it (a refusal that
             // echoes some id), and the post's own id field.
             let quiet = |v: &&Value| {
                 ["error", "errors", "message"].iter().all(|k| v.get(k).is_none_or(Value::is_null))
             };
-            let made = v.as_ref().filter(quiet).and_then(|v| {
-                let data = v.get("data")?.as_object()?;
-                id(data, &["post_id"]).map(|id| self.redactor.scrub(&id))
-            });
+            let made =
+                v.as_ref().filter(quiet).and_then(|v| post_id(v.get("data")?.as_object()?, &["post_id"]));
             return match made {
                 Some(id) => Ok(Answer { value: Some(id), rate }),
                 None => Err(self.refusal(status, asked.as_deref(), &bytes, rate)),
             };
         }
-        let status = resp.status().as_u16();
-        let Ok(bytes) = self.read_capped(resp).await else { return Ok(Answer { value: None, rate }) };
-        let v = super::exchange::lossy(&bytes, |b| serde_json::from_slice::<Value>(b)).ok();
-        let id = v.as_ref().and_then(|v| {
-            data(v).as_object().and_then(|o| id(o, &["post_id", "id"])).map(|id| self.redactor.scrub(&id))
-        });
+        let id = v.as_ref().and_then(|v| post_id(data(v).as_object()?, &["post_id", "id"]));
         // Only an explicit refusal is one: any other 2xx (a `message` beside the post, an
         // error the API does not call final) may have made the post, so it stays accepted.
         if id.is_none()
             && v.as_ref().is_some_and(refusal_in_2xx)
-            && let Some(f) = self.error_envelope(status, &bytes, "post id")
+            && let Some(f) = self.error_envelope(status.as_u16(), &bytes, "post id")
         {
             return Err(f);
         }

@@ -191,11 +191,9 @@ pub fn parse_media(list: &str) -> Result<Vec<MediaFile>, String> {
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         // One file named twice (`a.png, ./a.png`, a link to it) is attached once.
+        let canonical = std::fs::canonicalize(&path).ok();
         let same = |m: &MediaFile| {
-            m.path == path
-                || std::fs::canonicalize(&m.path)
-                    .ok()
-                    .is_some_and(|c| std::fs::canonicalize(&path).ok() == Some(c))
+            m.path == path || canonical.is_some() && std::fs::canonicalize(&m.path).ok() == canonical
         };
         if !out.iter().any(same) {
             out.push(MediaFile { path, name, content_type, size: meta.len() });
